@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * The `sladet` command line. Each command lives in its own file under src/cli/ and exports `register(program)`;
+ * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
+ */
+import { Command, CommanderError } from "commander";
+import { reportCliError } from "./errors.js";
+
+const registrars: Array<(program: Command) => void> = [];
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command("sladet")
+    .description("White-blood-cell detection with attributes from sparse annotations (SLA-Det), on libtorch")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of registrars) register(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    process.exit(reportCliError(err));
+  }
+}
+
+await main(process.argv);

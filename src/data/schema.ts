@@ -1,0 +1,86 @@
+/**
+ * The LLD label schema shared by every part of sladet: the 14 white-cell classes and the 7 morphological attributes
+ * (design.md §4 decision 3, method.md §1.1 and §2). Index = the id written in label files.
+ */
+
+/** Class names of the Large Leukemia Dataset; class 0 "None" holds artefacts and non-WBC objects. */
+export const LLD_CLASS_NAMES = [
+  "None",
+  "Myeloblast",
+  "Lymphoblast",
+  "Neutrophil",
+  "Atypical lymphocyte",
+  "Promonocyte",
+  "Monoblast",
+  "Lymphocyte",
+  "Myelocyte",
+  "Abnormal promyelocyte",
+  "Monocyte",
+  "Metamyelocyte",
+  "Eosinophil",
+  "Basophil",
+] as const;
+
+/** One morphological attribute: its name and the names of its values (value index = the number in label files). */
+export interface AttributeSpec {
+  /** Human-readable name, as in the seed's CSV headers where it has one. */
+  readonly name: string;
+  /** Short code used in compact drawings and tables. */
+  readonly code: string;
+  /** Value names; any label value outside 0..values.length-1 means "unknown" for this attribute. */
+  readonly values: readonly string[];
+}
+
+/** The 7 attributes in label-column order a0..a6. a0 (Cell Size) has 3 values; the others are binary. */
+export const LLD_ATTRIBUTES: readonly AttributeSpec[] = [
+  { name: "Cell Size", code: "CS", values: ["Small", "Medium", "Large"] },
+  { name: "Nuclear Chromatin", code: "NC", values: ["Open", "Coarse"] },
+  { name: "Nuclear Shape", code: "NS", values: ["Regular", "Irregular"] },
+  { name: "Nucleolus", code: "NU", values: ["Inconspicuous", "Prominent"] },
+  { name: "Cytoplasm", code: "CY", values: ["Scanty", "Abundant"] },
+  { name: "Cytoplasmic Basophilia", code: "CB", values: ["Slight", "Moderate"] },
+  { name: "Cytoplasmic Vacuoles", code: "CV", values: ["Absent", "Prominent"] },
+];
+
+/** Number of attributes per object (a0..a6). */
+export const NUM_ATTRIBUTES = 7;
+
+/** Value stored for an attribute that is not annotated (any out-of-range value is read as this). */
+export const UNKNOWN_ATTRIBUTE = -1;
+
+/** True when `value` is a known value of attribute `index` under `schema`. */
+export function isKnownAttribute(value: number, index: number, schema: readonly AttributeSpec[] = LLD_ATTRIBUTES) {
+  const spec = schema[index];
+  return spec !== undefined && Number.isInteger(value) && value >= 0 && value < spec.values.length;
+}
+
+/** Axis-aligned rectangle in absolute pixels of the stored image, end-exclusive: x1 <= x < x2, y1 <= y < y2. */
+export interface PixelRect {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+/** One annotated object. Box normalised to [0,1] of the stored image (YOLO convention). */
+export interface CellLabel {
+  cls: number;
+  /** Box centre x, centre y, width, height, each normalised to the image. */
+  xc: number;
+  yc: number;
+  w: number;
+  h: number;
+  /** a0..a6; UNKNOWN_ATTRIBUTE (-1) where not annotated. Empty array = no attributes (plain YOLO / VOC data). */
+  attributes: number[];
+}
+
+/** Everything known about one image's annotation. */
+export interface ImageAnnotation {
+  /** Image path (absolute, or relative to the dataset root where the context says so). */
+  image: string;
+  width: number;
+  height: number;
+  /** The labelled region in pixels of the stored image; null = the whole image is labelled (dense). */
+  region: PixelRect | null;
+  labels: CellLabel[];
+}

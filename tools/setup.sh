@@ -1,0 +1,77 @@
+#!/bin/sh
+# Installs and builds everything sladet needs, idempotently; takes about a second when all is in place.
+#   apt packages (libtorch, jemalloc) -> npm dependencies -> the native addon -> TypeScript.
+# LIBTORCH=/path/to/libtorch builds against another libtorch (e.g. an official CUDA build) instead of Debian's.
+set -eu
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. apt packages ----------------------------------------------------------------------------------------------
+# Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads).
+APT_PACKAGES="libjemalloc2 binutils"
+[ -n "${LIBTORCH:-}" ] || APT_PACKAGES="libtorch-dev $APT_PACKAGES"
+# Packages allowed to provide the addon's direct shared-library dependencies (checked in step 4).
+RUNTIME_PACKAGES="libtorch1.13 libc6 libstdc++6 libgcc-s1"
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+missing=""
+for p in $APT_PACKAGES; do installed "$p" || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  [ "$(id -u)" = 0 ] || die "missing apt packages:$missing; run: sudo apt-get install$missing"
+  say "installing apt packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+# --- 2. npm dependencies --------------------------------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund >&2
+fi
+
+# --- 3. the native addon --------------------------------------------------------------------------------------------
+addon=build/Release/sladet.node
+stamp_file=build/Release/sladet.stamp
+stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-/usr} node=$(node -p process.versions.modules)"
+if [ ! -f "$addon" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] \
+  || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$addon" 2>/dev/null | head -n 1)" ]; then
+  say "building the native addon against libtorch ($stamp); takes a few minutes"
+  npx --no-install node-gyp rebuild -j 2 --nodedir="$(node tools/native-config.mjs nodedir)" >&2
+  printf '%s\n' "$stamp" > "$stamp_file"
+fi
+
+# --- 4. check the addon's shared-library dependencies ---------------------------------------------------------------
+# A library that resolves to nothing, or to a package this script does not install, fails here, even on a machine
+# where that package happens to be present: the list above must be complete for a fresh Debian 12.
+ldd_out=$(ldd "$addon")
+if printf '%s\n' "$ldd_out" | grep -q "not found"; then
+  die "the addon has unresolved shared libraries:
+$(printf '%s\n' "$ldd_out" | grep "not found")"
+fi
+if [ -z "${LIBTORCH:-}" ]; then
+  for lib in $(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 }')
+    [ -n "$path" ] || die "cannot resolve $lib"
+    real=$(readlink -f "$path")
+    pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
+      || dpkg -S "$(printf '%s' "$real" | sed 's#^/usr##')" 2>/dev/null || true)
+    pkg=$(printf '%s' "$pkg" | head -n 1 | cut -d: -f1)
+    case " $RUNTIME_PACKAGES " in
+      *" $pkg "*) ;;
+      *) die "the addon needs $lib ($real) from package '${pkg:-unknown}', which tools/setup.sh does not install" ;;
+    esac
+  done
+fi
+
+# --- 5. TypeScript --------------------------------------------------------------------------------------------------
+ts_stamp=dist/.build-stamp
+if [ ! -f "$ts_stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$ts_stamp" 2>/dev/null | head -n 1)" ]; then
+  say "compiling TypeScript"
+  rm -rf dist
+  npx --no-install tsc -p tsconfig.json >&2
+  touch "$ts_stamp"
+fi

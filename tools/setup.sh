@@ -40,7 +40,7 @@ stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-
 if [ ! -f "$addon" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] \
   || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$addon" 2>/dev/null | head -n 1)" ]; then
   say "building the native addon against libtorch ($stamp); takes a few minutes"
-  npx --no-install node-gyp rebuild -j 2 --nodedir="$(node tools/native-config.mjs nodedir)" >&2
+  node_modules/.bin/node-gyp rebuild -j 2 --loglevel=warn --nodedir="$(node tools/native-config.mjs nodedir)" >&2
   printf '%s\n' "$stamp" > "$stamp_file"
 fi
 
@@ -54,7 +54,7 @@ $(printf '%s\n' "$ldd_out" | grep "not found")"
 fi
 if [ -z "${LIBTORCH:-}" ]; then
   for lib in $(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 }')
+    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }' | head -n 1)
     [ -n "$path" ] || die "cannot resolve $lib"
     real=$(readlink -f "$path")
     pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
@@ -72,6 +72,6 @@ ts_stamp=dist/.build-stamp
 if [ ! -f "$ts_stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$ts_stamp" 2>/dev/null | head -n 1)" ]; then
   say "compiling TypeScript"
   rm -rf dist
-  npx --no-install tsc -p tsconfig.json >&2
+  node_modules/.bin/tsc -p tsconfig.json >&2
   touch "$ts_stamp"
 fi

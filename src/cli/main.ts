@@ -4,9 +4,10 @@
  * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
  */
 import { Command, CommanderError } from "commander";
+import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
 
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [registerDemo];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

@@ -38,7 +38,10 @@ export function assertClose(actual: Tensor, expected: Tensor, label: string, opt
     } else if (!Number.isFinite(y)) {
       assert.equal(x, y, `${label}[${i}]`);
     } else {
-      assert.ok(Math.abs(x - y) <= atol + rtol * Math.abs(y), `${label}[${i}]: expected ${y}, found ${x} (atol ${atol})`);
+      assert.ok(
+        Math.abs(x - y) <= atol + rtol * Math.abs(y),
+        `${label}[${i}]: expected ${y}, found ${x} (atol ${atol})`,
+      );
     }
   }
 }

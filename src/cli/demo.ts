@@ -22,7 +22,8 @@ export function register(program: Command): void {
         ...opts,
         onStep: (step, loss) => {
           bar.tick(1, { loss });
-          if (step % 10 === 0 || step === opts.steps - 1) process.stdout.write(`step ${step + 1} loss ${loss.toFixed(4)}\n`);
+          if (step % 10 === 0 || step === opts.steps - 1)
+            process.stdout.write(`step ${step + 1} loss ${loss.toFixed(4)}\n`);
         },
       });
       bar.stop();

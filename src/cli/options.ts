@@ -6,7 +6,9 @@ export function parseIntOption(flag: string, min = Number.NEGATIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} expects an integer${min > -Infinity ? ` >= ${min}` : ""}, got "${value}"`);
+      throw new InvalidArgumentError(
+        `${flag} expects an integer${min > -Infinity ? ` >= ${min}` : ""}, got "${value}"`,
+      );
     }
     return n;
   };

@@ -114,9 +114,13 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
 }
 
 /** Nearest-neighbour upsampling of [N,C,H,W] to `size` or by `scaleFactor` (exactly one). */
-export function upsampleNearest2d(x: Tensor, options: { size?: Pair; scaleFactor?: number | [number, number] }): Tensor {
+export function upsampleNearest2d(
+  x: Tensor,
+  options: { size?: Pair; scaleFactor?: number | [number, number] },
+): Tensor {
   const { size, scaleFactor } = options;
-  const scales = scaleFactor === undefined ? null : Array.isArray(scaleFactor) ? scaleFactor : [scaleFactor, scaleFactor];
+  const scales =
+    scaleFactor === undefined ? null : Array.isArray(scaleFactor) ? scaleFactor : [scaleFactor, scaleFactor];
   return new Tensor(native.upsampleNearest2d(x.handle, size === undefined ? null : pair(size), scales));
 }
 

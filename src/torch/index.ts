@@ -16,6 +16,13 @@ export {
   setNumThreads,
   torchVersion,
 } from "./runtime.js";
+export {
+  loadSafetensors,
+  parseSafetensors,
+  type SafetensorsContents,
+  saveSafetensors,
+  serializeSafetensors,
+} from "./safetensors.js";
 export { scopeDepth, tidy } from "./scope.js";
 export {
   arange,
@@ -36,4 +43,3 @@ export {
   zeros,
   zerosLike,
 } from "./tensor.js";
-export { loadSafetensors, parseSafetensors, type SafetensorsContents, saveSafetensors, serializeSafetensors } from "./safetensors.js";

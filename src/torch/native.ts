@@ -141,15 +141,7 @@ export interface NativeAddon {
   softmax(x: H, dim: number): H;
   logSoftmax(x: H, dim: number): H;
   linear(x: H, weight: H, bias?: H | null): H;
-  conv2d(
-    x: H,
-    weight: H,
-    bias: H | null,
-    stride: number[],
-    padding: number[],
-    dilation: number[],
-    groups: number,
-  ): H;
+  conv2d(x: H, weight: H, bias: H | null, stride: number[], padding: number[], dilation: number[], groups: number): H;
   batchNorm(
     x: H,
     weight: H | null,

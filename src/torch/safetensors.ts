@@ -57,21 +57,34 @@ function parseHeader(bytes: Uint8Array, source: string): { header: Record<string
 function checkEntry(name: string, value: unknown, dataLength: number, source: string): HeaderEntry {
   const e = value as Partial<HeaderEntry> | null;
   if (e === null || typeof e !== "object") fail(source, `entry "${name}" is not an object`);
-  if (typeof e.dtype !== "string" || !FROM_FILE.has(e.dtype)) fail(source, `entry "${name}" has unknown dtype ${String(e.dtype)}`);
+  if (typeof e.dtype !== "string" || !FROM_FILE.has(e.dtype))
+    fail(source, `entry "${name}" has unknown dtype ${String(e.dtype)}`);
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     fail(source, `entry "${name}" has an invalid shape`);
   }
   const [begin, end] = e.data_offsets ?? [];
   const dtype = FROM_FILE.get(e.dtype)!;
   const expected = e.shape.reduce((a, b) => a * b, 1) * elementSize(dtype);
-  if (!Number.isInteger(begin) || !Number.isInteger(end) || begin! < 0 || end! > dataLength || end! - begin! !== expected) {
-    fail(source, `entry "${name}" has data_offsets ${JSON.stringify(e.data_offsets)} (expected ${expected} bytes within ${dataLength})`);
+  if (
+    !Number.isInteger(begin) ||
+    !Number.isInteger(end) ||
+    begin! < 0 ||
+    end! > dataLength ||
+    end! - begin! !== expected
+  ) {
+    fail(
+      source,
+      `entry "${name}" has data_offsets ${JSON.stringify(e.data_offsets)} (expected ${expected} bytes within ${dataLength})`,
+    );
   }
   return e as HeaderEntry;
 }
 
 /** Parses safetensors bytes into tensors (copied into libtorch memory on `device`). */
-export function parseSafetensors(bytes: Uint8Array, options: { source?: string; device?: string } = {}): SafetensorsContents {
+export function parseSafetensors(
+  bytes: Uint8Array,
+  options: { source?: string; device?: string } = {},
+): SafetensorsContents {
   const source = options.source ?? "<buffer>";
   const { header, dataStart } = parseHeader(bytes, source);
   const data = bytes.subarray(dataStart);
@@ -101,7 +114,10 @@ export function loadSafetensors(path: string, options: { device?: string } = {})
 }
 
 /** Serialises tensors (in the given order) and string metadata to safetensors bytes. */
-export function serializeSafetensors(tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: Iterable<[string, Tensor]>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header["__metadata__"] = metadata;
   const chunks: Uint8Array[] = [];
@@ -128,6 +144,10 @@ export function serializeSafetensors(tensors: Iterable<[string, Tensor]>, metada
 }
 
 /** Writes a .safetensors file atomically (temp file + rename). */
-export function saveSafetensors(path: string, tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Iterable<[string, Tensor]>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

@@ -99,7 +99,8 @@ export class Tensor implements Disposable {
   }
   /** A copy of the elements as plain numbers (row-major; int64 beyond 2^53 loses precision; bool as 0/1). */
   toArray(): number[] {
-    const data = this.dtype === "float16" || this.dtype === "bfloat16" ? this.to("float32").#take() : this.toTypedArray();
+    const data =
+      this.dtype === "float16" || this.dtype === "bfloat16" ? this.to("float32").#take() : this.toTypedArray();
     return Array.from(data as ArrayLike<number | bigint>, Number);
   }
   #take(): AnyTypedArray {
@@ -380,7 +381,12 @@ export class Tensor implements Disposable {
   }
   /** Advanced indexing x[i0, i1, ...]: integer or boolean tensors; null keeps a dimension whole. */
   index(...indices: Array<Tensor | null>): Tensor {
-    return new Tensor(native.index(this.handle, indices.map((t) => (t === null ? null : t.handle))));
+    return new Tensor(
+      native.index(
+        this.handle,
+        indices.map((t) => (t === null ? null : t.handle)),
+      ),
+    );
   }
   /** Indices of non-zero elements, [n, ndim] int64. */
   nonzero(): Tensor {
@@ -427,7 +433,9 @@ export class Tensor implements Disposable {
   }
 
   toString(): string {
-    return this.isDisposed ? "Tensor(disposed)" : `Tensor(shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
+    return this.isDisposed
+      ? "Tensor(disposed)"
+      : `Tensor(shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
   }
 }
 
@@ -455,10 +463,15 @@ function finish(t: Tensor, options: TensorOptions): Tensor {
  * Creates a tensor from numbers (nested arrays give the shape) or a typed array (with `shape`; 1-d when omitted).
  * The data is copied. dtype defaults to float32 for numbers and to the typed array's own type otherwise.
  */
-export function tensor(data: number | boolean | unknown[] | ArrayBufferView, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(
+  data: number | boolean | unknown[] | ArrayBufferView,
+  shape?: readonly number[],
+  options: TensorOptions = {},
+): Tensor {
   const device = options.device ?? "cpu";
   if (ArrayBuffer.isView(data)) {
-    const natural = options.dtype === "float16" || options.dtype === "bfloat16" ? options.dtype : dtypeOfTypedArray(data);
+    const natural =
+      options.dtype === "float16" || options.dtype === "bfloat16" ? options.dtype : dtypeOfTypedArray(data);
     const elements = data.byteLength / (data as AnyTypedArray).BYTES_PER_ELEMENT;
     const raw = new Tensor(native.fromBuffer(data, [...(shape ?? [elements])], natural, device));
     if (options.dtype === undefined || options.dtype === natural) return finish(raw, options);
@@ -522,12 +535,22 @@ export function fullLike(x: Tensor, value: number | boolean, options: TensorOpti
 
 /** Concatenates along an existing dimension. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+  return new Tensor(
+    native.cat(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Stacks along a new dimension. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+  return new Tensor(
+    native.stack(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Elementwise choice: `a` where `condition`, else `b`. */

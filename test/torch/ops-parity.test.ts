@@ -5,17 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
-import {
-  arange,
-  cat,
-  F,
-  loadSafetensors,
-  stack,
-  type Tensor,
-  tensor,
-  tidy,
-  where,
-} from "../../src/torch/index.js";
+import { arange, cat, F, loadSafetensors, stack, type Tensor, tensor, tidy, where } from "../../src/torch/index.js";
 import { assertClose, fixturePath } from "../helpers.js";
 
 type Inputs = Record<string, Tensor>;
@@ -32,7 +22,11 @@ function yoloDecode(p: Tensor, anchors: Tensor): Tensor {
   const grid = cat([gx, gy], -1);
   const s = p.sigmoid();
   const xy = s.slice(-1, 0, 2).mul(2).sub(0.5).add(grid).mul(8);
-  const wh = s.slice(-1, 2, 4).mul(2).pow(2).mul(anchors.view(1, 3, 1, 1, 2));
+  const wh = s
+    .slice(-1, 2, 4)
+    .mul(2)
+    .pow(2)
+    .mul(anchors.view(1, 3, 1, 1, 2));
   return cat([xy, wh, s.slice(-1, 4)], -1);
 }
 
@@ -178,7 +172,11 @@ describe("op parity with PyTorch 1.13.1", () => {
             loss = loss === null ? term : loss.add(term);
           }
         });
-        assert.equal(golden.tensors.has(`${c.name}/out/${outputs.length}`), false, `${c.name}: fewer outputs than PyTorch`);
+        assert.equal(
+          golden.tensors.has(`${c.name}/out/${outputs.length}`),
+          false,
+          `${c.name}: fewer outputs than PyTorch`,
+        );
         if (c.grad && c.grad.length > 0) {
           assert.ok(loss, `${c.name}: no differentiable output`);
           (loss as Tensor).backward();

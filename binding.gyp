@@ -8,7 +8,9 @@
         "native/tensor.cc",
         "native/ops.cc",
         "native/nn.cc",
-        "native/autograd.cc"
+        "native/autograd.cc",
+        "native/random.cc",
+        "native/optim.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

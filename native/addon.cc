@@ -120,6 +120,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports);
   registerNn(env, exports);
   registerAutograd(env, exports);
+  registerRandom(env, exports);
+  registerOptim(env, exports);
   return exports;
 }
 

@@ -300,6 +300,76 @@ Napi::Value matmul(const Info& info) {
   return wrap(info.Env(), at::matmul(argTensor(info, 0, "a"), argTensor(info, 1, "b")));
 }
 
+
+// topk(x, k, dim, largest, sorted) -> [values, indices]
+Napi::Value topk(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  int64_t k = argInt(info, 1, "k");
+  int64_t dim = argOptInt(info, 2, "dim").value_or(-1);
+  auto r = at::topk(x, k, dim, argBool(info, 3, "largest", true), argBool(info, 4, "sorted", true));
+  return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+}
+
+// sort(x, dim, descending, stable) -> [values, indices]
+Napi::Value sort(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  int64_t dim = argOptInt(info, 1, "dim").value_or(-1);
+  bool descending = argBool(info, 2, "descending", false);
+  bool stable = argBool(info, 3, "stable", false);
+  auto r = at::sort(x, stable, dim, descending);
+  return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+}
+
+// scatter(x, dim, index, src): out-of-place; src a tensor or a number.
+Napi::Value scatter(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  int64_t dim = argInt(info, 1, "dim");
+  at::Tensor index = argTensor(info, 2, "index");
+  if (info[3].IsNumber() || info[3].IsBoolean()) return wrap(info.Env(), at::scatter(x, dim, index, argScalar(info, 3, "src")));
+  return wrap(info.Env(), at::scatter(x, dim, index, argTensor(info, 3, "src")));
+}
+
+Napi::Value scatterAdd(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  return wrap(info.Env(), at::scatter_add(x, argInt(info, 1, "dim"), argTensor(info, 2, "index"), argTensor(info, 3, "src")));
+}
+
+// indexPut(x, indices (tensor|null each), values, accumulate): out-of-place x[indices] = values (or +=).
+Napi::Value indexPut(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  auto indices = argOptTensorList(info, 1, "indices");
+  at::Tensor values = argTensorOrScalar(info, 2, "values");
+  return wrap(info.Env(), at::index_put(x, indices, values, argBool(info, 3, "accumulate", false)));
+}
+
+// meshgrid(tensors, indexing "ij" | "xy")
+Napi::Value meshgrid(const Info& info) {
+  auto tensors = argTensorList(info, 0, "tensors");
+  std::string indexing = info[1].IsUndefined() ? "ij" : argString(info, 1, "indexing");
+  if (indexing != "ij" && indexing != "xy") throw ArgError("indexing: expected \"ij\" or \"xy\", found \"" + indexing + "\"");
+  return wrapList(info.Env(), at::meshgrid(tensors, indexing));
+}
+
+// unique(x, sorted, returnInverse, returnCounts, dim?) -> [values, inverse, counts]
+Napi::Value unique(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  bool sorted = argBool(info, 1, "sorted", true);
+  bool inverse = argBool(info, 2, "returnInverse", false);
+  bool counts = argBool(info, 3, "returnCounts", false);
+  auto dim = argOptInt(info, 4, "dim");
+  auto r = dim ? at::unique_dim(x, *dim, sorted, inverse, counts) : at::_unique2(x, sorted, inverse, counts);
+  return wrapList(info.Env(), {std::get<0>(r), std::get<1>(r), std::get<2>(r)});
+}
+
+Napi::Value norm(const Info& info) {
+  at::Tensor x = argTensor(info, 0, "x");
+  double ord = argOptDouble(info, 1, "ord").value_or(2.0);
+  auto dims = argOptIntList(info, 2, "dims");
+  bool keepdim = argBool(info, 3, "keepdim", false);
+  if (!dims) return wrap(info.Env(), at::linalg_vector_norm(x, ord));
+  return wrap(info.Env(), at::linalg_vector_norm(x, ord, *dims, keepdim));
+}
+
 }  // namespace
 
 void registerOps(Napi::Env env, Napi::Object exports) {
@@ -378,6 +448,14 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   def<split>(env, exports, "split");
   def<chunk>(env, exports, "chunk");
   def<matmul>(env, exports, "matmul");
+  def<topk>(env, exports, "topk");
+  def<sort>(env, exports, "sort");
+  def<scatter>(env, exports, "scatter");
+  def<scatterAdd>(env, exports, "scatterAdd");
+  def<indexPut>(env, exports, "indexPut");
+  def<meshgrid>(env, exports, "meshgrid");
+  def<unique>(env, exports, "unique");
+  def<norm>(env, exports, "norm");
 }
 
 }  // namespace sladet

@@ -41,7 +41,14 @@ stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-
 if [ ! -f "$addon" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] \
   || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$addon" 2>/dev/null | head -n 1)" ]; then
   say "building the native addon against libtorch ($stamp); takes a few minutes"
-  node_modules/.bin/node-gyp rebuild -j 2 --loglevel=warn --nodedir="$(node tools/native-config.mjs nodedir)" >&2
+  nodedir=$(node tools/native-config.mjs nodedir)
+  # Configure from scratch when the build settings change; otherwise make rebuilds only what changed.
+  if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] \
+    || [ tools/native-config.mjs -nt build/Makefile ]; then
+    rm -rf build
+    node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
+  fi
+  node_modules/.bin/node-gyp build -j 2 --loglevel=warn --nodedir="$nodedir" >&2
   printf '%s\n' "$stamp" > "$stamp_file"
 fi
 

@@ -9,7 +9,6 @@ export {
   cudaIsAvailable,
   getNumThreads,
   type MemoryStats,
-  manualSeed,
   memoryStats,
   resetPeakBytes,
   resolveDevice,
@@ -32,6 +31,7 @@ export {
   full,
   fullLike,
   linspace,
+  meshgrid,
   ones,
   onesLike,
   stack,
@@ -43,3 +43,45 @@ export {
   zeros,
   zerosLike,
 } from "./tensor.js";
+export {
+  bernoulli,
+  getRngState,
+  initialSeed,
+  manualSeed,
+  normal_,
+  type RandomOptions,
+  rand,
+  randint,
+  randn,
+  randperm,
+  setRngState,
+  uniform_,
+} from "./random.js";
+export {
+  BatchNorm2d,
+  type BatchNorm2dOptions,
+  Conv2d,
+  type Conv2dOptions,
+  Dropout,
+  Flatten,
+  Identity,
+  type Layer,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  ModuleList,
+  ReLU,
+  Sequential,
+  SiLU,
+  Upsample,
+} from "./nn/layers.js";
+export {
+  Buffer,
+  describeLoadProblems,
+  type LoadReport,
+  type LoadStateDictOptions,
+  Module,
+  Parameter,
+} from "./nn/module.js";
+export { type ParamGroup, SGD, type SgdHyper, type SgdState } from "./optim/sgd.js";
+export { clipGradNorm, emaUpdate } from "./optim/utils.js";

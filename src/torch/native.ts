@@ -159,6 +159,39 @@ export interface NativeAddon {
   dropout(x: H, p: number, training: boolean): H;
   bceWithLogits(x: H, target: H, weight: H | null, posWeight: H | null, reduction: string): H;
   crossEntropy(x: H, target: H, weight: H | null, reduction: string, labelSmoothing: number): H;
+  topk(x: H, k: number, dim?: number, largest?: boolean, sorted?: boolean): [H, H];
+  sort(x: H, dim?: number, descending?: boolean, stable?: boolean): [H, H];
+  scatter(x: H, dim: number, index: H, src: HS): H;
+  scatterAdd(x: H, dim: number, index: H, src: H): H;
+  indexPut(x: H, indices: Array<H | null>, values: HS, accumulate?: boolean): H;
+  meshgrid(tensors: H[], indexing?: "ij" | "xy"): H[];
+  unique(x: H, sorted?: boolean, returnInverse?: boolean, returnCounts?: boolean, dim?: number | null): [H, H, H];
+  norm(x: H, ord?: number, dims?: number[] | null, keepdim?: boolean): H;
+  // random.cc
+  getRngState(): H;
+  setRngState(state: H): void;
+  initialSeed(): number;
+  rand(shape: number[], dtype?: string | null, device?: string): H;
+  randn(shape: number[], dtype?: string | null, device?: string): H;
+  randint(low: number, high: number, shape: number[], dtype?: string | null, device?: string): H;
+  randperm(n: number, dtype?: string | null, device?: string): H;
+  uniformInPlace_(x: H, low: number, high: number): void;
+  normalInPlace_(x: H, mean: number, std: number): void;
+  bernoulli(p: H): H;
+  // optim.cc
+  sgdStep(
+    params: H[],
+    momentumBuffers: Array<H | null>,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): Array<H | null>;
+  clipGradNorm(params: H[], maxNorm: number, normType?: number): number;
+  zeroGrad(params: H[], setToNone?: boolean): void;
+  emaUpdate(ema: H[], model: H[], decay: number): void;
+  copyAll(dst: H[], src: H[]): void;
   // autograd.cc
   setRequiresGrad(x: H, requiresGrad: boolean): void;
   requiresGrad(x: H): boolean;

@@ -61,8 +61,3 @@ export function resolveDevice(device: string): string {
   if (index >= count) throw new Error(`device "${device}" requested but only ${count} CUDA device(s) exist`);
   return `cuda:${index}`;
 }
-
-/** Seeds libtorch's default generators (CPU and CUDA). */
-export function manualSeed(seed: number): void {
-  native.manualSeed(seed);
-}

@@ -403,6 +403,48 @@ export class Tensor implements Disposable {
     return new Tensor(native.matmul(this.handle, other.handle));
   }
 
+  /** The k largest (or smallest) elements along `dim` and their indices. */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
+    const [v, i] = native.topk(this.handle, k, dim, largest, sorted);
+    return [new Tensor(v), new Tensor(i)];
+  }
+  /** Sorted values along `dim` and the permutation indices. */
+  sort(dim = -1, descending = false, stable = false): [Tensor, Tensor] {
+    const [v, i] = native.sort(this.handle, dim, descending, stable);
+    return [new Tensor(v), new Tensor(i)];
+  }
+  argsort(dim = -1, descending = false, stable = false): Tensor {
+    const [v, i] = native.sort(this.handle, dim, descending, stable);
+    native.dispose(v);
+    return new Tensor(i);
+  }
+  /** Out-of-place scatter: a copy of this with out[index[i][j]][j] = src[i][j] (for dim 0). */
+  scatter(dim: number, index: Tensor, src: TensorLike): Tensor {
+    return new Tensor(native.scatter(this.handle, dim, index.handle, h(src)));
+  }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return new Tensor(native.scatterAdd(this.handle, dim, index.handle, src.handle));
+  }
+  /** Out-of-place x[indices] = values (accumulate: +=, summing duplicates). null keeps a dimension whole. */
+  indexPut(indices: Array<Tensor | null>, values: TensorLike, accumulate = false): Tensor {
+    const idx = indices.map((t) => (t === null ? null : t.handle));
+    return new Tensor(native.indexPut(this.handle, idx, h(values), accumulate));
+  }
+  /** Unique values (sorted), with the inverse indices and counts (empty tensors unless asked for). */
+  unique(options: { sorted?: boolean; returnInverse?: boolean; returnCounts?: boolean; dim?: number } = {}): {
+    values: Tensor;
+    inverse: Tensor;
+    counts: Tensor;
+  } {
+    const { sorted = true, returnInverse = false, returnCounts = false, dim } = options;
+    const [v, i, c] = native.unique(this.handle, sorted, returnInverse, returnCounts, dim ?? null);
+    return { values: new Tensor(v), inverse: new Tensor(i), counts: new Tensor(c) };
+  }
+  /** Vector norm of order `ord` over `dims` (all elements when omitted). */
+  norm(ord = 2, dims?: number | number[], keepdim = false): Tensor {
+    return new Tensor(native.norm(this.handle, ord, dimList(dims) ?? null, keepdim));
+  }
+
   // ---- autograd ----------------------------------------------------------------------------------------------------
   get requiresGrad(): boolean {
     return native.requiresGrad(this.handle);
@@ -556,4 +598,12 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 /** Elementwise choice: `a` where `condition`, else `b`. */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return new Tensor(native.where(condition.handle, h(a), h(b)));
+}
+
+/** Coordinate grids from 1-d tensors ("ij": matrix indexing, as torch.meshgrid(indexing="ij")). */
+export function meshgrid(tensors: readonly Tensor[], indexing: "ij" | "xy" = "ij"): Tensor[] {
+  return native.meshgrid(
+    tensors.map((t) => t.handle),
+    indexing,
+  ).map((x) => new Tensor(x));
 }

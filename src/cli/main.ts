@@ -4,9 +4,12 @@
  * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
  */
 import { Command, CommanderError } from "commander";
+import { register as registerCheck } from "./check.js";
+import { register as registerConvert } from "./convert.js";
 import { reportCliError } from "./errors.js";
+import { register as registerSparsify } from "./sparsify.js";
 
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [registerCheck, registerConvert, registerSparsify];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

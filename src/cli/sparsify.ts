@@ -3,12 +3,10 @@ import { type Command, InvalidArgumentError } from "commander";
 import { sparsifyDataset } from "../data/sparsify.js";
 import { withDataErrors } from "./data-errors.js";
 
-function number(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found ${value}`);
-    return n;
-  };
+function parseNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, found ${value}`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -17,8 +15,8 @@ export function register(program: Command): void {
     .description("keep one random labelled region per train/val image (boxes with their centre inside); test unchanged")
     .requiredOption("--data <yaml>", "dataset YAML of a fully labelled dataset")
     .requiredOption("--out <dir>", "output folder (LLD layout with data.yaml)")
-    .option("--area <fraction>", "labelled fraction of each image, in (0, 1]", number("area"), 0.2)
-    .option("--seed <n>", "random seed (same seed, same regions)", number("seed"), 0)
+    .option("--area <fraction>", "labelled fraction of each image, in (0, 1]", parseNumber, 0.2)
+    .option("--seed <n>", "random seed (same seed, same regions)", parseNumber, 0)
     .option("--link", "symlink images instead of copying them")
     .option("--force", "go on despite check errors (invalid lines dropped)")
     .option("--quiet", "no progress display")

@@ -10,7 +10,7 @@ import { imageToLabelPath, listSplitImages } from "./dataset.js";
 import { type DataConfig, loadDataYaml, SPLITS, type Split } from "./dataset-yaml.js";
 import { readLldLabelFile, regionSidecarPath } from "./formats/lld.js";
 import { verifyImage } from "./images.js";
-import type { DataProblem } from "./problems.js";
+import { type DataProblem, formatProblem } from "./problems.js";
 import { labelledAreaFraction } from "./region.js";
 import type { CellLabel, PixelRect } from "./schema.js";
 
@@ -269,4 +269,28 @@ function collapseReadmeNotes(report: CheckReport): void {
       consequence: "read with Cell Size (a0) unknown",
     });
   }
+}
+
+/** Error thrown by {@link checkDatasetForTraining}: the report and its formatted problems. */
+export class DatasetCheckError extends Error {
+  override name = "DatasetCheckError";
+  constructor(readonly report: CheckReport) {
+    const errors = report.problems.filter((p) => p.severity === "error");
+    const shown = errors.slice(0, 20).map(formatProblem);
+    const more = errors.length > shown.length ? `\n… and ${errors.length - shown.length} more (run sladet check)` : "";
+    super(`${errors.length} error(s) in the dataset ${report.config.file}:\n${shown.join("\n")}${more}`);
+  }
+}
+
+/**
+ * The check training runs before it starts: the same checks as `sladet check`, cached (a second start is fast), no
+ * progress display unless asked; throws a {@link DatasetCheckError} when the dataset has errors.
+ */
+export async function checkDatasetForTraining(
+  data: string | DataConfig,
+  options: CheckOptions = {},
+): Promise<CheckReport> {
+  const report = await checkDataset(data, { silent: true, ...options });
+  if (report.errors > 0) throw new DatasetCheckError(report);
+  return report;
 }

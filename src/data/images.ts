@@ -31,6 +31,7 @@ export interface ReadImageOptions {
 /** Decodes an image file into 8-bit RGB (EXIF orientation applied, alpha dropped). Throws on unreadable files. */
 export async function readImageRgb(path: string, options: ReadImageOptions = {}): Promise<RgbImage> {
   const bytes = readFileSync(path);
+  if (bytes.length === 0) throw new Error("an empty file");
   if (isBmp(bytes)) return decodeBmp(bytes);
   const { data, info } = await sharp(bytes, { failOn: options.strictness ?? "error" })
     .autoOrient()

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import sharp from "sharp";
 
-/** Creates a temporary folder, runs `fn` with it, removes it afterwards. */
+/** Creates a temporary folder, runs `fn` with it, removes it afterwards (kept when KEEP_TMP is set, for debugging). */
 export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T> | T): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), `sladet-${prefix}-`));
   try {
     return await fn(dir);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env["KEEP_TMP"]) rmSync(dir, { recursive: true, force: true });
   }
 }
 

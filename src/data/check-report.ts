@@ -78,6 +78,19 @@ export function formatCheckReport(report: CheckReport, options: FormatCheckOptio
   for (const split of Object.values(report.splits)) {
     if (split) parts.push(formatSplitSummary(split.summary, config.names, config.attributes));
   }
+  const summaries = Object.values(report.splits).flatMap((s) => (s ? [s.summary] : []));
+  if (summaries.length > 1) {
+    const unique = report.config.valFromTest ? summaries.filter((s) => s.split !== "val") : summaries;
+    const rows = [["all splits", "images", ...config.names]];
+    for (const s of unique)
+      rows.push([s.split, String(s.images), ...config.names.map((_, i) => String(s.instances[i] ?? 0))]);
+    rows.push([
+      "total",
+      String(unique.reduce((n, s) => n + s.images, 0)),
+      ...config.names.map((_, i) => String(unique.reduce((n, s) => n + (s.instances[i] ?? 0), 0))),
+    ]);
+    parts.push(`${table(rows)}\n`);
+  }
   const verdict =
     report.errors > 0
       ? `FAILED: ${report.errors} error(s), ${report.warnings} warning(s) in ${config.file}`

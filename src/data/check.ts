@@ -241,10 +241,41 @@ export async function checkDataset(data: string | DataConfig, options: CheckOpti
     report.splits[split] = { images, summary: summarizeSplit(split, images, config) };
   }
   cache?.save();
+  reportSplitOverlap(report);
   collapseReadmeNotes(report);
   report.errors = report.problems.filter((p) => p.severity === "error").length;
   report.warnings = report.problems.filter((p) => p.severity === "warning").length;
   return report;
+}
+
+/** An image in two splits (train and test, say) inflates test scores: one warning per pair of splits. */
+function reportSplitOverlap(report: CheckReport): void {
+  const seen = new Map<string, Split>();
+  const overlaps = new Map<string, { count: number; first: string }>();
+  for (const split of SPLITS) {
+    if (split === "val" && report.config.valFromTest) continue;
+    for (const img of report.splits[split]?.images ?? []) {
+      const earlier = seen.get(img.image);
+      if (earlier === undefined) {
+        seen.set(img.image, split);
+        continue;
+      }
+      const key = `${earlier} and ${split}`;
+      const entry = overlaps.get(key) ?? { count: 0, first: img.image };
+      entry.count++;
+      overlaps.set(key, entry);
+    }
+  }
+  for (const [pair, { count, first }] of overlaps) {
+    report.problems.push({
+      severity: "warning",
+      kind: "split-overlap",
+      file: report.config.file,
+      expected: `no image in both ${pair}`,
+      found: `${count} such image(s), e.g. ${first}`,
+      consequence: "scores on the later split are optimistic",
+    });
+  }
 }
 
 /** Lines in the README's 15-column form are reported once, not per file. */

@@ -196,6 +196,15 @@ export interface CocoSourceOptions {
  */
 export function readCocoDataset(source: string, options: CocoSourceOptions = {}): LoadedDataset {
   const jobs: Array<{ split: Split; json: string; images: string }> = [];
+  if (!existsSync(source)) {
+    throw new DataFormatError({
+      severity: "error",
+      kind: "split-missing",
+      file: source,
+      expected: "a COCO folder (Annotations/, Images/) or a COCO JSON file",
+      found: "no such path",
+    });
+  }
   if (statSync(source).isDirectory()) {
     for (const split of SPLITS) {
       const json = join(source, "Annotations", `${split}.json`);

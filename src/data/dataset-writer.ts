@@ -4,9 +4,8 @@
  * - COCO (the seed README's layout): `Images/<split>/…`, `Annotations/<split>.json`.
  * Images are copied (atomically) or symlinked; file names in a split are made unique.
  */
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
-import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
 import { type Split, writeDataYaml } from "./dataset-yaml.js";
 import { toCocoDataset, writeCocoJson } from "./formats/coco.js";
@@ -29,6 +28,7 @@ export interface DatasetWriteOptions {
 }
 
 function placeImage(source: string, target: string, mode: "copy" | "symlink"): void {
+  if (resolve(source) === resolve(target)) return; // writing a dataset over itself: the image is already there
   rmSync(target, { force: true });
   if (mode === "symlink") {
     symlinkSync(resolve(source), target);
@@ -126,9 +126,4 @@ export function writeCocoFolder(out: string, splits: SplitAnnotations, options: 
   }
   bar.stop();
   return written;
-}
-
-/** Copies a text file atomically (used for files passed through unchanged). */
-export function copyTextAtomic(source: string, target: string): void {
-  writeFileAtomic(target, readFileSync(source));
 }

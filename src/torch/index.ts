@@ -5,6 +5,48 @@ export * as F from "./functional.js";
 export { enableGrad, inferenceMode, isGradEnabled, isInferenceMode, noGrad } from "./grad-mode.js";
 export * as inplace from "./inplace.js";
 export {
+  BatchNorm2d,
+  type BatchNorm2dOptions,
+  Conv2d,
+  type Conv2dOptions,
+  Dropout,
+  Flatten,
+  Identity,
+  type Layer,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  ModuleList,
+  ReLU,
+  Sequential,
+  SiLU,
+  Upsample,
+} from "./nn/layers.js";
+export {
+  Buffer,
+  describeLoadProblems,
+  type LoadReport,
+  type LoadStateDictOptions,
+  Module,
+  Parameter,
+} from "./nn/module.js";
+export { type ParamGroup, SGD, type SgdHyper, type SgdState } from "./optim/sgd.js";
+export { clipGradNorm, emaUpdate } from "./optim/utils.js";
+export {
+  bernoulli,
+  getRngState,
+  initialSeed,
+  manualSeed,
+  normal_,
+  type RandomOptions,
+  rand,
+  randint,
+  randn,
+  randperm,
+  setRngState,
+  uniform_,
+} from "./random.js";
+export {
   cudaDeviceCount,
   cudaIsAvailable,
   getNumThreads,
@@ -43,45 +85,3 @@ export {
   zeros,
   zerosLike,
 } from "./tensor.js";
-export {
-  bernoulli,
-  getRngState,
-  initialSeed,
-  manualSeed,
-  normal_,
-  type RandomOptions,
-  rand,
-  randint,
-  randn,
-  randperm,
-  setRngState,
-  uniform_,
-} from "./random.js";
-export {
-  BatchNorm2d,
-  type BatchNorm2dOptions,
-  Conv2d,
-  type Conv2dOptions,
-  Dropout,
-  Flatten,
-  Identity,
-  type Layer,
-  LeakyReLU,
-  Linear,
-  MaxPool2d,
-  ModuleList,
-  ReLU,
-  Sequential,
-  SiLU,
-  Upsample,
-} from "./nn/layers.js";
-export {
-  Buffer,
-  describeLoadProblems,
-  type LoadReport,
-  type LoadStateDictOptions,
-  Module,
-  Parameter,
-} from "./nn/module.js";
-export { type ParamGroup, SGD, type SgdHyper, type SgdState } from "./optim/sgd.js";
-export { clipGradNorm, emaUpdate } from "./optim/utils.js";

@@ -602,8 +602,10 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** Coordinate grids from 1-d tensors ("ij": matrix indexing, as torch.meshgrid(indexing="ij")). */
 export function meshgrid(tensors: readonly Tensor[], indexing: "ij" | "xy" = "ij"): Tensor[] {
-  return native.meshgrid(
-    tensors.map((t) => t.handle),
-    indexing,
-  ).map((x) => new Tensor(x));
+  return native
+    .meshgrid(
+      tensors.map((t) => t.handle),
+      indexing,
+    )
+    .map((x) => new Tensor(x));
 }

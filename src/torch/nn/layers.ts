@@ -55,7 +55,10 @@ export class Conv2d extends Module {
     if (inChannels % this.groups || outChannels % this.groups) {
       throw new Error(`Conv2d: channels ${inChannels}→${outChannels} not divisible by groups ${this.groups}`);
     }
-    this.weight = this.registerParameter("weight", new Parameter(zeros([outChannels, inChannels / this.groups, kh, kw])));
+    this.weight = this.registerParameter(
+      "weight",
+      new Parameter(zeros([outChannels, inChannels / this.groups, kh, kw])),
+    );
     this.bias = this.registerParameter("bias", options.bias === false ? null : new Parameter(zeros([outChannels])));
     resetKaiming(this.weight.data, this.bias?.data ?? null, (inChannels / this.groups) * kh * kw);
   }
@@ -221,7 +224,7 @@ export class Sequential extends Module {
   constructor(...layers: Layer[]) {
     super();
     this.layers = layers;
-    layers.forEach((m, i) => this.registerModule(String(i), m));
+    for (const [i, m] of layers.entries()) this.registerModule(String(i), m);
   }
   forward(x: Tensor): Tensor {
     let y = x;

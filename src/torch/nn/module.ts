@@ -28,7 +28,10 @@ abstract class Slot {
 
 /** A trainable tensor: a leaf that requires grad. */
 export class Parameter extends Slot {
-  constructor(data: Tensor, readonly requiresGrad = true) {
+  constructor(
+    data: Tensor,
+    readonly requiresGrad = true,
+  ) {
     super(data);
     if (requiresGrad) data.requiresGrad_(true);
   }
@@ -169,7 +172,10 @@ export abstract class Module {
       }
     }
     for (const key of entries.keys()) if (!slots.has(key)) report.unexpected.push(key);
-    if ((options.strict ?? true) && (report.missing.length || report.unexpected.length || report.shapeMismatch.length)) {
+    if (
+      (options.strict ?? true) &&
+      (report.missing.length || report.unexpected.length || report.shapeMismatch.length)
+    ) {
       throw new Error(describeLoadProblems(this.constructor.name, report));
     }
     native.copyAll(
@@ -215,7 +221,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function describeLoadProblems(what: string, report: LoadReport): string {
   const lines = [`cannot load the state dict into ${what}:`];
   if (report.missing.length) lines.push(`  missing keys (${report.missing.length}): ${report.missing.join(", ")}`);
-  if (report.unexpected.length) lines.push(`  unexpected keys (${report.unexpected.length}): ${report.unexpected.join(", ")}`);
-  for (const m of report.shapeMismatch) lines.push(`  shape mismatch for ${m.key}: expected [${m.expected}], found [${m.found}]`);
+  if (report.unexpected.length)
+    lines.push(`  unexpected keys (${report.unexpected.length}): ${report.unexpected.join(", ")}`);
+  for (const m of report.shapeMismatch)
+    lines.push(`  shape mismatch for ${m.key}: expected [${m.expected}], found [${m.found}]`);
   return lines.join("\n");
 }

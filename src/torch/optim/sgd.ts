@@ -45,7 +45,8 @@ export class SGD {
 
   constructor(params: Parameter[] | Array<Partial<ParamGroup> & { params: Parameter[] }>, defaults: SgdHyper) {
     this.#defaults = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...defaults };
-    const groups = params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as Parameter[] }] : params;
+    const groups =
+      params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as Parameter[] }] : params;
     for (const g of groups as Array<Partial<ParamGroup> & { params: Parameter[] }>) this.addParamGroup(g);
   }
 
@@ -106,13 +107,17 @@ export class SGD {
   /** Restores a stateDict() into an optimizer built over the same parameters (same group sizes). */
   loadStateDict(state: SgdState): void {
     if (state.groups.length !== this.paramGroups.length) {
-      throw new Error(`optimizer state has ${state.groups.length} parameter groups, this optimizer ${this.paramGroups.length}`);
+      throw new Error(
+        `optimizer state has ${state.groups.length} parameter groups, this optimizer ${this.paramGroups.length}`,
+      );
     }
     let index = 0;
     state.groups.forEach((saved, gi) => {
       const g = this.paramGroups[gi]!;
       if (saved.params.length !== g.params.length) {
-        throw new Error(`optimizer group ${gi} has ${saved.params.length} parameters in the state, ${g.params.length} here`);
+        throw new Error(
+          `optimizer group ${gi} has ${saved.params.length} parameters in the state, ${g.params.length} here`,
+        );
       }
       const { params: _ignored, ...settings } = saved;
       Object.assign(g, settings);
@@ -121,7 +126,8 @@ export class SGD {
         this.#momentumBuffers.get(p)?.dispose();
         this.#momentumBuffers.delete(p);
         if (t) {
-          if (!sameShape(t.shape, p.data.shape)) throw new Error(`momentum buffer ${index + i} has shape [${t.shape}], parameter [${p.data.shape}]`);
+          if (!sameShape(t.shape, p.data.shape))
+            throw new Error(`momentum buffer ${index + i} has shape [${t.shape}], parameter [${p.data.shape}]`);
           this.#momentumBuffers.set(p, t.to(p.data.device).keep());
         }
       });

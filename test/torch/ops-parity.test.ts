@@ -5,7 +5,18 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
-import { arange, cat, F, loadSafetensors, stack, type Tensor, tensor, tidy, where } from "../../src/torch/index.js";
+import {
+  arange,
+  cat,
+  F,
+  loadSafetensors,
+  meshgrid,
+  stack,
+  type Tensor,
+  tensor,
+  tidy,
+  where,
+} from "../../src/torch/index.js";
 import { assertClose, fixturePath } from "../helpers.js";
 
 type Inputs = Record<string, Tensor>;
@@ -123,6 +134,23 @@ const OPS: Record<string, Impl> = {
   cross_entropy: (i, a) => F.crossEntropy(i.x!, i.t!, { labelSmoothing: num(a, "smoothing") }),
   to_float64: (i) => i.a!.to("float64").mul(3),
   yolo_decode: (i) => yoloDecode(i.p!, i.anchors!),
+  topk: (i, a) => i.a!.topk(num(a, "k"), num(a, "dim"), a["largest"] as boolean),
+  sort: (i, a) => i.a!.sort(num(a, "dim"), a["descending"] as boolean),
+  sort_stable: (i) => i.a!.sort(-1, false, true),
+  scatter: (i, a) => i.a!.scatter(num(a, "dim"), i.idx!, i.src!),
+  scatter_add: (i, a) => i.a!.scatterAdd(num(a, "dim"), i.idx!, i.src!),
+  index_put: (i, a) => i.a!.indexPut([i.i!], i.v!, a["accumulate"] as boolean),
+  index_put_mask: (i, a) => i.a!.indexPut([i.m!], num(a, "value")),
+  meshgrid: (i, a) => meshgrid([i.a!, i.b!], a["indexing"] as "ij" | "xy"),
+  unique: (i) => {
+    const u = i.a!.unique({ returnInverse: true, returnCounts: true });
+    return [u.values, u.inverse, u.counts];
+  },
+  unique_dim: (i) => {
+    const u = i.a!.unique({ returnInverse: true, returnCounts: true, dim: 0 });
+    return [u.values, u.inverse, u.counts];
+  },
+  norm: (i, a) => i.a!.norm(num(a, "ord"), a["dims"] as number[]),
 };
 
 interface Case {

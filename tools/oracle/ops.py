@@ -32,6 +32,11 @@ def make_input(shape, gen, g):
         t.view(-1)[1] = float("nan")
         t.view(-1)[2] = float("-inf")
         return t
+    if gen.startswith("perm:"):
+        # distinct indices along dim 0 in every column (scatter without duplicates is deterministic)
+        n = int(gen.split(":")[1])
+        cols = [torch.randperm(n, generator=g)[: shape[0]] for _ in range(shape[1])]
+        return torch.stack(cols, 1)
     if gen.startswith("int:"):
         _, lo, hi = gen.split(":")
         return torch.randint(int(lo), int(hi), shape, generator=g)
@@ -130,6 +135,17 @@ OPS = {
     "cross_entropy": lambda i, a: F.cross_entropy(i["x"], i["t"], label_smoothing=a["smoothing"]),
     "to_float64": lambda i, a: i["a"].to(torch.float64) * 3,
     "yolo_decode": lambda i, a: yolo_decode(i["p"], i["anchors"]),
+    "topk": lambda i, a: list(i["a"].topk(a["k"], a["dim"], a["largest"])),
+    "sort": lambda i, a: list(i["a"].sort(a["dim"], a["descending"])),
+    "sort_stable": lambda i, a: list(torch.sort(i["a"], stable=True)),
+    "scatter": lambda i, a: i["a"].scatter(a["dim"], i["idx"], i["src"]),
+    "scatter_add": lambda i, a: i["a"].scatter_add(a["dim"], i["idx"], i["src"]),
+    "index_put": lambda i, a: i["a"].index_put((i["i"],), i["v"], accumulate=a["accumulate"]),
+    "index_put_mask": lambda i, a: i["a"].index_put((i["m"],), torch.tensor(a["value"])),
+    "meshgrid": lambda i, a: list(torch.meshgrid(i["a"], i["b"], indexing=a["indexing"])),
+    "unique": lambda i, a: list(torch.unique(i["a"], sorted=True, return_inverse=True, return_counts=True)),
+    "unique_dim": lambda i, a: list(torch.unique(i["a"], sorted=True, return_inverse=True, return_counts=True, dim=0)),
+    "norm": lambda i, a: torch.linalg.vector_norm(i["a"], a["ord"], a["dims"]),
 }
 
 

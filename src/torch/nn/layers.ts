@@ -11,12 +11,19 @@ import { Buffer, Module, Parameter } from "./module.js";
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
-/** kaiming_uniform_(a=√5) as torch.nn.Conv2d/Linear.reset_parameters: U(−1/√fanIn, 1/√fanIn). */
+/**
+ * torch.nn.Conv2d/Linear.reset_parameters: weight ~ kaiming_uniform_(a=√5), bias ~ U(−1/√fanIn, 1/√fanIn).
+ * The bounds are computed in the same order as PyTorch, so a seeded init gives PyTorch's values exactly.
+ */
 function resetKaiming(weight: Tensor, bias: Tensor | null, fanIn: number): void {
-  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-  // gain·√(3/fanIn) with gain = √(2/(1+a²)), a = √5  →  √(1/fanIn)
-  uniform_(weight, -bound, bound);
-  if (bias) uniform_(bias, -bound, bound);
+  const a = Math.sqrt(5);
+  const gain = Math.sqrt(2 / (1 + a ** 2));
+  const std = gain / Math.sqrt(fanIn);
+  uniform_(weight, -Math.sqrt(3) * std, Math.sqrt(3) * std);
+  if (bias) {
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
 }
 
 export interface Conv2dOptions {

@@ -45,6 +45,7 @@ export class SGD {
 
   constructor(params: Parameter[] | Array<Partial<ParamGroup> & { params: Parameter[] }>, defaults: SgdHyper) {
     this.#defaults = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...defaults };
+    if (params.length === 0) throw new Error("SGD: the optimizer got an empty parameter list");
     const groups =
       params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as Parameter[] }] : params;
     for (const g of groups as Array<Partial<ParamGroup> & { params: Parameter[] }>) this.addParamGroup(g);

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runEngineDemo } from "../demo/engine-demo.js";
 import { getNumThreads, torchVersion } from "../torch/index.js";
 import { progress } from "../util/progress.js";
+import { formatTable } from "../util/table.js";
 import { parseIntOption, parsePositiveFloat } from "./options.js";
 
 export function register(program: Command): void {
@@ -31,11 +32,13 @@ export function register(program: Command): void {
       const first = result.losses[0] ?? Number.NaN;
       const last = result.losses[result.losses.length - 1] ?? Number.NaN;
       const mib = (b: number) => (b / 2 ** 20).toFixed(2);
-      console.table({
-        loss: { first: first.toFixed(4), last: last.toFixed(4) },
-        "native MiB": { first: mib(result.memoryFirst.allocatedBytes), last: mib(result.memoryLast.allocatedBytes) },
-        "live tensors": { first: result.memoryFirst.liveTensors, last: result.memoryLast.liveTensors },
-      });
+      const table = formatTable([
+        ["", "step 1", `step ${opts.steps}`],
+        ["loss", first.toFixed(4), last.toFixed(4)],
+        ["native MiB", mib(result.memoryFirst.allocatedBytes), mib(result.memoryLast.allocatedBytes)],
+        ["live tensors", String(result.memoryFirst.liveTensors), String(result.memoryLast.liveTensors)],
+      ]);
+      process.stdout.write(`\n${table}\n`);
       process.stdout.write(`${opts.steps} steps in ${secs.toFixed(1)} s (${(opts.steps / secs).toFixed(1)} steps/s)\n`);
     });
 }

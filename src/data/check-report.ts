@@ -1,4 +1,6 @@
 /** Text output of `sladet check`: the problems, then one summary table per split. */
+
+import { formatTable as table } from "../util/table.js";
 import type { CheckReport, SplitSummary } from "./check.js";
 import { type DataProblem, formatProblem, type ProblemKind, SEVERITIES } from "./problems.js";
 import type { AttributeSpec } from "./schema.js";
@@ -7,20 +9,6 @@ import type { AttributeSpec } from "./schema.js";
 export interface FormatCheckOptions {
   /** Notes shown per kind (errors and warnings are always all shown). @default 10 */
   maxNotesPerKind?: number;
-}
-
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, cell.length);
-    });
-  }
-  return rows
-    .map((row) =>
-      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  "),
-    )
-    .join("\n");
 }
 
 /** The summary table of one split: counts, instances per class, attribute value counts. */

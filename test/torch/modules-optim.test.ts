@@ -249,12 +249,12 @@ describe("SGD, clipping and EMA over 20 steps vs torch.optim.SGD", () => {
       memory.push(memoryStats().allocatedBytes);
     }
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
-    ref("sgd/losses")
-      .toArray()
-      .forEach((v, k) => assert.ok(close(losses[k]!, v), `loss ${k}: ${losses[k]} vs ${v}`));
-    ref("sgd/norms")
-      .toArray()
-      .forEach((v, k) => assert.ok(close(norms[k]!, v), `norm ${k}: ${norms[k]} vs ${v}`));
+    for (const [k, v] of ref("sgd/losses").toArray().entries()) {
+      assert.ok(close(losses[k]!, v), `loss ${k}: ${losses[k]} vs ${v}`);
+    }
+    for (const [k, v] of ref("sgd/norms").toArray().entries()) {
+      assert.ok(close(norms[k]!, v), `norm ${k}: ${norms[k]} vs ${v}`);
+    }
     for (const [name, t] of withPrefix("sgd/final/")) assertClose(net.stateDict().get(name)!, t, `final ${name}`);
     for (const [name, t] of withPrefix("sgd/ema/")) assertClose(ema.stateDict().get(name)!, t, `ema ${name}`);
     const state = opt.stateDict();

@@ -8,7 +8,8 @@
         "native/tensor.cc",
         "native/ops.cc",
         "native/nn.cc",
-        "native/autograd.cc"
+        "native/autograd.cc",
+        "native/vision.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

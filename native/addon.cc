@@ -120,6 +120,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports);
   registerNn(env, exports);
   registerAutograd(env, exports);
+  registerVision(env, exports);
   return exports;
 }
 

@@ -115,5 +115,6 @@ void registerTensor(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerNn(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
+void registerVision(Napi::Env env, Napi::Object exports);
 
 }  // namespace sladet

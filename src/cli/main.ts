@@ -8,9 +8,16 @@ import { register as registerCheck } from "./check.js";
 import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
+import { register as registerExport } from "./export.js";
 import { register as registerSparsify } from "./sparsify.js";
 
-const registrars: Array<(program: Command) => void> = [registerDemo, registerCheck, registerConvert, registerSparsify];
+const registrars: Array<(program: Command) => void> = [
+  registerDemo,
+  registerCheck,
+  registerConvert,
+  registerSparsify,
+  registerExport,
+];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

@@ -77,7 +77,10 @@ function strideOf(v: unknown, source: string): number[] {
 }
 
 /** Picks the detector object: `ema` when present, else `model` (or the file itself when it is a model). */
-function detectorOf(root: unknown, source: string): { module: PyObject; from: "ema" | "model"; dict: Map<unknown, unknown> } {
+function detectorOf(
+  root: unknown,
+  source: string,
+): { module: PyObject; from: "ema" | "model"; dict: Map<unknown, unknown> } {
   if (root instanceof PyObject) return { module: root, from: "model", dict: new Map() };
   if (!(root instanceof Map)) throw new CheckpointError(`${source}: the checkpoint is a ${describe(root)}, not a dict`);
   for (const from of ["ema", "model"] as const) {

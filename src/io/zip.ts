@@ -123,8 +123,14 @@ export class ZipReader {
         const length = this.#u16(extra + 2);
         if (id === ZIP64_EXTRA_ID) {
           let p = extra + 4;
-          if (size === U32_MAX) (size = this.#u64(p)), (p += 8);
-          if (compressedSize === U32_MAX) (compressedSize = this.#u64(p)), (p += 8);
+          if (size === U32_MAX) {
+            size = this.#u64(p);
+            p += 8;
+          }
+          if (compressedSize === U32_MAX) {
+            compressedSize = this.#u64(p);
+            p += 8;
+          }
           if (localOffset === U32_MAX) localOffset = this.#u64(p);
         }
         extra += 4 + length;
@@ -149,7 +155,8 @@ export class ZipReader {
   read(name: string): Uint8Array {
     const e = this.entries.get(name);
     if (!e) this.#fail(`no entry "${name}"`);
-    if (this.#u32(e.localOffset) !== SIG_LOCAL) this.#fail(`entry "${name}": local header expected at ${e.localOffset}`);
+    if (this.#u32(e.localOffset) !== SIG_LOCAL)
+      this.#fail(`entry "${name}": local header expected at ${e.localOffset}`);
     const start = e.localOffset + LOCAL_SIZE + this.#u16(e.localOffset + 26) + this.#u16(e.localOffset + 28);
     if (start + e.compressedSize > this.bytes.byteLength) {
       this.#fail(`entry "${name}" (${e.compressedSize} bytes at ${start}) extends past the end of the file`);

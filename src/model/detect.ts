@@ -4,6 +4,7 @@
  * (`anchors`, [nl, na, 2]), as in Ultralytics checkpoints (possibly evolved by AutoAnchor).
  */
 import {
+  arange,
   Buffer,
   Conv2d,
   cat,
@@ -11,7 +12,6 @@ import {
   ModuleList,
   meshgrid,
   noGrad,
-  arange,
   stack,
   type Tensor,
   tensor,

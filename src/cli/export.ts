@@ -1,0 +1,50 @@
+/** `sladet export --weights X.pt [--attr-weights Y.pth] --format safetensors [--out Z]`: convert a PyTorch checkpoint. */
+import { type Command, Option } from "commander";
+import { PickleError } from "../io/pickle.js";
+import { exportPtCheckpoint } from "../io/pt-export.js";
+import { describeSeedAttributeReport } from "../io/seed-attributes.js";
+import { CheckpointError } from "../io/torch-archive.js";
+import { ZipError } from "../io/zip.js";
+import { SladetCheckpointError } from "../model/checkpoint.js";
+import { ModelConfigError } from "../model/config.js";
+import { UserError } from "./errors.js";
+
+/** Formats `export` can write (ONNX comes with the exporter). */
+export const EXPORT_FORMATS = ["safetensors"] as const;
+
+interface ExportFlags {
+  weights: string;
+  attrWeights?: string;
+  format: (typeof EXPORT_FORMATS)[number];
+  out?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description("convert a YOLOv5 .pt checkpoint (and the seed's attribute head) to a sladet checkpoint")
+    .requiredOption("--weights <file>", "YOLOv5 checkpoint (.pt); the EMA weights are used when present")
+    .option("--attr-weights <file>", "the seed's attribute head (Attribute_model/last_weights.pth)")
+    .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("safetensors"))
+    .option("--out <file>", "output file (default: the weights' name with .safetensors)")
+    .action((opts: ExportFlags) => {
+      let report: ReturnType<typeof exportPtCheckpoint>;
+      try {
+        report = exportPtCheckpoint({
+          weights: opts.weights,
+          attrWeights: opts.attrWeights ?? null,
+          out: opts.out ?? null,
+        });
+      } catch (err) {
+        const known = [CheckpointError, PickleError, ZipError, ModelConfigError, SladetCheckpointError];
+        if (known.some((E) => err instanceof E)) throw new UserError((err as Error).message);
+        throw err;
+      }
+      process.stdout.write(
+        `${opts.weights}: ${report.weightsFrom} weights, nc ${report.nc}, strides ${report.stride.join("/")}, ` +
+          `${report.parameters.toLocaleString("en-US")} parameters${report.epoch === null ? "" : `, epoch ${report.epoch}`}\n`,
+      );
+      if (report.attributes) process.stdout.write(`${describeSeedAttributeReport(report.attributes)}\n`);
+      process.stdout.write(`wrote ${report.out}\n`);
+    });
+}

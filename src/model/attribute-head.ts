@@ -1,0 +1,134 @@
+/**
+ * The attribute head (design.md §7.4, method.md §3.3): the seed's MyCNN shape (three 3×3 conv + LeakyReLU + 2×2 max
+ * pool stages, then fully connected layers with dropout) on RoI-aligned features of the p2 and p3 taps, with the
+ * box's normalised width and height joined in the fully connected part (RoIAlign resamples every cell to the same
+ * grid, which erases absolute size), and two outputs: Cell Size (3 logits) and the six binary attributes (2 logits
+ * each). Layer names equal the seed's (conv1…3, fc1…3), so its state dict loads onto this head.
+ */
+import { LLD_ATTRIBUTES } from "../data/schema.js";
+import {
+  Conv2d,
+  cat,
+  Dropout,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  Module,
+  noGrad,
+  type Tensor,
+  tidy,
+  zeros,
+} from "../torch/index.js";
+
+/** RoIAlign output grid (height, width) of the seed. */
+export const ATTRIBUTE_ROI_SIZE: readonly [number, number] = [24, 30];
+/** Channels of the three conv stages of the seed's head. */
+export const ATTRIBUTE_CONV_CHANNELS: readonly [number, number, number] = [128, 64, 64];
+/** Widths of the two hidden fully connected layers of the seed's head. */
+export const ATTRIBUTE_FC_WIDTHS: readonly [number, number] = [1024, 256];
+/** LeakyReLU slope of the seed's head (PyTorch's default). */
+export const ATTRIBUTE_LEAKY_SLOPE = 0.01;
+/** Dropout probability of the seed's head. */
+export const ATTRIBUTE_DROPOUT = 0.5;
+/** Each conv stage halves the map with a 2×2 max pool. */
+const POOL = 2;
+/** Box features joined in the fully connected part: normalised width and height. */
+export const BOX_FEATURES = 2;
+/** Values of Cell Size (a0): Small, Medium, Large. */
+export const CELL_SIZE_CLASSES = LLD_ATTRIBUTES[0]!.values.length;
+/** The binary attributes a1..a6 (the seed's 6 × 2 logits). */
+export const BINARY_ATTRIBUTES = LLD_ATTRIBUTES.length - 1;
+
+export interface AttributeHeadOptions {
+  /** Channels of the pooled features (p2 + p3 channels of the detector; 480 for YOLOv5x). */
+  inChannels: number;
+  /** RoIAlign grid [height, width]. @default [24, 30] */
+  roiSize?: readonly [number, number];
+  /** Dropout probability in the fully connected part. @default 0.5 */
+  dropout?: number;
+}
+
+export interface AttributeOutput {
+  /** [K, 3] Cell Size logits. */
+  cellSize: Tensor;
+  /** [K, 6, 2] logits of the binary attributes a1..a6. */
+  binary: Tensor;
+}
+
+export class AttributeHead extends Module {
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly conv3: Conv2d;
+  readonly fc1: Linear;
+  /** The box's (w, h) into fc1's pre-activation: fc1 over [features, w, h], split so the seed's fc1 loads as is. */
+  readonly fcBox: Linear;
+  readonly fc2: Linear;
+  /** Binary attributes a1..a6, 2 logits each (the seed's 12 outputs). */
+  readonly fc3: Linear;
+  /** Cell Size (a0), 3 logits. */
+  readonly fcSize: Linear;
+  readonly #act: LeakyReLU;
+  readonly #pool: MaxPool2d;
+  readonly #dropout: Dropout;
+  readonly inChannels: number;
+  readonly roiSize: readonly [number, number];
+  /** Flattened size after the conv stages (576 for a 24×30 grid). */
+  readonly flatFeatures: number;
+
+  constructor(options: AttributeHeadOptions) {
+    super();
+    const [c1, c2, c3] = ATTRIBUTE_CONV_CHANNELS;
+    const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
+    this.inChannels = options.inChannels;
+    this.roiSize = options.roiSize ?? ATTRIBUTE_ROI_SIZE;
+    const shrink = (n: number) => Math.floor(Math.floor(Math.floor(n / POOL) / POOL) / POOL);
+    const [h, w] = [shrink(this.roiSize[0]), shrink(this.roiSize[1])];
+    if (h < 1 || w < 1) throw new Error(`AttributeHead: RoI grid [${this.roiSize}] is too small for 3 pooling stages`);
+    this.flatFeatures = c3 * h * w;
+    this.conv1 = this.registerModule("conv1", new Conv2d(options.inChannels, c1, 3, { padding: 1 }));
+    this.conv2 = this.registerModule("conv2", new Conv2d(c1, c2, 3, { padding: 1 }));
+    this.conv3 = this.registerModule("conv3", new Conv2d(c2, c3, 3, { padding: 1 }));
+    this.fc1 = this.registerModule("fc1", new Linear(this.flatFeatures, f1));
+    this.fcBox = this.registerModule("fcBox", new Linear(BOX_FEATURES, f1, { bias: false }));
+    this.fc2 = this.registerModule("fc2", new Linear(f1, f2));
+    this.fc3 = this.registerModule("fc3", new Linear(f2, BINARY_ATTRIBUTES * 2));
+    this.fcSize = this.registerModule("fcSize", new Linear(f2, CELL_SIZE_CLASSES));
+    this.#act = new LeakyReLU(ATTRIBUTE_LEAKY_SLOPE);
+    this.#pool = new MaxPool2d(POOL);
+    this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
+    this.zeroBoxWeights();
+  }
+
+  /**
+   * Sets the box-size weights to zero: the head then predicts a1..a6 exactly as the seed's head with the same weights
+   * until training moves them (gradients still reach them). Done at construction and after loading the seed's weights.
+   */
+  zeroBoxWeights(): void {
+    noGrad(() => {
+      this.fcBox.weight.data = zeros(this.fcBox.weight.data.shape);
+    });
+  }
+
+  /**
+   * @param pooled [K, inChannels, roiH, roiW] RoI-aligned features.
+   * @param boxWh [K, 2] box width and height, normalised to the image (0..1).
+   */
+  forward(pooled: Tensor, boxWh: Tensor): AttributeOutput {
+    return tidy(() => {
+      const stage = (conv: Conv2d, x: Tensor) => this.#pool.forward(this.#act.forward(conv.forward(x)));
+      const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, pooled))).flatten(1);
+      const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(this.fcBox.forward(boxWh)));
+      const h2 = this.#dropout.forward(this.#act.forward(this.fc2.forward(this.#dropout.forward(h1))));
+      const k = pooled.shape[0]!;
+      return {
+        cellSize: this.fcSize.forward(h2),
+        binary: this.fc3.forward(h2).view(k, BINARY_ATTRIBUTES, 2),
+      };
+    });
+  }
+}
+
+/** Predicted attribute values [K, 7] (int64): argmax of each attribute's logits, in label order a0..a6. */
+export function attributeValues(out: AttributeOutput): Tensor {
+  return tidy(() => cat([out.cellSize.argmax(1, true), out.binary.argmax(2)], 1));
+}

@@ -1,0 +1,167 @@
+/**
+ * sladet's checkpoint: one safetensors file (written atomically) holding the detector's tensors under `detector.` and
+ * the attribute head's under `attributes.`, with a JSON document in the header metadata (key `sladet`): the model
+ * description, class names, anchors, strides, feature taps, attribute schema and head shape, training
+ * hyperparameters, epoch, metrics and the sladet version that wrote it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
+import { parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
+import { PACKAGE_ROOT } from "../torch/native.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { AttributeHead } from "./attribute-head.js";
+import { type ModelYaml, validateModelYaml } from "./config.js";
+import { YoloModel } from "./yolo.js";
+
+/** Value of `format` in the metadata. */
+export const CHECKPOINT_FORMAT = "sladet-checkpoint";
+/** Version of the layout below; readers refuse newer ones. */
+export const CHECKPOINT_VERSION = 1;
+/** Metadata key holding the JSON document. */
+const META_KEY = "sladet";
+const DETECTOR_PREFIX = "detector.";
+const ATTRIBUTES_PREFIX = "attributes.";
+
+/** The JSON document stored with the tensors. */
+export interface CheckpointMeta {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  /** sladet version that wrote the file. */
+  sladet: string;
+  model: ModelYaml;
+  nc: number;
+  names: string[];
+  /** Anchors per level in pixels ((w, h) pairs), as in a model YAML. */
+  anchors: number[][];
+  stride: number[];
+  taps: Record<string, number>;
+  /** The attribute schema the head predicts; null when there is no head. */
+  attributes: readonly AttributeSpec[] | null;
+  /** The attribute head's shape; null when there is no head. */
+  attributeHead: { inChannels: number; roiSize: [number, number] } | null;
+  hyp: Record<string, unknown> | null;
+  epoch: number | null;
+  metrics: Record<string, number> | null;
+  /** Where the weights came from (e.g. an imported .pt), free-form. */
+  origin: Record<string, unknown> | null;
+}
+
+export interface SaveCheckpointOptions {
+  attributeHead?: AttributeHead | null;
+  hyp?: Record<string, unknown> | null;
+  epoch?: number | null;
+  metrics?: Record<string, number> | null;
+  origin?: Record<string, unknown> | null;
+}
+
+export class SladetCheckpointError extends Error {
+  override name = "SladetCheckpointError";
+}
+
+/** The installed sladet version (package.json). */
+export function sladetVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
+/** Anchors of a model in pixels, per level. */
+function anchorsPx(model: YoloModel): number[][] {
+  const a = model.detect.anchors.data.toArray();
+  const per = model.detect.na * 2;
+  return model.stride.map((s, l) => a.slice(l * per, (l + 1) * per).map((v) => Math.round(v * s * 1e4) / 1e4));
+}
+
+/** The metadata document for a model (and optional head). */
+export function checkpointMeta(model: YoloModel, options: SaveCheckpointOptions = {}): CheckpointMeta {
+  const head = options.attributeHead ?? null;
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    sladet: sladetVersion(),
+    model: model.yaml,
+    nc: model.nc,
+    names: [...model.names],
+    anchors: anchorsPx(model),
+    stride: [...model.stride],
+    taps: { ...model.taps },
+    attributes: head ? LLD_ATTRIBUTES : null,
+    attributeHead: head ? { inChannels: head.inChannels, roiSize: [head.roiSize[0], head.roiSize[1]] } : null,
+    hyp: options.hyp ?? null,
+    epoch: options.epoch ?? null,
+    metrics: options.metrics ?? null,
+    origin: options.origin ?? null,
+  };
+}
+
+/** Serialises a model (and optional attribute head) with its metadata to safetensors bytes. */
+export function serializeCheckpoint(model: YoloModel, options: SaveCheckpointOptions = {}): Uint8Array {
+  const tensors: Array<[string, Tensor]> = [];
+  for (const [k, t] of model.stateDict()) tensors.push([DETECTOR_PREFIX + k, t]);
+  for (const [k, t] of options.attributeHead?.stateDict() ?? []) tensors.push([ATTRIBUTES_PREFIX + k, t]);
+  return serializeSafetensors(tensors, { [META_KEY]: JSON.stringify(checkpointMeta(model, options)) });
+}
+
+/** Writes a checkpoint atomically (a crash leaves the old file or the new one, never half of one). */
+export function saveCheckpoint(path: string, model: YoloModel, options: SaveCheckpointOptions = {}): void {
+  writeFileAtomic(path, serializeCheckpoint(model, options));
+}
+
+export interface LoadedCheckpoint {
+  model: YoloModel;
+  attributeHead: AttributeHead | null;
+  meta: CheckpointMeta;
+}
+
+function checkMeta(raw: string | undefined, source: string): CheckpointMeta {
+  if (raw === undefined)
+    throw new SladetCheckpointError(`${source}: no "${META_KEY}" metadata: not a sladet checkpoint`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(raw) as CheckpointMeta;
+  } catch (err) {
+    throw new SladetCheckpointError(`${source}: metadata is not JSON (${(err as Error).message})`);
+  }
+  if (meta?.format !== CHECKPOINT_FORMAT)
+    throw new SladetCheckpointError(`${source}: format is not ${CHECKPOINT_FORMAT}`);
+  if (!Number.isInteger(meta.version) || meta.version > CHECKPOINT_VERSION) {
+    throw new SladetCheckpointError(
+      `${source}: checkpoint version ${meta.version} is newer than this sladet reads (${CHECKPOINT_VERSION})`,
+    );
+  }
+  meta.model = validateModelYaml(meta.model, `${source}: model`);
+  return meta;
+}
+
+/** Reads checkpoint bytes: builds the model (and head) and loads every tensor strictly. */
+export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): LoadedCheckpoint {
+  const { tensors, metadata } = parseSafetensors(bytes, { source });
+  let model: YoloModel | null = null;
+  let head: AttributeHead | null = null;
+  try {
+    const meta = checkMeta(metadata[META_KEY], source);
+    const part = (prefix: string) =>
+      new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+    model = new YoloModel(meta.model, { source, names: meta.names, taps: meta.taps, initBiases: false });
+    model.loadStateDict(part(DETECTOR_PREFIX));
+    if (meta.attributeHead) {
+      head = new AttributeHead({ inChannels: meta.attributeHead.inChannels, roiSize: meta.attributeHead.roiSize });
+      head.loadStateDict(part(ATTRIBUTES_PREFIX));
+    }
+    const stray = [...tensors.keys()].filter((k) => !k.startsWith(DETECTOR_PREFIX) && !k.startsWith(ATTRIBUTES_PREFIX));
+    if (stray.length) throw new SladetCheckpointError(`${source}: unexpected tensors ${stray.join(", ")}`);
+    return { model, attributeHead: head, meta };
+  } catch (err) {
+    model?.dispose();
+    head?.dispose();
+    if (err instanceof SladetCheckpointError) throw err;
+    throw new SladetCheckpointError(`${source}: ${(err as Error).message}`);
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+/** Reads a sladet checkpoint file. */
+export function loadCheckpoint(path: string): LoadedCheckpoint {
+  return parseCheckpoint(readFileSync(path), path);
+}

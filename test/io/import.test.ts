@@ -9,21 +9,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ModelConfigError } from "../../src/model/config.js";
 import {
   CheckpointError,
   describeTransfer,
+  disposeCheckpoint,
+  exportPtCheckpoint,
   modelFromCheckpoint,
   PickleError,
   parseTorchArchive,
   parseYoloCheckpoint,
   readYoloCheckpoint,
-  disposeCheckpoint,
-  exportPtCheckpoint,
   transferWeights,
   ZipError,
   ZipReader,
 } from "../../src/io/index.js";
+import { ModelConfigError } from "../../src/model/config.js";
 import {
   builtinModelYaml,
   checkpointMeta,
@@ -100,10 +100,14 @@ describe("a YOLOv5 checkpoint written by PyTorch", () => {
     const model = new YoloModel({ ...ckpt.yaml, nc: 14 });
     try {
       const report = transferWeights(model, ckpt.state);
-      assert.deepEqual(
-        report.shapeMismatch.map((m) => m.key).sort(),
-        ["model.24.m.0.bias", "model.24.m.0.weight", "model.24.m.1.bias", "model.24.m.1.weight", "model.24.m.2.bias", "model.24.m.2.weight"],
-      );
+      assert.deepEqual(report.shapeMismatch.map((m) => m.key).sort(), [
+        "model.24.m.0.bias",
+        "model.24.m.0.weight",
+        "model.24.m.1.bias",
+        "model.24.m.1.weight",
+        "model.24.m.2.bias",
+        "model.24.m.2.weight",
+      ]);
       assert.deepEqual(report.missing, []);
       assert.deepEqual(report.unexpected, []);
       assert.equal(report.loaded.length, ckpt.state.size - 6);
@@ -181,7 +185,10 @@ describe("hostile and damaged files", () => {
   test("legacy, truncated and foreign files give clear errors", () => {
     const good = readFileSync(TINY80);
     assert.throws(() => parseYoloCheckpoint(pickleBytes([0x80, 0x02, 0x8a, 0x0a]), "old.pt"), /PyTorch < 1\.6/);
-    assert.throws(() => parseYoloCheckpoint(good.subarray(0, good.byteLength - 100), "cut.pt"), /cut\.pt: not a valid zip archive/);
+    assert.throws(
+      () => parseYoloCheckpoint(good.subarray(0, good.byteLength - 100), "cut.pt"),
+      /cut\.pt: not a valid zip archive/,
+    );
     assert.throws(() => parseYoloCheckpoint(good.subarray(0, 5000), "cut.pt"), /cut\.pt: not a valid zip archive/);
     const seedHead = readFileSync(fixturePath("models/seed_attr.pth"));
     assert.throws(() => parseYoloCheckpoint(seedHead, "head.pth"), /head\.pth: this is a bare state dict/);
@@ -205,7 +212,8 @@ describe("hostile and damaged files", () => {
         // raw damage: truncation or flipped bytes anywhere
         bytes = Uint8Array.from(good);
         if (rng.next() < 0.5) bytes = bytes.subarray(0, Math.floor(rng.next() * bytes.byteLength));
-        else for (let j = 0; j < 8; j++) bytes[Math.floor(rng.next() * bytes.byteLength)] = Math.floor(rng.next() * 256);
+        else
+          for (let j = 0; j < 8; j++) bytes[Math.floor(rng.next() * bytes.byteLength)] = Math.floor(rng.next() * 256);
       } else {
         // damage inside the pickle with a valid zip around it (reaches the pickle reader and the tensor checks)
         const pkl = Uint8Array.from(entries[pklIndex]![1]);
@@ -283,9 +291,15 @@ describe("sladet checkpoints", () => {
       const newer = withMeta({ sladet: JSON.stringify({ ...meta, version: 99 }) });
       assert.throws(() => parseCheckpoint(newer, "bad.safetensors"), /version 99 is newer/);
       const missing = serializeSafetensors(tensors.slice(1), { sladet: JSON.stringify(meta) });
-      assert.throws(() => parseCheckpoint(missing, "bad.safetensors"), /bad\.safetensors: cannot load the state dict[^]*missing keys \(1\): model\.0\.conv\.weight/);
+      assert.throws(
+        () => parseCheckpoint(missing, "bad.safetensors"),
+        /bad\.safetensors: cannot load the state dict[^]*missing keys \(1\): model\.0\.conv\.weight/,
+      );
       const truncated = readFileSync(path).subarray(0, 1000);
-      assert.throws(() => parseCheckpoint(truncated, "bad.safetensors"), /bad\.safetensors: not a valid safetensors file/);
+      assert.throws(
+        () => parseCheckpoint(truncated, "bad.safetensors"),
+        /bad\.safetensors: not a valid safetensors file/,
+      );
     } finally {
       model.dispose();
     }

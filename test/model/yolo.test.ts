@@ -15,7 +15,16 @@ import {
   scaledDepth,
   YoloModel,
 } from "../../src/model/index.js";
-import { BatchNorm2d, loadSafetensors, manualSeed, noGrad, type Tensor, tidy, uniform_, zeros } from "../../src/torch/index.js";
+import {
+  BatchNorm2d,
+  loadSafetensors,
+  manualSeed,
+  noGrad,
+  type Tensor,
+  tidy,
+  uniform_,
+  zeros,
+} from "../../src/torch/index.js";
 import { assertClose, fixturePath } from "../helpers.js";
 
 const golden = loadSafetensors(fixturePath("models/models.safetensors"));
@@ -152,17 +161,26 @@ head:
       return y;
     };
     assert.throws(
-      () => resolveLayers(bad((y) => (y.backbone[2]![2] = "Focus")), "my.yaml"),
+      () =>
+        resolveLayers(
+          bad((y) => (y.backbone[2]![2] = "Focus")),
+          "my.yaml",
+        ),
       /my\.yaml: layer 2 \(Focus\): unknown module "Focus"/,
     );
     assert.throws(
-      () => resolveLayers(bad((y) => (y.head[2]![0] = [-1, 30])), "my.yaml"),
+      () =>
+        resolveLayers(
+          bad((y) => (y.head[2]![0] = [-1, 30])),
+          "my.yaml",
+        ),
       /my\.yaml: layer 12 \(Concat\): "from" 30 does not name an earlier layer/,
     );
     assert.throws(() => parseModelYaml("nc: 0\n", "z.yaml"), /z\.yaml: "nc" must be an integer ≥ 1/);
     assert.throws(() => parseModelYaml("nc: [\n", "z.yaml"), /z\.yaml: not valid YAML/);
     assert.throws(
-      () => parseModelYaml("nc: 2\ndepth_multiple: 1\nwidth_multiple: 1\nbackbone: [[-1, 1, Conv]]\nhead: []\n", "r.yaml"),
+      () =>
+        parseModelYaml("nc: 2\ndepth_multiple: 1\nwidth_multiple: 1\nbackbone: [[-1, 1, Conv]]\nhead: []\n", "r.yaml"),
       /r\.yaml: backbone row 0: expected \[from, number, module, args\]/,
     );
     assert.throws(() => new YoloModel(base, { taps: { p9: 99 } }), /tap "p9" names layer 99/);
@@ -196,7 +214,10 @@ describe("parity with PyTorch (v5n, nc = 14, batch 2, 64×96)", () => {
     const expected = ref("v5n/param_sums").toArray();
     assert.equal(sums.length, expected.length);
     for (const [i, s] of sums.entries()) {
-      assert.ok(Math.abs(s - expected[i]!) <= 1e-4 * Math.max(1, Math.abs(expected[i]!)), `tensor ${i}: ${s} vs ${expected[i]}`);
+      assert.ok(
+        Math.abs(s - expected[i]!) <= 1e-4 * Math.max(1, Math.abs(expected[i]!)),
+        `tensor ${i}: ${s} vs ${expected[i]}`,
+      );
     }
   });
 

@@ -359,6 +359,10 @@ def main():
             out[f"v5n/eval/map{i}"] = m
         out["v5n/eval/decoded"] = decoded
         out["v5n/eval/p2"], out["v5n/eval/p3"], out["v5n/eval/neckP3"] = taps[1], taps[4], taps[17]
+        # RoI pooling on non-square maps (64×96 input): the seed's [fH, fW] mix-up would show here
+        boxes = torch.tensor([[0, 0.05, 0.10, 0.40, 0.90], [1, 0.55, 0.20, 0.95, 0.45]])
+        out["v5n/attr/boxes"] = boxes
+        out["v5n/attr/pooled"] = pool_rois([taps[1], taps[4]], boxes)
         (fdecoded, _), _ = fuse(v5n)(x.clone())
         out["v5n/fused/decoded"] = fdecoded
     v5n.train()

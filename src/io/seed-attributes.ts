@@ -56,8 +56,9 @@ export function loadSeedAttributeState(
 export function readSeedAttributeHead(path: string): { head: AttributeHead; report: SeedAttributeReport } {
   const state = parseStateDict(readFileSync(path), path);
   try {
-    const w = state.get("conv1.weight");
-    if (!w || w.ndim !== 4) throw new CheckpointError(`${path}: no conv1.weight [out, in, 3, 3]: not the seed's head`);
+    const w = state.get("conv1.weight") ?? null;
+    if (w === null || w.ndim !== 4)
+      throw new CheckpointError(`${path}: no conv1.weight [out, in, 3, 3]: not the seed's head`);
     const head = new AttributeHead({ inChannels: w.shape[1]! });
     try {
       return { head, report: loadSeedAttributeState(head, state, path) };

@@ -19,6 +19,7 @@ import {
   BatchNorm2d,
   loadSafetensors,
   manualSeed,
+  memoryStats,
   noGrad,
   type Tensor,
   tidy,
@@ -261,5 +262,27 @@ describe("parity with PyTorch (v5n, nc = 14, batch 2, 64×96)", () => {
     );
     const bn = model.stateDict().get("model.0.bn.running_mean")!;
     assertClose(bn, ref("v5n/train/running_mean0"), "running_mean after one training forward");
+  });
+
+  test("forward passes leak no tensor and no storage (inference, training with backward, fused)", () => {
+    const step = (mode: "eval" | "train" | "fused") => {
+      if (mode === "train") model.train();
+      else model.eval();
+      if (mode === "fused") model.fuse();
+      tidy(() => {
+        const out = model.forward(x, { taps: ["p2"] });
+        if (mode === "train") out.maps.reduce((s, m) => s.add(m.sum()), out.features["p2"]!.mean()).backward();
+      });
+      model.unfuse();
+      for (const p of model.parameters()) p.data.setGrad(null);
+    };
+    for (const mode of ["eval", "train", "fused"] as const) {
+      step(mode); // warm-up: grid caches
+      const before = memoryStats();
+      step(mode);
+      const afterStats = memoryStats();
+      assert.equal(afterStats.liveTensors, before.liveTensors, `${mode}: live tensors`);
+      assert.equal(afterStats.allocatedBytes, before.allocatedBytes, `${mode}: allocated bytes`);
+    }
   });
 });

@@ -1,0 +1,87 @@
+/** Renders a {@link Scene} to 8-bit RGB pixels. */
+import { drawWhiteCell } from "./draw-cell.js";
+import { boxBlur3, clipSpan, developFilm, OdCanvas } from "./raster.js";
+import type { RedCell, Scene, Speck } from "./scene.js";
+import { RadialShape } from "./shapes.js";
+
+/** Options of {@link renderScene}. */
+export interface RenderOptions {
+  /**
+   * Index into `scene.whiteCells` of a cell to leave out (tests compare renders with and without a cell to find the
+   * pixels it changes). Drawing is additive, so the rest of the image is unaffected except through blur.
+   * @default undefined (draw every cell)
+   */
+  omitWhiteCell?: number;
+}
+
+/** Darkening of a red cell's rim relative to its body (the biconcave disc's thick edge). */
+const RED_CELL_RIM = 0.25;
+
+function drawRedCell(canvas: OdCanvas, cell: RedCell): void {
+  const shape = new RadialShape(cell.shape);
+  const span = clipSpan(shape.extent(), canvas.width, canvas.height);
+  const [r, g, b] = cell.od;
+  const invPallor = 1 / cell.pallorRadius;
+  const od = canvas.od;
+  for (let y = span.y0; y < span.y1; y++) {
+    for (let x = span.x0; x < span.x1; x++) {
+      const c = shape.coverage(x + 0.5, y + 0.5);
+      if (c <= 0) continue;
+      const rho = shape.rho;
+      const p = rho * invPallor;
+      const bump = p < 1 ? 1 - p * p : 0;
+      const rim = rho > 0.7 ? (rho - 0.7) * (1 / 0.3) : 0;
+      const f = c * (1 - cell.pallor * bump) * (1 + RED_CELL_RIM * Math.min(rim, 1));
+      const i = (y * canvas.width + x) * 3;
+      od[i]! += f * r;
+      od[i + 1]! += f * g;
+      od[i + 2]! += f * b;
+    }
+  }
+}
+
+function drawSpeck(canvas: OdCanvas, speck: Speck): void {
+  const shape = new RadialShape(speck.shape);
+  const span = clipSpan(shape.extent(), canvas.width, canvas.height);
+  const [r, g, b] = speck.od;
+  const od = canvas.od;
+  for (let y = span.y0; y < span.y1; y++) {
+    for (let x = span.x0; x < span.x1; x++) {
+      const c = shape.coverage(x + 0.5, y + 0.5);
+      if (c <= 0) continue;
+      const i = (y * canvas.width + x) * 3;
+      od[i]! += c * r;
+      od[i + 1]! += c * g;
+      od[i + 2]! += c * b;
+    }
+  }
+}
+
+/** Illumination gain along one axis: a linear gradient and a quadratic fall-off towards the edges. */
+function axisGain(n: number, gradient: number, vignette: number): Float32Array {
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = (i + 0.5) / n - 0.5;
+    g[i] = 1 + gradient * 2 * t - vignette * 4 * t * t;
+  }
+  return g;
+}
+
+/** Renders `scene` to interleaved 8-bit RGB (width × height × 3). */
+export function renderScene(scene: Scene, options: RenderOptions = {}): Uint8Array {
+  const canvas = new OdCanvas(scene.width, scene.height);
+  for (const cell of scene.redCells) drawRedCell(canvas, cell);
+  for (const speck of scene.specks) drawSpeck(canvas, speck);
+  scene.whiteCells.forEach((cell, i) => {
+    if (i !== options.omitWhiteCell) drawWhiteCell(canvas, cell);
+  });
+  const { stain } = scene;
+  for (let p = 0; p < stain.blurPasses; p++) boxBlur3(canvas.od, scene.width, scene.height, stain.blurRadius);
+  return developFilm(canvas, {
+    background: stain.background,
+    columnGain: axisGain(scene.width, stain.gradientX, stain.vignette),
+    rowGain: axisGain(scene.height, stain.gradientY, stain.vignette),
+    noise: stain.noise,
+    noiseSeed: scene.noiseSeed,
+  });
+}

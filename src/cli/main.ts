@@ -5,8 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { reportCliError } from "./errors.js";
+import { register as registerSynth } from "./synth.js";
 
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [registerSynth];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

@@ -63,7 +63,8 @@ function placeWhiteCells(rng: Rng, stain: Stain, width: number, height: number, 
         return d >= WHITE_CELL_SPACING * (c.outline.rx + plan.radius);
       });
       if (clear) {
-        cells.push(buildWhiteCell(rng, plan, cx, cy, stain, s));
+        // The cell's details draw from their own stream: how many tries its dots take cannot shift the scene's.
+        cells.push(buildWhiteCell(new Rng(rng.fork()), plan, cx, cy, stain, s));
         break;
       }
     }

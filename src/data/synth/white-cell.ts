@@ -30,6 +30,8 @@ const NUCLEUS_RATIO_SCANTY: readonly [number, number] = [0.78, 0.88];
 const NUCLEUS_RATIO_ABUNDANT: readonly [number, number] = [0.5, 0.64];
 /** Lobe radius relative to the nucleus radius, by number of lobes. */
 const LOBE_SIZE: Readonly<Record<number, number>> = { 2: 0.62, 3: 0.52, 4: 0.46, 5: 0.42 };
+/** Probability of keeping a vacuole that lands on the nucleus (they sit mostly, not only, in the cytoplasm). */
+const VACUOLE_OVER_NUCLEUS = 0.3;
 /** Artefact (class 0) diameters at 640 px. */
 const SMUDGE_DIAMETER_640: readonly [number, number] = [34, 70];
 const PYKNOTIC_DIAMETER_640: readonly [number, number] = [22, 36];
@@ -321,11 +323,9 @@ export function buildWhiteCell(rng: Rng, plan: CellPlan, cx: number, cy: number,
   // Vacuoles: clear holes, preferably in the cytoplasm.
   let vacuoles: Dot[] = [];
   if (at[A.vacuoles] === 1) {
-    let left = 40;
     vacuoles = scatter(b, rng.int(3, 9), [1.8 * s, 3.6 * s], inner, (x, y, r, placed) => {
-      left--;
       if (placed.some((v) => Math.hypot(v.x - x, v.y - y) < v.r + r)) return false;
-      return left < 10 || nucleus.coverage(x, y) < 0.3;
+      return nucleus.coverage(x, y) < 0.3 || rng.chance(VACUOLE_OVER_NUCLEUS);
     });
   }
 

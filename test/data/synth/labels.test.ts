@@ -95,7 +95,9 @@ test("attribute encodings follow the schema", () => {
       // Artefacts carry no attributes.
       assert.ok(c.labelAttributes.every((v) => v === UNKNOWN_ATTRIBUTE));
     } else {
-      c.trueAttributes.forEach((v, i) => assert.ok(isKnownAttribute(v, i)));
+      c.trueAttributes.forEach((v, i) => {
+        assert.ok(isKnownAttribute(v, i));
+      });
     }
   }
   // Some, not most, values are unknown for white cells.

@@ -38,6 +38,9 @@ const CROP_MARGIN = 0.15;
 /** Images scanned at most while looking for crops of every class. */
 const MAX_SCAN = 400;
 
+/** Class names too long for a tile caption. */
+const SHORT_NAMES: Readonly<Record<number, string>> = { 4: "Atypical lymph.", 9: "Abn. promyelocyte" };
+
 /** A distinct colour per class id, for boxes. */
 const CLASS_COLOURS = [
   "#9e9e9e",
@@ -155,10 +158,10 @@ export async function makeContactSheet(options: ContactSheetOptions = {}): Promi
     const cy = y + Math.floor(i / COLUMNS) * (TILE + CAPTION + GAP);
     composites.push({ input: crop.png, left: cx, top: cy });
     const [l1, l2] = attributeCodes(crop.attributes);
-    const name = LLD_CLASS_NAMES[crop.cls]!.replace("Abnormal promyelocyte", "Abn. promyelocyte");
+    const name = SHORT_NAMES[crop.cls] ?? LLD_CLASS_NAMES[crop.cls]!;
     svg.push(
       `<rect x="${cx}" y="${cy}" width="${TILE}" height="${TILE}" fill="none" stroke="${CLASS_COLOURS[crop.cls]}" stroke-width="3"/>`,
-      `<text x="${cx + 1}" y="${cy + TILE + 11}" font-size="11" font-weight="bold">${crop.cls} ${escapeXml(name)}</text>`,
+      `<text x="${cx + 1}" y="${cy + TILE + 11}" font-size="10.5" font-weight="bold">${crop.cls} ${escapeXml(name)}</text>`,
       `<text x="${cx + 1}" y="${cy + TILE + 24}" font-size="11" font-family="DejaVu Sans Mono, monospace">${l1}</text>`,
       `<text x="${cx + 1}" y="${cy + TILE + 37}" font-size="11" font-family="DejaVu Sans Mono, monospace">${l2}</text>`,
     );

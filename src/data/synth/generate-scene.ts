@@ -20,6 +20,8 @@ const RED_CELLS_PER_IMAGE: readonly [number, number] = [45, 130];
 const RED_CELL_RADIUS_640 = { mean: 20.5, sd: 1.4, min: 16.5, max: 24.5 } as const;
 /** Fraction of red cells placed in clusters (chains and clumps) rather than uniformly. */
 const RED_CELL_CLUSTERED = 0.45;
+/** Fraction of crenated red cells (echinocytes: a spiky outline). */
+const CRENATED_RATE = 0.02;
 /** Probability that a red cell landing on a white cell is moved away (white cells push red cells aside). */
 const RED_CELL_AVOID_WHITE = 0.9;
 /** Minimum distance between white-cell centres, as a fraction of the sum of their radii. */
@@ -80,12 +82,12 @@ function makeRedCell(rng: Rng, stain: Stain, cx: number, cy: number, s: number):
       RED_CELL_RADIUS_640.min,
       RED_CELL_RADIUS_640.max,
     ) * s;
-  const crenated = rng.chance(0.04);
+  const crenated = rng.chance(CRENATED_RATE);
   const harmonics = [
     { k: 2, amp: rng.range(0, 0.05), phase: rng.range(0, 2 * Math.PI) },
     { k: 3, amp: rng.range(0, 0.025), phase: rng.range(0, 2 * Math.PI) },
   ];
-  if (crenated) harmonics.push({ k: rng.int(9, 12), amp: rng.range(0.03, 0.05), phase: 0 });
+  if (crenated) harmonics.push({ k: rng.int(10, 14), amp: rng.range(0.015, 0.035), phase: 0 });
   return {
     shape: {
       cx,
@@ -98,7 +100,7 @@ function makeRedCell(rng: Rng, stain: Stain, cx: number, cy: number, s: number):
     },
     pallor: rng.chance(0.2) ? rng.range(0.7, 0.92) : rng.range(0.2, 0.65),
     pallorRadius: rng.range(0.45, 0.75),
-    od: scaled(stain.redCell, rng.range(0.85, 1.12)),
+    density: rng.range(0.85, 1.12),
   };
 }
 

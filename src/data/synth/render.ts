@@ -1,6 +1,6 @@
 /** Renders a {@link Scene} to 8-bit RGB pixels. */
 import { drawWhiteCell } from "./draw-cell.js";
-import { boxBlur3, clipSpan, developFilm, OdCanvas } from "./raster.js";
+import { boxBlur3, clipSpan, developFilm, OdCanvas, type Rgb } from "./raster.js";
 import type { RedCell, Scene, Speck } from "./scene.js";
 import { RadialShape } from "./shapes.js";
 
@@ -16,13 +16,14 @@ export interface RenderOptions {
 
 /** Darkening of a red cell's rim relative to its body (the biconcave disc's thick edge). */
 const RED_CELL_RIM = 0.25;
+/** Growth of density beyond one cell's where red cells overlap (1 = plain stacking). */
+const RED_CELL_OVERLAP_GAIN = 0.5;
 
-function drawRedCell(canvas: OdCanvas, cell: RedCell): void {
+/** Adds red cell `cell` to a haemoglobin density layer (one float per pixel, 1 = one cell's rim density). */
+function drawRedCell(density: Float32Array, width: number, height: number, cell: RedCell): void {
   const shape = new RadialShape(cell.shape);
-  const span = clipSpan(shape.extent(), canvas.width, canvas.height);
-  const [r, g, b] = cell.od;
+  const span = clipSpan(shape.extent(), width, height);
   const invPallor = 1 / cell.pallorRadius;
-  const od = canvas.od;
   for (let y = span.y0; y < span.y1; y++) {
     for (let x = span.x0; x < span.x1; x++) {
       const c = shape.coverage(x + 0.5, y + 0.5);
@@ -31,12 +32,26 @@ function drawRedCell(canvas: OdCanvas, cell: RedCell): void {
       const p = rho * invPallor;
       const bump = p < 1 ? 1 - p * p : 0;
       const rim = rho > 0.7 ? (rho - 0.7) * (1 / 0.3) : 0;
-      const f = c * (1 - cell.pallor * bump) * (1 + RED_CELL_RIM * Math.min(rim, 1));
-      const i = (y * canvas.width + x) * 3;
-      od[i]! += f * r;
-      od[i + 1]! += f * g;
-      od[i + 2]! += f * b;
+      density[y * width + x]! += cell.density * c * (1 - cell.pallor * bump) * (1 + RED_CELL_RIM * Math.min(rim, 1));
     }
+  }
+}
+
+/**
+ * Adds the red cells' density to the OD canvas in the stain's red-cell colour. Where cells overlap, density beyond
+ * one cell grows at a reduced rate: overlapping cells on a film flatten against each other rather than stack.
+ */
+function addRedCells(canvas: OdCanvas, density: Float32Array, colour: Rgb): void {
+  const [r, g, b] = colour;
+  const od = canvas.od;
+  for (let p = 0; p < density.length; p++) {
+    let d = density[p]!;
+    if (d <= 0) continue;
+    if (d > 1) d = 1 + RED_CELL_OVERLAP_GAIN * (d - 1);
+    const i = p * 3;
+    od[i]! += d * r;
+    od[i + 1]! += d * g;
+    od[i + 2]! += d * b;
   }
 }
 
@@ -70,7 +85,9 @@ function axisGain(n: number, gradient: number, vignette: number): Float32Array {
 /** Renders `scene` to interleaved 8-bit RGB (width × height × 3). */
 export function renderScene(scene: Scene, options: RenderOptions = {}): Uint8Array {
   const canvas = new OdCanvas(scene.width, scene.height);
-  for (const cell of scene.redCells) drawRedCell(canvas, cell);
+  const density = new Float32Array(scene.width * scene.height);
+  for (const cell of scene.redCells) drawRedCell(density, scene.width, scene.height, cell);
+  addRedCells(canvas, density, scene.stain.redCell);
   for (const speck of scene.specks) drawSpeck(canvas, speck);
   scene.whiteCells.forEach((cell, i) => {
     if (i !== options.omitWhiteCell) drawWhiteCell(canvas, cell);

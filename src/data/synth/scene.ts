@@ -67,7 +67,8 @@ export interface RedCell {
   pallor: number;
   /** Pallor radius as a fraction of the cell radius. */
   pallorRadius: number;
-  od: Rgb;
+  /** Haemoglobin density relative to the stain's red-cell OD (~1). */
+  density: number;
 }
 
 /** A platelet or a stain/debris speck: a small blob. */

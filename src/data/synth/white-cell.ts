@@ -165,8 +165,8 @@ function buildNucleus(b: Build, profile: ClassProfile, irregular: boolean, ratio
       // The notch sits on one side of the minor axis, turning the oval into a bean.
       const side = rng.chance(0.5) ? 1 : -1;
       const na = angle + (side * Math.PI) / 2;
-      const nd = ry * rng.range(0.95, 1.15);
-      const nr = rn * rng.range(0.42, 0.58);
+      const nd = ry * rng.range(1.02, 1.22);
+      const nr = rn * rng.range(0.38, 0.52);
       empty.notch = {
         cx: nx + nd * Math.cos(na),
         cy: ny + nd * Math.sin(na),

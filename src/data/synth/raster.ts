@@ -11,11 +11,14 @@ export type Rgb = readonly [number, number, number];
 /** An interleaved RGB optical-density image (Float32, 3 values per pixel, row-major). */
 export class OdCanvas {
   readonly od: Float32Array;
+  /** A canvas over `buffer` (zero-filled by the caller) or over a new zeroed buffer. */
   constructor(
     readonly width: number,
     readonly height: number,
+    buffer?: Float32Array,
   ) {
-    this.od = new Float32Array(width * height * 3);
+    if (buffer && buffer.length !== width * height * 3) throw new RangeError("canvas buffer has the wrong length");
+    this.od = buffer ?? new Float32Array(width * height * 3);
   }
 }
 
@@ -79,45 +82,44 @@ export class ValueNoise {
 
 /**
  * Box blur of an interleaved 3-channel image in place, radius `r` (window 2r+1), horizontal then vertical, with
- * clamped edges; O(1) per pixel whatever the radius. Two passes approximate a Gaussian of σ ≈ r·0.8 + 0.4.
+ * clamped edges. Each output is a direct sum of its window (no running sum, whose rounding drift would let a change
+ * in one place alter pixels far away); both passes walk memory in order. Two passes approximate a Gaussian of
+ * σ ≈ r·0.8 + 0.4. `scratch` (same length as `data`) is overwritten.
  */
-export function boxBlur3(data: Float32Array, width: number, height: number, r: number): void {
+export function boxBlur3(data: Float32Array, width: number, height: number, r: number, scratch: Float32Array): void {
   if (r <= 0) return;
   const norm = 1 / (2 * r + 1);
-  const line = new Float32Array(Math.max(width, height) * 3);
-  // Horizontal pass.
+  const stride = width * 3;
+  // Horizontal pass: data → scratch.
   for (let y = 0; y < height; y++) {
-    const row = y * width * 3;
-    line.set(data.subarray(row, row + width * 3));
-    for (let ch = 0; ch < 3; ch++) {
-      let sum = 0;
-      for (let k = -r; k <= r; k++) sum += line[Math.min(width - 1, Math.max(0, k)) * 3 + ch]!;
-      for (let x = 0; x < width; x++) {
-        data[row + x * 3 + ch] = sum * norm;
-        const add = Math.min(width - 1, x + r + 1);
-        const sub = Math.max(0, x - r);
-        sum += line[add * 3 + ch]! - line[sub * 3 + ch]!;
+    const row = y * stride;
+    for (let x = 0; x < width; x++) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = -r; k <= r; k++) {
+        const xx = x + k;
+        const i = row + (xx < 0 ? 0 : Math.min(xx, width - 1)) * 3;
+        s0 += data[i]!;
+        s1 += data[i + 1]!;
+        s2 += data[i + 2]!;
       }
+      const o = row + x * 3;
+      scratch[o] = s0 * norm;
+      scratch[o + 1] = s1 * norm;
+      scratch[o + 2] = s2 * norm;
     }
   }
-  // Vertical pass, a column at a time.
-  const stride = width * 3;
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      const s = y * stride + x * 3;
-      line[y * 3] = data[s]!;
-      line[y * 3 + 1] = data[s + 1]!;
-      line[y * 3 + 2] = data[s + 2]!;
-    }
-    for (let ch = 0; ch < 3; ch++) {
+  // Vertical pass: scratch → data, row by row.
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    for (let j = 0; j < stride; j++) {
       let sum = 0;
-      for (let k = -r; k <= r; k++) sum += line[Math.min(height - 1, Math.max(0, k)) * 3 + ch]!;
-      for (let y = 0; y < height; y++) {
-        data[y * stride + x * 3 + ch] = sum * norm;
-        const add = Math.min(height - 1, y + r + 1);
-        const sub = Math.max(0, y - r);
-        sum += line[add * 3 + ch]! - line[sub * 3 + ch]!;
+      for (let k = -r; k <= r; k++) {
+        const yy = y + k;
+        sum += scratch[(yy < 0 ? 0 : Math.min(yy, height - 1)) * stride + j]!;
       }
+      data[row + j] = sum * norm;
     }
   }
 }
@@ -133,6 +135,13 @@ const EXP_TABLE = (() => {
   for (let i = 0; i < t.length; i++) t[i] = Math.exp(-(OD_MIN + i / OD_STEPS));
   return t;
 })();
+const EXP_LAST = EXP_TABLE.length - 1;
+
+/** Transmission exp(−od) from the table. */
+function transmission(od: number): number {
+  const t = ((od - OD_MIN) * OD_STEPS) | 0;
+  return EXP_TABLE[t < 0 ? 0 : Math.min(t, EXP_LAST)]!;
+}
 
 /** How the film is lit and photographed: the parameters of {@link developFilm}. */
 export interface Exposure {
@@ -145,43 +154,62 @@ export interface Exposure {
   noise: number;
   /** Seed of the noise pattern. */
   noiseSeed: number;
+  /** Defocus: box-blur radius and number of passes, applied to the light (before noise). */
+  blurRadius: number;
+  blurPasses: number;
 }
 
-/** Turns an OD canvas into 8-bit RGB: background · gain · exp(−OD) + noise, rounded and clamped. */
-export function developFilm(canvas: OdCanvas, exposure: Exposure): Uint8Array {
+/** A density layer added to the OD in one colour (the red cells). */
+export interface DensityLayer {
+  density: Float32Array;
+  colour: Rgb;
+}
+
+/**
+ * Turns an OD canvas (plus an optional density layer) into 8-bit RGB: background · gain · exp(−OD), blurred when the
+ * exposure is defocused, plus sensor noise, rounded and clamped. Overwrites the canvas (it holds the light after).
+ * `scratch` is a buffer as long as the canvas's, used by the blur.
+ */
+export function developFilm(
+  canvas: OdCanvas,
+  exposure: Exposure,
+  layer: DensityLayer | null,
+  scratch: Float32Array,
+): Uint8Array {
   const { width, height, od } = canvas;
-  const out = new Uint8Array(width * height * 3);
   const [br, bg, bb] = exposure.background;
-  const amp = exposure.noise;
-  // Inline xorshift32: one draw gives three 10-bit uniforms, one per channel.
-  let state = exposure.noiseSeed | 0 || 0x1234567;
-  const noiseScale = (2 * amp) / 1024;
-  const maxIndex = EXP_TABLE.length - 1;
+  const [lr, lg, lb] = layer?.colour ?? [0, 0, 0];
+  const density = layer?.density ?? null;
+  // Light through the film, in place of the OD.
   for (let y = 0; y < height; y++) {
     const gy = exposure.rowGain[y]!;
     for (let x = 0; x < width; x++) {
       const g = gy * exposure.columnGain[x]!;
-      const i = (y * width + x) * 3;
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      let t0 = ((od[i]! - OD_MIN) * OD_STEPS) | 0;
-      let t1 = ((od[i + 1]! - OD_MIN) * OD_STEPS) | 0;
-      let t2 = ((od[i + 2]! - OD_MIN) * OD_STEPS) | 0;
-      t0 = t0 < 0 ? 0 : Math.min(t0, maxIndex);
-      t1 = t1 < 0 ? 0 : Math.min(t1, maxIndex);
-      t2 = t2 < 0 ? 0 : Math.min(t2, maxIndex);
-      const n0 = (state & 1023) * noiseScale - amp;
-      const n1 = ((state >>> 10) & 1023) * noiseScale - amp;
-      const n2 = ((state >>> 20) & 1023) * noiseScale - amp;
-      // A Uint8Array store wraps modulo 256, so clamp explicitly; the +0.5 above rounds to nearest.
-      const v0 = br * g * EXP_TABLE[t0]! + n0 + 0.5;
-      const v1 = bg * g * EXP_TABLE[t1]! + n1 + 0.5;
-      const v2 = bb * g * EXP_TABLE[t2]! + n2 + 0.5;
-      out[i] = v0 <= 0 ? 0 : Math.min(v0, 255);
-      out[i + 1] = v1 <= 0 ? 0 : Math.min(v1, 255);
-      out[i + 2] = v2 <= 0 ? 0 : Math.min(v2, 255);
+      const p = y * width + x;
+      const i = p * 3;
+      const d = density ? density[p]! : 0;
+      od[i] = br * g * transmission(od[i]! + d * lr);
+      od[i + 1] = bg * g * transmission(od[i + 1]! + d * lg);
+      od[i + 2] = bb * g * transmission(od[i + 2]! + d * lb);
     }
+  }
+  for (let p = 0; p < exposure.blurPasses; p++) boxBlur3(od, width, height, exposure.blurRadius, scratch);
+  // Sensor noise: an inline xorshift32, one draw giving three 10-bit uniforms (one per channel).
+  const out = new Uint8Array(width * height * 3);
+  const amp = exposure.noise;
+  const noiseScale = (2 * amp) / 1024;
+  let state = exposure.noiseSeed | 0 || 0x1234567;
+  for (let i = 0; i < out.length; i += 3) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    // A Uint8Array store wraps modulo 256, so clamp explicitly; +0.5 rounds to nearest.
+    const v0 = od[i]! + (state & 1023) * noiseScale - amp + 0.5;
+    const v1 = od[i + 1]! + ((state >>> 10) & 1023) * noiseScale - amp + 0.5;
+    const v2 = od[i + 2]! + ((state >>> 20) & 1023) * noiseScale - amp + 0.5;
+    out[i] = v0 <= 0 ? 0 : Math.min(v0, 255);
+    out[i + 1] = v1 <= 0 ? 0 : Math.min(v1, 255);
+    out[i + 2] = v2 <= 0 ? 0 : Math.min(v2, 255);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /** Renders a {@link Scene} to 8-bit RGB pixels. */
 import { drawWhiteCell } from "./draw-cell.js";
-import { boxBlur3, clipSpan, developFilm, OdCanvas, type Rgb } from "./raster.js";
+import { clipSpan, developFilm, OdCanvas } from "./raster.js";
 import type { RedCell, Scene, Speck } from "./scene.js";
 import { RadialShape } from "./shapes.js";
 
@@ -37,24 +37,6 @@ function drawRedCell(density: Float32Array, width: number, height: number, cell:
   }
 }
 
-/**
- * Adds the red cells' density to the OD canvas in the stain's red-cell colour. Where cells overlap, density beyond
- * one cell grows at a reduced rate: overlapping cells on a film flatten against each other rather than stack.
- */
-function addRedCells(canvas: OdCanvas, density: Float32Array, colour: Rgb): void {
-  const [r, g, b] = colour;
-  const od = canvas.od;
-  for (let p = 0; p < density.length; p++) {
-    let d = density[p]!;
-    if (d <= 0) continue;
-    if (d > 1) d = 1 + RED_CELL_OVERLAP_GAIN * (d - 1);
-    const i = p * 3;
-    od[i]! += d * r;
-    od[i + 1]! += d * g;
-    od[i + 2]! += d * b;
-  }
-}
-
 function drawSpeck(canvas: OdCanvas, speck: Speck): void {
   const shape = new RadialShape(speck.shape);
   const span = clipSpan(shape.extent(), canvas.width, canvas.height);
@@ -82,23 +64,54 @@ function axisGain(n: number, gradient: number, vignette: number): Float32Array {
   return g;
 }
 
+/** Scratch buffers reused across renders of the same size (allocating ~8 MB per image costs GC time). */
+const scratchBySize = new Map<string, { od: Float32Array; density: Float32Array; blur: Float32Array }>();
+
+function scratchFor(width: number, height: number) {
+  const key = `${width}x${height}`;
+  let s = scratchBySize.get(key);
+  if (!s) {
+    if (scratchBySize.size > 4) scratchBySize.clear();
+    s = {
+      od: new Float32Array(width * height * 3),
+      density: new Float32Array(width * height),
+      blur: new Float32Array(width * height * 3),
+    };
+    scratchBySize.set(key, s);
+  }
+  s.od.fill(0);
+  s.density.fill(0);
+  return s;
+}
+
 /** Renders `scene` to interleaved 8-bit RGB (width × height × 3). */
 export function renderScene(scene: Scene, options: RenderOptions = {}): Uint8Array {
-  const canvas = new OdCanvas(scene.width, scene.height);
-  const density = new Float32Array(scene.width * scene.height);
-  for (const cell of scene.redCells) drawRedCell(density, scene.width, scene.height, cell);
-  addRedCells(canvas, density, scene.stain.redCell);
+  const { width, height, stain } = scene;
+  const scratch = scratchFor(width, height);
+  const canvas = new OdCanvas(width, height, scratch.od);
+  for (const cell of scene.redCells) drawRedCell(scratch.density, width, height, cell);
   for (const speck of scene.specks) drawSpeck(canvas, speck);
   scene.whiteCells.forEach((cell, i) => {
     if (i !== options.omitWhiteCell) drawWhiteCell(canvas, cell);
   });
-  const { stain } = scene;
-  for (let p = 0; p < stain.blurPasses; p++) boxBlur3(canvas.od, scene.width, scene.height, stain.blurRadius);
-  return developFilm(canvas, {
-    background: stain.background,
-    columnGain: axisGain(scene.width, stain.gradientX, stain.vignette),
-    rowGain: axisGain(scene.height, stain.gradientY, stain.vignette),
-    noise: stain.noise,
-    noiseSeed: scene.noiseSeed,
-  });
+  // Where red cells overlap, density beyond one cell grows at a reduced rate (cells flatten rather than stack).
+  const density = scratch.density;
+  for (let p = 0; p < density.length; p++) {
+    const d = density[p]!;
+    if (d > 1) density[p] = 1 + RED_CELL_OVERLAP_GAIN * (d - 1);
+  }
+  return developFilm(
+    canvas,
+    {
+      background: stain.background,
+      columnGain: axisGain(width, stain.gradientX, stain.vignette),
+      rowGain: axisGain(height, stain.gradientY, stain.vignette),
+      noise: stain.noise,
+      noiseSeed: scene.noiseSeed,
+      blurRadius: stain.blurRadius,
+      blurPasses: stain.blurPasses,
+    },
+    { density, colour: stain.redCell },
+    scratch.blur,
+  );
 }

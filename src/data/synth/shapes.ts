@@ -130,11 +130,16 @@ export class RadialShape {
     return { x1, y1, x2, y2 };
   }
 
-  /** The box of everything this shape touches (coverage > 0), i.e. {@link bounds} grown by the edge ramp. */
+  /**
+   * A box holding everything this shape touches (coverage > 0): a cheap, conservative bound (the largest possible
+   * radius in every direction, plus the edge ramp), for drawing. Use {@link bounds} for the exact outline box.
+   */
   extent(): Box {
-    const b = this.bounds();
-    const m = this.params.soft / 2 + 1;
-    return { x1: b.x1 - m, y1: b.y1 - m, x2: b.x2 + m, y2: b.y2 + m };
+    const p = this.params;
+    let amp = 0;
+    for (const h of p.harmonics) amp += Math.abs(h.amp);
+    const r = Math.max(p.rx, p.ry) * (1 + amp) + p.soft / 2 + 1;
+    return { x1: p.cx - r, y1: p.cy - r, x2: p.cx + r, y2: p.cy + r };
   }
 }
 

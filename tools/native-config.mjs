@@ -43,7 +43,8 @@ function cxxAbi() {
 const what = process.argv[2];
 const out = {
   nodedir,
-  include: () => [include, join(include, "torch", "csrc", "api", "include")].join(" "),
+  // /usr/include is a default search dir: naming it as -isystem would break libstdc++'s #include_next.
+  include: () => [...(isSystem ? [] : [include]), join(include, "torch", "csrc", "api", "include")].join(" "),
   libdir: () => libdir,
   rpath: () => (isSystem ? "" : `-Wl,-rpath,${libdir}`),
   cxxabi: cxxAbi,

@@ -9,8 +9,9 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. apt packages ----------------------------------------------------------------------------------------------
-# Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads).
-APT_PACKAGES="libjemalloc2 binutils"
+# Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads),
+# g++/make/python3 (node-gyp's toolchain), binutils (readelf, for the dependency check below).
+APT_PACKAGES="libjemalloc2 g++ make python3 binutils"
 [ -n "${LIBTORCH:-}" ] || APT_PACKAGES="libtorch-dev $APT_PACKAGES"
 # Packages allowed to provide the addon's direct shared-library dependencies (checked in step 4).
 RUNTIME_PACKAGES="libtorch1.13 libc6 libstdc++6 libgcc-s1"
@@ -40,7 +41,14 @@ stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-
 if [ ! -f "$addon" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] \
   || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$addon" 2>/dev/null | head -n 1)" ]; then
   say "building the native addon against libtorch ($stamp); takes a few minutes"
-  npx --no-install node-gyp rebuild -j 2 --nodedir="$(node tools/native-config.mjs nodedir)" >&2
+  nodedir=$(node tools/native-config.mjs nodedir)
+  # Configure from scratch when the build settings change; otherwise make rebuilds only what changed.
+  if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] \
+    || [ tools/native-config.mjs -nt build/Makefile ]; then
+    rm -rf build
+    node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
+  fi
+  node_modules/.bin/node-gyp build -j 2 --loglevel=warn --nodedir="$nodedir" >&2
   printf '%s\n' "$stamp" > "$stamp_file"
 fi
 
@@ -54,7 +62,7 @@ $(printf '%s\n' "$ldd_out" | grep "not found")"
 fi
 if [ -z "${LIBTORCH:-}" ]; then
   for lib in $(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 }')
+    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }' | head -n 1)
     [ -n "$path" ] || die "cannot resolve $lib"
     real=$(readlink -f "$path")
     pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
@@ -72,6 +80,6 @@ ts_stamp=dist/.build-stamp
 if [ ! -f "$ts_stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$ts_stamp" 2>/dev/null | head -n 1)" ]; then
   say "compiling TypeScript"
   rm -rf dist
-  npx --no-install tsc -p tsconfig.json >&2
+  node_modules/.bin/tsc -p tsconfig.json >&2
   touch "$ts_stamp"
 fi

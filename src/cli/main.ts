@@ -4,10 +4,20 @@
  * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
  */
 import { Command, CommanderError } from "commander";
+import { register as registerCheck } from "./check.js";
+import { register as registerConvert } from "./convert.js";
+import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
+import { register as registerSparsify } from "./sparsify.js";
 import { register as registerSynth } from "./synth.js";
 
-const registrars: Array<(program: Command) => void> = [registerSynth];
+const registrars: Array<(program: Command) => void> = [
+  registerDemo,
+  registerCheck,
+  registerConvert,
+  registerSparsify,
+  registerSynth,
+];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

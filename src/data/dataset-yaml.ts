@@ -115,7 +115,7 @@ export function loadDataYaml(file: string): DataConfig {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    fail("valid YAML", e?.message.split("\n")[0] ?? "a syntax error", e?.linePos?.[0]?.line);
+    fail("valid YAML", e?.message.split("\n")[0] ?? "a syntax error", e?.linePos?.[0]?.line ?? lineAt(e?.pos?.[0]));
   }
   const data: unknown = doc.toJS();
   if (typeof data !== "object" || data === null || Array.isArray(data)) {

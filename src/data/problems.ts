@@ -26,6 +26,7 @@ export const PROBLEM_KINDS = [
   "image-corrupt",
   "image-missing",
   "background-image",
+  "split-overlap",
   "annotation",
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];

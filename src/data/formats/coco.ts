@@ -265,11 +265,26 @@ export function fromCocoDataset(json: unknown, options: FromCocoOptions = {}): F
       continue;
     }
     let [x, y, w, h] = bbox as [number, number, number, number];
-    const x2 = Math.min(x + w, image.width);
-    const y2 = Math.min(y + h, image.height);
-    x = Math.max(0, x);
-    y = Math.max(0, y);
-    [w, h] = [x2 - x, y2 - y];
+    // Boxes sticking out by less than half a pixel (rounding of normalised numbers) are kept as they are, so a
+    // round trip with LLD files changes nothing; boxes further out are clipped to the image and reported.
+    const tol = 0.5;
+    if (x < -tol || y < -tol || x + w > image.width + tol || y + h > image.height + tol) {
+      const x2 = Math.min(x + w, image.width);
+      const y2 = Math.min(y + h, image.height);
+      x = Math.max(0, x);
+      y = Math.max(0, y);
+      [w, h] = [x2 - x, y2 - y];
+      if (w > 0 && h > 0) {
+        problems.push({
+          severity: "warning",
+          kind: "box-outside-image",
+          file,
+          expected: `${where}: a box inside the ${image.width}×${image.height} image`,
+          found: JSON.stringify(bbox),
+          consequence: "clipped to the image",
+        });
+      }
+    }
     if (w <= 0 || h <= 0) {
       skip(where, "a box with positive width and height inside the image", JSON.stringify(bbox));
       continue;

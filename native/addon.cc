@@ -1,0 +1,132 @@
+// Module entry: per-environment state, the counting CPU allocator, threads and version information.
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "common.h"
+
+namespace sladet {
+namespace {
+
+// ---- counting CPU allocator -----------------------------------------------------------------------------------------
+// Every CPU tensor storage goes through this allocator, so the byte counter sees memory pinned by autograd graphs
+// too (a kept non-leaf tensor keeps its whole graph alive while the JS tensor count stays flat; lesson 9).
+// Process-wide by nature (libtorch has one CPU allocator); it holds no reference to any Node environment.
+std::atomic<int64_t> gAllocatedBytes{0};
+std::atomic<int64_t> gPeakBytes{0};
+std::atomic<int64_t> gAllocations{0};
+
+// Each block carries its size in a header one alignment unit long, so the data stays 64-byte aligned.
+constexpr size_t kHeader = 64;
+
+void countingFree(void* data) {
+  if (data == nullptr) return;
+  auto* base = static_cast<char*>(data) - kHeader;
+  const auto size = static_cast<int64_t>(*reinterpret_cast<size_t*>(base));
+  gAllocatedBytes.fetch_sub(size);
+  gAllocations.fetch_sub(1);
+  c10::free_cpu(base);
+}
+
+struct CountingCpuAllocator final : c10::Allocator {
+  c10::DataPtr allocate(size_t nbytes) const override {
+    if (nbytes == 0) return {nullptr, nullptr, &countingFree, c10::Device(c10::kCPU)};
+    auto* base = static_cast<char*>(c10::alloc_cpu(nbytes + kHeader));
+    *reinterpret_cast<size_t*>(base) = nbytes;
+    const int64_t now = gAllocatedBytes.fetch_add(static_cast<int64_t>(nbytes)) + static_cast<int64_t>(nbytes);
+    gAllocations.fetch_add(1);
+    int64_t peak = gPeakBytes.load();
+    while (now > peak && !gPeakBytes.compare_exchange_weak(peak, now)) {
+    }
+    void* data = base + kHeader;
+    return {data, data, &countingFree, c10::Device(c10::kCPU)};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return &countingFree; }
+};
+
+void installProcessWideSettings() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static CountingCpuAllocator allocator;
+    c10::SetCPUAllocator(&allocator, /*priority=*/100);
+    int threads = 0;
+    if (const char* env = std::getenv("SLADET_THREADS")) threads = std::atoi(env);
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+  });
+}
+
+// ---- bindings -------------------------------------------------------------------------------------------------------
+Napi::Value memoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("allocatedBytes", Napi::Number::New(env, static_cast<double>(gAllocatedBytes.load())));
+  out.Set("peakBytes", Napi::Number::New(env, static_cast<double>(gPeakBytes.load())));
+  out.Set("allocations", Napi::Number::New(env, static_cast<double>(gAllocations.load())));
+  out.Set("liveTensors", Napi::Number::New(env, static_cast<double>(state(env).liveTensors->load())));
+  return out;
+}
+
+Napi::Value resetPeakBytes(const Napi::CallbackInfo& info) {
+  gPeakBytes.store(gAllocatedBytes.load());
+  return info.Env().Undefined();
+}
+
+Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
+  const int64_t n = argInt(info, 0, "threads");
+  if (n < 1) throw ArgError("threads: expected an integer >= 1, found " + std::to_string(n));
+  at::set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value getNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
+  const int n = at::globalContext().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value manualSeed(const Napi::CallbackInfo& info) {
+  const int64_t seed = argInt(info, 0, "seed");
+  at::manual_seed(static_cast<uint64_t>(seed));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  installProcessWideSettings();
+  auto* st = new AddonState();
+  st->tensorCtor = Napi::Persistent(TensorHandle::define(env));
+  env.SetInstanceData<AddonState>(st);  // deleted with the environment
+
+  exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  exports.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI == 1));
+  def<memoryStats>(env, exports, "memoryStats");
+  def<resetPeakBytes>(env, exports, "resetPeakBytes");
+  def<setNumThreads>(env, exports, "setNumThreads");
+  def<getNumThreads>(env, exports, "getNumThreads");
+  def<cudaDeviceCount>(env, exports, "cudaDeviceCount");
+  def<manualSeed>(env, exports, "manualSeed");
+  registerTensor(env, exports);
+  registerOps(env, exports);
+  registerNn(env, exports);
+  registerAutograd(env, exports);
+  registerRandom(env, exports);
+  registerOptim(env, exports);
+  return exports;
+}
+
+}  // namespace sladet
+
+static Napi::Object InitSladet(Napi::Env env, Napi::Object exports) { return sladet::init(env, exports); }
+
+NODE_API_MODULE(sladet, InitSladet)

@@ -1,0 +1,13 @@
+import { DataFormatError } from "../data/problems.js";
+import { UserError } from "./errors.js";
+
+/** Runs `fn`, turning data-format errors (a file the user can fix) into {@link UserError}s. */
+export async function withDataErrors<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof DataFormatError) throw new UserError(e.message);
+    if (e instanceof RangeError) throw new UserError(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,41 @@
+/** `sladet demo`: a few training steps of a small conv net on the libtorch engine, with the loss printed. */
+import type { Command } from "commander";
+import { runEngineDemo } from "../demo/engine-demo.js";
+import { getNumThreads, torchVersion } from "../torch/index.js";
+import { progress } from "../util/progress.js";
+import { parseIntOption, parsePositiveFloat } from "./options.js";
+
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description("train a small conv net for a few steps on the libtorch engine and print its loss")
+    .option("--steps <n>", "training steps", parseIntOption("--steps", 1), 40)
+    .option("--batch <n>", "batch size", parseIntOption("--batch", 1), 8)
+    .option("--imgsz <px>", "image side in pixels (multiple of 2)", parseIntOption("--imgsz", 8), 64)
+    .option("--lr <x>", "SGD learning rate", parsePositiveFloat("--lr"), 0.05)
+    .option("--seed <n>", "random seed", parseIntOption("--seed", 0), 0)
+    .action((opts: { steps: number; batch: number; imgsz: number; lr: number; seed: number }) => {
+      process.stdout.write(`sladet engine demo: libtorch ${torchVersion}, ${getNumThreads()} threads\n`);
+      const bar = progress({ total: opts.steps, label: "train", unit: "step" });
+      const t0 = performance.now();
+      const result = runEngineDemo({
+        ...opts,
+        onStep: (step, loss) => {
+          bar.tick(1, { loss });
+          if (step % 10 === 0 || step === opts.steps - 1)
+            process.stdout.write(`step ${step + 1} loss ${loss.toFixed(4)}\n`);
+        },
+      });
+      bar.stop();
+      const secs = (performance.now() - t0) / 1000;
+      const first = result.losses[0] ?? Number.NaN;
+      const last = result.losses[result.losses.length - 1] ?? Number.NaN;
+      const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+      console.table({
+        loss: { first: first.toFixed(4), last: last.toFixed(4) },
+        "native MiB": { first: mib(result.memoryFirst.allocatedBytes), last: mib(result.memoryLast.allocatedBytes) },
+        "live tensors": { first: result.memoryFirst.liveTensors, last: result.memoryLast.liveTensors },
+      });
+      process.stdout.write(`${opts.steps} steps in ${secs.toFixed(1)} s (${(opts.steps / secs).toFixed(1)} steps/s)\n`);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * The cache of per-image check results: one JSON file per dataset YAML and settings, entries keyed by image path and
+ * invalidated when the size or modification time of the image, its label file or its region sidecar changes.
+ */
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/fs.js";
+import type { CheckedImage } from "./check.js";
+import type { DataConfig } from "./dataset-yaml.js";
+
+/** Bump when the checks or the cached shape change: old cache files are then ignored. */
+const CACHE_VERSION = 1;
+
+/** `size:mtime` of a file, or "-" when it does not exist. */
+export function fileStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "-";
+  }
+}
+
+/** Cached per-image results of one dataset. */
+export interface CheckCache {
+  /** The cached result for `image` when its stamps are unchanged. */
+  get(image: string, stamps: string): CheckedImage | undefined;
+  set(image: string, stamps: string, result: CheckedImage): void;
+  /** Writes the cache file (atomically) when anything changed; failures to write are ignored (it is only a cache). */
+  save(): void;
+  /** The cache file. */
+  readonly file: string;
+}
+
+function writableDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Opens (or starts) the cache of `config`'s dataset. */
+export function openCheckCache(config: DataConfig, cacheDir?: string): CheckCache {
+  const settings = JSON.stringify({
+    v: CACHE_VERSION,
+    yaml: config.file,
+    nc: config.nc,
+    attributes: config.attributes,
+    order: config.regionOrder,
+    units: config.regionUnits,
+  });
+  const key = createHash("sha1").update(settings).digest("hex").slice(0, 16);
+  let dir = cacheDir ?? join(config.root, ".sladet-cache");
+  if (!writableDir(dir)) dir = join(tmpdir(), "sladet-cache");
+  const file = join(dir, `check-${key}.json`);
+  let entries: Record<string, { stamps: string; result: CheckedImage }> = {};
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as { settings?: string; entries?: typeof entries };
+    if (parsed.settings === settings && parsed.entries) entries = parsed.entries;
+  } catch {
+    // No cache yet, or an unreadable one: start empty.
+  }
+  let dirty = false;
+  return {
+    file,
+    get(image, stamps) {
+      const entry = entries[image];
+      return entry && entry.stamps === stamps ? entry.result : undefined;
+    },
+    set(image, stamps, result) {
+      entries[image] = { stamps, result };
+      dirty = true;
+    },
+    save() {
+      if (!dirty) return;
+      try {
+        writeFileAtomic(file, JSON.stringify({ settings, entries }));
+        dirty = false;
+      } catch {
+        // A cache that cannot be written only costs time on the next run.
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/** The command line through the launcher: help, the demo, and flag errors. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { REPO_ROOT } from "../helpers.js";
+
+const sladet = (...args: string[]) =>
+  spawnSync(join(REPO_ROOT, "bin", "sladet"), args, { encoding: "utf8", env: { ...process.env, CI: "1" } });
+
+test("--help lists the commands", () => {
+  const r = sladet("--help");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: sladet/);
+  assert.match(r.stdout, /demo/);
+});
+
+test("demo trains and prints a falling loss", () => {
+  const r = sladet("demo", "--steps", "30", "--seed", "1");
+  assert.equal(r.status, 0, r.stderr);
+  const losses = [...r.stdout.matchAll(/step \d+ loss ([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.ok(losses.length >= 3, r.stdout);
+  assert.ok(losses[losses.length - 1]! < losses[0]!, `loss falls: ${losses.join(" ")}`);
+  assert.match(r.stdout, /30 steps in/);
+});
+
+test("a bad flag value is reported by name with a non-zero exit", () => {
+  const r = sladet("demo", "--steps", "many");
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--steps expects an integer >= 1, got "many"/);
+});

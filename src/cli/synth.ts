@@ -71,15 +71,15 @@ interface SynthFlags {
   contactSheet?: string;
 }
 
-async function writeSheet(flags: SynthFlags, file: string): Promise<void> {
+async function writeSheet(flags: SynthFlags, file: string, print: Print): Promise<void> {
   const start = performance.now();
   const jpeg = await makeContactSheet({ seed: flags.seed, imageSize: flags.imgsz, sparseArea: flags.sparse ?? 0.2 });
   writeFileAtomic(file, jpeg);
   const secs = (performance.now() - start) / 1000;
-  process.stdout.write(`wrote ${file} (${(jpeg.length / 1024).toFixed(0)} KiB) in ${secs.toFixed(1)} s\n`);
+  print(`wrote ${file} (${(jpeg.length / 1024).toFixed(0)} KiB) in ${secs.toFixed(1)} s\n`);
 }
 
-async function writeDataset(flags: SynthFlags, out: string, images: number): Promise<void> {
+async function writeDataset(flags: SynthFlags, out: string, images: number, print: Print): Promise<void> {
   try {
     splitCounts(images, flags.split);
   } catch (err) {
@@ -113,10 +113,14 @@ async function writeDataset(flags: SynthFlags, out: string, images: number): Pro
     `time: ${summary.seconds.toFixed(2)} s, ${summary.imagesPerSecond.toFixed(1)} images/s (${flags.format}, ${flags.imgsz} px)`,
     `wrote ${summary.dataYaml}`,
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  print(`${lines.join("\n")}\n`);
 }
 
-export function register(program: Command): void {
+/** Where the command prints its report. */
+export type Print = (text: string) => void;
+
+/** Adds `sladet synth` to `program`; `print` receives the report (default: stdout). */
+export function register(program: Command, print: Print = (text) => void process.stdout.write(text)): void {
   program
     .command("synth")
     .description(
@@ -152,11 +156,11 @@ export function register(program: Command): void {
     )
     .action(async (flags: SynthFlags) => {
       if (flags.contactSheet !== undefined) {
-        await writeSheet(flags, flags.contactSheet);
+        await writeSheet(flags, flags.contactSheet, print);
         if (flags.out === undefined) return;
       }
       if (flags.out === undefined) throw new UserError("--out <dir> is required (or --contact-sheet <file>)");
       if (flags.images === undefined) throw new UserError("--images <n> is required");
-      await writeDataset(flags, flags.out, flags.images);
+      await writeDataset(flags, flags.out, flags.images, print);
     });
 }

@@ -39,7 +39,7 @@ const CROP_MARGIN = 0.15;
 const MAX_SCAN = 400;
 
 /** Class names too long for a tile caption. */
-const SHORT_NAMES: Readonly<Record<number, string>> = { 4: "Atypical lymph.", 9: "Abn. promyelocyte" };
+const SHORT_NAMES: Readonly<Record<number, string>> = { 4: "Atypical lymph.", 9: "Abn. promyelo." };
 
 /** A distinct colour per class id, for boxes. */
 const CLASS_COLOURS = [

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { Command, CommanderError } from "commander";
 import sharp from "sharp";
+import { register } from "../../../src/cli/synth.js";
 import { loadDataYaml } from "../../../src/data/dataset-yaml.js";
 import { readCocoJson } from "../../../src/data/formats/coco.js";
 import { readLldLabelFile } from "../../../src/data/formats/lld.js";
@@ -129,24 +130,47 @@ test("earlier outputs are refused unless clean is set; PNG output", async () => 
   assert.deepEqual(readdirSync(join(out, "images", "train")), ["synth_000000.png"]);
 });
 
-test("sladet synth validates its flags with clear errors", () => {
-  const cli = join("dist", "src", "cli", "main.js");
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, "synth", ...args], { encoding: "utf8" });
+/** Runs `sladet synth ARGS` in-process (the CLI's registrar on a fresh program); returns what it printed. */
+async function runSynthCli(...args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const program = new Command("sladet").exitOverride();
+  let stdout = "";
+  let stderr = "";
+  program.configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
+  register(program, (text) => {
+    stdout += text;
+  });
+  try {
+    await program.parseAsync(["node", "sladet", "synth", ...args]);
+    return { ok: true, stdout, stderr };
+  } catch (err) {
+    if (!(err instanceof CommanderError)) stderr += (err as Error).message;
+    return { ok: false, stdout, stderr };
+  }
+}
+
+test("sladet synth validates its flags with clear errors", async () => {
   const cases: Array<[string[], RegExp]> = [
     [["--out", join(root, "d"), "--images", "abc"], /--images.*expected an integer/],
     [["--out", join(root, "d"), "--images", "4", "--sparse", "0"], /--sparse.*\(0, 1\]/],
     [["--out", join(root, "d"), "--images", "4", "--split", "0.5,0.5"], /three non-negative fractions/],
     [["--out", join(root, "d"), "--images", "4", "--imgsz", "8"], /\[32, 4096\]/],
+    [["--out", join(root, "d"), "--images", "4", "--format", "gif"], /jpeg, png/],
     [["--out", join(root, "d"), "--images", "2"], /cannot fill 3 non-empty splits/],
     [["--images", "4"], /--out <dir> is required/],
   ];
   for (const [args, message] of cases) {
-    const r = run(...args);
-    assert.notEqual(r.status, 0, args.join(" "));
+    const r = await runSynthCli(...args);
+    assert.equal(r.ok, false, args.join(" "));
     assert.match(r.stderr, message);
   }
-  const ok = run("--out", join(root, "e"), "--images", "3", "--imgsz", "64", "--quiet", "--split", "0.34,0.33,0.33");
-  assert.equal(ok.status, 0, ok.stderr);
+  const args = ["--out", join(root, "e"), "--images", "3", "--imgsz", "64", "--quiet", "--split", "0.34,0.33,0.33"];
+  const ok = await runSynthCli(...args);
+  assert.equal(ok.ok, true, ok.stderr);
   assert.match(ok.stdout, /images: train 1, val 1, test 1/);
   assert.match(ok.stdout, /images\/s/);
+  // A second run into the same folder needs --force.
+  const again = await runSynthCli(...args);
+  assert.equal(again.ok, false);
+  assert.match(again.stderr, /--force/);
+  assert.equal((await runSynthCli(...args, "--force")).ok, true);
 });

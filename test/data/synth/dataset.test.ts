@@ -135,7 +135,14 @@ async function runSynthCli(...args: string[]): Promise<{ ok: boolean; stdout: st
   const program = new Command("sladet").exitOverride();
   let stdout = "";
   let stderr = "";
-  program.configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
+  program.configureOutput({
+    writeOut: (s) => {
+      stdout += s;
+    },
+    writeErr: (s) => {
+      stderr += s;
+    },
+  });
   register(program, (text) => {
     stdout += text;
   });

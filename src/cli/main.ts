@@ -9,8 +9,15 @@ import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
 import { register as registerSparsify } from "./sparsify.js";
+import { register as registerSynth } from "./synth.js";
 
-const registrars: Array<(program: Command) => void> = [registerDemo, registerCheck, registerConvert, registerSparsify];
+const registrars: Array<(program: Command) => void> = [
+  registerDemo,
+  registerCheck,
+  registerConvert,
+  registerSparsify,
+  registerSynth,
+];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

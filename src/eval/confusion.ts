@@ -30,7 +30,7 @@ export class ConfusionMatrix {
     const kept: number[] = [];
     for (let d = 0; d < detections.length / 6; d++) if (detections[d * 6 + 4]! > this.conf) kept.push(d);
     const dets = new Float64Array(kept.length * 6);
-    kept.forEach((d, k) => dets.set(detections.subarray(d * 6, d * 6 + 6), k * 6));
+    for (const [k, d] of kept.entries()) dets.set(detections.subarray(d * 6, d * 6 + 6), k * 6);
     const nl = labels.length / 5;
     const nd = kept.length;
     const iou = boxIou(labels, dets, { strideA: 5, offsetA: 1, strideB: 6, offsetB: 0 });

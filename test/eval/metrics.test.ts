@@ -8,7 +8,9 @@ import { DetectionMetrics, formatDetectionTable } from "../../src/eval/detection
 import { matchDetections } from "../../src/eval/match.js";
 import { fixturePath } from "../helpers.js";
 
-const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+function close(a: number, b: number, tol = 1e-9): void {
+  assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+}
 const det = (...rows: number[][]) => Float64Array.from(rows.flat());
 const lab = det;
 

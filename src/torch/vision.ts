@@ -77,9 +77,19 @@ export function batchedNms(boxes: Tensor, scores: Tensor, idxs: Tensor, iouThres
  */
 export function boxIou(a: Tensor, b: Tensor): Tensor {
   return tidy(() => {
-    const area = (x: Tensor) => x.select(1, 2).sub(x.select(1, 0)).mul(x.select(1, 3).sub(x.select(1, 1)));
-    const lt = a.slice(1, 0, 2).unsqueeze(1).maximum(b.slice(1, 0, 2));
-    const rb = a.slice(1, 2, 4).unsqueeze(1).minimum(b.slice(1, 2, 4));
+    const area = (x: Tensor) =>
+      x
+        .select(1, 2)
+        .sub(x.select(1, 0))
+        .mul(x.select(1, 3).sub(x.select(1, 1)));
+    const lt = a
+      .slice(1, 0, 2)
+      .unsqueeze(1)
+      .maximum(b.slice(1, 0, 2));
+    const rb = a
+      .slice(1, 2, 4)
+      .unsqueeze(1)
+      .minimum(b.slice(1, 2, 4));
     const wh = rb.sub(lt).clamp(0);
     const inter = wh.select(2, 0).mul(wh.select(2, 1));
     const union = area(a).unsqueeze(1).add(area(b)).sub(inter);

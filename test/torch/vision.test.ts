@@ -129,7 +129,7 @@ test("boxIou matches torchvision.ops.box_iou (NaN for two empty boxes)", () => {
 });
 
 describe("roiAlign behaviour", () => {
-  test("the seed's call: one box on a P2-like map, (24, 30) bins, defaults: a constant map pools to the constant", () => {
+  test("the seed's call: (24, 30) bins with the defaults; a constant map pools to the constant", () => {
     tidy(() => {
       // A constant map: every bin of a box inside it averages to the constant.
       const x = zeros([1, 4, 20, 20]).add(2.5);
@@ -154,6 +154,27 @@ describe("roiAlign behaviour", () => {
       roiAlign(x, rois, 2).sum().backward();
       assert.ok(x.grad, "input gradient");
       assert.equal(rois.grad, null, "torchvision gives the boxes no gradient");
+    });
+  });
+
+  test("non-finite boxes pool to 0 and an absurdly large adaptive grid is refused, without crashing", () => {
+    tidy(() => {
+      const x = zeros([1, 1, 6, 6]).add(1);
+      const y = roiAlign(
+        x,
+        tensor([
+          [0, Number.NaN, 1, 4, 4],
+          [0, 1, 1, Number.POSITIVE_INFINITY, 4],
+        ]),
+        2,
+      );
+      assert.deepEqual(y.toArray(), [0, 0, 0, 0, 0, 0, 0, 0]);
+      assert.throws(
+        () => roiAlign(x, tensor([[0, 0, 0, 1e9, 1e9]]), 2),
+        /^Error: roiAlign: a RoI of .* sampling points per bin; that is too many/,
+      );
+      // The same box with a fixed sampling ratio is fine (its samples fall outside the map but one).
+      assert.deepEqual(roiAlign(x, tensor([[0, 0, 0, 1e9, 1e9]]), 2, { samplingRatio: 2 }).shape, [1, 1, 2, 2]);
     });
   });
 

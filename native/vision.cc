@@ -9,6 +9,10 @@
 //   loss: every anchor and GT), so per-op overhead and padding would dominate. The kernel walks each RoI's exact grid,
 //   precomputes the bilinear weights once per RoI and reuses them for every channel (parallel over channels), and its
 //   backward scatters into disjoint channel planes, so it needs no atomics and is deterministic.
+//   Measured 2026-11-26 on a 2-core AMD EPYC, 2 threads, seed-like P2 maps (160 channels, 160×160), forward+backward,
+//   here / torchvision 0.14 from Python / a per-RoI grid_sample + avg_pool composition:
+//   1 RoI → (24,30): 1.0 / 6.9 / 6.3 ms; 32 RoIs over 4 images → (24,30): 47 / 203 / 3300 ms; → (4,4): 19 / 85 /
+//   1450 ms. (Python ran with glibc malloc, Node with jemalloc: part of the gap is the allocator.)
 // - NMS is a sequential greedy loop by nature; as ATen ops it would be one op per kept box.
 // Device handling is explicit: inputs on another device (CUDA) are computed on the CPU and the results (and, for
 // RoIAlign, the input gradient) are moved back to the input's device. Correct everywhere, fast on the CPU only.

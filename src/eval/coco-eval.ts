@@ -52,7 +52,14 @@ export interface CocoStats {
 
 const area = (x: number[]) => Math.max(0, x[2]! - x[0]!) * Math.max(0, x[3]! - x[1]!);
 
-function boxesOf(rows: ArrayLike<number>, stride: number, cls: number, classCol: number, boxCol: number, scoreCol = -1): Box[] {
+function boxesOf(
+  rows: ArrayLike<number>,
+  stride: number,
+  cls: number,
+  classCol: number,
+  boxCol: number,
+  scoreCol = -1,
+): Box[] {
   const out: Box[] = [];
   for (let i = 0; i + stride <= rows.length; i += stride) {
     if (rows[i + classCol] !== cls) continue;
@@ -117,7 +124,7 @@ function accumulate(evals: ImageEval[]): { precision: number[][]; recall: number
   const npig = evals.reduce((s, e) => s + e.npig, 0);
   if (npig === 0) return null;
   const rows: Array<{ s: number; e: ImageEval; k: number }> = [];
-  for (const e of evals) e.scores.forEach((s, k) => rows.push({ s, e, k }));
+  for (const e of evals) for (const [k, s] of e.scores.entries()) rows.push({ s, e, k });
   rows.sort((a, b) => b.s - a.s);
   const precision: number[][] = [];
   const recall: number[] = [];
@@ -158,7 +165,13 @@ export function cocoEvaluate(images: readonly CocoImage[]): CocoStats {
     return [...classes].map((c) =>
       accumulate(
         images.map((im) =>
-          evaluateImage(boxesOf(im.labels, 5, c, 0, 1), boxesOf(im.detections, 6, c, 5, 0, 4), range.lo, range.hi, maxDet),
+          evaluateImage(
+            boxesOf(im.labels, 5, c, 0, 1),
+            boxesOf(im.detections, 6, c, 5, 0, 4),
+            range.lo,
+            range.hi,
+            maxDet,
+          ),
         ),
       ),
     );

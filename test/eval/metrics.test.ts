@@ -126,12 +126,12 @@ describe("numpy reference on 30 random images", () => {
     const want = ref.ap_per_class;
     assert.deepEqual(res.classes, want.classes);
     assert.equal(Math.round(res.confidence * 999), want.k);
-    res.ap.forEach((row, c) => {
-      row.forEach((v, t) => close(v, want.ap[c]![t]!, 1e-9));
-    });
-    res.p.forEach((v, c) => close(v, want.p[c]!, 1e-9));
-    res.r.forEach((v, c) => close(v, want.r[c]!, 1e-9));
-    res.f1.forEach((v, c) => close(v, want.f1[c]!, 1e-9));
+    for (const [c, row] of res.ap.entries()) {
+      for (const [t, v] of row.entries()) close(v, want.ap[c]![t]!, 1e-9);
+    }
+    for (const [c, v] of res.p.entries()) close(v, want.p[c]!, 1e-9);
+    for (const [c, v] of res.r.entries()) close(v, want.r[c]!, 1e-9);
+    for (const [c, v] of res.f1.entries()) close(v, want.f1[c]!, 1e-9);
   });
 
   test("confusion matrix equals YOLOv5's", () => {

@@ -55,10 +55,11 @@ export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxR
   }
   const ratio: [number, number] = [newW / w0, newH / h0];
   // YOLOv5 splits the padding as round(d/2 − 0.1) before and round(d/2 + 0.1) after.
-  const left = Math.round(dw / 2 - 0.1);
-  const right = Math.round(dw / 2 + 0.1);
-  const top = Math.round(dh / 2 - 0.1);
-  const bottom = Math.round(dh / 2 + 0.1);
+  // (+ 0 turns Math.round(−0.1) = −0 into 0)
+  const left = Math.round(dw / 2 - 0.1) + 0;
+  const right = Math.round(dw / 2 + 0.1) + 0;
+  const top = Math.round(dh / 2 - 0.1) + 0;
+  const bottom = Math.round(dh / 2 + 0.1) + 0;
   const image = resizeBilinear(sample.image, newW, newH);
   const mask = resizeNearest(sample.mask, newW, newH);
   const outW = newW + left + right;

@@ -10,7 +10,8 @@
         "native/nn.cc",
         "native/autograd.cc",
         "native/random.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/vision.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -122,6 +122,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAutograd(env, exports);
   registerRandom(env, exports);
   registerOptim(env, exports);
+  registerVision(env, exports);
   return exports;
 }
 

@@ -117,5 +117,6 @@ void registerNn(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerRandom(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
+void registerVision(Napi::Env env, Napi::Object exports);
 
 }  // namespace sladet

@@ -2,6 +2,8 @@
 /**
  * The `sladet` command line. Each command lives in its own file under src/cli/ and exports `register(program)`;
  * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
+ * Commands import the tensor engine (the native addon) lazily, inside their actions: `--help` and the data commands
+ * never need it.
  */
 import { Command, CommanderError } from "commander";
 import { register as registerCheck } from "./check.js";
@@ -9,8 +11,15 @@ import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
 import { register as registerSparsify } from "./sparsify.js";
+import { register as registerSynth } from "./synth.js";
 
-const registrars: Array<(program: Command) => void> = [registerDemo, registerCheck, registerConvert, registerSparsify];
+const registrars: Array<(program: Command) => void> = [
+  registerDemo,
+  registerCheck,
+  registerConvert,
+  registerSparsify,
+  registerSynth,
+];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")

@@ -85,3 +85,4 @@ export {
   zeros,
   zerosLike,
 } from "./tensor.js";
+export { batchedNms, boxIou, nms, type RoiAlignOptions, roiAlign } from "./vision.js";

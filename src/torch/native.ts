@@ -205,6 +205,17 @@ export interface NativeAddon {
   enterInferenceMode(): number;
   exitInferenceMode(depth: number): void;
   isInferenceMode(): boolean;
+  // vision.cc
+  roiAlign(
+    input: H,
+    rois: H | H[],
+    outputSize: number[],
+    spatialScale: number,
+    samplingRatio: number,
+    aligned: boolean,
+  ): H;
+  nms(boxes: H, scores: H, iouThreshold: number): H;
+  batchedNms(boxes: H, scores: H, idxs: H, iouThreshold: number): H;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -60,22 +60,45 @@ export function applyHsvGains(image: RgbImage, rh: number, rs: number, rv: numbe
     const h2 = lutHue[hue]!;
     const s2 = lutSat[sat]! / 255;
     const v2 = lutVal[max]!;
-    // 8-bit HSV → RGB
+    // 8-bit HSV → RGB (sector of the hue circle, chroma c, second-largest component x)
     const c = v2 * s2;
     const hp = (h2 * 2) / 60;
+    const sector = Math.floor(hp);
     const x = c * (1 - Math.abs((hp % 2) - 1));
     const m = v2 - c;
-    let r1: number;
-    let g1: number;
-    let b1: number;
-    if (hp < 1) [r1, g1, b1] = [c, x, 0];
-    else if (hp < 2) [r1, g1, b1] = [x, c, 0];
-    else if (hp < 3) [r1, g1, b1] = [0, c, x];
-    else if (hp < 4) [r1, g1, b1] = [0, x, c];
-    else if (hp < 5) [r1, g1, b1] = [x, 0, c];
-    else [r1, g1, b1] = [c, 0, x];
-    d[p] = Math.round(r1 + m);
-    d[p + 1] = Math.round(g1 + m);
-    d[p + 2] = Math.round(b1 + m);
+    const cm = Math.round(c + m);
+    const xm = Math.round(x + m);
+    const mm = Math.round(m);
+    switch (sector) {
+      case 0:
+        d[p] = cm;
+        d[p + 1] = xm;
+        d[p + 2] = mm;
+        break;
+      case 1:
+        d[p] = xm;
+        d[p + 1] = cm;
+        d[p + 2] = mm;
+        break;
+      case 2:
+        d[p] = mm;
+        d[p + 1] = cm;
+        d[p + 2] = xm;
+        break;
+      case 3:
+        d[p] = mm;
+        d[p + 1] = xm;
+        d[p + 2] = cm;
+        break;
+      case 4:
+        d[p] = xm;
+        d[p + 1] = mm;
+        d[p + 2] = cm;
+        break;
+      default:
+        d[p] = cm;
+        d[p + 1] = mm;
+        d[p + 2] = xm;
+    }
   }
 }

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { toBatch } from "../../src/data/batch.js";
 import { DataLoader, type LoaderItem, type LoaderOptions, loadSplitItems } from "../../src/data/loader.js";
 import { getNumThreads } from "../../src/torch/index.js";
 import { writeSmearDataset } from "../../test/data/smear-fixture.js";

@@ -44,7 +44,11 @@ export const UNSUPPORTED_VAL_FLAGS: Readonly<Record<string, string>> = {
  * Throws a UserError for the first unsupported flag in `argv` (after the command name), with the reason.
  * Accepts `--flag` and `--flag=value`.
  */
-export function rejectUnsupportedFlags(argv: readonly string[], table: Readonly<Record<string, string>>, command: string): void {
+export function rejectUnsupportedFlags(
+  argv: readonly string[],
+  table: Readonly<Record<string, string>>,
+  command: string,
+): void {
   for (const arg of argv) {
     const flag = arg.split("=")[0]!;
     const why = table[flag];

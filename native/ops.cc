@@ -338,7 +338,10 @@ Napi::Value scatterAdd(const Info& info) {
 Napi::Value indexPut(const Info& info) {
   at::Tensor x = argTensor(info, 0, "x");
   auto indices = argOptTensorList(info, 1, "indices");
-  at::Tensor values = argTensorOrScalar(info, 2, "values");
+  // A number is written in x's dtype (as Python's x[idx] = 1.0 does), not promoted.
+  at::Tensor values = info[2].IsNumber() || info[2].IsBoolean()
+                          ? at::scalar_tensor(argScalar(info, 2, "values"), x.options())
+                          : argTensor(info, 2, "values");
   return wrap(info.Env(), at::index_put(x, indices, values, argBool(info, 3, "accumulate", false)));
 }
 

@@ -29,9 +29,12 @@ if [ -n "$missing" ]; then
 fi
 
 # --- 2. npm dependencies --------------------------------------------------------------------------------------------
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Keyed on the lock file's content (not its mtime: a fresh checkout or a git worktree touches every file).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.sladet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund >&2
+  printf '%s\n' "$lock_hash" > node_modules/.sladet-lock-hash
 fi
 
 # --- 3. the native addon --------------------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 /** `sladet demo`: a few training steps of a small conv net on the libtorch engine, with the loss printed. */
 import type { Command } from "commander";
-import { runEngineDemo } from "../demo/engine-demo.js";
-import { getNumThreads, torchVersion } from "../torch/index.js";
 import { progress } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
 import { parseIntOption, parsePositiveFloat } from "./options.js";
@@ -15,7 +13,10 @@ export function register(program: Command): void {
     .option("--imgsz <px>", "image side in pixels (multiple of 2)", parseIntOption("--imgsz", 8), 64)
     .option("--lr <x>", "SGD learning rate", parsePositiveFloat("--lr"), 0.05)
     .option("--seed <n>", "random seed", parseIntOption("--seed", 0), 0)
-    .action((opts: { steps: number; batch: number; imgsz: number; lr: number; seed: number }) => {
+    .action(async (opts: { steps: number; batch: number; imgsz: number; lr: number; seed: number }) => {
+      // The engine is loaded only when a command needs it, so data commands work without the native addon.
+      const { runEngineDemo } = await import("../demo/engine-demo.js");
+      const { getNumThreads, torchVersion } = await import("../torch/index.js");
       process.stdout.write(`sladet engine demo: libtorch ${torchVersion}, ${getNumThreads()} threads\n`);
       const bar = progress({ total: opts.steps, label: "train", unit: "step" });
       const t0 = performance.now();

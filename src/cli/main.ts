@@ -2,6 +2,8 @@
 /**
  * The `sladet` command line. Each command lives in its own file under src/cli/ and exports `register(program)`;
  * this file only lists them. Run through bin/sladet, which sets up the allocator and threads first.
+ * Commands import the tensor engine (the native addon) lazily, inside their actions: `--help` and the data commands
+ * never need it.
  */
 import { Command, CommanderError } from "commander";
 import { register as registerCheck } from "./check.js";
@@ -10,12 +12,14 @@ import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
 import { register as registerExport } from "./export.js";
 import { register as registerSparsify } from "./sparsify.js";
+import { register as registerSynth } from "./synth.js";
 
 const registrars: Array<(program: Command) => void> = [
   registerDemo,
   registerCheck,
   registerConvert,
   registerSparsify,
+  registerSynth,
   registerExport,
 ];
 

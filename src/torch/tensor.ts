@@ -388,6 +388,10 @@ export class Tensor implements Disposable {
       ),
     );
   }
+  /** The slices along `dim` (each drops the dimension), as torch.unbind. */
+  unbind(dim = 0): Tensor[] {
+    return Array.from({ length: this.size(dim) }, (_, i) => this.select(dim, i));
+  }
   /** Indices of non-zero elements, [n, ndim] int64. */
   nonzero(): Tensor {
     return new Tensor(native.nonzero(this.handle));

@@ -17,7 +17,7 @@ export interface RoiAlignOptions {
    */
   samplingRatio?: number;
   /**
-   * Shift the box by −0.5 pixel so that a box edge at pixel coordinate k means the border between pixels (Detectron2).
+   * Shift the box by −0.5 pixel, so that a box edge at coordinate k is the border between pixels (Detectron2).
    * When false (torchvision's legacy behaviour), boxes are also enlarged to at least 1×1.
    * @default false
    */

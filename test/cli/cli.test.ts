@@ -8,6 +8,17 @@ import { REPO_ROOT } from "../helpers.js";
 const sladet = (...args: string[]) =>
   spawnSync(join(REPO_ROOT, "bin", "sladet"), args, { encoding: "utf8", env: { ...process.env, CI: "1" } });
 
+test("help and data commands do not need the native addon", () => {
+  const env = { ...process.env, SLADET_ADDON: "/nonexistent/sladet.node" };
+  for (const command of ["check", "convert", "sparsify", "synth", "demo"]) {
+    const r = spawnSync(join(REPO_ROOT, "bin", "sladet"), [command, "--help"], { encoding: "utf8", env });
+    assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
+  }
+  const r = spawnSync(join(REPO_ROOT, "bin", "sladet"), ["demo", "--steps", "1"], { encoding: "utf8", env });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /addon is not built .* run: sh tools\/setup\.sh/);
+});
+
 test("--help lists the commands", () => {
   const r = sladet("--help");
   assert.equal(r.status, 0, r.stderr);

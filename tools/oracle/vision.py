@@ -53,7 +53,8 @@ def roi_cases():
     cases = []
 
     def add(name, input_shape, rois, size, scale=1.0, sampling=-1, aligned=False, dtype=torch.float32, as_list=None):
-        cases.append(dict(name=name, kind="roi_align", input_shape=input_shape, rois=rois, output_size=size if isinstance(size, int) else list(size),
+        size = size if isinstance(size, int) else list(size)
+        cases.append(dict(name=name, kind="roi_align", input_shape=input_shape, rois=rois, output_size=size,
                           spatial_scale=scale, sampling_ratio=sampling, aligned=aligned, dtype=str(dtype)[6:],
                           as_list=as_list))
 

@@ -1,0 +1,115 @@
+/**
+ * One training or validation sample, end to end (YOLOv5's `LoadImagesAndLabels.__getitem__`), with the region mask
+ * carried through every geometric step:
+ * - training: with probability `mosaic` a 4-image mosaic warped by {@link randomPerspective} from the 2s canvas to
+ *   s × s, then with probability `mixup` blended with a second mosaic; otherwise a letterbox to s × s followed by the
+ *   random warp. Then HSV jitter, vertical flip (`flipud`), horizontal flip (`fliplr`);
+ * - validation: a letterbox to the batch's shape (square, or the rectangle of a rect batch), never enlarging.
+ * All random numbers of sample `index` in `epoch` come from {@link sampleRng}(seed, epoch, index).
+ */
+import type { Rng } from "../../util/random.js";
+import { flipLeftRight, flipUpDown } from "./flip.js";
+import { augmentHsv } from "./hsv.js";
+import { type AugmentHyp, type BoxCandidateOptions, PAD_VALUE } from "./hyp.js";
+import { letterbox } from "./letterbox.js";
+import { mixup, randomMixupRatio } from "./mixup.js";
+import { mosaic4, randomMosaicCentre } from "./mosaic.js";
+import { randomPerspective } from "./perspective.js";
+import { permutation, sampleRng } from "./seed.js";
+import type { Sample } from "./types.js";
+
+/**
+ * Where samples come from: sample i as YOLOv5's `load_image` gives it, resized so that its long side is the image
+ * size (aspect ratio kept), with its region mask rasterised and its boxes in pixels. The caller may modify what
+ * `load` returns.
+ */
+export interface SampleSource {
+  /** Number of samples. */
+  readonly length: number;
+  load(index: number): Promise<Sample>;
+}
+
+/** Options of {@link trainSample}. */
+export interface TrainSampleOptions {
+  /** Network input size s (square training images). */
+  imgSize: number;
+  hyp: AugmentHyp;
+  /** Run seed; with the epoch and the index it fixes every random choice. */
+  seed: number;
+  /** Mask value of padding and canvas outside any image. @default false (0: not labelled) */
+  paddingLabelled?: boolean;
+  /** Grey of padding. @default 114 */
+  padValue?: number;
+  /** Box filter after the warp. @default BOX_CANDIDATES */
+  boxCandidates?: BoxCandidateOptions;
+}
+
+async function loadMosaic(source: SampleSource, index: number, rng: Rng, options: TrainSampleOptions): Promise<Sample> {
+  const s = options.imgSize;
+  const centre = randomMosaicCentre(rng, s);
+  const picks = [index, rng.int(0, source.length), rng.int(0, source.length), rng.int(0, source.length)];
+  const order = permutation(4, rng);
+  const indices = order.map((o) => picks[o]!);
+  const tiles = await Promise.all(indices.map((i) => source.load(i)));
+  const fill = { padValue: options.padValue ?? PAD_VALUE, paddingLabelled: options.paddingLabelled ?? false };
+  const canvas = mosaic4(tiles, s, centre, fill);
+  return randomPerspective(canvas, options.hyp, rng, [-s / 2, -s / 2], {
+    ...fill,
+    ...(options.boxCandidates ? { boxCandidates: options.boxCandidates } : {}),
+  });
+}
+
+/** The augmented training sample `index` of `epoch`: s × s, boxes in pixels, mask aligned with the image. */
+export async function trainSample(
+  source: SampleSource,
+  index: number,
+  epoch: number,
+  options: TrainSampleOptions,
+): Promise<Sample> {
+  const { hyp, imgSize } = options;
+  const rng = sampleRng(options.seed, epoch, index);
+  const fill = { padValue: options.padValue ?? PAD_VALUE, paddingLabelled: options.paddingLabelled ?? false };
+  let sample: Sample;
+  if (rng.next() < hyp.mosaic) {
+    sample = await loadMosaic(source, index, rng, options);
+    if (rng.next() < hyp.mixup) {
+      const other = await loadMosaic(source, rng.int(0, source.length), rng, options);
+      sample = mixup(sample, other, randomMixupRatio(rng));
+    }
+  } else {
+    const boxed = letterbox(await source.load(index), { shape: [imgSize, imgSize], scaleUp: true, ...fill });
+    sample = randomPerspective(boxed.sample, hyp, rng, [0, 0], {
+      ...fill,
+      ...(options.boxCandidates ? { boxCandidates: options.boxCandidates } : {}),
+    });
+  }
+  augmentHsv(sample.image, { h: hyp.hsv_h, s: hyp.hsv_s, v: hyp.hsv_v }, rng);
+  if (rng.next() < hyp.flipud) sample = flipUpDown(sample);
+  if (rng.next() < hyp.fliplr) sample = flipLeftRight(sample);
+  return sample;
+}
+
+/** Options of {@link evalSample}. */
+export interface EvalSampleOptions {
+  /** Mask value of the letterbox border. @default false (0: not labelled) */
+  paddingLabelled?: boolean;
+  /** Grey of the border. @default 114 */
+  padValue?: number;
+  /** Enlarge images smaller than the shape. @default false (YOLOv5 validation only shrinks) */
+  scaleUp?: boolean;
+}
+
+/** Validation sample `index`, letterboxed to `shape` [height, width] with no random change. */
+export async function evalSample(
+  source: SampleSource,
+  index: number,
+  shape: readonly [number, number],
+  options: EvalSampleOptions = {},
+): Promise<Sample> {
+  return letterbox(await source.load(index), {
+    shape,
+    scaleUp: options.scaleUp ?? false,
+    padValue: options.padValue ?? PAD_VALUE,
+    paddingLabelled: options.paddingLabelled ?? false,
+  }).sample;
+}

@@ -1,0 +1,77 @@
+/**
+ * What a loader worker does: builds whole batches (load, augment, collate) from a task. The same code runs inside
+ * worker threads and, with `workers: 0`, on the calling thread; a batch depends only on the task (the samples' seeds
+ * are (seed, epoch, index)), never on the thread that made it. Imports no torch (design.md §2 lesson 8).
+ */
+import { type AugmentHyp, evalSample, type Sample, trainSample } from "./augment/index.js";
+import { DiskImageCache, type ImageCache, type RamCacheHandles, RamImageCache } from "./image-cache.js";
+import { assembleRawBatch, type RawBatch } from "./raw-batch.js";
+import { FileSampleSource, type LoaderItem, loadedSize } from "./sample-source.js";
+
+/** Everything a worker needs once: the items and the settings of the loader. */
+export interface MakerInit {
+  items: LoaderItem[];
+  imgSize: number;
+  numAttributes: number;
+  hyp: AugmentHyp;
+  seed: number;
+  paddingLabelled: boolean;
+  cache: { mode: "ram"; handles: RamCacheHandles } | { mode: "disk"; dir: string } | { mode: "none" };
+}
+
+/** One unit of work. */
+export type MakerTask =
+  | {
+      kind: "batch";
+      batchIndex: number;
+      epoch: number;
+      indices: number[];
+      /** Augmented training samples (s × s), or validation letterboxes to `shape`. */
+      mode: "train" | "eval";
+      /** [height, width] of an eval batch. */
+      shape: [number, number];
+    }
+  | { kind: "cache"; indices: number[] };
+
+/** Builds batches for one loader. */
+export class BatchMaker {
+  readonly #init: MakerInit;
+  readonly #source: FileSampleSource;
+
+  constructor(init: MakerInit) {
+    this.#init = init;
+    let cache: ImageCache | undefined;
+    if (init.cache.mode === "ram") cache = new RamImageCache(init.cache.handles);
+    else if (init.cache.mode === "disk") {
+      cache = new DiskImageCache(
+        init.cache.dir,
+        init.items.map((it) => ({ image: it.image, ...loadedSize(it.width, it.height, init.imgSize) })),
+      );
+    }
+    this.#source = new FileSampleSource(init.items, {
+      imgSize: init.imgSize,
+      numAttributes: init.numAttributes,
+      ...(cache ? { cache } : {}),
+    });
+  }
+
+  /** Decodes the images of `indices` into the cache (no augmentation); returns how many were processed. */
+  async fillCache(indices: readonly number[]): Promise<number> {
+    for (const i of indices) await this.#source.pixels(i);
+    return indices.length;
+  }
+
+  /** Builds one batch. */
+  async makeBatch(task: Extract<MakerTask, { kind: "batch" }>): Promise<RawBatch> {
+    const { imgSize, hyp, seed, paddingLabelled, numAttributes } = this.#init;
+    const samples: Sample[] = [];
+    for (const index of task.indices) {
+      samples.push(
+        task.mode === "train"
+          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled })
+          : await evalSample(this.#source, index, task.shape, { paddingLabelled }),
+      );
+    }
+    return assembleRawBatch(samples, task.indices, task.batchIndex, numAttributes);
+  }
+}

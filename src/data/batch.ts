@@ -1,0 +1,47 @@
+/**
+ * The training batch as tensors (design.md §7.1), made on the main thread from a worker's {@link RawBatch}:
+ * `images` float32 [B,3,H,W] RGB 0..1, `targets` float32 [N,6+K] (image index, class, xc, yc, w, h normalised to the
+ * network input, a0..aK−1 with −1 unknown; [N,13] for LLD), `regionMask` uint8 [B,1,H,W] (1 = labelled).
+ */
+import { type Tensor, tensor } from "../torch/index.js";
+import type { RawBatch } from "./raw-batch.js";
+import { TARGET_BOX_FIELDS } from "./raw-batch.js";
+import type { LoaderItem } from "./sample-source.js";
+
+/** A batch of tensors; it owns them until {@link Batch.dispose}. */
+export interface Batch {
+  images: Tensor;
+  targets: Tensor;
+  regionMask: Tensor;
+  /** Position in the epoch. */
+  batchIndex: number;
+  /** Dataset index and image path of each image, in batch order. */
+  indices: number[];
+  files: string[];
+  /** [height, width] of the images. */
+  shape: [number, number];
+  /** Frees the three tensors. */
+  dispose(): void;
+}
+
+/** Wraps a raw batch's buffers in tensors (one copy into libtorch memory each). */
+export function toBatch(raw: RawBatch, items: readonly { image: string }[] | readonly LoaderItem[]): Batch {
+  const { size: B, height: H, width: W } = raw;
+  const images = tensor(raw.images, [B, 3, H, W]);
+  const targets = tensor(raw.targets, [raw.numTargets, TARGET_BOX_FIELDS + raw.numAttributes]);
+  const regionMask = tensor(raw.masks, [B, 1, H, W]);
+  return {
+    images,
+    targets,
+    regionMask,
+    batchIndex: raw.batchIndex,
+    indices: raw.indices,
+    files: raw.indices.map((i) => items[i]?.image ?? ""),
+    shape: [H, W],
+    dispose() {
+      images.dispose();
+      targets.dispose();
+      regionMask.dispose();
+    },
+  };
+}

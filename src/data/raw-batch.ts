@@ -1,0 +1,91 @@
+/**
+ * A batch as plain typed arrays, laid out as design.md §7.1's batch (the loader workers build it; the main thread
+ * wraps it in tensors without reshaping):
+ * - `images` float32 [B, 3, H, W], RGB in 0..1;
+ * - `targets` float32 [N, 6 + K] = image index in the batch, class, xc, yc, w, h (normalised to W and H, i.e. to the
+ *   network input after augmentation), a0..aK−1 (−1 unknown); K = 7 for LLD, so [N, 13];
+ * - `masks` uint8 [B, 1, H, W], 1 where labelled.
+ */
+import { labelStride, type Sample } from "./augment/index.js";
+
+/** Columns of a target row before the attributes: image index, class, xc, yc, w, h. */
+export const TARGET_BOX_FIELDS = 6;
+
+/** A collated batch in typed arrays (shapes in the fields). */
+export interface RawBatch {
+  /** Position of the batch in its epoch. */
+  batchIndex: number;
+  /** Dataset index of each image, in batch order. */
+  indices: number[];
+  /** Batch size B, height H and width W of every image in it. */
+  size: number;
+  height: number;
+  width: number;
+  images: Float32Array;
+  masks: Uint8Array;
+  targets: Float32Array;
+  /** Rows of `targets` (N). */
+  numTargets: number;
+  /** Attribute columns per target (K). */
+  numAttributes: number;
+}
+
+/** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
+export function assembleRawBatch(
+  samples: readonly Sample[],
+  indices: number[],
+  batchIndex: number,
+  numAttributes: number,
+): RawBatch {
+  const first = samples[0];
+  if (!first) throw new Error("an empty batch");
+  const { width: W, height: H } = first.image;
+  const plane = W * H;
+  const images = new Float32Array(samples.length * 3 * plane);
+  const masks = new Uint8Array(samples.length * plane);
+  const rows: number[] = [];
+  const inStride = labelStride(numAttributes);
+  samples.forEach((s, b) => {
+    if (s.image.width !== W || s.image.height !== H || s.mask.width !== W || s.mask.height !== H) {
+      throw new Error(`batch of mixed sizes: ${W}×${H} and ${s.image.width}×${s.image.height}`);
+    }
+    // HWC uint8 → CHW float in 0..1
+    const src = s.image.data;
+    const base = b * 3 * plane;
+    for (let p = 0, q = 0; p < plane; p++, q += 3) {
+      images[base + p] = src[q]! / 255;
+      images[base + plane + p] = src[q + 1]! / 255;
+      images[base + 2 * plane + p] = src[q + 2]! / 255;
+    }
+    masks.set(s.mask.data, b * plane);
+    const l = s.labels;
+    for (let r = 0; r < l.count; r++) {
+      const o = r * inStride;
+      const x1 = Math.min(Math.max(l.data[o + 1]!, 0), W);
+      const y1 = Math.min(Math.max(l.data[o + 2]!, 0), H);
+      const x2 = Math.min(Math.max(l.data[o + 3]!, 0), W);
+      const y2 = Math.min(Math.max(l.data[o + 4]!, 0), H);
+      if (x2 <= x1 || y2 <= y1) continue;
+      rows.push(b, l.data[o]!, (x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H);
+      for (let k = 0; k < numAttributes; k++) rows.push(l.data[o + 5 + k]!);
+    }
+  });
+  const targets = Float32Array.from(rows);
+  return {
+    batchIndex,
+    indices,
+    size: samples.length,
+    height: H,
+    width: W,
+    images,
+    masks,
+    targets,
+    numTargets: targets.length / (TARGET_BOX_FIELDS + numAttributes),
+    numAttributes,
+  };
+}
+
+/** The buffers of a batch, for a zero-copy postMessage transfer. */
+export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
+  return [batch.images.buffer, batch.masks.buffer, batch.targets.buffer] as ArrayBuffer[];
+}

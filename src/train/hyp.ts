@@ -1,0 +1,111 @@
+/**
+ * Training hyperparameters under the seed's YAML keys (hyp.scratch-high.yaml): optimizer and schedule, loss, and
+ * augmentation. `loadHyp` reads a user's file unchanged: unknown keys are warned about, missing keys take the seed's
+ * defaults and are reported, values are validated with the file and key named.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { type AugmentHyp, HYP_SCRATCH_HIGH, resolveHyp } from "../data/augment/hyp.js";
+import { type DetectionLossHyp, SEED_LOSS_HYP } from "./loss/hyp.js";
+import type { ScheduleHyp } from "./schedule.js";
+
+export interface OptimizerHyp extends ScheduleHyp {
+  /** SGD weight decay (scaled to the effective batch). */
+  weight_decay: number;
+}
+
+/** Everything a hyp YAML holds. */
+export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp;
+
+/** The seed's phase-1/phase-2 hyperparameters: YOLOv5's hyp.scratch-high.yaml with fl_gamma 1.5. */
+export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
+  lr0: 0.01,
+  lrf: 0.1,
+  momentum: 0.937,
+  weight_decay: 0.0005,
+  warmup_epochs: 3.0,
+  warmup_momentum: 0.8,
+  warmup_bias_lr: 0.1,
+  ...SEED_LOSS_HYP,
+  ...HYP_SCRATCH_HIGH,
+});
+
+/** Keys YOLOv5's hyp files carry that have no effect on box training (accepted, reported). */
+export const INERT_HYP_KEYS: Readonly<Record<string, string>> = {
+  iou_t: "unused by YOLOv5's training too",
+  copy_paste: "applies to segmentation masks only",
+  anchors: "anchors per level come from the model YAML",
+};
+
+export interface LoadedHyp {
+  hyp: Hyp;
+  /** Keys taken from the defaults because the file lacks them. */
+  defaulted: string[];
+  /** Messages about unknown and inert keys. */
+  warnings: string[];
+}
+
+/** Validates a parsed hyp object (e.g. from YAML); `source` names it in errors. */
+export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== "object" || Array.isArray(raw))
+    throw new Error(`${source}: expected a mapping of hyperparameters`);
+  const values = raw as Record<string, unknown>;
+  const hyp: Record<string, number> = { ...DEFAULT_HYP };
+  const defaulted: string[] = [];
+  const warnings: string[] = [];
+  for (const key of Object.keys(DEFAULT_HYP)) {
+    const v = values[key];
+    if (v === undefined) {
+      defaulted.push(key);
+      continue;
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new Error(`${source}: ${key}: expected a number, found ${JSON.stringify(v)}`);
+    }
+    hyp[key] = v;
+  }
+  for (const key of Object.keys(values)) {
+    if (key in DEFAULT_HYP) continue;
+    const inert = INERT_HYP_KEYS[key];
+    warnings.push(
+      inert ? `${source}: ${key} has no effect (${inert})` : `${source}: unknown hyperparameter ${key} ignored`,
+    );
+  }
+  const checks: Array<[string, boolean]> = [
+    ["lr0 > 0", hyp["lr0"]! > 0],
+    ["0 < lrf <= 1", hyp["lrf"]! > 0 && hyp["lrf"]! <= 1],
+    ["0 <= momentum < 1", hyp["momentum"]! >= 0 && hyp["momentum"]! < 1],
+    ["weight_decay >= 0", hyp["weight_decay"]! >= 0],
+    ["warmup_epochs >= 0", hyp["warmup_epochs"]! >= 0],
+    ["anchor_t > 1", hyp["anchor_t"]! > 1],
+    ["fl_gamma >= 0", hyp["fl_gamma"]! >= 0],
+    ["0 <= label_smoothing < 1", hyp["label_smoothing"]! >= 0 && hyp["label_smoothing"]! < 1],
+  ];
+  for (const [rule, ok] of checks) if (!ok) throw new Error(`${source}: expected ${rule}`);
+  try {
+    resolveHyp(hyp as Partial<AugmentHyp>);
+  } catch (err) {
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
+  return { hyp: hyp as unknown as Hyp, defaulted, warnings };
+}
+
+/** Reads a hyp YAML file (the seed's hyp.scratch-high.yaml etc.). */
+export function loadHyp(path: string): LoadedHyp {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(
+      `${path}: cannot read the hyp file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not valid YAML: ${(err as Error).message}`);
+  }
+  return resolveFullHyp(raw, path);
+}

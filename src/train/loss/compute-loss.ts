@@ -1,0 +1,148 @@
+/**
+ * YOLOv5's detection loss (ComputeLoss) and sladet's region-masked variant for sparse labels (design.md §7.2).
+ *
+ * Stock: CIoU box loss and class BCE at the positives of build_targets; objectness BCE over every cell with the
+ * (detached, clamped) CIoU as target at the positives (gr = 1); level balance; gains from the hyp.
+ * Masked: ground truth counts only when its centre is labelled; objectness is supervised only in labelled cells and
+ * normalised by their number (so an all-ones mask gives the stock loss). Any number of regions per image; images with
+ * no targets or no labelled cells are fine.
+ */
+import { arange, cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
+import { bboxCiou } from "./box-iou.js";
+import { buildTargets } from "./build-targets.js";
+import { bceLoss } from "./focal.js";
+import type { DetectionLossHyp } from "./hyp.js";
+import { labelledCells, labelledTargets } from "./region-mask.js";
+
+/** Objectness weight per level (P3, P4, P5), YOLOv5's balance for 3 levels; 5 levels use the longer list. */
+export const LEVEL_BALANCE: Readonly<Record<number, readonly number[]>> = {
+  3: [4.0, 1.0, 0.4],
+  5: [4.0, 1.0, 0.25, 0.06, 0.02],
+};
+
+export interface ComputeLossOptions {
+  /** Number of classes. */
+  nc: number;
+  /** Anchors [nl, na, 2] in grid units of each level (Detect's anchors buffer). Copied. */
+  anchors: Tensor;
+  /** Stride of each level in pixels (for the region mask). */
+  strides: readonly number[];
+  /** Loss hyperparameters, already scaled to the model (scaleLossGains). */
+  hyp: DetectionLossHyp;
+}
+
+/** Loss terms after gains, detached: box, obj, cls. */
+export interface LossItems {
+  box: number;
+  obj: number;
+  cls: number;
+}
+
+export interface LossResult {
+  /** (box + obj + cls) × batch size, 0-d, differentiable: call backward() on it. */
+  loss: Tensor;
+  /** [3]: box, obj, cls (detached). */
+  items: Tensor;
+}
+
+export class ComputeLoss {
+  readonly nc: number;
+  readonly strides: readonly number[];
+  readonly hyp: DetectionLossHyp;
+  readonly #anchors: Tensor;
+  readonly #clsPosWeight: Tensor;
+  readonly #objPosWeight: Tensor;
+
+  constructor(options: ComputeLossOptions) {
+    this.nc = options.nc;
+    this.strides = [...options.strides];
+    this.hyp = { ...options.hyp };
+    this.#anchors = options.anchors.detach().clone().keep();
+    this.#clsPosWeight = tensor([this.hyp.cls_pw]).keep();
+    this.#objPosWeight = tensor([this.hyp.obj_pw]).keep();
+  }
+
+  /**
+   * @param p raw maps per level, [B, na, H, W, 5 + nc]
+   * @param targets [N, ≥6]: image, class, xc, yc, w, h normalised to the input (the batch's targets)
+   * @param regionMask uint8 [B, 1, H_in, W_in], 1 where labelled; omit for the stock (dense) loss
+   */
+  compute(p: readonly Tensor[], targets: Tensor, regionMask?: Tensor): LossResult {
+    return tidy(() => {
+      const balance = LEVEL_BALANCE[p.length];
+      if (!balance) throw new Error(`ComputeLoss: no level balance for ${p.length} levels (expected 3 or 5)`);
+      const gt = regionMask ? targets.index(labelledTargets(targets, regionMask)) : targets;
+      const levels = buildTargets(
+        p.map((pi) => pi.shape),
+        gt.slice(1, 0, 6),
+        this.#anchors,
+        this.hyp.anchor_t,
+      );
+      const eps = this.hyp.label_smoothing;
+      const [cp, cn] = [1 - 0.5 * eps, 0.5 * eps];
+      let lbox: Tensor = zeros([1]);
+      let lobj: Tensor = zeros([1]);
+      let lcls: Tensor = zeros([1]);
+      p.forEach((pi, i) => {
+        const { b, a, gj, gi, tcls, tbox, anchors } = levels[i]!;
+        let tobj = zeros(pi.shape.slice(0, 4));
+        const n = b.size(0);
+        if (n > 0) {
+          const [pxy, pwh, , pcls] = pi.index(b, a, gj, gi).split([2, 2, 1, this.nc], 1) as [
+            Tensor,
+            Tensor,
+            Tensor,
+            Tensor,
+          ];
+          const xy = pxy.sigmoid().mul(2).sub(0.5);
+          const wh = pwh.sigmoid().mul(2).pow(2).mul(anchors);
+          const iou = bboxCiou(cat([xy, wh], 1), tbox);
+          lbox = lbox.add(iou.rsub(1).mean());
+          tobj = tobj.indexPut(
+            [b, a, gj, gi],
+            noGrad(() => iou.detach().clamp(0)),
+          );
+          if (this.nc > 1) {
+            const t = zeros(pcls.shape)
+              .add(cn)
+              .indexPut([arange(n), tcls], cp);
+            lcls = lcls.add(bceLoss(pcls, t, { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma }));
+          }
+        }
+        const objLogits = pi.select(-1, 4);
+        let obji: Tensor;
+        if (regionMask) {
+          const cells = labelledCells(regionMask, this.strides[i]!)
+            .expand(...pi.shape.slice(0, 4))
+            .float();
+          const perCell = bceLoss(objLogits, tobj, {
+            posWeight: this.#objPosWeight,
+            gamma: this.hyp.fl_gamma,
+            reduction: "none",
+          });
+          obji = perCell.mul(cells).sum().div(cells.sum().clamp(1));
+        } else {
+          obji = bceLoss(objLogits, tobj, { posWeight: this.#objPosWeight, gamma: this.hyp.fl_gamma });
+        }
+        lobj = lobj.add(obji.mul(balance[i]!));
+      });
+      lbox = lbox.mul(this.hyp.box);
+      lobj = lobj.mul(this.hyp.obj);
+      lcls = lcls.mul(this.hyp.cls);
+      const bs = p[0]!.size(0);
+      return { loss: lbox.add(lobj).add(lcls).mul(bs).reshape(), items: cat([lbox, lobj, lcls]).detach() };
+    });
+  }
+
+  /** Reads items into numbers. */
+  static itemsOf(result: LossResult): LossItems {
+    const [box, obj, cls] = result.items.toArray() as [number, number, number];
+    return { box, obj, cls };
+  }
+
+  dispose(): void {
+    this.#anchors.dispose();
+    this.#clsPosWeight.dispose();
+    this.#objPosWeight.dispose();
+  }
+}

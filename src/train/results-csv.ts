@@ -1,0 +1,60 @@
+/**
+ * results.csv of a run: one row per epoch, YOLOv5's column names. Rewritten whole (atomically) after each epoch, so a
+ * kill never leaves a torn file and a resumed run continues it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../util/fs.js";
+
+export const RESULTS_COLUMNS = [
+  "epoch",
+  "train/box_loss",
+  "train/obj_loss",
+  "train/cls_loss",
+  "metrics/precision",
+  "metrics/recall",
+  "metrics/mAP_0.5",
+  "metrics/mAP_0.5:0.95",
+  "val/box_loss",
+  "val/obj_loss",
+  "val/cls_loss",
+  "x/lr0",
+  "x/lr1",
+  "x/lr2",
+] as const;
+
+export type ResultsRow = Record<string, number>;
+
+export class ResultsCsv {
+  readonly rows: ResultsRow[] = [];
+
+  constructor(
+    readonly path: string,
+    readonly columns: readonly string[] = RESULTS_COLUMNS,
+  ) {}
+
+  /** Loads the rows of an existing file (for --resume), keeping only epochs before `untilEpoch`. */
+  static load(path: string, untilEpoch: number, columns: readonly string[] = RESULTS_COLUMNS): ResultsCsv {
+    const csv = new ResultsCsv(path, columns);
+    if (!existsSync(path)) return csv;
+    const [header, ...lines] = readFileSync(path, "utf8").trim().split("\n");
+    const names = (header ?? "").split(",").map((s) => s.trim());
+    for (const line of lines) {
+      const values = line.split(",").map((s) => Number(s.trim()));
+      const row: ResultsRow = Object.fromEntries(names.map((n, i) => [n, values[i] ?? Number.NaN]));
+      if ((row["epoch"] ?? Number.POSITIVE_INFINITY) < untilEpoch) csv.rows.push(row);
+    }
+    return csv;
+  }
+
+  append(row: ResultsRow): void {
+    this.rows.push(row);
+    this.write();
+  }
+
+  write(): void {
+    const fmt = (v: number | undefined) =>
+      v === undefined || Number.isNaN(v) ? "" : Number.isInteger(v) ? String(v) : v.toPrecision(6);
+    const lines = [this.columns.join(","), ...this.rows.map((r) => this.columns.map((c) => fmt(r[c])).join(","))];
+    writeFileAtomic(this.path, `${lines.join("\n")}\n`);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Learning-rate schedule and warmup as YOLOv5's train.py: lr = lr0 · lf(epoch), lf linear
+ * (1 − e/E)(1 − lrf) + lrf or cosine one-cycle; during warmup (max(warmup_epochs · batches, 100) iterations) the bias
+ * group's lr falls from warmup_bias_lr and the others rise from 0 toward lr0 · lf(epoch), momentum rises from
+ * warmup_momentum to momentum, and the accumulation count rises from 1 to nbs / batch size.
+ */
+
+/** Nominal batch size the hyperparameters are tuned for (gradients are accumulated up to it). */
+export const NOMINAL_BATCH = 64;
+/** Warmup lasts at least this many iterations. */
+export const MIN_WARMUP_ITERATIONS = 100;
+
+export interface ScheduleHyp {
+  lr0: number;
+  lrf: number;
+  momentum: number;
+  warmup_epochs: number;
+  warmup_momentum: number;
+  warmup_bias_lr: number;
+}
+
+/** The epoch factor lf(e) ∈ [lrf, 1]. */
+export function lrFactor(epoch: number, epochs: number, lrf: number, cosine: boolean): number {
+  if (cosine) return ((1 - Math.cos((epoch * Math.PI) / epochs)) / 2) * (lrf - 1) + 1;
+  return (1 - epoch / epochs) * (1 - lrf) + lrf;
+}
+
+/** Iterations of warmup for a run. */
+export function warmupIterations(hyp: ScheduleHyp, batchesPerEpoch: number): number {
+  return Math.max(Math.round(hyp.warmup_epochs * batchesPerEpoch), MIN_WARMUP_ITERATIONS);
+}
+
+/** Gradients are accumulated over this many batches so each step sees ~NOMINAL_BATCH images. */
+export function accumulateSteps(batchSize: number): number {
+  return Math.max(Math.round(NOMINAL_BATCH / batchSize), 1);
+}
+
+/** Weight decay scaled to the effective batch, as YOLOv5: wd · batch · accumulate / 64. */
+export function scaledWeightDecay(weightDecay: number, batchSize: number): number {
+  return (weightDecay * batchSize * accumulateSteps(batchSize)) / NOMINAL_BATCH;
+}
+
+/** Linear interpolation like numpy.interp over two points. */
+function lerp(x: number, x0: number, x1: number, y0: number, y1: number): number {
+  if (x <= x0) return y0;
+  if (x >= x1) return y1;
+  return y0 + ((x - x0) / (x1 - x0)) * (y1 - y0);
+}
+
+/** What the optimizer should use at one iteration. */
+export interface IterationSettings {
+  /** Learning rate per group, in group order (group 0 holds the biases, as YOLOv5's smart_optimizer). */
+  lr: number[];
+  momentum: number;
+  /** Accumulate this many batches before stepping. */
+  accumulate: number;
+}
+
+/**
+ * Settings at global iteration `ni` (0-based, counted over the whole run) in `epoch`.
+ * @param groups number of parameter groups; group 0 is the bias group (YOLOv5's smart_optimizer order)
+ */
+export function iterationSettings(
+  hyp: ScheduleHyp,
+  options: {
+    ni: number;
+    epoch: number;
+    epochs: number;
+    warmup: number;
+    batchSize: number;
+    cosine: boolean;
+    groups: number;
+  },
+): IterationSettings {
+  const { ni, epoch, epochs, warmup, batchSize, cosine, groups } = options;
+  const target = hyp.lr0 * lrFactor(epoch, epochs, hyp.lrf, cosine);
+  const accumulate = accumulateSteps(batchSize);
+  if (ni > warmup) return { lr: new Array<number>(groups).fill(target), momentum: hyp.momentum, accumulate };
+  const lr = Array.from({ length: groups }, (_, g) => lerp(ni, 0, warmup, g === 0 ? hyp.warmup_bias_lr : 0, target));
+  return {
+    lr,
+    momentum: lerp(ni, 0, warmup, hyp.warmup_momentum, hyp.momentum),
+    accumulate: Math.max(1, Math.round(lerp(ni, 0, warmup, 1, NOMINAL_BATCH / batchSize))),
+  };
+}

@@ -1,0 +1,81 @@
+/** Hyperparameter files: the seed's keys load; unknown keys warned, missing keys defaulted, bad values named. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { DEFAULT_HYP, loadHyp } from "../../src/train/hyp.js";
+
+// hyp.scratch-high.yaml as the seed ships it (values re-typed here from its documented settings)
+const SEED_HYP = `# Hyperparameters for high-augmentation COCO training from scratch
+lr0: 0.01
+lrf: 0.1
+momentum: 0.937
+weight_decay: 0.0005
+warmup_epochs: 3.0
+warmup_momentum: 0.8
+warmup_bias_lr: 0.1
+box: 0.05
+cls: 0.3
+cls_pw: 1.0
+obj: 0.7
+obj_pw: 1.0
+iou_t: 0.20
+anchor_t: 4.0
+fl_gamma: 1.5
+hsv_h: 0.015
+hsv_s: 0.7
+hsv_v: 0.4
+degrees: 0.0
+translate: 0.1
+scale: 0.9
+shear: 0.0
+perspective: 0.0
+flipud: 0.0
+fliplr: 0.5
+mosaic: 1.0
+mixup: 0.1
+copy_paste: 0.1
+`;
+
+function withFile(text: string, fn: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "sladet-hyp-"));
+  try {
+    const path = join(dir, "hyp.yaml");
+    writeFileSync(path, text);
+    fn(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("the seed's hyp.scratch-high.yaml loads; only label_smoothing is defaulted; inert keys are reported", () => {
+  withFile(SEED_HYP, (path) => {
+    const { hyp, defaulted, warnings } = loadHyp(path);
+    assert.deepEqual(hyp, DEFAULT_HYP);
+    assert.deepEqual(defaulted, ["label_smoothing"]);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /iou_t has no effect/);
+    assert.match(warnings[1]!, /copy_paste has no effect/);
+  });
+});
+
+test("unknown keys are warned about; missing keys take the defaults", () => {
+  withFile("lr0: 0.02\nlearning_rate: 3\n", (path) => {
+    const { hyp, defaulted, warnings } = loadHyp(path);
+    assert.equal(hyp.lr0, 0.02);
+    assert.equal(hyp.fl_gamma, 1.5);
+    assert.ok(defaulted.includes("momentum"));
+    assert.deepEqual(warnings, [`${path}: unknown hyperparameter learning_rate ignored`]);
+  });
+});
+
+test("bad values name the file and the key", () => {
+  withFile("lr0: fast\n", (path) =>
+    assert.throws(() => loadHyp(path), new RegExp(`${path}: lr0: expected a number, found "fast"`)),
+  );
+  withFile("mosaic: 2\n", (path) => assert.throws(() => loadHyp(path), /mosaic is a probability/));
+  withFile("anchor_t: 0.5\n", (path) => assert.throws(() => loadHyp(path), /expected anchor_t > 1/));
+  withFile("- 1\n- 2\n", (path) => assert.throws(() => loadHyp(path), /expected a mapping/));
+  assert.throws(() => loadHyp("/nonexistent/hyp.yaml"), /cannot read the hyp file \(ENOENT\)/);
+});

@@ -1,0 +1,119 @@
+/**
+ * Detection loss parity: ComputeLoss (stock, focal + label smoothing + pos weights, empty images, no targets) and the
+ * region-masked variant against tools/oracle/yolo_loss.py: loss, items and gradients w.r.t. the raw maps.
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { loadSafetensors, manualSeed, memoryStats, randn, type Tensor, tidy } from "../../src/torch/index.js";
+import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
+import type { DetectionLossHyp } from "../../src/train/loss/hyp.js";
+import { SEED_LOSS_HYP, scaleLossGains } from "../../src/train/loss/hyp.js";
+import { assertClose, fixturePath } from "../helpers.js";
+
+const golden = loadSafetensors(fixturePath("yolo-loss.safetensors"));
+after(() => {
+  for (const t of golden.tensors.values()) t.dispose();
+});
+const ref = (key: string): Tensor => {
+  const t = golden.tensors.get(key);
+  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/yolo_loss.py`);
+  return t;
+};
+
+const BASE: DetectionLossHyp = {
+  box: 0.05,
+  obj: 0.7,
+  cls: 0.0525,
+  cls_pw: 1,
+  obj_pw: 1,
+  anchor_t: 4,
+  label_smoothing: 0,
+  fl_gamma: 0,
+};
+// the oracle's CASES, in its order (the order sets the seed of the raw maps)
+const CASES: Array<[string, Partial<DetectionLossHyp>]> = [
+  ["stock", {}],
+  ["focal_smooth_pw", { fl_gamma: 1.5, label_smoothing: 0.1, cls_pw: 1.3, obj_pw: 0.8 }],
+  ["empty_image", {}],
+  ["masked", { fl_gamma: 1.5 }],
+  ["masked_dense_equals_stock", {}],
+  ["no_targets", {}],
+];
+const [BS, IMGSZ, NC, NA] = [4, 64, 3, 3];
+const STRIDES = [8, 16, 32];
+
+function rawMaps(caseIndex: number): Tensor[] {
+  manualSeed(1000 + caseIndex);
+  return STRIDES.map((s) =>
+    randn([BS, NA, IMGSZ / s, IMGSZ / s, 5 + NC])
+      .mul(1.5)
+      .requiresGrad_(true),
+  );
+}
+
+describe("ComputeLoss parity with the YOLOv5 definition", () => {
+  CASES.forEach(([name, overrides], ci) => {
+    test(name, () => {
+      tidy(() => {
+        const p = rawMaps(ci);
+        p.forEach((pi, i) => {
+          const sum = pi.detach().to("float64").sum().item();
+          assert.ok(Math.abs(sum - ref(`${name}/p${i}/sum`).item()) < 1e-6, "raw maps regenerate PyTorch's draws");
+        });
+        const computeLoss = new ComputeLoss({
+          nc: NC,
+          anchors: ref("anchors"),
+          strides: STRIDES,
+          hyp: { ...BASE, ...overrides },
+        });
+        const mask = golden.tensors.get(`${name}/mask`);
+        const { loss, items } = computeLoss.compute(p, ref(`${name}/targets`), mask);
+        assertClose(loss.reshape(1), ref(`${name}/loss`), "loss");
+        assertClose(items, ref(`${name}/items`), "items");
+        loss.backward();
+        p.forEach((pi, i) => {
+          assertClose(pi.grad!, ref(`${name}/grad${i}`), `grad level ${i}`);
+        });
+        computeLoss.dispose();
+      });
+    });
+  });
+
+  test("an all-ones mask gives the stock loss", () => {
+    tidy(() => {
+      const computeLoss = new ComputeLoss({ nc: NC, anchors: ref("anchors"), strides: STRIDES, hyp: BASE });
+      const name = "masked_dense_equals_stock";
+      const p = rawMaps(4);
+      const masked = computeLoss.compute(p, ref(`${name}/targets`), ref(`${name}/mask`)).loss.item();
+      const stock = computeLoss.compute(p, ref(`${name}/targets`)).loss.item();
+      assert.ok(Math.abs(masked - stock) <= 1e-6 * Math.abs(stock), `${masked} vs ${stock}`);
+      computeLoss.dispose();
+    });
+  });
+
+  test("repeated loss + backward keeps memory flat", () => {
+    const computeLoss = new ComputeLoss({ nc: NC, anchors: ref("anchors"), strides: STRIDES, hyp: BASE });
+    const p = rawMaps(3).map((t) => t.keep());
+    const step = () =>
+      tidy(() => {
+        computeLoss.compute(p, ref("masked/targets"), ref("masked/mask")).loss.backward();
+        for (const pi of p) pi.setGrad(null);
+      });
+    step();
+    const before = memoryStats();
+    for (let k = 0; k < 5; k++) step();
+    const now = memoryStats();
+    assert.equal(now.allocatedBytes, before.allocatedBytes);
+    assert.equal(now.liveTensors, before.liveTensors);
+    for (const t of p) t.dispose();
+    computeLoss.dispose();
+  });
+});
+
+test("gains scale like YOLOv5's train.py (nc 14, 640 px: box 0.05, obj 0.7, cls 0.0525)", () => {
+  const h = scaleLossGains(SEED_LOSS_HYP, { levels: 3, classes: 14, imgsz: 640 });
+  assert.equal(h.box, 0.05);
+  assert.equal(h.obj, 0.7);
+  assert.ok(Math.abs(h.cls - 0.0525) < 1e-12);
+  assert.ok(Math.abs(scaleLossGains(SEED_LOSS_HYP, { levels: 3, classes: 14, imgsz: 320 }).obj - 0.175) < 1e-12);
+});

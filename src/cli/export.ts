@@ -1,12 +1,5 @@
 /** `sladet export --weights X.pt [--attr-weights Y.pth] --format safetensors [--out Z]`: convert a PyTorch checkpoint. */
 import { type Command, Option } from "commander";
-import { PickleError } from "../io/pickle.js";
-import { exportPtCheckpoint } from "../io/pt-export.js";
-import { describeSeedAttributeReport } from "../io/seed-attributes.js";
-import { CheckpointError } from "../io/torch-archive.js";
-import { ZipError } from "../io/zip.js";
-import { SladetCheckpointError } from "../model/checkpoint.js";
-import { ModelConfigError } from "../model/config.js";
 import { UserError } from "./errors.js";
 
 /** Formats `export` can write (ONNX comes with the exporter). */
@@ -27,7 +20,17 @@ export function register(program: Command): void {
     .option("--attr-weights <file>", "the seed's attribute head (Attribute_model/last_weights.pth)")
     .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("safetensors"))
     .option("--out <file>", "output file (default: the weights' name with .safetensors)")
-    .action((opts: ExportFlags) => {
+    .action(async (opts: ExportFlags) => {
+      // loaded on use: the other commands must run without the native addon
+      const { exportPtCheckpoint } = await import("../io/pt-export.js");
+      const { describeSeedAttributeReport } = await import("../io/seed-attributes.js");
+      const known = [
+        (await import("../io/torch-archive.js")).CheckpointError,
+        (await import("../io/pickle.js")).PickleError,
+        (await import("../io/zip.js")).ZipError,
+        (await import("../model/config.js")).ModelConfigError,
+        (await import("../model/checkpoint.js")).SladetCheckpointError,
+      ];
       let report: ReturnType<typeof exportPtCheckpoint>;
       try {
         report = exportPtCheckpoint({
@@ -36,7 +39,6 @@ export function register(program: Command): void {
           out: opts.out ?? null,
         });
       } catch (err) {
-        const known = [CheckpointError, PickleError, ZipError, ModelConfigError, SladetCheckpointError];
         if (known.some((E) => err instanceof E)) throw new UserError((err as Error).message);
         throw err;
       }

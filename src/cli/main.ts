@@ -11,8 +11,11 @@ import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { reportCliError } from "./errors.js";
 import { register as registerExport } from "./export.js";
+import { register as registerPretrain } from "./pretrain.js";
 import { register as registerSparsify } from "./sparsify.js";
 import { register as registerSynth } from "./synth.js";
+import { register as registerVal } from "./val.js";
+import { rejectUnsupportedFlags, UNSUPPORTED_TRAIN_FLAGS, UNSUPPORTED_VAL_FLAGS } from "./yolo-flags.js";
 
 const registrars: Array<(program: Command) => void> = [
   registerDemo,
@@ -21,7 +24,31 @@ const registrars: Array<(program: Command) => void> = [
   registerSparsify,
   registerSynth,
   registerExport,
+  registerPretrain,
+  registerVal,
 ];
+
+/** YOLOv5's spellings (argparse prefixes and aliases the seed's commands use) → sladet's flag. */
+const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  "--batch": "--batch-size",
+  "--img": "--imgsz",
+  "--img-size": "--imgsz",
+};
+
+/** Rewrites aliased flags (also in --flag=value form). */
+export function normaliseFlags(args: readonly string[]): string[] {
+  return args.map((a) => {
+    const [flag, ...rest] = a.split("=");
+    const to = FLAG_ALIASES[flag!];
+    return to ? [to, ...rest].join("=") : a;
+  });
+}
+
+/** YOLOv5 flags each command refuses by name (checked before parsing, so the message says why). */
+const UNSUPPORTED: Record<string, Readonly<Record<string, string>>> = {
+  pretrain: UNSUPPORTED_TRAIN_FLAGS,
+  val: UNSUPPORTED_VAL_FLAGS,
+};
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("sladet")
@@ -30,7 +57,10 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   for (const register of registrars) register(program);
   try {
-    await program.parseAsync(argv);
+    const command = argv[2] ?? "";
+    const table = UNSUPPORTED[command];
+    if (table) rejectUnsupportedFlags(argv.slice(3), table, command);
+    await program.parseAsync([...argv.slice(0, 3), ...normaliseFlags(argv.slice(3))]);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     process.exit(reportCliError(err));

@@ -78,3 +78,8 @@ export function labelledAreaFraction(region: PixelRect | null, size: ImageSize):
 export function describeRect(rect: PixelRect): string {
   return `x1 y1 x2 y2 = ${rect.x1} ${rect.y1} ${rect.x2} ${rect.y2}`;
 }
+
+/** True when an image is sparsely labelled: it has a region that does not cover the whole image. */
+export function isSparse(item: ImageSize & { region: PixelRect | null }): boolean {
+  return item.region !== null && labelledAreaFraction(item.region, item) < 1;
+}

@@ -22,6 +22,7 @@ export const CHECKPOINT_VERSION = 1;
 const META_KEY = "sladet";
 const DETECTOR_PREFIX = "detector.";
 const ATTRIBUTES_PREFIX = "attributes.";
+const TRAINING_PREFIX = "train.";
 
 /** The JSON document stored with the tensors. */
 export interface CheckpointMeta {
@@ -45,10 +46,14 @@ export interface CheckpointMeta {
   metrics: Record<string, number> | null;
   /** Where the weights came from (e.g. an imported .pt), free-form. */
   origin: Record<string, unknown> | null;
+  /** Training state of an unfinished run (epoch counters, optimizer groups, options); absent otherwise. */
+  training?: Record<string, unknown> | null;
 }
 
 export interface SaveCheckpointOptions {
   attributeHead?: AttributeHead | null;
+  /** Training state for --resume: tensors stored under the "train." prefix, JSON in meta.training. */
+  training?: { tensors: Iterable<[string, Tensor]>; state: Record<string, unknown> } | null;
   hyp?: Record<string, unknown> | null;
   epoch?: number | null;
   metrics?: Record<string, number> | null;
@@ -91,6 +96,7 @@ export function checkpointMeta(model: YoloModel, options: SaveCheckpointOptions 
     epoch: options.epoch ?? null,
     metrics: options.metrics ?? null,
     origin: options.origin ?? null,
+    training: options.training?.state ?? null,
   };
 }
 
@@ -99,6 +105,7 @@ export function serializeCheckpoint(model: YoloModel, options: SaveCheckpointOpt
   const tensors: Array<[string, Tensor]> = [];
   for (const [k, t] of model.stateDict()) tensors.push([DETECTOR_PREFIX + k, t]);
   for (const [k, t] of options.attributeHead?.stateDict() ?? []) tensors.push([ATTRIBUTES_PREFIX + k, t]);
+  for (const [k, t] of options.training?.tensors ?? []) tensors.push([TRAINING_PREFIX + k, t]);
   return serializeSafetensors(tensors, { [META_KEY]: JSON.stringify(checkpointMeta(model, options)) });
 }
 
@@ -111,6 +118,8 @@ export interface LoadedCheckpoint {
   model: YoloModel;
   attributeHead: AttributeHead | null;
   meta: CheckpointMeta;
+  /** Training-state tensors (without their "train." prefix); the caller disposes them. Empty for final weights. */
+  training: Map<string, Tensor>;
 }
 
 function checkMeta(raw: string | undefined, source: string): CheckpointMeta {
@@ -148,9 +157,12 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
       head = new AttributeHead({ inChannels: meta.attributeHead.inChannels, roiSize: meta.attributeHead.roiSize });
       head.loadStateDict(part(ATTRIBUTES_PREFIX));
     }
-    const stray = [...tensors.keys()].filter((k) => !k.startsWith(DETECTOR_PREFIX) && !k.startsWith(ATTRIBUTES_PREFIX));
+    const known = [DETECTOR_PREFIX, ATTRIBUTES_PREFIX, TRAINING_PREFIX];
+    const stray = [...tensors.keys()].filter((k) => !known.some((p) => k.startsWith(p)));
     if (stray.length) throw new SladetCheckpointError(`${source}: unexpected tensors ${stray.join(", ")}`);
-    return { model, attributeHead: head, meta };
+    const training = part(TRAINING_PREFIX);
+    for (const k of training.keys()) tensors.delete(TRAINING_PREFIX + k); // handed to the caller, not disposed below
+    return { model, attributeHead: head, meta, training };
   } catch (err) {
     model?.dispose();
     head?.dispose();

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { type AugmentHyp, HYP_SCRATCH_HIGH, resolveHyp } from "../data/augment/hyp.js";
+import { ConfigError } from "../util/errors.js";
 import { type DetectionLossHyp, SEED_LOSS_HYP } from "./loss/hyp.js";
 import type { ScheduleHyp } from "./schedule.js";
 
@@ -49,7 +50,7 @@ export interface LoadedHyp {
 export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== "object" || Array.isArray(raw))
-    throw new Error(`${source}: expected a mapping of hyperparameters`);
+    throw new ConfigError(`${source}: expected a mapping of hyperparameters`);
   const values = raw as Record<string, unknown>;
   const hyp: Record<string, number> = { ...DEFAULT_HYP };
   const defaulted: string[] = [];
@@ -61,7 +62,7 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
       continue;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new Error(`${source}: ${key}: expected a number, found ${JSON.stringify(v)}`);
+      throw new ConfigError(`${source}: ${key}: expected a number, found ${JSON.stringify(v)}`);
     }
     hyp[key] = v;
   }
@@ -82,11 +83,11 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
     ["fl_gamma >= 0", hyp["fl_gamma"]! >= 0],
     ["0 <= label_smoothing < 1", hyp["label_smoothing"]! >= 0 && hyp["label_smoothing"]! < 1],
   ];
-  for (const [rule, ok] of checks) if (!ok) throw new Error(`${source}: expected ${rule}`);
+  for (const [rule, ok] of checks) if (!ok) throw new ConfigError(`${source}: expected ${rule}`);
   try {
     resolveHyp(hyp as Partial<AugmentHyp>);
   } catch (err) {
-    throw new Error(`${source}: ${(err as Error).message}`);
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
   }
   return { hyp: hyp as unknown as Hyp, defaulted, warnings };
 }
@@ -97,7 +98,7 @@ export function loadHyp(path: string): LoadedHyp {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(
+    throw new ConfigError(
       `${path}: cannot read the hyp file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
@@ -105,7 +106,7 @@ export function loadHyp(path: string): LoadedHyp {
   try {
     raw = parse(text);
   } catch (err) {
-    throw new Error(`${path}: not valid YAML: ${(err as Error).message}`);
+    throw new ConfigError(`${path}: not valid YAML: ${(err as Error).message}`);
   }
   return resolveFullHyp(raw, path);
 }

@@ -26,18 +26,22 @@ export function lrFactor(epoch: number, epochs: number, lrf: number, cosine: boo
 }
 
 /** Iterations of warmup for a run. */
-export function warmupIterations(hyp: ScheduleHyp, batchesPerEpoch: number): number {
-  return Math.max(Math.round(hyp.warmup_epochs * batchesPerEpoch), MIN_WARMUP_ITERATIONS);
+export function warmupIterations(
+  hyp: ScheduleHyp,
+  batchesPerEpoch: number,
+  minIterations = MIN_WARMUP_ITERATIONS,
+): number {
+  return Math.max(Math.round(hyp.warmup_epochs * batchesPerEpoch), minIterations);
 }
 
-/** Gradients are accumulated over this many batches so each step sees ~NOMINAL_BATCH images. */
-export function accumulateSteps(batchSize: number): number {
-  return Math.max(Math.round(NOMINAL_BATCH / batchSize), 1);
+/** Gradients are accumulated over this many batches so each step sees ~nominalBatch images. */
+export function accumulateSteps(batchSize: number, nominalBatch = NOMINAL_BATCH): number {
+  return Math.max(Math.round(nominalBatch / batchSize), 1);
 }
 
-/** Weight decay scaled to the effective batch, as YOLOv5: wd · batch · accumulate / 64. */
-export function scaledWeightDecay(weightDecay: number, batchSize: number): number {
-  return (weightDecay * batchSize * accumulateSteps(batchSize)) / NOMINAL_BATCH;
+/** Weight decay scaled to the effective batch, as YOLOv5: wd · batch · accumulate / nominalBatch. */
+export function scaledWeightDecay(weightDecay: number, batchSize: number, nominalBatch = NOMINAL_BATCH): number {
+  return (weightDecay * batchSize * accumulateSteps(batchSize, nominalBatch)) / nominalBatch;
 }
 
 /** Linear interpolation like numpy.interp over two points. */
@@ -70,16 +74,18 @@ export function iterationSettings(
     batchSize: number;
     cosine: boolean;
     groups: number;
+    /** @default NOMINAL_BATCH */
+    nominalBatch?: number;
   },
 ): IterationSettings {
-  const { ni, epoch, epochs, warmup, batchSize, cosine, groups } = options;
+  const { ni, epoch, epochs, warmup, batchSize, cosine, groups, nominalBatch = NOMINAL_BATCH } = options;
   const target = hyp.lr0 * lrFactor(epoch, epochs, hyp.lrf, cosine);
-  const accumulate = accumulateSteps(batchSize);
+  const accumulate = accumulateSteps(batchSize, nominalBatch);
   if (ni > warmup) return { lr: new Array<number>(groups).fill(target), momentum: hyp.momentum, accumulate };
   const lr = Array.from({ length: groups }, (_, g) => lerp(ni, 0, warmup, g === 0 ? hyp.warmup_bias_lr : 0, target));
   return {
     lr,
     momentum: lerp(ni, 0, warmup, hyp.warmup_momentum, hyp.momentum),
-    accumulate: Math.max(1, Math.round(lerp(ni, 0, warmup, 1, NOMINAL_BATCH / batchSize))),
+    accumulate: Math.max(1, Math.round(lerp(ni, 0, warmup, 1, nominalBatch / batchSize))),
   };
 }

@@ -1,0 +1,123 @@
+/**
+ * `sladet pretrain`: phase-1 detector training with the seed's flags (pre_train.py / train.py). YOLOv5 flags that
+ * sladet does not take are refused by name (src/cli/yolo-flags.ts), never ignored.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import { UserError } from "./errors.js";
+import { parseIntOption } from "./options.js";
+
+export interface PretrainFlags {
+  data: string;
+  cfg?: string;
+  weights?: string;
+  hyp?: string;
+  epochs: number;
+  batchSize: number;
+  imgsz: number;
+  device: string;
+  workers?: number;
+  seed: number;
+  resume?: string | true;
+  project: string;
+  name: string;
+  existOk: boolean;
+  cache?: "ram" | "disk" | true;
+  patience: number;
+  freeze: number[];
+  savePeriod: number;
+  noautoanchor: boolean;
+  evolveAnchors: boolean;
+  cosLr: boolean;
+}
+
+/** The most recently written weights/last.safetensors under `project` (YOLOv5's --resume without a path). */
+export function latestLast(project: string): string {
+  if (!existsSync(project)) throw new UserError(`--resume: no runs under ${project}`);
+  const candidates = readdirSync(project)
+    .map((d) => join(project, d, "weights", "last.safetensors"))
+    .filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!candidates[0]) throw new UserError(`--resume: no weights/last.safetensors under ${project}`);
+  return candidates[0];
+}
+
+/** Options shared by the training commands (pretrain now, train in phase 2). */
+export function addTrainingOptions(
+  cmd: Command,
+  defaults: { project: string; epochs: number; batch: number },
+): Command {
+  return cmd
+    .requiredOption("--data <yaml>", "dataset YAML (the seed's WBC_*.yaml work as they are)")
+    .option("--cfg <yaml>", "model description: a YAML or yolov5n/s/m/l/x (default: the architecture in --weights)")
+    .option("--weights <file>", "initial weights: sladet checkpoint or YOLOv5 .pt (e.g. yolov5x.pt)")
+    .option("--hyp <yaml>", "hyperparameters (default: the seed's hyp.scratch-high with fl_gamma 1.5)")
+    .option("--epochs <n>", "training epochs", parseIntOption("--epochs", 1), defaults.epochs)
+    .option("--batch-size <n>", "images per batch (alias --batch)", parseIntOption("--batch", 1), defaults.batch)
+    .option(
+      "--imgsz <px>",
+      "input size, a multiple of 32 (aliases --img, --img-size)",
+      parseIntOption("--imgsz", 32),
+      640,
+    )
+    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
+    .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
+    .option("--seed <n>", "global seed", parseIntOption("--seed", 0), 0)
+    .option("--resume [last]", "continue a run from its weights/last (default: the newest run's)")
+    .option("--project <dir>", "parent folder of run folders", defaults.project)
+    .option("--name <name>", "run name (runs/<task>/<name>, <name>2, …)", "exp")
+    .option("--exist-ok", "reuse the run folder instead of incrementing", false)
+    .addOption(new Option("--cache [mode]", "cache decoded images").choices(["ram", "disk"]))
+    .option("--patience <n>", "early-stopping patience in epochs (0: off)", parseIntOption("--patience", 0), 100)
+    .option(
+      "--freeze <n...>",
+      "freeze layers: one n = the first n layers, or a list of indices",
+      (v: string, prev: number[]) => [...(prev ?? []), parseIntOption("--freeze", 0)(v)],
+    )
+    .option(
+      "--save-period <n>",
+      "also save weights/epochN every n epochs (≤ 0: never)",
+      parseIntOption("--save-period"),
+      -1,
+    )
+    .option("--noautoanchor", "skip the anchor fit check", false)
+    .option("--evolve-anchors", "evolve new anchors when the fit is poor (otherwise only warn)", false)
+    .option("--cos-lr", "cosine learning-rate schedule", false);
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("pretrain")
+    .description("phase 1: train the detector (region-masked loss on sparse labels), validating every epoch");
+  addTrainingOptions(cmd, { project: "runs/pretrain", epochs: 100, batch: 16 }).action(async (flags: PretrainFlags) => {
+    const { asUserErrors } = await import("./user-errors.js");
+    const { train } = await import("../train/trainer.js");
+    const result = await asUserErrors(() =>
+      train({
+        data: flags.data,
+        cfg: flags.cfg,
+        weights: flags.weights,
+        hyp: flags.hyp,
+        epochs: flags.epochs,
+        batch: flags.batchSize,
+        imgsz: flags.imgsz,
+        device: flags.device,
+        workers: flags.workers,
+        seed: flags.seed,
+        resume: flags.resume === true ? latestLast(flags.project) : flags.resume,
+        project: flags.project,
+        name: flags.name,
+        existOk: flags.existOk,
+        cache: flags.cache === true ? "ram" : (flags.cache ?? false),
+        patience: flags.patience,
+        freeze: flags.freeze ?? [],
+        savePeriod: flags.savePeriod,
+        noautoanchor: flags.noautoanchor,
+        evolveAnchors: flags.evolveAnchors,
+        cosLr: flags.cosLr,
+      }),
+    );
+    process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * Validation of a detector on a loader: forward in eval mode, YOLOv5's validation NMS (conf 0.001, IoU 0.6,
+ * multi-label, max_det 300), greedy matching and AP in the network-input frame (letterboxing scales uniformly, so
+ * IoUs equal those in the original images), optional validation losses, and, for sparse data, the same metrics
+ * restricted to the labelled region (a detection counts only when its centre is labelled: precision outside the region
+ * is meaningless because unlabelled cells are not background).
+ */
+import type { Batch } from "../data/batch.js";
+import type { DataLoader } from "../data/loader.js";
+import { isSparse } from "../data/region.js";
+import type { YoloModel } from "../model/yolo.js";
+import { inferenceMode, type Tensor, tidy } from "../torch/index.js";
+import type { ComputeLoss } from "../train/loss/compute-loss.js";
+import { type Progress, progress } from "../util/progress.js";
+import { DetectionMetrics, type DetectionSummary } from "./detection-metrics.js";
+import { nonMaxSuppression } from "./nms.js";
+
+/** YOLOv5's validation thresholds. */
+export const VAL_CONF_THRES = 0.001;
+export const VAL_IOU_THRES = 0.6;
+export const VAL_MAX_DET = 300;
+
+export interface ValidateOptions {
+  names: readonly string[];
+  /** @default VAL_CONF_THRES */
+  confThres?: number;
+  /** @default VAL_IOU_THRES */
+  iouThres?: number;
+  /** @default VAL_MAX_DET */
+  maxDet?: number;
+  /** Also compute the loss on the validation batches (box, obj, cls; region-masked when the data is sparse). */
+  computeLoss?: ComputeLoss;
+  /** Epoch of the loader to iterate (only matters for augmenting loaders). @default 0 */
+  epoch?: number;
+  /** Progress label; null = no progress display. @default "val" */
+  label?: string | null;
+  /** Called with each batch and its per-image detections [n, 6] (input pixels), e.g. for attribute evaluation. */
+  onBatch?: (batch: Batch, detections: Tensor[]) => void;
+}
+
+export interface ValidationResult {
+  /** Metrics over whole images (the seed's and YOLOv5's numbers). */
+  all: DetectionSummary;
+  /** Metrics restricted to labelled regions; null when every image is densely labelled. */
+  region: DetectionSummary | null;
+  /** Mean validation losses [box, obj, cls]; null without computeLoss. */
+  loss: [number, number, number] | null;
+  /** Seconds spent. */
+  seconds: number;
+}
+
+/** Rows [cls, x1, y1, x2, y2] (pixels) of image b from the batch targets [N, 13]. */
+function labelRows(
+  targets: Float32Array,
+  b: number,
+  w: number,
+  h: number,
+  keep?: (x: number, y: number) => boolean,
+): Float64Array {
+  const rows: number[] = [];
+  for (let i = 0; i < targets.length; i += 13) {
+    if (targets[i] !== b) continue;
+    const [cls, xc, yc, bw, bh] = [
+      targets[i + 1]!,
+      targets[i + 2]! * w,
+      targets[i + 3]! * h,
+      targets[i + 4]! * w,
+      targets[i + 5]! * h,
+    ];
+    if (keep && !keep(xc, yc)) continue;
+    rows.push(cls, xc - bw / 2, yc - bh / 2, xc + bw / 2, yc + bh / 2);
+  }
+  return Float64Array.from(rows);
+}
+
+function filterRows(rows: Float32Array, keep: (x: number, y: number) => boolean): Float32Array {
+  const out: number[] = [];
+  for (let i = 0; i < rows.length; i += 6) {
+    if (keep((rows[i]! + rows[i + 2]!) / 2, (rows[i + 1]! + rows[i + 3]!) / 2)) out.push(...rows.subarray(i, i + 6));
+  }
+  return Float32Array.from(out);
+}
+
+export async function validate(
+  model: YoloModel,
+  loader: DataLoader,
+  options: ValidateOptions,
+): Promise<ValidationResult> {
+  const t0 = performance.now();
+  const wasTraining = model.training;
+  model.eval();
+  const all = new DetectionMetrics(options.names);
+  const region = new DetectionMetrics(options.names);
+  // sparse data: any image with a labelled region (letterbox padding is unlabelled in the mask of every image)
+  const sparse = loader.items.some(isSparse);
+  const lossSum = [0, 0, 0];
+  let batches = 0;
+  const bar: Progress | null =
+    options.label === null ? null : progress({ total: loader.length, label: options.label ?? "val", unit: "img" });
+  try {
+    for await (const batch of loader.epoch(options.epoch ?? 0)) {
+      try {
+        const [, , h, w] = batch.images.shape as [number, number, number, number];
+        const { detections, loss } = inferenceMode(() =>
+          tidy(() => {
+            const out = model.forward(batch.images, { decode: true });
+            const dets = nonMaxSuppression(out.decoded!, {
+              confThres: options.confThres ?? VAL_CONF_THRES,
+              iouThres: options.iouThres ?? VAL_IOU_THRES,
+              maxDet: options.maxDet ?? VAL_MAX_DET,
+              multiLabel: true,
+            });
+            const l = options.computeLoss?.compute(out.maps, batch.targets, batch.regionMask).items.toArray() ?? null;
+            return { detections: dets, loss: l };
+          }),
+        );
+        if (loss) for (let k = 0; k < 3; k++) lossSum[k]! += loss[k]!;
+        batches++;
+        const targets = batch.targets.toTypedArray<"float32">();
+        const mask = batch.regionMask.toTypedArray<"uint8">();
+        detections.forEach((det, b) => {
+          const rows = det.toTypedArray<"float32">();
+          all.add(rows, labelRows(targets, b, w, h));
+          const base = b * h * w;
+          let labelled = 0;
+          for (let k = 0; k < h * w; k++) labelled += mask[base + k]!;
+          const inRegion = (x: number, y: number) => {
+            const xi = Math.min(w - 1, Math.max(0, Math.floor(x)));
+            const yi = Math.min(h - 1, Math.max(0, Math.floor(y)));
+            return mask[base + yi * w + xi] === 1;
+          };
+          if (sparse && labelled > 0) region.add(filterRows(rows, inRegion), labelRows(targets, b, w, h, inRegion));
+        });
+        options.onBatch?.(batch, detections);
+        for (const d of detections) d.dispose();
+        bar?.tick(batch.indices.length);
+      } finally {
+        batch.dispose();
+      }
+    }
+  } finally {
+    bar?.stop();
+    model.train(wasTraining);
+  }
+  return {
+    all: all.summary(),
+    region: sparse ? region.summary() : null,
+    loss: options.computeLoss ? (lossSum.map((s) => s / Math.max(batches, 1)) as [number, number, number]) : null,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

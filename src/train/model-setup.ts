@@ -1,0 +1,62 @@
+/**
+ * The model a training run starts from: built from --cfg (a YOLOv5 YAML or name) and/or initialised from --weights
+ * (a sladet checkpoint or a PyTorch YOLOv5 .pt). The class count and names always come from the dataset; weights are
+ * transferred by name and shape, so COCO weights start an nc=14 model with fresh Detect output convolutions.
+ */
+import { readFileSync } from "node:fs";
+import { describeTransfer, disposeCheckpoint, readYoloCheckpoint, transferWeights } from "../io/yolo-import.js";
+import { loadCheckpoint } from "../model/checkpoint.js";
+import { loadModelYaml, type ModelYaml } from "../model/config.js";
+import { YoloModel } from "../model/yolo.js";
+import type { Tensor } from "../torch/index.js";
+import { ConfigError } from "../util/errors.js";
+
+export interface ModelSetupOptions {
+  /** Model description: a YAML path, a built-in name (yolov5n…x) or a parsed description. */
+  cfg?: string | ModelYaml;
+  /** Initial weights: a sladet checkpoint (.safetensors) or a YOLOv5 .pt / .pth. */
+  weights?: string;
+  nc: number;
+  names: readonly string[];
+}
+
+/** True when the file is a zip (PyTorch's format) rather than safetensors. */
+function isZip(path: string): boolean {
+  const head = readFileSync(path).subarray(0, 4);
+  return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+}
+
+/** The initial weights' description and state dict (the caller disposes the state). */
+function readWeights(path: string): { yaml: ModelYaml; state: Map<string, Tensor>; release: () => void } {
+  if (isZip(path)) {
+    const ckpt = readYoloCheckpoint(path);
+    return { yaml: ckpt.yaml, state: ckpt.state, release: () => disposeCheckpoint(ckpt) };
+  }
+  const loaded = loadCheckpoint(path);
+  const state = loaded.model.stateDict();
+  return {
+    yaml: loaded.meta.model,
+    state,
+    release: () => {
+      loaded.model.dispose();
+      loaded.attributeHead?.dispose();
+      for (const t of loaded.training.values()) t.dispose();
+    },
+  };
+}
+
+/** Builds the model and reports how weights were transferred (messages for the log). */
+export function setupModel(options: ModelSetupOptions): { model: YoloModel; messages: string[] } {
+  const { cfg, weights, nc, names } = options;
+  if (!cfg && !weights) throw new ConfigError("give --cfg (e.g. yolov5n) or --weights to start training from");
+  const init = weights ? readWeights(weights) : null;
+  try {
+    const base = cfg ? (typeof cfg === "string" ? loadModelYaml(cfg) : cfg) : init!.yaml;
+    const model = new YoloModel({ ...base, nc }, { source: typeof cfg === "string" ? cfg : weights, names });
+    const messages: string[] = [];
+    if (init) messages.push(describeTransfer(`weights ${weights}`, transferWeights(model, init.state)));
+    return { model, messages };
+  } finally {
+    init?.release();
+  }
+}

@@ -1,19 +1,42 @@
-/** `sladet demo`: a few training steps of a small conv net on the libtorch engine, with the loss printed. */
+/**
+ * `sladet demo`: the whole pipeline on a built-in default (synthetic films → tiny detector → validation table), or
+ * with --engine a few training steps of a small conv net on the libtorch engine, with the loss printed.
+ */
 import type { Command } from "commander";
 import { progress } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
 import { parseIntOption, parsePositiveFloat } from "./options.js";
 
+interface EngineFlags {
+  steps: number;
+  batch: number;
+  imgsz: number;
+  lr: number;
+  seed: number;
+}
+
 export function register(program: Command): void {
   program
     .command("demo")
-    .description("train a small conv net for a few steps on the libtorch engine and print its loss")
-    .option("--steps <n>", "training steps", parseIntOption("--steps", 1), 40)
-    .option("--batch <n>", "batch size", parseIntOption("--batch", 1), 8)
-    .option("--imgsz <px>", "image side in pixels (multiple of 2)", parseIntOption("--imgsz", 8), 64)
-    .option("--lr <x>", "SGD learning rate", parsePositiveFloat("--lr"), 0.05)
+    .description("run the pipeline on synthetic blood films (or --engine: a few steps of a small conv net)")
+    .option("--engine", "only the engine demo: a small conv net trained for --steps steps", false)
+    .option("--out <dir>", "pipeline demo: output folder", "runs/demo")
+    .option("--epochs <n>", "pipeline demo: training epochs", parseIntOption("--epochs", 1), 100)
+    .option("--steps <n>", "engine demo: training steps", parseIntOption("--steps", 1), 40)
+    .option("--batch <n>", "engine demo: batch size", parseIntOption("--batch", 1), 8)
+    .option("--imgsz <px>", "engine demo: image side in pixels (multiple of 2)", parseIntOption("--imgsz", 8), 64)
+    .option("--lr <x>", "engine demo: SGD learning rate", parsePositiveFloat("--lr"), 0.05)
     .option("--seed <n>", "random seed", parseIntOption("--seed", 0), 0)
-    .action(async (opts: { steps: number; batch: number; imgsz: number; lr: number; seed: number }) => {
+    .action(async (opts: EngineFlags & { engine: boolean; out: string; epochs: number }) => {
+      if (!opts.engine) {
+        const { runQuickstart } = await import("../demo/quickstart.js");
+        const r = await runQuickstart({ out: opts.out, epochs: opts.epochs, seed: opts.seed });
+        process.stdout.write(
+          `\nbest fitness ${r.bestFitness.toFixed(3)}; run folder ${r.runDir}\n` +
+            `next: sladet val --data ${r.data} --weights ${r.best} --img 128\n`,
+        );
+        return;
+      }
       // The engine is loaded only when a command needs it, so data commands work without the native addon.
       const { runEngineDemo } = await import("../demo/engine-demo.js");
       const { getNumThreads, torchVersion } = await import("../torch/index.js");

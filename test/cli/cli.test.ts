@@ -14,7 +14,10 @@ test("help and data commands do not need the native addon", () => {
     const r = spawnSync(join(REPO_ROOT, "bin", "sladet"), [command, "--help"], { encoding: "utf8", env });
     assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
   }
-  const r = spawnSync(join(REPO_ROOT, "bin", "sladet"), ["demo", "--steps", "1"], { encoding: "utf8", env });
+  const r = spawnSync(join(REPO_ROOT, "bin", "sladet"), ["demo", "--engine", "--steps", "1"], {
+    encoding: "utf8",
+    env,
+  });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /addon is not built .* run: sh tools\/setup\.sh/);
 });
@@ -27,7 +30,7 @@ test("--help lists the commands", () => {
 });
 
 test("demo trains and prints a falling loss", () => {
-  const r = sladet("demo", "--steps", "30", "--seed", "1");
+  const r = sladet("demo", "--engine", "--steps", "30", "--seed", "1");
   assert.equal(r.status, 0, r.stderr);
   const losses = [...r.stdout.matchAll(/step \d+ loss ([\d.]+)/g)].map((m) => Number(m[1]));
   assert.ok(losses.length >= 3, r.stdout);
@@ -36,7 +39,7 @@ test("demo trains and prints a falling loss", () => {
 });
 
 test("a bad flag value is reported by name with a non-zero exit", () => {
-  const r = sladet("demo", "--steps", "many");
+  const r = sladet("demo", "--engine", "--steps", "many");
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /--steps expects an integer >= 1, got "many"/);
 });

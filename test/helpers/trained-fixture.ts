@@ -1,24 +1,25 @@
 /**
- * One small trained detector shared by every test file of a test run (design.md §7.8): a synthetic dataset (64
- * fields of view at 128 px, every cell labelled as one class "cell"), a tiny YOLOv5 (width 0.125, depth 0.33),
- * trained once with `train()` and cached in the temp folder under a hash of the compiled sources, so a code change
- * retrains it. Concurrent test processes wait on a lock instead of training twice.
+ * One small trained detector shared by every test file of a test run (design.md §7.8): the README's main job
+ * (`runQuickstart`: 64 synthetic fields of view at 128 px, all cells one class, a tiny YOLOv5 trained 100 epochs),
+ * trained once and cached in the temp folder under a hash of the compiled sources, so a code change retrains it.
+ * Concurrent test processes wait on a lock instead of training twice.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateDataset } from "../../src/data/synth/index.js";
+import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
+import { QUICKSTART_MODEL, runQuickstart } from "../../src/demo/quickstart.js";
 import { builtinModelYaml, type ModelYaml } from "../../src/model/config.js";
-import { type TrainOptions, type TrainResult, train } from "../../src/train/trainer.js";
+import type { TrainResult } from "../../src/train/trainer.js";
 import { REPO_ROOT } from "../helpers.js";
 
 /** The tiny model of the test configuration. */
 export function tinyModelYaml(nc = 1): ModelYaml {
-  return { ...builtinModelYaml("n"), width_multiple: 0.125, depth_multiple: 0.33, nc };
+  return { ...builtinModelYaml("n"), ...QUICKSTART_MODEL, nc };
 }
 
-/** Writes a synthetic dataset whose cells are all class 0 "cell" (detection without classification). */
+/** Writes a synthetic dataset whose cells are all class 0 "cell"; returns its data.yaml. */
 export async function makeCellDataset(
   out: string,
   options: { images: number; imgsz: number; seed?: number; sparse?: number },
@@ -32,37 +33,8 @@ export async function makeCellDataset(
     onImage: () => {},
     ...(options.sparse === undefined ? {} : { sparseArea: options.sparse }),
   });
-  for (const split of ["train", "val"]) {
-    const dir = join(out, "labels", split);
-    for (const f of readdirSync(dir).filter((n) => n.endsWith(".txt"))) {
-      const p = join(dir, f);
-      const lines = readFileSync(p, "utf8").split("\n");
-      writeFileSync(p, lines.map((l) => (l.trim() ? l.replace(/^\d+/, "0") : l)).join("\n"));
-    }
-  }
-  const yamlPath = join(out, "data.yaml");
-  const yaml = readFileSync(yamlPath, "utf8");
-  writeFileSync(
-    yamlPath,
-    yaml.replace(/\nnames:[\s\S]*?(?=\n[a-z_]+:)/, '\nnames: ["cell"]').replace(/\nnc: \d+/, "\nnc: 1"),
-  );
-  return yamlPath;
+  return collapseToOneClass(out);
 }
-
-/** Training options of the fixture (stock focal-free loss and a higher lr so it learns in about a minute). */
-export const FIXTURE_TRAIN: Omit<TrainOptions, "data" | "project"> = {
-  cfg: tinyModelYaml(1),
-  epochs: 100,
-  batch: 8,
-  imgsz: 128,
-  workers: 1,
-  seed: 0,
-  name: "fixture",
-  nominalBatch: 8,
-  minWarmupIters: 20,
-  verbose: false,
-  hyp: { lr0: 0.02, warmup_epochs: 0, fl_gamma: 0, mosaic: 0, mixup: 0 },
-};
 
 function sourcesHash(): string {
   const h = createHash("sha256");
@@ -74,7 +46,6 @@ function sourcesHash(): string {
     }
   };
   walk(join(REPO_ROOT, "dist", "src"));
-  h.update(JSON.stringify(FIXTURE_TRAIN));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -100,11 +71,15 @@ export async function trainedFixture(): Promise<TrainedFixture> {
       continue;
     }
     try {
-      const dataYaml = await makeCellDataset(join(root, "data"), { images: 64, imgsz: 128 });
-      const project = join(root, "runs");
-      rmSync(project, { recursive: true, force: true });
-      const { final: _final, ...result } = await train({ ...FIXTURE_TRAIN, data: dataYaml, project });
-      const fixture: TrainedFixture = { dataYaml, runDir: result.runDir, best: result.best, last: result.last, result };
+      rmSync(join(root, "pretrain"), { recursive: true, force: true });
+      const { final: _final, data, ...result } = await runQuickstart({ out: root, verbose: false });
+      const fixture: TrainedFixture = {
+        dataYaml: data,
+        runDir: result.runDir,
+        best: result.best,
+        last: result.last,
+        result,
+      };
       writeFileSync(done, JSON.stringify(fixture));
     } finally {
       rmSync(lock, { recursive: true, force: true });

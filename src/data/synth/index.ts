@@ -19,6 +19,7 @@ export {
 export { type EncodeOptions, encodeImage, IMAGE_FORMATS, type ImageFormat } from "./encode.js";
 export { generateScene, REFERENCE_SIZE } from "./generate-scene.js";
 export { type SynthImage, type SynthImageOptions, synthesizeImage } from "./image.js";
+export { collapseToOneClass } from "./one-class.js";
 export { type RenderOptions, renderScene } from "./render.js";
 export { Rng } from "./rng.js";
 export type { RedCell, Scene, Speck, WhiteCell } from "./scene.js";

@@ -232,7 +232,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const valItems = await loadSplitItems(data, "val");
   const sparse = trainItems.some(isSparse);
   log(
-    `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} classes${sparse ? ", sparse labels: region-masked loss" : ""}`,
+    `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
   );
 
   const { model, messages } = snapshot

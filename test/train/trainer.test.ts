@@ -155,6 +155,52 @@ describe("resume and faults", () => {
     }
   });
 
+  test("SIGINT during an epoch saves weights/last, and --resume continues the run", async () => {
+    const project = join(work, "sigint");
+    const child = spawn(
+      join(REPO_ROOT, "bin", "sladet"),
+      [
+        "pretrain",
+        "--data",
+        data,
+        "--cfg",
+        "yolov5n",
+        "--img",
+        "64",
+        "--batch",
+        "4",
+        "--epochs",
+        "40",
+        "--workers",
+        "0",
+        "--project",
+        project,
+        "--noautoanchor",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } },
+    );
+    let err = "";
+    let sent = false;
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (!sent && /epoch 2\/40/.test(err)) {
+        sent = true; // one Ctrl-C: save and stop (a second one would force the exit)
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    assert.equal(code, 0, err);
+    assert.match(err, /interrupted: saving weights\/last/);
+    const last = join(project, "exp", "weights", "last.safetensors");
+    const saved = loadCheckpoint(last);
+    assert.equal(saved.meta.training?.["epoch"], 0, "the last completed epoch");
+    saved.model.dispose();
+    for (const t of saved.training.values()) t.dispose();
+    const resumed = await train({ resume: last, stopAfterEpochs: 1, verbose: false });
+    assert.equal(resumed.runDir, join(project, "exp"));
+    assert.equal(resultsRows(resumed.runDir).length, 2, "epoch 1 is trained again, then the run goes on");
+  });
+
   test("a diverging run stops with a clear error after repeated non-finite losses", async () => {
     await assert.rejects(
       train({

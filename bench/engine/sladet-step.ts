@@ -17,17 +17,11 @@ import {
   tidy,
 } from "../../src/torch/index.js";
 import { PACKAGE_ROOT } from "../../src/torch/native.js";
+import { peakRssMiB } from "../common/compare.js";
 
 interface StackSpec {
   layers: Array<[number, number, number, number]>;
   head: [number, number];
-}
-
-function peakRssMiB(): number {
-  const line = readFileSync("/proc/self/status", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("VmHWM"));
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
 function main(): void {

@@ -2,16 +2,9 @@
  * sladet side of bench/infer: batch-1 eager inference (eval mode, unfused, decode included) of a built-in YOLOv5.
  * Prints one JSON line: forward times (ms) after warmup and peak RSS. Run by bench/infer/run.ts, never alone.
  */
-import { readFileSync } from "node:fs";
 import { builtinModelYaml, YoloModel, type Yolov5Scale } from "../../src/model/index.js";
 import { getNumThreads, inferenceMode, manualSeed, rand, tidy } from "../../src/torch/index.js";
-
-function peakRssMiB(): number {
-  const line = readFileSync("/proc/self/status", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("VmHWM"));
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
-}
+import { peakRssMiB } from "../common/compare.js";
 
 function main(): void {
   const [scale, imgsz, warmup, iters] = process.argv.slice(2, 6) as [Yolov5Scale, string, string, string];

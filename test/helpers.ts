@@ -1,8 +1,9 @@
 /** Shared test helpers: fixture paths and tensor comparison. */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Tensor } from "../src/torch/index.js";
+import { loadSafetensors, type Tensor } from "../src/torch/index.js";
 
 /** Repository root (tests run from dist/test/...). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -44,4 +45,34 @@ export function assertClose(actual: Tensor, expected: Tensor, label: string, opt
       );
     }
   }
+}
+
+/** A golden fixture written by a tools/oracle script: its tensors, metadata, and a lookup that names the script. */
+export interface Golden {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+  /** The tensor under `key`; a missing key fails with the command that regenerates the fixture. */
+  ref(key: string): Tensor;
+  /** The tensors whose key starts with `prefix`, the prefix removed. */
+  withPrefix(prefix: string): Map<string, Tensor>;
+}
+
+/** Loads test/fixtures/<file> (written by tools/oracle/<oracle>); its tensors are disposed after the test file. */
+export function loadGolden(file: string, oracle: string): Golden {
+  const { tensors, metadata } = loadSafetensors(fixturePath(file));
+  after(() => {
+    for (const t of tensors.values()) t.dispose();
+  });
+  return {
+    tensors,
+    metadata,
+    ref(key) {
+      const t = tensors.get(key);
+      assert.ok(t, `fixture ${file}: ${key} missing: regenerate with /usr/bin/python3 tools/oracle/${oracle}`);
+      return t;
+    },
+    withPrefix(prefix) {
+      return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    },
+  };
 }

@@ -1,14 +1,11 @@
 /** YOLOv5's non_max_suppression against a torchvision-based reference on random overlapping predictions. */
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { type NmsOptions, nonMaxSuppression } from "../../src/eval/nms.js";
-import { loadSafetensors, tensor, tidy } from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { tensor, tidy } from "../../src/torch/index.js";
+import { assertClose, loadGolden } from "../helpers.js";
 
-const golden = loadSafetensors(fixturePath("nms.safetensors"));
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
+const golden = loadGolden("nms.safetensors", "nms.py");
 
 const CASES: Array<[string, NmsOptions]> = [
   ["default", {}],

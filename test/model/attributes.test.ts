@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   CheckpointError,
   disposeCheckpoint,
@@ -16,18 +16,11 @@ import {
   readYoloCheckpoint,
 } from "../../src/io/index.js";
 import { AttributeHead, attributeValues, boxSizes, poolCells } from "../../src/model/index.js";
-import { loadSafetensors, manualSeed, noGrad, randn, type Tensor, tensor, tidy } from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { manualSeed, noGrad, randn, tensor, tidy } from "../../src/torch/index.js";
+import { assertClose, fixturePath, loadGolden } from "../helpers.js";
 
-const golden = loadSafetensors(fixturePath("models/models.safetensors"));
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/models.py`);
-  return t;
-};
+const golden = loadGolden("models/models.safetensors", "models.py");
+const ref = golden.ref;
 const SEED_HEAD = fixturePath("models/seed_attr.pth");
 
 describe("AttributeHead", () => {

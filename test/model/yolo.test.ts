@@ -15,28 +15,11 @@ import {
   scaledDepth,
   YoloModel,
 } from "../../src/model/index.js";
-import {
-  BatchNorm2d,
-  loadSafetensors,
-  manualSeed,
-  memoryStats,
-  noGrad,
-  type Tensor,
-  tidy,
-  uniform_,
-  zeros,
-} from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { BatchNorm2d, manualSeed, memoryStats, noGrad, tidy, uniform_, zeros } from "../../src/torch/index.js";
+import { assertClose, loadGolden } from "../helpers.js";
 
-const golden = loadSafetensors(fixturePath("models/models.safetensors"));
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/models.py`);
-  return t;
-};
+const golden = loadGolden("models/models.safetensors", "models.py");
+const ref = golden.ref;
 
 describe("YOLOv5 rules", () => {
   test("channels round up to multiples of 8, depth rounds half to even", () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   BatchNorm2d,
   Conv2d,
@@ -35,24 +35,15 @@ import {
   SiLU,
   saveSafetensors,
   setRngState,
-  type Tensor,
   tidy,
   Upsample,
   zeros,
 } from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { assertClose, loadGolden } from "../helpers.js";
 
-const golden = loadSafetensors(fixturePath("engine.safetensors"));
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/engine.py`);
-  return t;
-};
-const withPrefix = (prefix: string) =>
-  new Map([...golden.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+const golden = loadGolden("engine.safetensors", "engine.py");
+const ref = golden.ref;
+const withPrefix = (prefix: string) => golden.withPrefix(prefix);
 
 function makeNet(): Sequential {
   return new Sequential(

@@ -4,20 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, describe, test } from "node:test";
-import {
-  arange,
-  cat,
-  F,
-  loadSafetensors,
-  meshgrid,
-  stack,
-  type Tensor,
-  tensor,
-  tidy,
-  where,
-} from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { describe, test } from "node:test";
+import { arange, cat, F, meshgrid, stack, type Tensor, tensor, tidy, where } from "../../src/torch/index.js";
+import { assertClose, fixturePath, loadGolden } from "../helpers.js";
 
 type Inputs = Record<string, Tensor>;
 type Args = Record<string, unknown>;
@@ -162,16 +151,8 @@ interface Case {
 }
 
 const spec = JSON.parse(readFileSync(fixturePath("ops.spec.json"), "utf8")) as { cases: Case[] };
-const golden = loadSafetensors(fixturePath("ops.safetensors"));
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/ops.py`);
-  return t;
-};
-
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
+const golden = loadGolden("ops.safetensors", "ops.py");
+const ref = golden.ref;
 
 describe("op parity with PyTorch 1.13.1", () => {
   test("every op of the spec has an implementation and fixtures", () => {

@@ -4,22 +4,20 @@
  * and degenerate boxes; both batched-NMS strategies. Plus memory flatness and readable errors.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   batchedNms,
   boxIou,
   inferenceMode,
-  loadSafetensors,
   memoryStats,
   nms,
   noGrad,
   roiAlign,
-  type Tensor,
   tensor,
   tidy,
   zeros,
 } from "../../src/torch/index.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { assertClose, loadGolden } from "../helpers.js";
 
 interface RoiCase {
   name: string;
@@ -38,17 +36,9 @@ interface NmsCase {
 }
 type Case = RoiCase | NmsCase | { name: string; kind: "box_iou" };
 
-const golden = loadSafetensors(fixturePath("vision.safetensors"));
+const golden = loadGolden("vision.safetensors", "vision.py");
+const ref = golden.ref;
 const cases = JSON.parse(golden.metadata["cases"] ?? "[]") as Case[];
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/vision.py`);
-  return t;
-};
-
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
 
 test("the fixture was written by torchvision and holds every kind of case", () => {
   assert.match(golden.metadata["torchvision"] ?? "", /^0\.14/);

@@ -3,22 +3,15 @@
  * region-masked variant against tools/oracle/yolo_loss.py: loss, items and gradients w.r.t. the raw maps.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { loadSafetensors, manualSeed, memoryStats, randn, type Tensor, tidy } from "../../src/torch/index.js";
+import { describe, test } from "node:test";
+import { manualSeed, memoryStats, randn, type Tensor, tidy } from "../../src/torch/index.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import type { DetectionLossHyp } from "../../src/train/loss/hyp.js";
 import { SEED_LOSS_HYP, scaleLossGains } from "../../src/train/loss/hyp.js";
-import { assertClose, fixturePath } from "../helpers.js";
+import { assertClose, loadGolden } from "../helpers.js";
 
-const golden = loadSafetensors(fixturePath("yolo-loss.safetensors"));
-after(() => {
-  for (const t of golden.tensors.values()) t.dispose();
-});
-const ref = (key: string): Tensor => {
-  const t = golden.tensors.get(key);
-  assert.ok(t, `fixture ${key} missing: regenerate with /usr/bin/python3 tools/oracle/yolo_loss.py`);
-  return t;
-};
+const golden = loadGolden("yolo-loss.safetensors", "yolo_loss.py");
+const ref = golden.ref;
 
 const BASE: DetectionLossHyp = {
   box: 0.05,

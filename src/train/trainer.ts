@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import type { Batch } from "../data/batch.js";
 import { saveBatchPicture } from "../data/batch-picture.js";
 import { loadDataYaml } from "../data/dataset-yaml.js";
 import { DataLoader, loadSplitItems } from "../data/loader.js";
@@ -198,80 +199,331 @@ function labelSizes(items: Awaited<ReturnType<typeof loadSplitItems>>, imgsz: nu
   return wh;
 }
 
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const verbose = options.verbose ?? true;
-  const log = (m: string) => {
-    if (verbose) process.stdout.write(`${m}\n`);
-  };
-  const snapshot: TrainingSnapshot | null = options.resume ? loadTrainingCheckpoint(options.resume) : null;
-  const opts = resolveOptions(
-    snapshot
-      ? {
-          ...(snapshot.options as unknown as TrainOptions),
-          resume: options.resume,
-          verbose,
-          stopAfterEpochs: options.stopAfterEpochs,
+/** Everything one training run holds, with one short method per stage of an epoch. */
+class TrainingRun {
+  interrupted = false;
+  skipped = 0;
+  consecutiveBad = 0;
+  bestFitness = 0;
+  lastOptStep = -1;
+  startEpoch = 0;
+  readonly stopper: EarlyStopping;
+  readonly warmup: number;
+  readonly batchesPerEpoch: number;
+
+  private constructor(
+    readonly opts: Resolved,
+    readonly runDir: string,
+    readonly model: YoloModel,
+    readonly ema: ModelEMA<YoloModel>,
+    readonly optimizer: SGD,
+    readonly computeLoss: ComputeLoss,
+    readonly trainLoader: DataLoader,
+    readonly valLoader: DataLoader,
+    readonly results: ResultsCsv,
+    readonly sparse: boolean,
+    readonly log: (m: string) => void,
+  ) {
+    this.stopper = new EarlyStopping(opts.patience);
+    this.batchesPerEpoch = Math.ceil(trainLoader.length / opts.batch);
+    this.warmup = warmupIterations(opts.hyp, this.batchesPerEpoch, opts.minWarmupIters);
+  }
+
+  get lastPath(): string {
+    return join(this.runDir, "weights", "last.safetensors");
+  }
+  get bestPath(): string {
+    return join(this.runDir, "weights", "best.safetensors");
+  }
+
+  /** Resolves options, builds data, model, loaders, loss, optimizer and EMA; restores a snapshot when resuming. */
+  static async create(options: TrainOptions, log: (m: string) => void): Promise<TrainingRun> {
+    const snapshot: TrainingSnapshot | null = options.resume ? loadTrainingCheckpoint(options.resume) : null;
+    const opts = resolveOptions(
+      snapshot
+        ? {
+            ...(snapshot.options as unknown as TrainOptions),
+            resume: options.resume,
+            verbose: options.verbose,
+            stopAfterEpochs: options.stopAfterEpochs,
+          }
+        : options,
+      log,
+    );
+    if (opts.threads) setNumThreads(opts.threads);
+    if (opts.device !== "cpu") throw new ConfigError(`device ${opts.device}: training runs on the CPU in this build`);
+    manualSeed(opts.seed + 1);
+    const runDir = snapshot ? snapshot.runDir : incrementRunDir(opts.project, opts.name, opts.existOk);
+    const { hyp: _hyp, ...args } = opts;
+    if (!snapshot) writeFileAtomic(join(runDir, "args.yaml"), stringify({ ...args, hyp: opts.hyp }));
+    writeFileAtomic(join(runDir, "hyp.yaml"), stringify(opts.hyp));
+
+    const data = loadDataYaml(opts.data);
+    if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
+    const trainItems = await loadSplitItems(data, "train");
+    const valItems = await loadSplitItems(data, "val");
+    const sparse = trainItems.some(isSparse);
+    log(
+      `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
+    );
+    const { model, messages } = snapshot
+      ? { model: snapshot.model, messages: [`resuming ${options.resume} after epoch ${snapshot.epoch + 1}`] }
+      : setupModel({ cfg: opts.cfg, weights: opts.weights, nc: data.nc, names: data.names });
+    for (const m of messages) log(m);
+    const isFrozen = freezeLayers(model, opts.freeze);
+    if (!snapshot && !opts.noautoanchor) checkAnchors(model, labelSizes(trainItems, opts.imgsz), opts, log);
+
+    const loaderBase = {
+      imgSize: opts.imgsz,
+      workers: opts.workers,
+      cache: opts.cache,
+      numAttributes: data.attributes.length,
+    };
+    const trainLoader = new DataLoader({
+      ...loaderBase,
+      items: trainItems,
+      batchSize: opts.batch,
+      augment: true,
+      hyp: opts.hyp,
+      seed: opts.seed,
+    });
+    const valLoader = new DataLoader({ ...loaderBase, items: valItems, batchSize: opts.batch * 2, rect: true });
+    const computeLoss = new ComputeLoss({
+      nc: model.nc,
+      anchors: model.detect.anchors.data,
+      strides: model.stride,
+      hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
+    });
+    const optimizer = createOptimizer(model, opts, isFrozen);
+    const ema = new ModelEMA(
+      new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
+      model,
+    );
+    const resultsPath = join(runDir, "results.csv");
+    const results = snapshot ? ResultsCsv.load(resultsPath, snapshot.epoch + 1) : new ResultsCsv(resultsPath);
+    const run = new TrainingRun(
+      opts,
+      runDir,
+      model,
+      ema,
+      optimizer,
+      computeLoss,
+      trainLoader,
+      valLoader,
+      results,
+      sparse,
+      log,
+    );
+    if (snapshot) {
+      snapshot.restore({ optimizer, ema, model });
+      run.bestFitness = snapshot.bestFitness;
+      run.stopper.bestFitness = snapshot.bestFitness;
+      run.stopper.bestEpoch = snapshot.bestEpoch;
+      run.startEpoch = snapshot.epoch + 1;
+      run.lastOptStep = snapshot.lastOptStep;
+      snapshot.dispose();
+    }
+    return run;
+  }
+
+  /** The YOLOv5-style picture of the first training batch, with boxes and labelled regions. */
+  async saveFirstBatchPicture(): Promise<void> {
+    for await (const raw of this.trainLoader.rawEpoch(0)) {
+      await saveBatchPicture(join(this.runDir, "train_batch0.jpg"), raw);
+      break;
+    }
+  }
+
+  /** Forward, loss and backward of one batch; null when the loss is not finite (nothing accumulated). */
+  #forwardBackward(batch: Batch): number[] | null {
+    return tidy(() => {
+      const out = this.model.forward(batch.images, { decode: false });
+      const { loss, items } = this.computeLoss.compute(
+        out.maps,
+        batch.targets,
+        this.sparse ? batch.regionMask : undefined,
+      );
+      if (!Number.isFinite(loss.item())) return null;
+      loss.backward();
+      return items.toArray();
+    });
+  }
+
+  #countBad(message: string): void {
+    this.skipped++;
+    this.consecutiveBad++;
+    process.stderr.write(`warning: ${message}: step skipped (${this.skipped} so far)\n`);
+    if (this.consecutiveBad >= MAX_CONSECUTIVE_NONFINITE) {
+      throw new Error(
+        `${this.consecutiveBad} consecutive non-finite losses or gradients: training diverged (lower lr0 in the hyp file, or check the labels)`,
+      );
+    }
+  }
+
+  /** One iteration: schedule, forward/backward, and an optimizer step when enough batches were accumulated. */
+  #step(batch: Batch, epoch: number, ni: number, where: string): number[] | null {
+    const s = iterationSettings(this.opts.hyp, {
+      ni,
+      epoch,
+      epochs: this.opts.epochs,
+      warmup: this.warmup,
+      batchSize: this.opts.batch,
+      cosine: this.opts.cosLr,
+      groups: 3,
+      nominalBatch: this.opts.nominalBatch,
+    });
+    for (const [k, g] of this.optimizer.paramGroups.entries()) {
+      g.lr = s.lr[k]!;
+      g.momentum = s.momentum;
+    }
+    const items = this.#forwardBackward(batch);
+    if (items === null) {
+      this.optimizer.zeroGrad();
+      this.#countBad(`non-finite loss at ${where}`);
+      return null;
+    }
+    if (ni - this.lastOptStep >= s.accumulate) {
+      const norm = clipGradNorm(this.model.parameters(), GRAD_CLIP_NORM);
+      if (Number.isFinite(norm)) {
+        this.optimizer.step();
+        this.ema.update(this.model);
+        this.consecutiveBad = 0;
+      }
+      this.optimizer.zeroGrad();
+      this.lastOptStep = ni;
+      if (!Number.isFinite(norm)) this.#countBad(`non-finite gradient norm at ${where}`);
+    }
+    return items;
+  }
+
+  /** Trains one epoch; returns the running mean of the loss items [box, obj, cls]. */
+  async trainEpoch(epoch: number): Promise<number[]> {
+    this.model.train();
+    const bar = progress({
+      total: this.batchesPerEpoch,
+      label: `epoch ${epoch + 1}/${this.opts.epochs}`,
+      unit: "it",
+      silent: !this.opts.verbose,
+    });
+    const mloss = [0, 0, 0];
+    let seen = 0;
+    let i = 0;
+    for await (const batch of this.trainLoader.epoch(epoch)) {
+      try {
+        const items = this.#step(batch, epoch, i + this.batchesPerEpoch * epoch, `epoch ${epoch + 1} batch ${i + 1}`);
+        if (items) {
+          for (let k = 0; k < 3; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
+          seen++;
         }
-      : options,
-    log,
-  );
-  if (opts.threads) setNumThreads(opts.threads);
-  if (opts.device !== "cpu") throw new ConfigError(`device ${opts.device}: training runs on the CPU in this build`);
-  manualSeed(opts.seed + 1);
-  const runDir = snapshot ? snapshot.runDir : incrementRunDir(opts.project, opts.name, opts.existOk);
-  const weightsDir = join(runDir, "weights");
-  const lastPath = join(weightsDir, "last.safetensors");
-  const bestPath = join(weightsDir, "best.safetensors");
-  const { hyp: _hyp, ...args } = opts;
-  if (!snapshot) writeFileAtomic(join(runDir, "args.yaml"), stringify({ ...args, hyp: opts.hyp }));
-  writeFileAtomic(join(runDir, "hyp.yaml"), stringify(opts.hyp));
+        bar.tick(1, {
+          box: mloss[0]!,
+          obj: mloss[1]!,
+          cls: mloss[2]!,
+          inst: batch.targets.size(0),
+          size: batch.shape[0],
+        });
+        i++;
+      } finally {
+        batch.dispose();
+      }
+      if (this.interrupted) break;
+    }
+    bar.stop();
+    return mloss;
+  }
 
-  const data = loadDataYaml(opts.data);
-  if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
-  const trainItems = await loadSplitItems(data, "train");
-  const valItems = await loadSplitItems(data, "val");
-  const sparse = trainItems.some(isSparse);
-  log(
-    `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
-  );
+  /** Validates the EMA, appends results.csv, prints the table; returns the validation and the checkpoint metrics. */
+  async validateEpoch(
+    epoch: number,
+    mloss: number[],
+  ): Promise<{ val: ValidationResult; metrics: Record<string, number> }> {
+    const val = await validate(this.ema.ema, this.valLoader, {
+      names: this.model.names,
+      computeLoss: this.computeLoss,
+      label: this.opts.verbose ? "val" : null,
+    });
+    const lrs = this.optimizer.paramGroups.map((g) => g.lr);
+    this.results.append({
+      epoch,
+      "train/box_loss": mloss[0]!,
+      "train/obj_loss": mloss[1]!,
+      "train/cls_loss": mloss[2]!,
+      "metrics/precision": val.all.mp,
+      "metrics/recall": val.all.mr,
+      "metrics/mAP_0.5": val.all.map50,
+      "metrics/mAP_0.5:0.95": val.all.map,
+      "val/box_loss": val.loss?.[0] ?? Number.NaN,
+      "val/obj_loss": val.loss?.[1] ?? Number.NaN,
+      "val/cls_loss": val.loss?.[2] ?? Number.NaN,
+      "x/lr0": lrs[0]!,
+      "x/lr1": lrs[1]!,
+      "x/lr2": lrs[2]!,
+    });
+    this.log(formatDetectionTable(val.all, { perClass: epoch === this.opts.epochs - 1 }));
+    const r = val.region;
+    if (r)
+      this.log(
+        `labelled regions only: P ${r.mp.toFixed(3)} R ${r.mr.toFixed(3)} mAP50 ${r.map50.toFixed(3)} mAP50-95 ${r.map.toFixed(3)}`,
+      );
+    const metrics = {
+      precision: val.all.mp,
+      recall: val.all.mr,
+      mAP50: val.all.map50,
+      "mAP50-95": val.all.map,
+      fitness: val.all.fitness,
+    };
+    return { val, metrics };
+  }
 
-  const { model, messages } = snapshot
-    ? { model: snapshot.model, messages: [`resuming ${options.resume} after epoch ${snapshot.epoch}`] }
-    : setupModel({ cfg: opts.cfg, weights: opts.weights, nc: data.nc, names: data.names });
-  for (const m of messages) log(m);
-  const frozen = frozenLayers(opts.freeze);
+  /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */
+  save(path: string, epoch: number, metrics: Record<string, number> | null): void {
+    const { hyp: _hyp, ...args } = this.opts;
+    const optimizerState = this.optimizer.stateDict();
+    const { tensors, owned, groups } = trainingTensors(this.model, optimizerState);
+    const state = {
+      epoch,
+      bestFitness: this.bestFitness,
+      bestEpoch: this.stopper.bestEpoch,
+      lastOptStep: this.lastOptStep,
+      updates: this.ema.updates,
+      runDir: this.runDir,
+      options: { ...args, hyp: this.opts.hyp, cfg: this.model.yaml },
+      optimizer: groups,
+    };
+    try {
+      saveCheckpoint(path, this.ema.ema, {
+        hyp: this.opts.hyp as unknown as Record<string, unknown>,
+        epoch,
+        metrics,
+        training: { tensors, state },
+      });
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.trainLoader.dispose();
+    await this.valLoader.dispose();
+    this.computeLoss.dispose();
+    this.optimizer.dispose();
+    this.ema.ema.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Freezes --freeze layers (requires_grad off); returns the predicate on parameter names. */
+function freezeLayers(model: YoloModel, freeze: readonly number[]): (name: string) => boolean {
+  const frozen = frozenLayers(freeze);
   const isFrozen = (name: string) => frozen.has(Number(/^model\.(\d+)\./.exec(name)?.[1] ?? -1));
   for (const [name, p] of model.namedParameters()) if (isFrozen(name)) p.data.requiresGrad_(false);
-  if (!snapshot && !opts.noautoanchor) checkAnchors(model, labelSizes(trainItems, opts.imgsz), opts, log);
+  return isFrozen;
+}
 
-  const trainLoader = new DataLoader({
-    items: trainItems,
-    imgSize: opts.imgsz,
-    batchSize: opts.batch,
-    augment: true,
-    hyp: opts.hyp,
-    seed: opts.seed,
-    workers: opts.workers,
-    cache: opts.cache,
-    numAttributes: data.attributes.length,
-  });
-  const valLoader = new DataLoader({
-    items: valItems,
-    imgSize: opts.imgsz,
-    batchSize: opts.batch * 2,
-    rect: true,
-    workers: opts.workers,
-    cache: opts.cache,
-    numAttributes: data.attributes.length,
-  });
-  const computeLoss = new ComputeLoss({
-    nc: model.nc,
-    anchors: model.detect.anchors.data,
-    strides: model.stride,
-    hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
-  });
+/** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */
+function createOptimizer(model: YoloModel, opts: Resolved, isFrozen: (name: string) => boolean): SGD {
   const groups = splitParameterGroups(model, { frozen: isFrozen });
-  const optimizer = new SGD(
+  return new SGD(
     [
       { params: groups.biases },
       { params: groups.weights, weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch) },
@@ -279,216 +531,60 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ],
     { lr: opts.hyp.lr0, momentum: opts.hyp.momentum, nesterov: true },
   );
-  const emaModel = new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false });
-  const ema = new ModelEMA(emaModel, model);
-  const results = snapshot
-    ? ResultsCsv.load(join(runDir, "results.csv"), snapshot.epoch + 1)
-    : new ResultsCsv(join(runDir, "results.csv"));
-  const stopper = new EarlyStopping(opts.patience);
-  let bestFitness = 0;
-  let startEpoch = 0;
-  let lastOptStep = -1;
-  if (snapshot) {
-    snapshot.restore({ optimizer, ema, model });
-    bestFitness = snapshot.bestFitness;
-    stopper.bestFitness = snapshot.bestFitness;
-    stopper.bestEpoch = snapshot.bestEpoch;
-    startEpoch = snapshot.epoch + 1;
-    lastOptStep = snapshot.lastOptStep;
-    snapshot.dispose();
-  }
+}
 
-  const nb = Math.ceil(trainItems.length / opts.batch);
-  const warmup = warmupIterations(opts.hyp, nb, opts.minWarmupIters);
-  let interrupted = false;
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const verbose = options.verbose ?? true;
+  const log = (m: string) => {
+    if (verbose) process.stdout.write(`${m}\n`);
+  };
+  const run = await TrainingRun.create(options, log);
   const onSigint = () => {
-    interrupted = true;
+    run.interrupted = true;
     process.stderr.write("\ninterrupted: saving weights/last after this step…\n");
   };
-  process.once("SIGINT", onSigint);
-  let skipped = 0;
-  let consecutiveBad = 0;
+  process.once("SIGINT", onSigint); // a second Ctrl-C exits at once
   let final: ValidationResult | null = null;
   let epochsRun = 0;
-  let lastEpochDone = startEpoch - 1;
-  const save = (path: string, epoch: number, metrics: Record<string, number> | null) => {
-    const state = {
-      epoch,
-      bestFitness,
-      bestEpoch: stopper.bestEpoch,
-      lastOptStep,
-      updates: ema.updates,
-      runDir,
-      options: { ...args, hyp: opts.hyp, cfg: model.yaml },
-      optimizer: optimizer.stateDict(),
-    };
-    const { tensors, owned, groups } = trainingTensors(model, state.optimizer);
-    try {
-      saveCheckpoint(path, ema.ema, {
-        hyp: opts.hyp as unknown as Record<string, unknown>,
-        epoch,
-        metrics,
-        training: { tensors, state: { ...state, optimizer: groups } },
-      });
-    } finally {
-      for (const t of owned) t.dispose();
-    }
-  };
-
+  const { opts } = run;
   try {
-    if (startEpoch === 0) {
-      // the YOLOv5-style picture of the first training batch, with boxes and labelled regions
-      for await (const raw of trainLoader.rawEpoch(0)) {
-        await saveBatchPicture(join(runDir, "train_batch0.jpg"), raw);
+    if (run.startEpoch === 0) await run.saveFirstBatchPicture();
+    for (let epoch = run.startEpoch; epoch < opts.epochs && !run.interrupted; epoch++) {
+      const mloss = await run.trainEpoch(epoch);
+      if (run.interrupted) {
+        run.save(run.lastPath, epoch - 1, null); // resume restarts this epoch from the current weights
         break;
       }
-    }
-    for (let epoch = startEpoch; epoch < opts.epochs && !interrupted; epoch++) {
-      model.train();
-      const bar = progress({ total: nb, label: `epoch ${epoch + 1}/${opts.epochs}`, unit: "it", silent: !verbose });
-      const mloss = [0, 0, 0];
-      let seen = 0;
-      let i = 0;
-      for await (const batch of trainLoader.epoch(epoch)) {
-        try {
-          const ni = i + nb * epoch;
-          const s = iterationSettings(opts.hyp, {
-            ni,
-            epoch,
-            epochs: opts.epochs,
-            warmup,
-            batchSize: opts.batch,
-            cosine: opts.cosLr,
-            groups: 3,
-            nominalBatch: opts.nominalBatch,
-          });
-          optimizer.paramGroups.forEach((g, k) => {
-            g.lr = s.lr[k]!;
-            g.momentum = s.momentum;
-          });
-          const items = tidy(() => {
-            const out = model.forward(batch.images, { decode: false });
-            const { loss, items } = computeLoss.compute(out.maps, batch.targets, sparse ? batch.regionMask : undefined);
-            const value = loss.item();
-            if (!Number.isFinite(value)) return null;
-            loss.backward();
-            return items.toArray();
-          });
-          if (items === null) {
-            skipped++;
-            consecutiveBad++;
-            optimizer.zeroGrad();
-            process.stderr.write(
-              `warning: non-finite loss at epoch ${epoch + 1} batch ${i + 1}: step skipped (${skipped} so far)\n`,
-            );
-          } else if (ni - lastOptStep >= s.accumulate) {
-            const norm = clipGradNorm(model.parameters(), GRAD_CLIP_NORM);
-            if (Number.isFinite(norm)) {
-              optimizer.step();
-              ema.update(model);
-              consecutiveBad = 0;
-            } else {
-              skipped++;
-              consecutiveBad++;
-              process.stderr.write(
-                `warning: non-finite gradient norm at epoch ${epoch + 1} batch ${i + 1}: step skipped\n`,
-              );
-            }
-            optimizer.zeroGrad();
-            lastOptStep = ni;
-          }
-          if (consecutiveBad >= MAX_CONSECUTIVE_NONFINITE) {
-            throw new Error(
-              `${consecutiveBad} consecutive non-finite losses or gradients: training diverged (lower lr0 in the hyp file, or check the labels)`,
-            );
-          }
-          if (items) for (let k = 0; k < 3; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
-          if (items) seen++;
-          bar.tick(1, {
-            box: mloss[0]!,
-            obj: mloss[1]!,
-            cls: mloss[2]!,
-            inst: batch.targets.size(0),
-            size: batch.shape[0],
-          });
-          i++;
-        } finally {
-          batch.dispose();
-        }
-        if (interrupted) break;
-      }
-      bar.stop();
-      if (interrupted) {
-        save(lastPath, epoch - 1, null);
-        break;
-      }
-      const val = await validate(ema.ema, valLoader, {
-        names: model.names,
-        computeLoss,
-        label: verbose ? "val" : null,
-      });
+      const { val, metrics } = await run.validateEpoch(epoch, mloss);
       final = val;
-      const fitness = val.all.fitness;
-      if (fitness > bestFitness) bestFitness = fitness;
-      const lrs = optimizer.paramGroups.map((g) => g.lr);
-      results.append({
-        epoch,
-        "train/box_loss": mloss[0]!,
-        "train/obj_loss": mloss[1]!,
-        "train/cls_loss": mloss[2]!,
-        "metrics/precision": val.all.mp,
-        "metrics/recall": val.all.mr,
-        "metrics/mAP_0.5": val.all.map50,
-        "metrics/mAP_0.5:0.95": val.all.map,
-        "val/box_loss": val.loss?.[0] ?? Number.NaN,
-        "val/obj_loss": val.loss?.[1] ?? Number.NaN,
-        "val/cls_loss": val.loss?.[2] ?? Number.NaN,
-        "x/lr0": lrs[0]!,
-        "x/lr1": lrs[1]!,
-        "x/lr2": lrs[2]!,
-      });
-      if (verbose) {
-        log(formatDetectionTable(val.all, { perClass: epoch === opts.epochs - 1 }));
-        if (val.region)
-          log(
-            `labelled regions only: P ${val.region.mp.toFixed(3)} R ${val.region.mr.toFixed(3)} mAP50 ${val.region.map50.toFixed(3)} mAP50-95 ${val.region.map.toFixed(3)}`,
-          );
+      run.bestFitness = Math.max(run.bestFitness, metrics["fitness"]!);
+      const stop = run.stopper.step(epoch, metrics["fitness"]!);
+      run.save(run.lastPath, epoch, metrics);
+      if (metrics["fitness"] === run.bestFitness) run.save(run.bestPath, epoch, metrics);
+      if (opts.savePeriod > 0 && (epoch + 1) % opts.savePeriod === 0) {
+        run.save(join(run.runDir, "weights", `epoch${epoch + 1}.safetensors`), epoch, metrics);
       }
-      const stop = stopper.step(epoch, fitness);
-      const metrics = {
-        precision: val.all.mp,
-        recall: val.all.mr,
-        mAP50: val.all.map50,
-        "mAP50-95": val.all.map,
-        fitness,
-      };
-      save(lastPath, epoch, metrics);
-      if (fitness === bestFitness) save(bestPath, epoch, metrics);
-      if (opts.savePeriod > 0 && (epoch + 1) % opts.savePeriod === 0)
-        save(join(weightsDir, `epoch${epoch + 1}.safetensors`), epoch, metrics);
-      lastEpochDone = epoch;
       epochsRun++;
       if (stop) {
-        log(`early stopping: no improvement for ${opts.patience} epochs (best epoch ${stopper.bestEpoch + 1})`);
+        log(`early stopping: no improvement for ${opts.patience} epochs (best epoch ${run.stopper.bestEpoch + 1})`);
         break;
       }
       if (opts.stopAfterEpochs !== undefined && epochsRun >= opts.stopAfterEpochs) break;
     }
   } finally {
     process.removeListener("SIGINT", onSigint);
-    await trainLoader.dispose();
-    await valLoader.dispose();
-    computeLoss.dispose();
-    optimizer.dispose();
-    ema.ema.dispose();
-    model.dispose();
+    await run.dispose();
   }
-  if (verbose) {
-    const mem = memoryStats();
-    log(
-      `${epochsRun} epoch(s) in ${runDir}; last epoch ${lastEpochDone + 1}; ${skipped} step(s) skipped; native ${(mem.peakBytes / 2 ** 20).toFixed(0)} MiB peak`,
-    );
-    log(`weights: ${lastPath}, ${bestPath}`);
-  }
-  return { runDir, last: lastPath, best: bestPath, bestFitness, epochsRun, final, skippedSteps: skipped };
+  const peak = (memoryStats().peakBytes / 2 ** 20).toFixed(0);
+  log(`${epochsRun} epoch(s) in ${run.runDir}; ${run.skipped} step(s) skipped; native ${peak} MiB peak`);
+  log(`weights: ${run.lastPath}, ${run.bestPath}`);
+  return {
+    runDir: run.runDir,
+    last: run.lastPath,
+    best: run.bestPath,
+    bestFitness: run.bestFitness,
+    epochsRun,
+    final,
+    skippedSteps: run.skipped,
+  };
 }

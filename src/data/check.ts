@@ -4,6 +4,7 @@
  * image, label and region files keep their size and modification time.
  */
 import { availableParallelism } from "node:os";
+import { mapPool } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { type CheckCache, fileStamp, openCheckCache } from "./check-cache.js";
 import { imageToLabelPath, listSplitImages } from "./dataset.js";
@@ -146,19 +147,6 @@ async function checkImage(image: string, config: DataConfig): Promise<CheckedIma
 function stampsOf(image: string): string {
   const label = imageToLabelPath(image);
   return [fileStamp(image), fileStamp(label), fileStamp(regionSidecarPath(label))].join("|");
-}
-
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 /** Summarises checked images of one split. */

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname, isAbsolute, join, resolve } from "node:path";
+import { mapPool } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { checkDataset } from "./check.js";
 import { type SplitAnnotations, writeCocoFolder, writeLldDataset } from "./dataset-writer.js";
@@ -45,19 +46,6 @@ function findImage(dir: string, filename: string, stem: string): string | undefi
     for (const e of [ext, ext.toUpperCase()]) if (existsSync(join(dir, stem + e))) return join(dir, stem + e);
   }
   return undefined;
-}
-
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 /**

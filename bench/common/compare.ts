@@ -43,6 +43,20 @@ export function benchHeader(workload: string): void {
   console.log(`workload: ${workload}`);
 }
 
+/**
+ * Runs one benchmark child to completion and returns its JSON line: a compiled sladet script under dist/ (through
+ * bin/sladet-node) or a PyTorch script (/usr/bin/python3), path relative to the package root.
+ */
+export function runChild(engine: "sladet" | "pytorch", script: string, args: readonly string[]): RunResult {
+  const [cmd, ...rest] =
+    engine === "sladet"
+      ? [join(PACKAGE_ROOT, "bin", "sladet-node"), join(PACKAGE_ROOT, script)]
+      : ["/usr/bin/python3", join(PACKAGE_ROOT, script)];
+  const r = spawnSync(cmd!, [...rest, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${engine} run failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as RunResult;
+}
+
 export interface Comparison {
   sladetMs: number;
   pytorchMs: number;
@@ -64,16 +78,8 @@ export function compareEngines(options: {
   pytorchScript: string;
   args: readonly string[];
 }): Comparison {
-  const commands = {
-    sladet: [join(PACKAGE_ROOT, "bin", "sladet-node"), join(PACKAGE_ROOT, options.sladetScript)],
-    pytorch: ["/usr/bin/python3", join(PACKAGE_ROOT, options.pytorchScript)],
-  };
-  const runOnce = (engine: "sladet" | "pytorch"): RunResult => {
-    const [cmd, ...rest] = commands[engine];
-    const r = spawnSync(cmd!, [...rest, ...options.args], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`${engine} run failed (${r.status}):\n${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!) as RunResult;
-  };
+  const scripts = { sladet: options.sladetScript, pytorch: options.pytorchScript };
+  const runOnce = (engine: "sladet" | "pytorch"): RunResult => runChild(engine, scripts[engine], options.args);
   const ratios: number[] = [];
   const sl: number[] = [];
   const pt: number[] = [];

@@ -49,16 +49,17 @@ export interface ValidationResult {
   seconds: number;
 }
 
-/** Rows [cls, x1, y1, x2, y2] (pixels) of image b from the batch targets [N, 13]. */
+/** Rows [cls, x1, y1, x2, y2] (pixels) of image b from the batch targets [N, stride] (13 for LLD, 6 with no attributes). */
 function labelRows(
   targets: Float32Array,
+  stride: number,
   b: number,
   w: number,
   h: number,
   keep?: (x: number, y: number) => boolean,
 ): Float64Array {
   const rows: number[] = [];
-  for (let i = 0; i < targets.length; i += 13) {
+  for (let i = 0; i < targets.length; i += stride) {
     if (targets[i] !== b) continue;
     const [cls, xc, yc, bw, bh] = [
       targets[i + 1]!,
@@ -117,10 +118,11 @@ export async function validate(
         if (loss) for (let k = 0; k < 3; k++) lossSum[k]! += loss[k]!;
         batches++;
         const targets = batch.targets.toTypedArray<"float32">();
+        const stride = batch.targets.size(1);
         const mask = batch.regionMask.toTypedArray<"uint8">();
         detections.forEach((det, b) => {
           const rows = det.toTypedArray<"float32">();
-          all.add(rows, labelRows(targets, b, w, h));
+          all.add(rows, labelRows(targets, stride, b, w, h));
           const base = b * h * w;
           let labelled = 0;
           for (let k = 0; k < h * w; k++) labelled += mask[base + k]!;
@@ -129,7 +131,8 @@ export async function validate(
             const yi = Math.min(h - 1, Math.max(0, Math.floor(y)));
             return mask[base + yi * w + xi] === 1;
           };
-          if (sparse && labelled > 0) region.add(filterRows(rows, inRegion), labelRows(targets, b, w, h, inRegion));
+          if (sparse && labelled > 0)
+            region.add(filterRows(rows, inRegion), labelRows(targets, stride, b, w, h, inRegion));
         });
         options.onBatch?.(batch, detections);
         for (const d of detections) d.dispose();

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { UserError } from "./errors.js";
 import { parseIntOption } from "./options.js";
 
@@ -30,6 +30,15 @@ export interface PretrainFlags {
   noautoanchor: boolean;
   evolveAnchors: boolean;
   cosLr: boolean;
+  attributes: boolean;
+  attrLambda: number;
+}
+
+function parseUnitFloat(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`--attr-lambda expects a number in [0, 1], got "${v}"`);
+  return n;
 }
 
 /** The most recently written weights/last.safetensors under `project` (YOLOv5's --resume without a path). */
@@ -83,7 +92,9 @@ export function addTrainingOptions(
     )
     .option("--noautoanchor", "skip the anchor fit check", false)
     .option("--evolve-anchors", "evolve new anchors when the fit is poor (otherwise only warn)", false)
-    .option("--cos-lr", "cosine learning-rate schedule", false);
+    .option("--cos-lr", "cosine learning-rate schedule", false)
+    .option("--attributes", "also train the attribute head (needs the 7 LLD attribute columns)", false)
+    .option("--attr-lambda <x>", "weight of the attribute gradient into the backbone (0: detached)", parseUnitFloat, 0);
 }
 
 export function register(program: Command): void {
@@ -116,6 +127,8 @@ export function register(program: Command): void {
         noautoanchor: flags.noautoanchor,
         evolveAnchors: flags.evolveAnchors,
         cosLr: flags.cosLr,
+        attributes: flags.attributes,
+        attributeLambda: flags.attrLambda,
       }),
     );
     process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);

@@ -35,7 +35,9 @@ export interface ValidateOptions {
   /** Progress label; null = no progress display. @default "val" */
   label?: string | null;
   /** Called with each batch and its per-image detections [n, 6] (input pixels), e.g. for attribute evaluation. */
-  onBatch?: (batch: Batch, detections: Tensor[]) => void;
+  onBatch?: (batch: Batch, detections: Tensor[], features: Record<string, Tensor>) => void;
+  /** Feature taps of the model to hand to onBatch (e.g. p2, p3 for the attribute head). @default [] */
+  taps?: readonly string[];
 }
 
 export interface ValidationResult {
@@ -102,9 +104,9 @@ export async function validate(
     for await (const batch of loader.epoch(options.epoch ?? 0)) {
       try {
         const [, , h, w] = batch.images.shape as [number, number, number, number];
-        const { detections, loss } = inferenceMode(() =>
+        const { detections, loss, features } = inferenceMode(() =>
           tidy(() => {
-            const out = model.forward(batch.images, { decode: true });
+            const out = model.forward(batch.images, { decode: true, taps: options.taps ?? [] });
             const dets = nonMaxSuppression(out.decoded!, {
               confThres: options.confThres ?? VAL_CONF_THRES,
               iouThres: options.iouThres ?? VAL_IOU_THRES,
@@ -112,7 +114,7 @@ export async function validate(
               multiLabel: true,
             });
             const l = options.computeLoss?.compute(out.maps, batch.targets, batch.regionMask).items.toArray() ?? null;
-            return { detections: dets, loss: l };
+            return { detections: dets, loss: l, features: out.features };
           }),
         );
         if (loss) for (let k = 0; k < 3; k++) lossSum[k]! += loss[k]!;
@@ -134,8 +136,9 @@ export async function validate(
           if (sparse && labelled > 0)
             region.add(filterRows(rows, inRegion), labelRows(targets, stride, b, w, h, inRegion));
         });
-        options.onBatch?.(batch, detections);
+        if (options.onBatch) inferenceMode(() => options.onBatch!(batch, detections, features));
         for (const d of detections) d.dispose();
+        for (const f of Object.values(features)) f.dispose();
         bar?.tick(batch.indices.length);
       } finally {
         batch.dispose();

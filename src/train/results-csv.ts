@@ -20,6 +20,9 @@ export const RESULTS_COLUMNS = [
   "x/lr0",
   "x/lr1",
   "x/lr2",
+  "train/attr_loss",
+  "metrics/attr_mean_F1",
+  "metrics/attr_macro_F1",
 ] as const;
 
 export type ResultsRow = Record<string, number>;

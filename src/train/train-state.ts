@@ -7,20 +7,42 @@ import { loadCheckpoint } from "../model/checkpoint.js";
 import { YoloModel } from "../model/yolo.js";
 import { getRngState, type Module, type SGD, type SgdState, setRngState, type Tensor } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
+import type { AttributeBranch } from "./attribute-branch.js";
 import type { ModelEMA } from "./ema.js";
 
 const MODEL = "model.";
 const OPTIM = "optim.";
 const GRAD = "grad.";
 const RNG = "rng";
+const HEAD = "head.";
+const HEAD_OPTIM = "hoptim.";
+
+/** The attribute branch's parts that a checkpoint holds for --resume. */
+export interface BranchState {
+  head: Module;
+  optimizer: SgdState;
+}
 
 /** Tensors to store under "train." and the optimizer's JSON-safe groups; `owned` are copies the caller disposes. */
 export function trainingTensors(
   model: Module,
   optimizer: SgdState,
-): { tensors: Array<[string, Tensor]>; owned: Tensor[]; groups: SgdState["groups"] } {
+  branch: BranchState | null = null,
+): {
+  tensors: Array<[string, Tensor]>;
+  owned: Tensor[];
+  groups: SgdState["groups"];
+  headGroups: SgdState["groups"] | null;
+} {
   const tensors: Array<[string, Tensor]> = [];
   const owned: Tensor[] = [];
+  if (branch) {
+    for (const [k, t] of branch.head.stateDict()) tensors.push([HEAD + k, t]);
+    for (const [k, t] of branch.optimizer.tensors) {
+      tensors.push([HEAD_OPTIM + k, t]);
+      owned.push(t);
+    }
+  }
   for (const [k, t] of model.stateDict()) tensors.push([MODEL + k, t]);
   for (const [k, t] of optimizer.tensors) {
     tensors.push([OPTIM + k, t]);
@@ -35,7 +57,7 @@ export function trainingTensors(
   const rng = getRngState();
   tensors.push([RNG, rng]);
   owned.push(rng);
-  return { tensors, owned, groups: optimizer.groups };
+  return { tensors, owned, groups: optimizer.groups, headGroups: branch?.optimizer.groups ?? null };
 }
 
 /** What loadTrainingCheckpoint() read; restore() puts it into freshly built training objects. */
@@ -49,7 +71,9 @@ export interface TrainingSnapshot {
   runDir: string;
   /** The run's resolved options (with the model description under cfg). */
   options: Record<string, unknown>;
-  restore(into: { optimizer: SGD; ema: ModelEMA<YoloModel>; model: Module }): void;
+  /** The saved counters, as JSON. */
+  state: Record<string, unknown>;
+  restore(into: { optimizer: SGD; ema: ModelEMA<YoloModel>; model: Module; attributes: AttributeBranch | null }): void;
   dispose(): void;
 }
 
@@ -81,7 +105,18 @@ export function loadTrainingCheckpoint(path: string): TrainingSnapshot {
     lastOptStep: num("lastOptStep"),
     runDir: String(state["runDir"]),
     options: state["options"] as Record<string, unknown>,
-    restore({ optimizer, ema, model: target }) {
+    state,
+    restore({ optimizer, ema, model: target, attributes }) {
+      if (attributes) {
+        if (!loaded.attributeHead) throw new ConfigError(`${path}: the run has no attribute head to resume`);
+        attributes.head.loadStateDict(part(HEAD));
+        attributes.optimizer.loadStateDict({
+          tensors: part(HEAD_OPTIM),
+          groups: state["headOptimizer"] as SgdState["groups"],
+        });
+        attributes.ema.ema.loadStateDict(loaded.attributeHead.stateDict());
+        attributes.ema.updates = num("headUpdates");
+      }
       optimizer.loadStateDict({ tensors: part(OPTIM), groups: state["optimizer"] as SgdState["groups"] });
       ema.ema.loadStateDict(loaded.model.stateDict());
       ema.updates = num("updates");

@@ -12,15 +12,28 @@ import { saveBatchPicture } from "../data/batch-picture.js";
 import { loadDataYaml } from "../data/dataset-yaml.js";
 import { DataLoader, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
+import { NUM_ATTRIBUTES } from "../data/schema.js";
+import { AttributeEvaluation } from "../eval/attribute-eval.js";
+import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { type ValidationResult, validate } from "../eval/validate.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
-import { clipGradNorm, manualSeed, memoryStats, SGD, setNumThreads, tensor, tidy } from "../torch/index.js";
+import {
+  clipGradNorm,
+  manualSeed,
+  memoryStats,
+  SGD,
+  setNumThreads,
+  type Tensor,
+  tensor,
+  tidy,
+} from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
+import { ATTRIBUTE_TAPS, AttributeBranch } from "./attribute-branch.js";
 import { anchorFit, BPR_THRESHOLD, evolveAnchors } from "./autoanchor.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { ModelEMA } from "./ema.js";
@@ -33,6 +46,7 @@ import { ResultsCsv } from "./results-csv.js";
 import { incrementRunDir } from "./run-dir.js";
 import {
   iterationSettings,
+  lrFactor,
   MIN_WARMUP_ITERATIONS,
   NOMINAL_BATCH,
   scaledWeightDecay,
@@ -98,6 +112,10 @@ export interface TrainOptions {
   nominalBatch?: number;
   /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100 */
   minWarmupIters?: number;
+  /** Also train the attribute head on ground-truth cells (needs the 7 LLD attribute columns). @default false */
+  attributes?: boolean;
+  /** Weight of the attribute loss's gradient into the backbone (0: detached features). @default 0 */
+  attributeLambda?: number;
 }
 
 export interface TrainResult {
@@ -150,6 +168,8 @@ function resolveOptions(o: TrainOptions, log: (m: string) => void): Resolved {
     verbose: o.verbose ?? true,
     nominalBatch: o.nominalBatch ?? NOMINAL_BATCH,
     minWarmupIters: o.minWarmupIters ?? MIN_WARMUP_ITERATIONS,
+    attributes: o.attributes ?? false,
+    attributeLambda: o.attributeLambda ?? 0,
     threads: o.threads,
     stopAfterEpochs: o.stopAfterEpochs,
   };
@@ -207,6 +227,7 @@ class TrainingRun {
   bestFitness = 0;
   lastOptStep = -1;
   startEpoch = 0;
+  bestAttributeF1 = -1;
   readonly stopper: EarlyStopping;
   readonly warmup: number;
   readonly batchesPerEpoch: number;
@@ -222,6 +243,7 @@ class TrainingRun {
     readonly valLoader: DataLoader,
     readonly results: ResultsCsv,
     readonly sparse: boolean,
+    readonly attributes: AttributeBranch | null,
     readonly log: (m: string) => void,
   ) {
     this.stopper = new EarlyStopping(opts.patience);
@@ -234,6 +256,9 @@ class TrainingRun {
   }
   get bestPath(): string {
     return join(this.runDir, "weights", "best.safetensors");
+  }
+  get bestAttributePath(): string {
+    return join(this.runDir, "weights", "best_attr.safetensors");
   }
 
   /** Resolves options, builds data, model, loaders, loss, optimizer and EMA; restores a snapshot when resuming. */
@@ -295,6 +320,7 @@ class TrainingRun {
       hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
     });
     const optimizer = createOptimizer(model, opts, isFrozen);
+    const attributes = opts.attributes ? createAttributeBranch(model, opts, data.attributes.length) : null;
     const ema = new ModelEMA(
       new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
       model,
@@ -312,10 +338,12 @@ class TrainingRun {
       valLoader,
       results,
       sparse,
+      attributes,
       log,
     );
     if (snapshot) {
-      snapshot.restore({ optimizer, ema, model });
+      snapshot.restore({ optimizer, ema, model, attributes });
+      run.bestAttributeF1 = Number(snapshot.state["bestAttributeF1"] ?? -1);
       run.bestFitness = snapshot.bestFitness;
       run.stopper.bestFitness = snapshot.bestFitness;
       run.stopper.bestEpoch = snapshot.bestEpoch;
@@ -334,18 +362,20 @@ class TrainingRun {
     }
   }
 
-  /** Forward, loss and backward of one batch; null when the loss is not finite (nothing accumulated). */
+  /**
+   * Forward, losses and one backward of their sum; null when it is not finite (nothing accumulated).
+   * Items: box, obj, cls, attribute.
+   */
   #forwardBackward(batch: Batch): number[] | null {
     return tidy(() => {
-      const out = this.model.forward(batch.images, { decode: false });
-      const { loss, items } = this.computeLoss.compute(
-        out.maps,
-        batch.targets,
-        this.sparse ? batch.regionMask : undefined,
-      );
-      if (!Number.isFinite(loss.item())) return null;
-      loss.backward();
-      return items.toArray();
+      const out = this.model.forward(batch.images, { decode: false, taps: this.attributes ? ATTRIBUTE_TAPS : [] });
+      const mask = this.sparse ? batch.regionMask : undefined;
+      const { loss, items } = this.computeLoss.compute(out.maps, batch.targets, mask);
+      const attr = this.attributes?.loss(out.features, batch.targets) ?? null;
+      const total = attr ? loss.add(attr.loss) : loss;
+      if (!Number.isFinite(total.item())) return null;
+      total.backward();
+      return [...items.toArray(), attr ? attr.loss.item() : 0];
     });
   }
 
@@ -379,9 +409,12 @@ class TrainingRun {
     const items = this.#forwardBackward(batch);
     if (items === null) {
       this.optimizer.zeroGrad();
+      this.attributes?.optimizer.zeroGrad();
       this.#countBad(`non-finite loss at ${where}`);
       return null;
     }
+    // the head's own step every batch, at the detector's epoch learning rate without warmup (the seed's cadence)
+    this.attributes?.step(this.opts.hyp.lr0 * lrFactor(epoch, this.opts.epochs, this.opts.hyp.lrf, this.opts.cosLr));
     if (ni - this.lastOptStep >= s.accumulate) {
       const norm = clipGradNorm(this.model.parameters(), GRAD_CLIP_NORM);
       if (Number.isFinite(norm)) {
@@ -405,20 +438,21 @@ class TrainingRun {
       unit: "it",
       silent: !this.opts.verbose,
     });
-    const mloss = [0, 0, 0];
+    const mloss = [0, 0, 0, 0];
     let seen = 0;
     let i = 0;
     for await (const batch of this.trainLoader.epoch(epoch)) {
       try {
         const items = this.#step(batch, epoch, i + this.batchesPerEpoch * epoch, `epoch ${epoch + 1} batch ${i + 1}`);
         if (items) {
-          for (let k = 0; k < 3; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
+          for (let k = 0; k < 4; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
           seen++;
         }
         bar.tick(1, {
           box: mloss[0]!,
           obj: mloss[1]!,
           cls: mloss[2]!,
+          ...(this.attributes ? { attr: mloss[3]! } : {}),
           inst: batch.targets.size(0),
           size: batch.shape[0],
         });
@@ -437,11 +471,19 @@ class TrainingRun {
     epoch: number,
     mloss: number[],
   ): Promise<{ val: ValidationResult; metrics: Record<string, number> }> {
+    const evaluation = this.attributes ? new AttributeEvaluation(this.attributes) : null;
     const val = await validate(this.ema.ema, this.valLoader, {
       names: this.model.names,
       computeLoss: this.computeLoss,
       label: this.opts.verbose ? "val" : null,
+      taps: evaluation ? ATTRIBUTE_TAPS : [],
+      ...(evaluation ? { onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => evaluation.add(b, d, f) } : {}),
     });
+    const attr = evaluation?.metrics.summary() ?? null;
+    if (evaluation && attr) {
+      evaluation.writeCsv(join(this.runDir, "attributes", `val_epoch${epoch + 1}.csv`));
+      this.log(formatAttributeTable(attr));
+    }
     const lrs = this.optimizer.paramGroups.map((g) => g.lr);
     this.results.append({
       epoch,
@@ -458,6 +500,9 @@ class TrainingRun {
       "x/lr0": lrs[0]!,
       "x/lr1": lrs[1]!,
       "x/lr2": lrs[2]!,
+      "train/attr_loss": this.attributes ? mloss[3]! : Number.NaN,
+      "metrics/attr_mean_F1": attr?.seedMeanF1 ?? Number.NaN,
+      "metrics/attr_macro_F1": attr?.macroF1 ?? Number.NaN,
     });
     this.log(formatDetectionTable(val.all, { perClass: epoch === this.opts.epochs - 1 }));
     const r = val.region;
@@ -465,12 +510,13 @@ class TrainingRun {
       this.log(
         `labelled regions only: P ${r.mp.toFixed(3)} R ${r.mr.toFixed(3)} mAP50 ${r.map50.toFixed(3)} mAP50-95 ${r.map.toFixed(3)}`,
       );
-    const metrics = {
+    const metrics: Record<string, number> = {
       precision: val.all.mp,
       recall: val.all.mr,
       mAP50: val.all.map50,
       "mAP50-95": val.all.map,
       fitness: val.all.fitness,
+      ...(attr ? { attrMeanF1: attr.seedMeanF1, attrMacroF1: attr.macroF1 } : {}),
     };
     return { val, metrics };
   }
@@ -479,7 +525,10 @@ class TrainingRun {
   save(path: string, epoch: number, metrics: Record<string, number> | null): void {
     const { hyp: _hyp, ...args } = this.opts;
     const optimizerState = this.optimizer.stateDict();
-    const { tensors, owned, groups } = trainingTensors(this.model, optimizerState);
+    const branch = this.attributes
+      ? { head: this.attributes.head, optimizer: this.attributes.optimizer.stateDict() }
+      : null;
+    const { tensors, owned, groups, headGroups } = trainingTensors(this.model, optimizerState, branch);
     const state = {
       epoch,
       bestFitness: this.bestFitness,
@@ -489,9 +538,13 @@ class TrainingRun {
       runDir: this.runDir,
       options: { ...args, hyp: this.opts.hyp, cfg: this.model.yaml },
       optimizer: groups,
+      headOptimizer: headGroups,
+      headUpdates: this.attributes?.ema.updates ?? 0,
+      bestAttributeF1: this.bestAttributeF1,
     };
     try {
       saveCheckpoint(path, this.ema.ema, {
+        attributeHead: this.attributes?.ema.ema ?? null,
         hyp: this.opts.hyp as unknown as Record<string, unknown>,
         epoch,
         metrics,
@@ -506,6 +559,7 @@ class TrainingRun {
     await this.trainLoader.dispose();
     await this.valLoader.dispose();
     this.computeLoss.dispose();
+    this.attributes?.dispose();
     this.optimizer.dispose();
     this.ema.ema.dispose();
     this.model.dispose();
@@ -518,6 +572,21 @@ function freezeLayers(model: YoloModel, freeze: readonly number[]): (name: strin
   const isFrozen = (name: string) => frozen.has(Number(/^model\.(\d+)\./.exec(name)?.[1] ?? -1));
   for (const [name, p] of model.namedParameters()) if (isFrozen(name)) p.data.requiresGrad_(false);
   return isFrozen;
+}
+
+/** The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6). */
+function createAttributeBranch(model: YoloModel, opts: Resolved, columns: number): AttributeBranch {
+  if (columns !== NUM_ATTRIBUTES) {
+    throw new ConfigError(
+      `--attributes needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
+    );
+  }
+  return new AttributeBranch(model, {
+    lr0: opts.hyp.lr0,
+    momentum: opts.hyp.momentum,
+    weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
+    lambda: opts.attributeLambda,
+  });
 }
 
 /** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */
@@ -561,6 +630,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const stop = run.stopper.step(epoch, metrics["fitness"]!);
       run.save(run.lastPath, epoch, metrics);
       if (metrics["fitness"] === run.bestFitness) run.save(run.bestPath, epoch, metrics);
+      const attrF1 = metrics["attrMeanF1"];
+      if (attrF1 !== undefined && attrF1 > run.bestAttributeF1) {
+        run.bestAttributeF1 = attrF1; // weights/best_attr: the whole model of the best attribute epoch (design.md §7.7)
+        run.save(run.bestAttributePath, epoch, metrics);
+      }
       if (opts.savePeriod > 0 && (epoch + 1) % opts.savePeriod === 0) {
         run.save(join(run.runDir, "weights", `epoch${epoch + 1}.safetensors`), epoch, metrics);
       }

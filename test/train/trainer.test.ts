@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -102,6 +102,7 @@ describe("resume and faults", () => {
     minWarmupIters: 4,
     verbose: false,
     noautoanchor: true,
+    attributes: true, // the attribute head's weights, optimizer and EMA must resume exactly too
   });
 
   test("an interrupted run resumed with --resume ends with bitwise the same weights (1 thread)", async () => {
@@ -123,13 +124,46 @@ describe("resume and faults", () => {
       same(a.model.stateDict(), b.model.stateDict(), "EMA weights");
       same(a.training, b.training, "training state");
       assert.equal(resultsRows(rest.runDir).length, 3, "results.csv continues");
+      same(a.attributeHead!.stateDict(), b.attributeHead!.stateDict(), "attribute head EMA");
       for (const c of [a, b]) {
         c.model.dispose();
+        c.attributeHead?.dispose();
         for (const t of c.training.values()) t.dispose();
       }
     } finally {
       setNumThreads(threads);
     }
+  });
+
+  test("the attribute head trains with the detector: CSVs with the seed's columns, best_attr, metrics", async () => {
+    const r = await train({ ...base(), epochs: 2, project: join(work, "attrs") });
+    const csv = readFileSync(join(r.runDir, "attributes", "val_epoch2.csv"), "utf8").split("\n");
+    assert.match(
+      csv[0]!,
+      /^"filename","Nuclear Chromatin","Nuclear Shape","Nucleus","Cytoplasm","Cytoplasmic Basophilia","Cytoplasmic Vacuoles","pred_Nuclear Chromatin"/,
+    );
+    assert.match(csv[0]!, /"Cell Size","pred_Cell Size","class","x1","y1","x2","y2","iou"$/);
+    const rows = resultsRows(r.runDir);
+    assert.ok(rows.every((row) => Number.isFinite(row["train/attr_loss"]) && row["train/attr_loss"]! > 0));
+    assert.ok(existsSync(join(r.runDir, "weights", "best_attr.safetensors")));
+    const last = loadCheckpoint(r.last);
+    assert.ok(last.attributeHead, "weights/last carries the attribute head");
+    assert.ok(last.meta.metrics && "attrMeanF1" in last.meta.metrics);
+    last.model.dispose();
+    last.attributeHead?.dispose();
+    for (const t of last.training.values()) t.dispose();
+  });
+
+  test("--attributes on a dataset without attribute columns is refused", async () => {
+    const plain = join(work, "plain");
+    await makeCellDataset(plain, { images: 4, imgsz: 64, seed: 9 });
+    const yaml = readFileSync(join(plain, "data.yaml"), "utf8").replace(/\nattributes:[\s\S]*$/, "\n");
+    writeFileSync(join(plain, "data.yaml"), yaml);
+    // labels keep their attribute columns but the YAML declares no schema: the run must refuse, not guess
+    await assert.rejects(
+      train({ ...base(), data: join(plain, "data.yaml"), project: join(work, "plain-run") }),
+      /--attributes needs the 7 LLD attribute columns/,
+    );
   });
 
   test("kill -9 during checkpoint writes always leaves a loadable file", async () => {

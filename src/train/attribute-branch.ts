@@ -1,0 +1,112 @@
+/**
+ * Training the attribute head during detector training (design.md §7.6, the seed's cadence by default): RoI features
+ * of the ground-truth boxes from the p2/p3 taps, the head, the attribute loss; the head has its own SGD (the
+ * detector's lr0, momentum and scaled weight decay, no Nesterov, no warmup, no accumulation or clipping) stepped every
+ * batch; one backward of the summed loss, with the features' gradient into the backbone scaled by λ (default 0:
+ * detached, which is what the seed effectively did under AMP).
+ */
+import { AttributeHead } from "../model/attribute-head.js";
+import { boxSizes, poolCells } from "../model/roi-pool.js";
+import type { YoloModel } from "../model/yolo.js";
+import { cat, SGD, stack, type Tensor, tidy } from "../torch/index.js";
+import { ModelEMA } from "./ema.js";
+import { type AttributeLossHyp, attributeLoss, SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
+
+/** Feature taps the head pools from (design.md §7.3). */
+export const ATTRIBUTE_TAPS = ["p2", "p3"] as const;
+
+/** x with its backward gradient scaled by λ (forward value unchanged); λ = 0 detaches. */
+export function scaleGradient(x: Tensor, lambda: number): Tensor {
+  if (lambda === 0) return x.detach();
+  if (lambda === 1) return x;
+  return tidy(() => {
+    const d = x.detach();
+    return d.add(x.sub(d).mul(lambda));
+  });
+}
+
+/** [N, 5] (image, x1, y1, x2, y2) normalised boxes from targets [N, ≥6] (image, class, xc, yc, w, h, …). */
+export function targetBoxes(targets: Tensor): Tensor {
+  return tidy(() => {
+    const [b, xc, yc, w, h] = [0, 2, 3, 4, 5].map((i) => targets.select(1, i)) as [
+      Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
+    ];
+    return stack([b, xc.sub(w.div(2)), yc.sub(h.div(2)), xc.add(w.div(2)), yc.add(h.div(2))], 1);
+  });
+}
+
+export interface AttributeBranchOptions {
+  lr0: number;
+  momentum: number;
+  weightDecay: number;
+  /** Gradient weight into the backbone. @default 0 */
+  lambda?: number;
+  /** @default SEED_ATTRIBUTE_LOSS */
+  lossHyp?: AttributeLossHyp;
+}
+
+export class AttributeBranch {
+  readonly head: AttributeHead;
+  readonly optimizer: SGD;
+  /** EMA of the head, evaluated on the EMA detector's features (both averaged the same way). */
+  readonly ema: ModelEMA<AttributeHead>;
+  readonly lambda: number;
+  readonly lossHyp: AttributeLossHyp;
+
+  constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
+    const inChannels = ATTRIBUTE_TAPS.reduce((c, t) => c + model.tapChannels(t), 0);
+    this.head = head ?? new AttributeHead({ inChannels });
+    if (this.head.inChannels !== inChannels) {
+      throw new Error(
+        `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,
+      );
+    }
+    this.optimizer = new SGD(this.head.parameters(), {
+      lr: options.lr0,
+      momentum: options.momentum,
+      weightDecay: options.weightDecay,
+    });
+    this.ema = new ModelEMA(new AttributeHead({ inChannels, roiSize: this.head.roiSize }), this.head);
+    this.lambda = options.lambda ?? 0;
+    this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
+  }
+
+  /** The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets. */
+  loss(features: Record<string, Tensor>, targets: Tensor): { loss: Tensor; binary: number; cellSize: number } | null {
+    if (targets.size(0) === 0) return null;
+    this.head.train();
+    return tidy(() => {
+      const boxes = targetBoxes(targets);
+      const maps = ATTRIBUTE_TAPS.map((t) => scaleGradient(features[t]!, this.lambda));
+      const out = this.head.forward(poolCells(maps, boxes, { outputSize: this.head.roiSize }), boxSizes(boxes));
+      return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
+    });
+  }
+
+  /** After the backward of the batch: the head's own step, every batch (the seed's cadence). */
+  step(lr: number): void {
+    for (const g of this.optimizer.paramGroups) g.lr = lr;
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    this.ema.update(this.head);
+  }
+
+  /** Predicted values [K, 7] (int64) for normalised boxes [K, 5] on the EMA head, features from the EMA detector. */
+  predict(features: Record<string, Tensor>, boxes: Tensor): Tensor {
+    return tidy(() => {
+      const maps = ATTRIBUTE_TAPS.map((t) => features[t]!);
+      const out = this.ema.ema.forward(poolCells(maps, boxes, { outputSize: this.head.roiSize }), boxSizes(boxes));
+      return cat([out.cellSize.argmax(1, true), out.binary.argmax(2)], 1);
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema.ema.dispose();
+    this.head.dispose();
+  }
+}

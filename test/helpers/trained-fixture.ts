@@ -57,6 +57,22 @@ export interface TrainedFixture {
   result: Omit<TrainResult, "final">;
 }
 
+/** True when the process that took the lock no longer exists (its pid file names it). */
+function lockOwnerIsGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, "pid"), "utf8"));
+  } catch {
+    return false; // being created right now, or an old lock without a pid: wait
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 export async function trainedFixture(): Promise<TrainedFixture> {
   const root = join(tmpdir(), `sladet-fixture-${sourcesHash()}`);
   const done = join(root, "fixture.json");
@@ -65,7 +81,12 @@ export async function trainedFixture(): Promise<TrainedFixture> {
   for (let waited = 0; !existsSync(done); waited += 1) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
     } catch {
+      if (lockOwnerIsGone(lock)) {
+        rmSync(lock, { recursive: true, force: true }); // a killed test run left it behind
+        continue;
+      }
       if (waited > 900) throw new Error(`waited 15 minutes for ${lock}; remove it if no test is running`);
       await new Promise((r) => setTimeout(r, 1000));
       continue;

@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
@@ -154,15 +155,52 @@ describe("resume and faults", () => {
     for (const t of last.training.values()) t.dispose();
   });
 
-  test("--attributes on a dataset without attribute columns is refused", async () => {
-    const plain = join(work, "plain");
-    await makeCellDataset(plain, { images: 4, imgsz: 64, seed: 9 });
-    const yaml = readFileSync(join(plain, "data.yaml"), "utf8").replace(/\nattributes:[\s\S]*$/, "\n");
-    writeFileSync(join(plain, "data.yaml"), yaml);
-    // labels keep their attribute columns but the YAML declares no schema: the run must refuse, not guess
+  /** A dataset without attributes: plain 5-column YOLO labels and `attributes: []` (like a converted VOC set). */
+  async function plainDataset(dir: string): Promise<string> {
+    const yamlPath = await makeCellDataset(dir, { images: 4, imgsz: 64, seed: 9 });
+    for (const split of ["train", "val"]) {
+      const labels = join(dir, "labels", split);
+      for (const f of readdirSync(labels).filter((n) => n.endsWith(".txt"))) {
+        const lines = readFileSync(join(labels, f), "utf8")
+          .split("\n")
+          .filter((l) => l.trim());
+        writeFileSync(join(labels, f), `${lines.map((l) => l.trim().split(/\s+/).slice(0, 5).join(" ")).join("\n")}\n`);
+        rmSync(join(labels, f.replace(/\.txt$/, ".region")), { force: true });
+      }
+    }
+    const doc = parseYaml(readFileSync(yamlPath, "utf8")) as Record<string, unknown>;
+    doc["attributes"] = [];
+    writeFileSync(yamlPath, stringifyYaml(doc));
+    return yamlPath;
+  }
+
+  test("--attributes on a dataset without attributes is refused", async () => {
+    const data = await plainDataset(join(work, "plain"));
     await assert.rejects(
-      train({ ...base(), data: join(plain, "data.yaml"), project: join(work, "plain-run") }),
+      train({ ...base(), data, project: join(work, "plain-run") }),
       /--attributes needs the 7 LLD attribute columns/,
+    );
+  });
+
+  test("validation counts every instance of a dataset without attributes (targets of 6 values)", async () => {
+    const data = join(work, "plain", "data.yaml");
+    const r = await train({ ...base(), attributes: false, data, epochs: 1, project: join(work, "plain-ok") });
+    const valLabels = join(work, "plain", "labels", "val");
+    const instances = readdirSync(valLabels)
+      .filter((f) => f.endsWith(".txt"))
+      .reduce(
+        (n, f) =>
+          n +
+          readFileSync(join(valLabels, f), "utf8")
+            .split("\n")
+            .filter((l) => l.trim()).length,
+        0,
+      );
+    assert.ok(instances > 0);
+    assert.equal(r.final?.all.instances, instances);
+    assert.ok(
+      r.final!.all.perClass.every((c) => c.name === "cell"),
+      "no garbage class names from misread rows",
     );
   });
 

@@ -9,6 +9,9 @@ import time
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from report import report  # noqa: E402
+
 
 def conv(c1, c2, k, s):
     return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2 if k != 6 else 2, bias=False), nn.BatchNorm2d(c2, 1e-3, 0.03), nn.SiLU())
@@ -32,8 +35,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    rss = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-    print(json.dumps({"engine": "pytorch", "times": times, "peakRssMiB": int(rss) / 1024, "threads": torch.get_num_threads()}))
+    report(times)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 oracle's PyTorch implementation (tools/oracle/models.py) from the same YAML. Prints one JSON line: forward times (ms)
 after warmup and peak RSS. Run by bench/infer/run.ts, never alone."""
 import importlib.util
-import json
 import os
 import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from report import report  # noqa: E402
 
 ORACLE = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "oracle")
 sys.path.insert(0, ORACLE)
@@ -33,8 +35,7 @@ def main():
             decoded.sum().item()
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    rss = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-    print(json.dumps({"engine": "pytorch", "times": times, "peakRssMiB": int(rss) / 1024, "threads": torch.get_num_threads()}))
+    report(times)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ import time
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from report import report  # noqa: E402
+
 ORACLE = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "oracle")
 sys.path.insert(0, ORACLE)
 
@@ -76,8 +79,7 @@ def main():
         del maps, loss
         if i >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    rss = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-    print(json.dumps({"engine": "pytorch", "times": times, "peakRssMiB": int(rss) / 1024, "threads": torch.get_num_threads()}))
+    report(times)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,13 @@ export function loadDataYaml(file: string): DataConfig {
     const e = doc.errors[0];
     fail("valid YAML", e?.message.split("\n")[0] ?? "a syntax error", e?.linePos?.[0]?.line ?? lineAt(e?.pos?.[0]));
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // e.g. an alias whose anchor is missing: the yaml library throws a ReferenceError here, not a parse error
+    fail("valid YAML", (e as Error).message.split("\n")[0] ?? "an unreadable document");
+  }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     fail("a mapping with train/val/test, nc and names", data === null ? "an empty document" : typeof data);
   }

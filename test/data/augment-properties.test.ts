@@ -18,6 +18,9 @@ import type { PixelRect } from "../../src/data/schema.js";
 import { Rng } from "../../src/util/random.js";
 import { MemorySource, maskBounds, maskNear, paintedSample, rowsOf } from "./augment-helpers.js";
 
+// Property tests are reproducible: a fixed seed in CI; FC_SEED=<n> explores other cases.
+fc.configureGlobal({ seed: Number(process.env["FC_SEED"] ?? 20261126) });
+
 /** Keep every box (the tests look at the geometry, not at YOLOv5's filter). */
 const KEEP_ALL = { whThr: -1, areaThr: -1, arThr: Number.POSITIVE_INFINITY };
 const RUNS = Number(process.env["SLADET_PROPERTY_RUNS"] ?? 60);

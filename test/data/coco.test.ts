@@ -9,6 +9,9 @@ import { DataFormatError } from "../../src/data/problems.js";
 import { type ImageAnnotation, LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "../../src/data/schema.js";
 import { put, withTempDir } from "./helpers.js";
 
+// Property tests are reproducible: a fixed seed in CI; FC_SEED=<n> explores other cases.
+fc.configureGlobal({ seed: Number(process.env["FC_SEED"] ?? 20261126) });
+
 const classNames = LLD_CLASS_NAMES;
 
 const sparse: ImageAnnotation = {

@@ -14,6 +14,9 @@ import { readLldLabelFile } from "../../src/data/formats/lld.js";
 import { DataFormatError, formatProblem } from "../../src/data/problems.js";
 import { put, withTempDir } from "./helpers.js";
 
+// Property tests are reproducible: a fixed seed in CI; FC_SEED=<n> explores other cases.
+fc.configureGlobal({ seed: Number(process.env["FC_SEED"] ?? 20261126) });
+
 const NC = 14;
 const SIZE = { width: 64, height: 48 };
 const VALID = "3 0.5 0.5 0.2 0.2 0 0 64 48 1 0 1 0 1 0 1";

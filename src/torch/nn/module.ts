@@ -213,7 +213,8 @@ export abstract class Module {
   }
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/** Same number of dimensions and same sizes. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 

@@ -4,7 +4,7 @@
  * under a no-grad guard.
  */
 import { native } from "../native.js";
-import type { Parameter } from "../nn/module.js";
+import { type Parameter, sameShape } from "../nn/module.js";
 import { Tensor } from "../tensor.js";
 
 export interface SgdHyper {
@@ -141,8 +141,4 @@ export class SGD {
     for (const t of this.#momentumBuffers.values()) t.dispose();
     this.#momentumBuffers.clear();
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -14,6 +14,7 @@ import { register as registerExport } from "./export.js";
 import { register as registerPretrain } from "./pretrain.js";
 import { register as registerSparsify } from "./sparsify.js";
 import { register as registerSynth } from "./synth.js";
+import { register as registerTest } from "./test.js";
 import { register as registerVal } from "./val.js";
 import { rejectUnsupportedFlags, UNSUPPORTED_TRAIN_FLAGS, UNSUPPORTED_VAL_FLAGS } from "./yolo-flags.js";
 
@@ -26,6 +27,7 @@ const registrars: Array<(program: Command) => void> = [
   registerExport,
   registerPretrain,
   registerVal,
+  registerTest,
 ];
 
 /** YOLOv5's spellings (argparse prefixes and aliases the seed's commands use) → sladet's flag. */
@@ -48,6 +50,7 @@ export function normaliseFlags(args: readonly string[]): string[] {
 const UNSUPPORTED: Record<string, Readonly<Record<string, string>>> = {
   pretrain: UNSUPPORTED_TRAIN_FLAGS,
   val: UNSUPPORTED_VAL_FLAGS,
+  test: UNSUPPORTED_VAL_FLAGS,
 };
 
 export async function main(argv: string[]): Promise<void> {

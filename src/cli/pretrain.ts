@@ -2,9 +2,9 @@
  * `sladet pretrain`: phase-1 detector training with the seed's flags (pre_train.py / train.py). YOLOv5 flags that
  * sladet does not take are refused by name (src/cli/yolo-flags.ts), never ignored.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { newestRunWeights } from "../train/run-dir.js";
 import { UserError } from "./errors.js";
 import { parseIntOption } from "./options.js";
 
@@ -44,12 +44,9 @@ function parseUnitFloat(v: string): number {
 /** The most recently written weights/last.safetensors under `project` (YOLOv5's --resume without a path). */
 export function latestLast(project: string): string {
   if (!existsSync(project)) throw new UserError(`--resume: no runs under ${project}`);
-  const candidates = readdirSync(project)
-    .map((d) => join(project, d, "weights", "last.safetensors"))
-    .filter((p) => existsSync(p))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!candidates[0]) throw new UserError(`--resume: no weights/last.safetensors under ${project}`);
-  return candidates[0];
+  const last = newestRunWeights([project], "last");
+  if (!last) throw new UserError(`--resume: no weights/last.safetensors under ${project}`);
+  return last;
 }
 
 /** Options shared by the training commands (pretrain now, train in phase 2). */

@@ -1,8 +1,12 @@
-/** `sladet val`: validate weights on a dataset split (YOLOv5's val.py flags; the seed's test.py command works). */
-import { type Command, Option } from "commander";
+/**
+ * `sladet val`: validate weights on a dataset split (YOLOv5's val.py flags). With an attribute head in the weights
+ * and attributes in the data, the attribute table and CSVs too. `sladet test` (./test.ts) shares these options.
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { ValRunOptions } from "../eval/val-run.js";
 import { parseIntOption } from "./options.js";
 
-interface ValFlags {
+export interface ValFlags {
   data: string;
   weights: string;
   task: "val" | "test" | "train";
@@ -18,21 +22,24 @@ interface ValFlags {
   existOk: boolean;
   coco: boolean;
   saveCsv: boolean;
+  attrWeights?: string;
+  attrIou: number;
 }
 
 const unitFloat = (flag: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${flag} expects a number in [0, 1], got "${v}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`${flag} expects a number in [0, 1], got "${v}"`);
   return n;
 };
 
-export function register(program: Command): void {
-  program
-    .command("val")
-    .description("validate weights on a dataset split: the YOLOv5 table, per-class CSV, confusion matrix")
+/** The options of `val` and `test` (YOLOv5 val.py's, plus the attribute ones). */
+export function addValidationOptions(cmd: Command, defaults: { project: string; task: "val" | "test" }): Command {
+  return cmd
     .requiredOption("--data <yaml>", "dataset YAML")
-    .requiredOption("--weights <file>", "sladet checkpoint or YOLOv5 .pt")
-    .addOption(new Option("--task <split>", "split to evaluate").choices(["val", "test", "train"]).default("val"))
+    .addOption(
+      new Option("--task <split>", "split to evaluate").choices(["val", "test", "train"]).default(defaults.task),
+    )
     .option("--batch-size <n>", "images per batch (alias --batch)", parseIntOption("--batch", 1), 32)
     .option(
       "--imgsz <px>",
@@ -45,32 +52,56 @@ export function register(program: Command): void {
     .option("--max-det <n>", "detections per image", parseIntOption("--max-det", 1), 300)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
     .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
-    .option("--project <dir>", "parent folder of run folders", "runs/val")
+    .option("--project <dir>", "parent folder of run folders", defaults.project)
     .option("--name <name>", "run name", "exp")
     .option("--exist-ok", "reuse the run folder", false)
     .option("--coco", "also compute COCO-style metrics (area ranges, maxDets)", false)
     .option("--save-csv", "per-class metrics CSV (always written; accepted for the seed's test.py command)", false)
-    .action(async (flags: ValFlags) => {
-      const { asUserErrors } = await import("./user-errors.js");
-      const { runValidation } = await import("../eval/val-run.js");
-      const { resolveDevice } = await import("../torch/index.js");
-      await asUserErrors(async () => {
-        if (resolveDevice(flags.device) !== "cpu") throw new Error("validation runs on the CPU in this build");
-        await runValidation({
-          data: flags.data,
-          weights: flags.weights,
-          task: flags.task,
-          batch: flags.batchSize,
-          imgsz: flags.imgsz,
-          confThres: flags.confThres,
-          iouThres: flags.iouThres,
-          maxDet: flags.maxDet,
-          workers: flags.workers,
-          project: flags.project,
-          name: flags.name,
-          existOk: flags.existOk,
-          coco: flags.coco,
-        });
-      });
-    });
+    .option("--attr-weights <pth>", "the seed's attribute head (Attribute_model/*.pth) instead of the checkpoint's")
+    .option(
+      "--attr-iou <x>",
+      "IoU a detection needs to be compared with a ground-truth cell's attributes",
+      unitFloat("--attr-iou"),
+      0.5,
+    );
+}
+
+/** Runs the validation a `val`/`test` command describes, with errors a user can act on. */
+export async function runValidationCommand(flags: ValFlags, weights: string): Promise<void> {
+  const { asUserErrors } = await import("./user-errors.js");
+  const { runValidation } = await import("../eval/val-run.js");
+  const { resolveDevice } = await import("../torch/index.js");
+  await asUserErrors(async () => {
+    if (resolveDevice(flags.device) !== "cpu") throw new Error("validation runs on the CPU in this build");
+    const options: ValRunOptions = {
+      data: flags.data,
+      weights,
+      task: flags.task,
+      batch: flags.batchSize,
+      imgsz: flags.imgsz,
+      confThres: flags.confThres,
+      iouThres: flags.iouThres,
+      maxDet: flags.maxDet,
+      workers: flags.workers,
+      project: flags.project,
+      name: flags.name,
+      existOk: flags.existOk,
+      coco: flags.coco,
+      attrIou: flags.attrIou,
+      ...(flags.attrWeights ? { attrWeights: flags.attrWeights } : {}),
+    };
+    await runValidation(options);
+  });
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("val")
+    .description(
+      "validate weights on a dataset split: the YOLOv5 table, per-class CSV, confusion matrix, attribute table",
+    )
+    .requiredOption("--weights <file>", "sladet checkpoint or YOLOv5 .pt");
+  addValidationOptions(cmd, { project: "runs/val", task: "val" }).action((flags: ValFlags) =>
+    runValidationCommand(flags, flags.weights),
+  );
 }

@@ -6,11 +6,13 @@
  */
 import { basename } from "node:path";
 import type { Batch } from "../data/batch.js";
+import type { AttributeHead } from "../model/attribute-head.js";
+import { predictAttributes } from "../model/attribute-inference.js";
 import { type Tensor, tensor } from "../torch/index.js";
-import type { AttributeBranch } from "../train/attribute-branch.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { AttributeMetrics, matchCells } from "./attribute-metrics.js";
+import { ATTRIBUTE_MATCH_IOU, AttributeMetrics, matchCells } from "./attribute-metrics.js";
 import { iouAt } from "./box.js";
+import { labelRows } from "./validate.js";
 
 /** The seed's CSV header (val.py / test.py): filename, six ground-truth and six predicted binary attributes. */
 export const SEED_ATTRIBUTE_COLUMNS = [
@@ -30,61 +32,62 @@ export const SEED_ATTRIBUTE_COLUMNS = [
 ] as const;
 export const EXTRA_ATTRIBUTE_COLUMNS = ["Cell Size", "pred_Cell Size", "class", "x1", "y1", "x2", "y2", "iou"] as const;
 
+/** Attribute columns a0..a6 of the rows of image b in batch targets [N, stride] (stride 13: LLD labels). */
+function attributeRows(targets: Float32Array, stride: number, b: number): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < targets.length; i += stride)
+    if (targets[i] === b) rows.push(Array.from(targets.subarray(i + 6, i + 13)));
+  return rows;
+}
+
 export class AttributeEvaluation {
   readonly metrics = new AttributeMetrics();
   readonly rows: string[] = [];
 
-  constructor(readonly branch: AttributeBranch) {}
+  /**
+   * @param head the head to evaluate, in eval mode (the EMA head during training, a checkpoint's head in val/test).
+   * @param minIou the IoU a detection needs to be compared with a ground-truth cell.
+   */
+  constructor(
+    readonly head: AttributeHead,
+    readonly minIou = ATTRIBUTE_MATCH_IOU,
+  ) {}
 
-  /** Scores one validation batch (called under inference mode with the EMA detector's features). */
+  /** Scores one validation batch (called under inference mode with the features of the detector that found `detections`). */
   add(batch: Batch, detections: readonly Tensor[], features: Record<string, Tensor>): void {
     const [h, w] = batch.shape;
     const targets = batch.targets.toTypedArray<"float32">();
     const stride = batch.targets.size(1);
+    if (stride < 13)
+      throw new Error(`attribute evaluation needs the 7 attribute columns; the targets have ${stride - 6}`);
     detections.forEach((det, b) => {
-      const dets = det.toTypedArray<"float32">();
-      const labels: number[] = [];
-      const truths: number[][] = [];
-      for (let i = 0; i < targets.length; i += stride) {
-        if (targets[i] !== b) continue;
-        const [xc, yc, bw, bh] = [targets[i + 2]! * w, targets[i + 3]! * h, targets[i + 4]! * w, targets[i + 5]! * h];
-        labels.push(targets[i + 1]!, xc - bw / 2, yc - bh / 2, xc + bw / 2, yc + bh / 2);
-        truths.push(Array.from(targets.subarray(i + 6, i + 13)));
-      }
+      const truths = attributeRows(targets, stride, b);
       if (truths.length === 0) return;
-      const nd = dets.length / 6;
-      if (nd === 0) {
-        this.metrics.addUnmatched(truths.length);
-        return;
-      }
-      const boxes: number[] = [];
-      for (let d = 0; d < nd; d++)
-        boxes.push(b, dets[d * 6]! / w, dets[d * 6 + 1]! / h, dets[d * 6 + 2]! / w, dets[d * 6 + 3]! / h);
-      const boxTensor = tensor(boxes, [nd, 5]);
-      const predicted = this.branch.predict(features, boxTensor).toArray();
+      const labels = labelRows(targets, stride, b, w, h);
+      const dets = det.toTypedArray<"float32">();
+      const matches = matchCells(labels, dets, { minIou: this.minIou });
+      const matched = [...new Set(matches.filter((d) => d >= 0))];
+      this.metrics.addUnmatched(matches.length - matches.filter((d) => d >= 0).length);
+      if (matched.length === 0) return;
+      // Only matched detections are scored: the head runs on them alone, not on all (up to max_det) detections.
+      const boxes = matched.flatMap((d) => [
+        b,
+        dets[d * 6]! / w,
+        dets[d * 6 + 1]! / h,
+        dets[d * 6 + 2]! / w,
+        dets[d * 6 + 3]! / h,
+      ]);
+      const boxTensor = tensor(boxes, [matched.length, 5]);
+      const predicted = predictAttributes(this.head, features, boxTensor).toArray();
       boxTensor.dispose();
-      matchCells(labels, dets).forEach((d, l) => {
-        if (d < 0) {
-          this.metrics.addUnmatched();
-          return;
-        }
-        const pred = predicted.slice(d * 7, d * 7 + 7);
+      matches.forEach((d, l) => {
+        if (d < 0) return;
+        const k = matched.indexOf(d);
+        const pred = predicted.slice(k * 7, k * 7 + 7);
         const truth = truths[l]!;
         this.metrics.add(truth, pred);
-        const iou = iouAt(labels, l * 5 + 1, dets, d * 6);
-        const box = [0, 1, 2, 3].map((k) => dets[d * 6 + k]!.toFixed(1));
-        const fmt = (v: number) => (v < 0 ? "" : String(v));
         this.rows.push(
-          [
-            JSON.stringify(basename(batch.files[b] ?? "")),
-            ...truth.slice(1).map(fmt),
-            ...pred.slice(1).map(String),
-            fmt(truth[0]!),
-            String(pred[0]),
-            String(labels[l * 5]),
-            ...box,
-            iou.toFixed(4),
-          ].join(","),
+          csvRow(batch.files[b] ?? "", truth, pred, labels[l * 5]!, dets, d, iouAt(labels, l * 5 + 1, dets, d * 6)),
         );
       });
     });
@@ -95,4 +98,27 @@ export class AttributeEvaluation {
     const header = [...SEED_ATTRIBUTE_COLUMNS, ...EXTRA_ATTRIBUTE_COLUMNS].map((c) => JSON.stringify(c)).join(",");
     writeFileAtomic(path, `${[header, ...this.rows].join("\n")}\n`);
   }
+}
+
+/** One CSV row: the seed's 13 columns (unknown ground truth left empty), then Cell Size, class, box (input px), IoU. */
+function csvRow(
+  file: string,
+  truth: readonly number[],
+  pred: readonly number[],
+  cls: number,
+  dets: Float32Array,
+  d: number,
+  iou: number,
+): string {
+  const fmt = (v: number) => (v < 0 ? "" : String(v));
+  return [
+    JSON.stringify(basename(file)),
+    ...truth.slice(1).map(fmt),
+    ...pred.slice(1).map(String),
+    fmt(truth[0]!),
+    String(pred[0]),
+    String(cls),
+    ...[0, 1, 2, 3].map((k) => dets[d * 6 + k]!.toFixed(1)),
+    iou.toFixed(4),
+  ].join(",");
 }

@@ -39,6 +39,8 @@ export function matchCells(
 
 export interface AttributeScores {
   name: string;
+  /** Value names, the order of the confusion matrix's rows and columns. */
+  values: readonly string[];
   /** Compared cells (ground truth known, a match found). */
   n: number;
   accuracy: number;
@@ -87,6 +89,7 @@ function scores(spec: AttributeSpec, confusion: number[][]): AttributeScores {
   const binary = k === 2;
   return {
     name: spec.name,
+    values: spec.values,
     n,
     accuracy: safe(correct, n),
     precision: binary ? perValue[1]!.precision : mean(perValue.map((p) => p.precision)),
@@ -161,4 +164,31 @@ export function formatAttributeTable(s: AttributeSummary): string {
     ]);
   }
   return `${formatTable(rows)}\nmean F1 of a1..a6 (the seed's summary) ${f(s.seedMeanF1)}; macro F1 over all attributes ${f(s.macroF1)}; unmatched cells ${s.unmatched}`;
+}
+
+/** The multi-valued attributes (Cell Size in LLD) whose confusion matrices are worth printing. */
+function multiValued(s: AttributeSummary): AttributeScores[] {
+  return s.attributes.filter((a) => a.values.length > 2);
+}
+
+/** Confusion matrices of the multi-valued attributes: rows the ground truth, columns the prediction. */
+export function formatCellSizeConfusion(s: AttributeSummary): string {
+  return multiValued(s)
+    .map((a) => {
+      const header = [`${a.name}: true \\ predicted`, ...a.values];
+      return formatTable([header, ...a.confusion.map((row, t) => [a.values[t]!, ...row.map(String)])]);
+    })
+    .join("\n\n");
+}
+
+/** The same matrices as CSV: attribute, true value, then one count column per predicted value. */
+export function cellSizeConfusionCsv(s: AttributeSummary): string {
+  const rows: string[] = [];
+  for (const a of multiValued(s)) {
+    rows.push(["attribute", "true", ...a.values.map((v) => `pred_${v}`)].map((c) => JSON.stringify(c)).join(","));
+    a.confusion.forEach((row, t) => {
+      rows.push([JSON.stringify(a.name), JSON.stringify(a.values[t]), ...row].join(","));
+    });
+  }
+  return `${rows.join("\n")}\n`;
 }

@@ -1,21 +1,36 @@
 /**
- * `sladet val` as a library call: load weights (sladet checkpoint or YOLOv5 .pt), validate on a split of a dataset,
- * print the YOLOv5 table (and COCO-style numbers on request), and write the run folder: metrics.json,
- * per_class.csv, confusion_matrix.csv.
+ * `sladet val` and `sladet test` as a library call: load weights (sladet checkpoint or YOLOv5 .pt, optionally the
+ * seed's attribute head), validate on a split of a dataset, print the YOLOv5 table (and COCO-style numbers on
+ * request) and, when the weights carry an attribute head and the data has the 7 LLD attributes, the attribute table;
+ * write the run folder: metrics.json, per_class.csv, confusion_matrix.csv, and attributes/<split>.csv with
+ * attributes/cell_size_confusion.csv.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Batch } from "../data/batch.js";
 import { loadDataYaml, type Split } from "../data/dataset-yaml.js";
 import { DataLoader, loadSplitItems } from "../data/loader.js";
+import { describeSeedAttributeReport, readSeedAttributeHead } from "../io/seed-attributes.js";
 import { loadYoloCheckpoint } from "../io/yolo-import.js";
+import type { AttributeHead } from "../model/attribute-head.js";
+import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
+import type { Tensor } from "../torch/index.js";
 import { incrementRunDir } from "../train/run-dir.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { AttributeEvaluation } from "./attribute-eval.js";
+import {
+  ATTRIBUTE_MATCH_IOU,
+  type AttributeSummary,
+  cellSizeConfusionCsv,
+  formatAttributeTable,
+  formatCellSizeConfusion,
+} from "./attribute-metrics.js";
 import { type CocoStats, cocoEvaluate, formatCocoStats } from "./coco-eval.js";
 import { type DetectionSummary, formatDetectionTable } from "./detection-metrics.js";
-import { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET, type ValidationResult, validate } from "./validate.js";
+import { labelRows, VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET, type ValidationResult, validate } from "./validate.js";
 
 export interface ValRunOptions {
   data: string;
@@ -37,6 +52,10 @@ export interface ValRunOptions {
   existOk?: boolean;
   /** Also compute COCO-style metrics. @default false */
   coco?: boolean;
+  /** The seed's attribute head (`Attribute_model/*.pth`), used instead of the checkpoint's. */
+  attrWeights?: string;
+  /** Minimum IoU of a ground-truth cell and the detection its attributes are compared with. @default 0.5 */
+  attrIou?: number;
   /** @default true */
   verbose?: boolean;
 }
@@ -45,10 +64,18 @@ export interface ValRunResult {
   runDir: string;
   result: ValidationResult;
   coco: CocoStats | null;
+  /** Attribute metrics; null when the weights have no attribute head or the data no attributes. */
+  attributes: AttributeSummary | null;
 }
 
-/** Loads a model from a sladet checkpoint or a YOLOv5 .pt (decided by the file's first bytes). */
-export function loadModelForInference(path: string): YoloModel {
+/** A detector and, when the weights carry one, its attribute head (eval mode). */
+export interface InferenceModel {
+  model: YoloModel;
+  attributeHead: AttributeHead | null;
+}
+
+/** Loads a sladet checkpoint or a YOLOv5 .pt (decided by the file's first bytes: a .pt is a zip). */
+export function loadForInference(path: string): InferenceModel {
   let head: Buffer;
   try {
     head = readFileSync(path).subarray(0, 4);
@@ -57,11 +84,25 @@ export function loadModelForInference(path: string): YoloModel {
       `${path}: cannot read the weights (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
-  if (head[0] === 0x50 && head[1] === 0x4b) return loadYoloCheckpoint(path).model;
+  if (head[0] === 0x50 && head[1] === 0x4b) return { model: loadYoloCheckpoint(path).model, attributeHead: null };
   const loaded = loadCheckpoint(path);
-  loaded.attributeHead?.dispose();
   for (const t of loaded.training.values()) t.dispose();
-  return loaded.model;
+  return { model: loaded.model, attributeHead: loaded.attributeHead?.eval() ?? null };
+}
+
+/** The model and the attribute head to evaluate (the seed's head from `attrWeights` replaces the checkpoint's). */
+function loadModels(options: ValRunOptions, verbose: boolean): InferenceModel {
+  const loaded = loadForInference(options.weights);
+  if (!options.attrWeights) return loaded;
+  loaded.attributeHead?.dispose();
+  try {
+    const { head, report } = readSeedAttributeHead(options.attrWeights);
+    if (verbose) process.stdout.write(`${describeSeedAttributeReport(report)}\n`);
+    return { model: loaded.model, attributeHead: head.eval() };
+  } catch (err) {
+    loaded.model.dispose();
+    throw err;
+  }
 }
 
 function perClassCsv(s: DetectionSummary): string {
@@ -80,60 +121,89 @@ function confusionCsv(s: DetectionSummary, names: readonly string[]): string {
   return `${rows.join("\n")}\n`;
 }
 
+/** Whether attributes are evaluated: a head to evaluate and the 7 LLD attribute columns in the data. */
+function attributeEvaluation(
+  head: AttributeHead | null,
+  attributeColumns: number,
+  options: ValRunOptions,
+): AttributeEvaluation | null {
+  if (!head) {
+    if (options.attrWeights === undefined) return null;
+    throw new ConfigError(`${options.attrWeights}: no attribute head was loaded`);
+  }
+  if (attributeColumns !== 7) return null;
+  return new AttributeEvaluation(head, options.attrIou ?? ATTRIBUTE_MATCH_IOU);
+}
+
+/** Ground truth and detections per image for the COCO-style evaluation. */
+function cocoCollector(images: Array<{ detections: Float32Array; labels: Float64Array }>) {
+  return (batch: Batch, dets: readonly Tensor[]) => {
+    const t = batch.targets.toTypedArray<"float32">();
+    const [h, w] = batch.shape;
+    dets.forEach((d, b) => {
+      images.push({ detections: d.toTypedArray<"float32">(), labels: labelRows(t, batch.targets.size(1), b, w, h) });
+    });
+  };
+}
+
 export async function runValidation(options: ValRunOptions): Promise<ValRunResult> {
   const verbose = options.verbose ?? true;
   const task = options.task ?? "val";
   const data = loadDataYaml(options.data);
   if (task === "val" && data.valFromTest && verbose)
     process.stdout.write(`warning: ${options.data} has no val split: using test\n`);
-  const model = loadModelForInference(options.weights);
-  if (model.nc !== data.nc) {
-    model.dispose();
-    throw new ConfigError(`${options.weights} predicts ${model.nc} classes but ${options.data} has ${data.nc}`);
-  }
-  const items = await loadSplitItems(data, task);
-  const runDir = incrementRunDir(options.project ?? "runs/val", options.name ?? "exp", options.existOk ?? false);
-  const loader = new DataLoader({
-    items,
-    imgSize: options.imgsz ?? 640,
-    batchSize: options.batch ?? 32,
-    rect: true,
-    workers: options.workers,
-    numAttributes: data.attributes.length,
-  });
-  const cocoImages: Array<{ detections: Float32Array; labels: Float64Array }> = [];
-  let result: ValidationResult;
+  const { model, attributeHead } = loadModels(options, verbose);
+  let loader: DataLoader | null = null;
   try {
-    result = await validate(model, loader, {
+    if (model.nc !== data.nc)
+      throw new ConfigError(`${options.weights} predicts ${model.nc} classes but ${options.data} has ${data.nc}`);
+    const attributes = attributeEvaluation(attributeHead, data.attributes.length, options);
+    const items = await loadSplitItems(data, task);
+    const runDir = incrementRunDir(options.project ?? "runs/val", options.name ?? "exp", options.existOk ?? false);
+    loader = new DataLoader({
+      items,
+      imgSize: options.imgsz ?? 640,
+      batchSize: options.batch ?? 32,
+      rect: true,
+      workers: options.workers,
+      numAttributes: data.attributes.length,
+    });
+    const cocoImages: Array<{ detections: Float32Array; labels: Float64Array }> = [];
+    const collectCoco = options.coco ? cocoCollector(cocoImages) : null;
+    const result = await validate(model, loader, {
       names: data.names,
       confThres: options.confThres ?? VAL_CONF_THRES,
       iouThres: options.iouThres ?? VAL_IOU_THRES,
       maxDet: options.maxDet ?? VAL_MAX_DET,
       label: verbose ? task : null,
-      onBatch: options.coco
-        ? (batch, dets) => {
-            const t = batch.targets.toTypedArray<"float32">();
-            const [h, w] = batch.shape;
-            dets.forEach((d, b) => {
-              const labels: number[] = [];
-              for (let i = 0; i < t.length; i += 13) {
-                if (t[i] !== b) continue;
-                const [xc, yc, bw, bh] = [t[i + 2]! * w, t[i + 3]! * h, t[i + 4]! * w, t[i + 5]! * h];
-                labels.push(t[i + 1]!, xc - bw / 2, yc - bh / 2, xc + bw / 2, yc + bh / 2);
-              }
-              cocoImages.push({ detections: d.toTypedArray<"float32">(), labels: Float64Array.from(labels) });
-            });
+      taps: attributes ? ATTRIBUTE_TAPS : [],
+      ...(collectCoco || attributes
+        ? {
+            onBatch: (batch: Batch, dets: Tensor[], features: Record<string, Tensor>) => {
+              collectCoco?.(batch, dets);
+              attributes?.add(batch, dets, features);
+            },
           }
-        : undefined,
+        : {}),
     });
+    const out: ValRunResult = {
+      runDir,
+      result,
+      coco: options.coco ? cocoEvaluate(cocoImages) : null,
+      attributes: attributes?.metrics.summary() ?? null,
+    };
+    writeRunFiles(out, options, task, data.names, attributes);
+    if (verbose) printSummary(out);
+    return out;
   } finally {
-    await loader.dispose();
+    await loader?.dispose();
     model.dispose();
+    attributeHead?.dispose();
   }
-  const coco = options.coco ? cocoEvaluate(cocoImages) : null;
-  writeFileAtomic(join(runDir, "per_class.csv"), perClassCsv(result.all));
-  writeFileAtomic(join(runDir, "confusion_matrix.csv"), confusionCsv(result.all, data.names));
-  const summary = (s: DetectionSummary | null) =>
+}
+
+function summaryJson(s: DetectionSummary | null) {
+  return (
     s && {
       images: s.images,
       instances: s.instances,
@@ -142,17 +212,45 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       mAP50: s.map50,
       "mAP50-95": s.map,
       fitness: s.fitness,
-    };
-  writeFileAtomic(
-    join(runDir, "metrics.json"),
-    `${JSON.stringify({ task, weights: options.weights, data: options.data, all: summary(result.all), labelledRegions: summary(result.region), loss: result.loss, coco, seconds: result.seconds }, null, 2)}\n`,
+    }
   );
-  if (verbose) {
-    process.stdout.write(`${formatDetectionTable(result.all)}\n`);
-    if (result.region)
-      process.stdout.write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}\n`);
-    if (coco) process.stdout.write(`\n${formatCocoStats(coco)}\n`);
-    process.stdout.write(`\n${result.all.images} images in ${result.seconds.toFixed(1)} s; results in ${runDir}\n`);
+}
+
+/** metrics.json, per_class.csv, confusion_matrix.csv and, with attributes, attributes/<task>.csv and the Cell Size matrix. */
+function writeRunFiles(
+  out: ValRunResult,
+  options: ValRunOptions,
+  task: Split,
+  names: readonly string[],
+  attributes: AttributeEvaluation | null,
+): void {
+  const { runDir, result, coco } = out;
+  writeFileAtomic(join(runDir, "per_class.csv"), perClassCsv(result.all));
+  writeFileAtomic(join(runDir, "confusion_matrix.csv"), confusionCsv(result.all, names));
+  if (attributes && out.attributes) {
+    attributes.writeCsv(join(runDir, "attributes", `${task}.csv`));
+    writeFileAtomic(join(runDir, "attributes", "cell_size_confusion.csv"), cellSizeConfusionCsv(out.attributes));
   }
-  return { runDir, result, coco };
+  const metrics = {
+    task,
+    weights: options.weights,
+    ...(options.attrWeights ? { attrWeights: options.attrWeights } : {}),
+    data: options.data,
+    all: summaryJson(result.all),
+    labelledRegions: summaryJson(result.region),
+    loss: result.loss,
+    coco,
+    attributes: out.attributes,
+    seconds: result.seconds,
+  };
+  writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+}
+
+function printSummary({ runDir, result, coco, attributes }: ValRunResult): void {
+  const write = (text: string) => process.stdout.write(`${text}\n`);
+  write(formatDetectionTable(result.all));
+  if (result.region) write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}`);
+  if (coco) write(`\n${formatCocoStats(coco)}`);
+  if (attributes) write(`\n${formatAttributeTable(attributes)}\n\n${formatCellSizeConfusion(attributes)}`);
+  write(`\n${result.all.images} images in ${result.seconds.toFixed(1)} s; results in ${runDir}`);
 }

@@ -52,7 +52,7 @@ export interface ValidationResult {
 }
 
 /** Rows [cls, x1, y1, x2, y2] (pixels) of image b from the batch targets [N, stride] (13 for LLD, 6 with no attributes). */
-function labelRows(
+export function labelRows(
   targets: Float32Array,
   stride: number,
   b: number,

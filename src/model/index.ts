@@ -14,6 +14,7 @@ export {
   BOX_FEATURES,
   CELL_SIZE_CLASSES,
 } from "./attribute-head.js";
+export { ATTRIBUTE_TAPS, attributeLogits, predictAttributes } from "./attribute-inference.js";
 export { autopad, Bottleneck, C3, Concat, Conv, SPPF } from "./blocks.js";
 export {
   CHECKPOINT_FORMAT,

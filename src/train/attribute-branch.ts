@@ -6,14 +6,11 @@
  * detached, which is what the seed effectively did under AMP).
  */
 import { AttributeHead } from "../model/attribute-head.js";
-import { boxSizes, poolCells } from "../model/roi-pool.js";
+import { ATTRIBUTE_TAPS, attributeLogits } from "../model/attribute-inference.js";
 import type { YoloModel } from "../model/yolo.js";
-import { cat, SGD, stack, type Tensor, tidy } from "../torch/index.js";
+import { SGD, stack, type Tensor, tidy } from "../torch/index.js";
 import { ModelEMA } from "./ema.js";
 import { type AttributeLossHyp, attributeLoss, SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
-
-/** Feature taps the head pools from (design.md §7.3). */
-export const ATTRIBUTE_TAPS = ["p2", "p3"] as const;
 
 /** x with its backward gradient scaled by λ (forward value unchanged); λ = 0 detaches. */
 export function scaleGradient(x: Tensor, lambda: number): Tensor {
@@ -82,7 +79,7 @@ export class AttributeBranch {
     return tidy(() => {
       const boxes = targetBoxes(targets);
       const maps = ATTRIBUTE_TAPS.map((t) => scaleGradient(features[t]!, this.lambda));
-      const out = this.head.forward(poolCells(maps, boxes, { outputSize: this.head.roiSize }), boxSizes(boxes));
+      const out = attributeLogits(this.head, maps, boxes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
   }
@@ -93,15 +90,6 @@ export class AttributeBranch {
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.ema.update(this.head);
-  }
-
-  /** Predicted values [K, 7] (int64) for normalised boxes [K, 5] on the EMA head, features from the EMA detector. */
-  predict(features: Record<string, Tensor>, boxes: Tensor): Tensor {
-    return tidy(() => {
-      const maps = ATTRIBUTE_TAPS.map((t) => features[t]!);
-      const out = this.ema.ema.forward(poolCells(maps, boxes, { outputSize: this.head.roiSize }), boxSizes(boxes));
-      return cat([out.cellSize.argmax(1, true), out.binary.argmax(2)], 1);
-    });
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 /**
  * Run folders as YOLOv5 makes them: runs/<task>/<name>, then <name>2, <name>3, … unless exist-ok reuses the name.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** The first free path among name, name2, name3, … (or name itself with existOk). Creates the folder. */
@@ -12,4 +12,17 @@ export function incrementRunDir(project: string, name: string, existOk = false):
   }
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * The most recently written `weights/<file>.safetensors` of the runs under any of `projects` (YOLOv5's --resume
+ * without a path; `sladet test` without --weights), or null.
+ */
+export function newestRunWeights(projects: readonly string[], file: "last" | "best"): string | null {
+  const candidates = projects
+    .filter((p) => existsSync(p))
+    .flatMap((p) => readdirSync(p).map((d) => join(p, d, "weights", `${file}.safetensors`)))
+    .filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return candidates[0] ?? null;
 }

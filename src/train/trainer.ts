@@ -17,6 +17,7 @@ import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { type ValidationResult, validate } from "../eval/validate.js";
+import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
@@ -33,7 +34,7 @@ import {
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
-import { ATTRIBUTE_TAPS, AttributeBranch } from "./attribute-branch.js";
+import { AttributeBranch } from "./attribute-branch.js";
 import { anchorFit, BPR_THRESHOLD, evolveAnchors } from "./autoanchor.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { ModelEMA } from "./ema.js";
@@ -471,7 +472,7 @@ class TrainingRun {
     epoch: number,
     mloss: number[],
   ): Promise<{ val: ValidationResult; metrics: Record<string, number> }> {
-    const evaluation = this.attributes ? new AttributeEvaluation(this.attributes) : null;
+    const evaluation = this.attributes ? new AttributeEvaluation(this.attributes.ema.ema) : null;
     const val = await validate(this.ema.ema, this.valLoader, {
       names: this.model.names,
       computeLoss: this.computeLoss,

@@ -59,7 +59,7 @@ export function readSeedAttributeHead(path: string): { head: AttributeHead; repo
     const w = state.get("conv1.weight") ?? null;
     if (w === null || w.ndim !== 4)
       throw new CheckpointError(`${path}: no conv1.weight [out, in, 3, 3]: not the seed's head`);
-    const head = new AttributeHead({ inChannels: w.shape[1]! });
+    const head = new AttributeHead({ inChannels: w.shape[1]!, inputNorm: false }); // the seed's head had no input norm
     try {
       return { head, report: loadSeedAttributeState(head, state, path) };
     } catch (err) {

@@ -34,6 +34,11 @@ export const ATTRIBUTE_DROPOUT = 0.5;
 const POOL = 2;
 /** Box features joined in the fully connected part: normalised width and height. */
 export const BOX_FEATURES = 2;
+/**
+ * Factor on the box's normalised (w, h) before fcBox: a white cell spans ~1/10 of a field of view, so its size
+ * input is ~1 (unscaled, ~0.1, the size weights learned ~10× slower than the rest: Cell Size stayed at its prior).
+ */
+export const BOX_SIZE_SCALE = 10;
 /** Values of Cell Size (a0): Small, Medium, Large. */
 export const CELL_SIZE_CLASSES = LLD_ATTRIBUTES[0]!.values.length;
 /** The binary attributes a1..a6 (the seed's 6 × 2 logits). */
@@ -46,6 +51,25 @@ export interface AttributeHeadOptions {
   roiSize?: readonly [number, number];
   /** Dropout probability in the fully connected part. @default 0.5 */
   dropout?: number;
+  /**
+   * Standardise each cell's pooled features (mean 0, variance 1 over channels and grid, no learned affine) before
+   * conv1. Detector features are small and differ in scale between models; unstandardised, the seed's head learned
+   * little but the attributes' priors. Off for the seed's weights, which were trained without it. @default true
+   */
+  inputNorm?: boolean;
+  /** See {@link BOX_SIZE_SCALE}. @default BOX_SIZE_SCALE */
+  boxScale?: number;
+}
+
+/** Floor of the variance in the input standardisation. */
+const INPUT_NORM_EPS = 1e-5;
+
+/** What a copy of a head needs besides its weights (checkpoint metadata, the EMA twin). */
+export interface AttributeHeadConfig {
+  inChannels: number;
+  roiSize: [number, number];
+  inputNorm: boolean;
+  boxScale: number;
 }
 
 export interface AttributeOutput {
@@ -72,6 +96,8 @@ export class AttributeHead extends Module {
   readonly #dropout: Dropout;
   readonly inChannels: number;
   readonly roiSize: readonly [number, number];
+  readonly inputNorm: boolean;
+  readonly boxScale: number;
   /** Flattened size after the conv stages (576 for a 24×30 grid). */
   readonly flatFeatures: number;
 
@@ -81,6 +107,8 @@ export class AttributeHead extends Module {
     const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
     this.inChannels = options.inChannels;
     this.roiSize = options.roiSize ?? ATTRIBUTE_ROI_SIZE;
+    this.inputNorm = options.inputNorm ?? true;
+    this.boxScale = options.boxScale ?? BOX_SIZE_SCALE;
     const shrink = (n: number) => Math.floor(Math.floor(Math.floor(n / POOL) / POOL) / POOL);
     const [h, w] = [shrink(this.roiSize[0]), shrink(this.roiSize[1])];
     if (h < 1 || w < 1) throw new Error(`AttributeHead: RoI grid [${this.roiSize}] is too small for 3 pooling stages`);
@@ -97,6 +125,15 @@ export class AttributeHead extends Module {
     this.#pool = new MaxPool2d(POOL);
     this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
     this.zeroBoxWeights();
+  }
+
+  get config(): AttributeHeadConfig {
+    return {
+      inChannels: this.inChannels,
+      roiSize: [this.roiSize[0], this.roiSize[1]],
+      inputNorm: this.inputNorm,
+      boxScale: this.boxScale,
+    };
   }
 
   /**
@@ -116,8 +153,10 @@ export class AttributeHead extends Module {
   forward(pooled: Tensor, boxWh: Tensor): AttributeOutput {
     return tidy(() => {
       const stage = (conv: Conv2d, x: Tensor) => this.#pool.forward(this.#act.forward(conv.forward(x)));
-      const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, pooled))).flatten(1);
-      const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(this.fcBox.forward(boxWh)));
+      const input = this.inputNorm ? standardise(pooled) : pooled;
+      const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, input))).flatten(1);
+      const size = this.fcBox.forward(boxWh.mul(this.boxScale));
+      const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(size));
       const h2 = this.#dropout.forward(this.#act.forward(this.fc2.forward(this.#dropout.forward(h1))));
       const k = pooled.shape[0]!;
       return {
@@ -126,6 +165,14 @@ export class AttributeHead extends Module {
       };
     });
   }
+}
+
+/** Each row of [K, C, H, W] shifted and scaled to mean 0, variance 1 over (C, H, W). */
+function standardise(x: Tensor): Tensor {
+  return tidy(() => {
+    const centred = x.sub(x.mean([1, 2, 3], true));
+    return centred.div(centred.pow(2).mean([1, 2, 3], true).add(INPUT_NORM_EPS).sqrt());
+  });
 }
 
 /** Predicted attribute values [K, 7] (int64): argmax of each attribute's logits, in label order a0..a6. */

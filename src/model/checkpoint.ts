@@ -10,7 +10,7 @@ import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
 import { parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
 import { PACKAGE_ROOT } from "../torch/native.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { AttributeHead } from "./attribute-head.js";
+import { AttributeHead, type AttributeHeadConfig } from "./attribute-head.js";
 import { type ModelYaml, validateModelYaml } from "./config.js";
 import { YoloModel } from "./yolo.js";
 
@@ -40,7 +40,8 @@ export interface CheckpointMeta {
   /** The attribute schema the head predicts; null when there is no head. */
   attributes: readonly AttributeSpec[] | null;
   /** The attribute head's shape; null when there is no head. */
-  attributeHead: { inChannels: number; roiSize: [number, number] } | null;
+  /** inputNorm and boxScale are absent in checkpoints written before they existed (then: false, 1). */
+  attributeHead: (Omit<AttributeHeadConfig, "inputNorm" | "boxScale"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
   epoch: number | null;
   metrics: Record<string, number> | null;
@@ -91,7 +92,7 @@ export function checkpointMeta(model: YoloModel, options: SaveCheckpointOptions 
     stride: [...model.stride],
     taps: { ...model.taps },
     attributes: head ? LLD_ATTRIBUTES : null,
-    attributeHead: head ? { inChannels: head.inChannels, roiSize: [head.roiSize[0], head.roiSize[1]] } : null,
+    attributeHead: head ? head.config : null,
     hyp: options.hyp ?? null,
     epoch: options.epoch ?? null,
     metrics: options.metrics ?? null,
@@ -154,7 +155,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
     model = new YoloModel(meta.model, { source, names: meta.names, taps: meta.taps, initBiases: false });
     model.loadStateDict(part(DETECTOR_PREFIX));
     if (meta.attributeHead) {
-      head = new AttributeHead({ inChannels: meta.attributeHead.inChannels, roiSize: meta.attributeHead.roiSize });
+      head = new AttributeHead({ inputNorm: false, boxScale: 1, ...meta.attributeHead });
       head.loadStateDict(part(ATTRIBUTES_PREFIX));
     }
     const known = [DETECTOR_PREFIX, ATTRIBUTES_PREFIX, TRAINING_PREFIX];

@@ -67,7 +67,7 @@ export class AttributeBranch {
       momentum: options.momentum,
       weightDecay: options.weightDecay,
     });
-    this.ema = new ModelEMA(new AttributeHead({ inChannels, roiSize: this.head.roiSize }), this.head);
+    this.ema = new ModelEMA(new AttributeHead(this.head.config), this.head);
     this.lambda = options.lambda ?? 0;
     this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
   }

@@ -15,8 +15,25 @@ import {
   readSeedAttributeHead,
   readYoloCheckpoint,
 } from "../../src/io/index.js";
-import { AttributeHead, attributeValues, boxSizes, poolCells } from "../../src/model/index.js";
-import { manualSeed, noGrad, randn, tensor, tidy } from "../../src/torch/index.js";
+import {
+  AttributeHead,
+  attributeValues,
+  boxSizes,
+  parseCheckpoint,
+  poolCells,
+  serializeCheckpoint,
+  YoloModel,
+} from "../../src/model/index.js";
+import {
+  manualSeed,
+  noGrad,
+  parseSafetensors,
+  randn,
+  serializeSafetensors,
+  tensor,
+  tidy,
+} from "../../src/torch/index.js";
+import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, fixturePath, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("models/models.safetensors", "models.py");
@@ -112,6 +129,60 @@ describe("AttributeHead", () => {
         assert.ok(g.abs().sum().item() > 0, "fcBox receives gradient");
       });
     } finally {
+      head.dispose();
+    }
+  });
+});
+
+describe("AttributeHead input conditioning (ours; off for the seed's weights)", () => {
+  test("each cell's pooled features are standardised: the logits ignore a cell-wise affine change of them", () => {
+    const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8] }).eval();
+    const seedLike = new AttributeHead({ inChannels: 8, roiSize: [8, 8], inputNorm: false }).eval();
+    try {
+      tidy(() =>
+        noGrad(() => {
+          manualSeed(4);
+          const pooled = randn([3, 8, 8, 8]);
+          const wh = tensor([
+            [0.1, 0.2],
+            [0.3, 0.4],
+            [0.5, 0.6],
+          ]);
+          const scaled = pooled.mul(tensor([0.5, 7, 300]).view(3, 1, 1, 1)).add(2);
+          assertClose(head.forward(scaled, wh).binary, head.forward(pooled, wh).binary, "standardised", { rtol: 1e-4 });
+          seedLike.loadStateDict(head.stateDict());
+          const a = seedLike.forward(scaled, wh).binary.sub(seedLike.forward(pooled, wh).binary).abs().max().item();
+          assert.ok(a > 1e-3, "without it the logits follow the scale");
+        }),
+      );
+    } finally {
+      head.dispose();
+      seedLike.dispose();
+    }
+  });
+
+  test("the configuration travels in checkpoints; heads saved before it existed load as they were trained", () => {
+    const model = new YoloModel(tinyModelYaml());
+    const head = new AttributeHead({ inChannels: model.tapChannels("p2") + model.tapChannels("p3"), boxScale: 4 });
+    try {
+      const bytes = serializeCheckpoint(model, { attributeHead: head });
+      const loaded = parseCheckpoint(bytes);
+      assert.deepEqual(loaded.attributeHead?.config, head.config);
+      assert.equal(loaded.attributeHead?.inputNorm, true);
+      loaded.model.dispose();
+      loaded.attributeHead?.dispose();
+      // an older checkpoint: meta.attributeHead without inputNorm / boxScale
+      const { tensors, metadata } = parseSafetensors(bytes);
+      const meta = JSON.parse(metadata["sladet"]!);
+      meta.attributeHead = { inChannels: head.inChannels, roiSize: [24, 30] };
+      const old = parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }));
+      for (const t of tensors.values()) t.dispose();
+      assert.equal(old.attributeHead?.inputNorm, false);
+      assert.equal(old.attributeHead?.boxScale, 1);
+      old.model.dispose();
+      old.attributeHead?.dispose();
+    } finally {
+      model.dispose();
       head.dispose();
     }
   });

@@ -13,6 +13,11 @@ export interface Batch {
   images: Tensor;
   targets: Tensor;
   regionMask: Tensor;
+  /**
+   * Per target row, how much augmentation scaled the object since it was loaded (1 in validation; s after a random
+   * affine of scale s): the attribute head divides box sizes by it (Cell Size is an absolute size).
+   */
+  targetScales: Float32Array;
   /** Position in the epoch. */
   batchIndex: number;
   /** Dataset index and image path of each image, in batch order. */
@@ -34,6 +39,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
     images,
     targets,
     regionMask,
+    targetScales: raw.targetScales,
     batchIndex: raw.batchIndex,
     indices: raw.indices,
     files: raw.indices.map((i) => items[i]?.image ?? ""),

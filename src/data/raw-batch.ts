@@ -6,7 +6,7 @@
  *   network input after augmentation), a0..aK−1 (−1 unknown); K = 7 for LLD, so [N, 13];
  * - `masks` uint8 [B, 1, H, W], 1 where labelled.
  */
-import { labelStride, type Sample } from "./augment/index.js";
+import { labelStride, rowScale, type Sample } from "./augment/index.js";
 
 /** Columns of a target row before the attributes: image index, class, xc, yc, w, h. */
 export const TARGET_BOX_FIELDS = 6;
@@ -26,6 +26,8 @@ export interface RawBatch {
   targets: Float32Array;
   /** Rows of `targets` (N). */
   numTargets: number;
+  /** Per target row: how much augmentation scaled the object (see Labels.scale); N values. */
+  targetScales: Float32Array;
   /** Attribute columns per target (K). */
   numAttributes: number;
 }
@@ -44,6 +46,7 @@ export function assembleRawBatch(
   const images = new Float32Array(samples.length * 3 * plane);
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
+  const scales: number[] = [];
   const inStride = labelStride(numAttributes);
   samples.forEach((s, b) => {
     if (s.image.width !== W || s.image.height !== H || s.mask.width !== W || s.mask.height !== H) {
@@ -68,6 +71,7 @@ export function assembleRawBatch(
       if (x2 <= x1 || y2 <= y1) continue;
       rows.push(b, l.data[o]!, (x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H);
       for (let k = 0; k < numAttributes; k++) rows.push(l.data[o + 5 + k]!);
+      scales.push(rowScale(l, r));
     }
   });
   const targets = Float32Array.from(rows);
@@ -81,11 +85,12 @@ export function assembleRawBatch(
     masks,
     targets,
     numTargets: targets.length / (TARGET_BOX_FIELDS + numAttributes),
+    targetScales: Float32Array.from(scales),
     numAttributes,
   };
 }
 
 /** The buffers of a batch, for a zero-copy postMessage transfer. */
 export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
-  return [batch.images.buffer, batch.masks.buffer, batch.targets.buffer] as ArrayBuffer[];
+  return [batch.images.buffer, batch.masks.buffer, batch.targets.buffer, batch.targetScales.buffer] as ArrayBuffer[];
 }

@@ -7,8 +7,8 @@
 import { basename } from "node:path";
 import type { Batch } from "../data/batch.js";
 import type { AttributeHead } from "../model/attribute-head.js";
-import { predictAttributes } from "../model/attribute-inference.js";
-import { type Tensor, tensor } from "../torch/index.js";
+import { headMaps, predictAttributes } from "../model/attribute-inference.js";
+import { type Tensor, tensor, tidy } from "../torch/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { ATTRIBUTE_MATCH_IOU, AttributeMetrics, matchCells } from "./attribute-metrics.js";
 import { iouAt } from "./box.js";
@@ -44,14 +44,21 @@ export class AttributeEvaluation {
   readonly metrics = new AttributeMetrics();
   readonly rows: string[] = [];
 
+  readonly imgSize: number;
+  readonly minIou: number;
+
   /**
    * @param head the head to evaluate, in eval mode (the EMA head during training, a checkpoint's head in val/test).
-   * @param minIou the IoU a detection needs to be compared with a ground-truth cell.
+   * @param options.imgSize the loader's network size (the long side of images as loaded).
+   * @param options.minIou the IoU a detection needs to be compared with a ground-truth cell. @default 0.5
    */
   constructor(
     readonly head: AttributeHead,
-    readonly minIou = ATTRIBUTE_MATCH_IOU,
-  ) {}
+    options: { imgSize: number; minIou?: number },
+  ) {
+    this.imgSize = options.imgSize;
+    this.minIou = options.minIou ?? ATTRIBUTE_MATCH_IOU;
+  }
 
   /** Scores one validation batch (called under inference mode with the features of the detector that found `detections`). */
   add(batch: Batch, detections: readonly Tensor[], features: Record<string, Tensor>): void {
@@ -77,9 +84,18 @@ export class AttributeEvaluation {
         dets[d * 6 + 2]! / w,
         dets[d * 6 + 3]! / h,
       ]);
-      const boxTensor = tensor(boxes, [matched.length, 5]);
-      const predicted = predictAttributes(this.head, features, boxTensor).toArray();
-      boxTensor.dispose();
+      const sizes = matched.flatMap((d) => [
+        (dets[d * 6 + 2]! - dets[d * 6]!) / this.imgSize,
+        (dets[d * 6 + 3]! - dets[d * 6 + 1]!) / this.imgSize,
+      ]);
+      const predicted = tidy(() =>
+        predictAttributes(
+          this.head,
+          headMaps(this.head, features, batch.images),
+          tensor(boxes, [matched.length, 5]),
+          tensor(sizes, [matched.length, 2]),
+        ).toArray(),
+      );
       matches.forEach((d, l) => {
         if (d < 0) return;
         const k = matched.indexOf(d);

@@ -13,7 +13,7 @@ import { DataLoader, loadSplitItems } from "../data/loader.js";
 import { describeSeedAttributeReport, readSeedAttributeHead } from "../io/seed-attributes.js";
 import { loadYoloCheckpoint } from "../io/yolo-import.js";
 import type { AttributeHead } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
+import { modelTaps } from "../model/attribute-inference.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
 import type { Tensor } from "../torch/index.js";
@@ -132,7 +132,10 @@ function attributeEvaluation(
     throw new ConfigError(`${options.attrWeights}: no attribute head was loaded`);
   }
   if (attributeColumns !== 7) return null;
-  return new AttributeEvaluation(head, options.attrIou ?? ATTRIBUTE_MATCH_IOU);
+  return new AttributeEvaluation(head, {
+    imgSize: options.imgsz ?? 640,
+    minIou: options.attrIou ?? ATTRIBUTE_MATCH_IOU,
+  });
 }
 
 /** Ground truth and detections per image for the COCO-style evaluation. */
@@ -176,7 +179,7 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       iouThres: options.iouThres ?? VAL_IOU_THRES,
       maxDet: options.maxDet ?? VAL_MAX_DET,
       label: verbose ? task : null,
-      taps: attributes ? ATTRIBUTE_TAPS : [],
+      taps: attributes ? modelTaps(attributes.head) : [],
       ...(collectCoco || attributes
         ? {
             onBatch: (batch: Batch, dets: Tensor[], features: Record<string, Tensor>) => {

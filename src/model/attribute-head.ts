@@ -47,6 +47,13 @@ export const BINARY_ATTRIBUTES = LLD_ATTRIBUTES.length - 1;
 export interface AttributeHeadOptions {
   /** Channels of the pooled features (p2 + p3 channels of the detector; 480 for YOLOv5x). */
   inChannels: number;
+  /**
+   * Names of the maps the head pools, in channel order (src/model/attribute-inference.ts). @default ["p2", "p3"],
+   * the seed's
+   */
+  taps?: readonly string[];
+  /** Channels of each tap (summing to inChannels); each tap's features are standardised on their own. @default [inChannels] */
+  tapChannels?: readonly number[];
   /** RoIAlign grid [height, width]. @default [24, 30] */
   roiSize?: readonly [number, number];
   /** Dropout probability in the fully connected part. @default 0.5 */
@@ -61,12 +68,17 @@ export interface AttributeHeadOptions {
   boxScale?: number;
 }
 
+/** The seed's taps: the detector's stride-4 and stride-8 backbone maps (design.md §7.3). */
+const SEED_TAPS = ["p2", "p3"] as const;
+
 /** Floor of the variance in the input standardisation. */
 const INPUT_NORM_EPS = 1e-5;
 
 /** What a copy of a head needs besides its weights (checkpoint metadata, the EMA twin). */
 export interface AttributeHeadConfig {
   inChannels: number;
+  taps: string[];
+  tapChannels: number[];
   roiSize: [number, number];
   inputNorm: boolean;
   boxScale: number;
@@ -98,6 +110,8 @@ export class AttributeHead extends Module {
   readonly roiSize: readonly [number, number];
   readonly inputNorm: boolean;
   readonly boxScale: number;
+  readonly taps: readonly string[];
+  readonly tapChannels: readonly number[];
   /** Flattened size after the conv stages (576 for a 24×30 grid). */
   readonly flatFeatures: number;
 
@@ -108,6 +122,10 @@ export class AttributeHead extends Module {
     this.inChannels = options.inChannels;
     this.roiSize = options.roiSize ?? ATTRIBUTE_ROI_SIZE;
     this.inputNorm = options.inputNorm ?? true;
+    this.taps = [...(options.taps ?? SEED_TAPS)];
+    this.tapChannels = [...(options.tapChannels ?? [options.inChannels])];
+    if (this.tapChannels.reduce((a, b) => a + b, 0) !== options.inChannels)
+      throw new Error(`AttributeHead: tap channels [${this.tapChannels}] do not sum to ${options.inChannels}`);
     this.boxScale = options.boxScale ?? BOX_SIZE_SCALE;
     const shrink = (n: number) => Math.floor(Math.floor(Math.floor(n / POOL) / POOL) / POOL);
     const [h, w] = [shrink(this.roiSize[0]), shrink(this.roiSize[1])];
@@ -130,6 +148,8 @@ export class AttributeHead extends Module {
   get config(): AttributeHeadConfig {
     return {
       inChannels: this.inChannels,
+      taps: [...this.taps],
+      tapChannels: [...this.tapChannels],
       roiSize: [this.roiSize[0], this.roiSize[1]],
       inputNorm: this.inputNorm,
       boxScale: this.boxScale,
@@ -153,7 +173,7 @@ export class AttributeHead extends Module {
   forward(pooled: Tensor, boxWh: Tensor): AttributeOutput {
     return tidy(() => {
       const stage = (conv: Conv2d, x: Tensor) => this.#pool.forward(this.#act.forward(conv.forward(x)));
-      const input = this.inputNorm ? standardise(pooled) : pooled;
+      const input = this.inputNorm ? cat(pooled.split([...this.tapChannels], 1).map(standardise), 1) : pooled;
       const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, input))).flatten(1);
       const size = this.fcBox.forward(boxWh.mul(this.boxScale));
       const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(size));

@@ -1,31 +1,61 @@
 /**
- * The attribute head applied to cells: RoI features of normalised boxes pooled from the detector's p2/p3 taps
- * (design.md §7.3), the box sizes, the head. Shared by training (ground-truth boxes), evaluation and inference
- * (detections).
+ * The attribute head applied to cells: RoI features of normalised boxes pooled from the maps the head was built on
+ * (its taps), the box sizes, the head. Shared by training (ground-truth boxes), evaluation and inference (detections).
+ *
+ * Taps: the seed's head pools the detector's `p2` and `p3` backbone maps (design.md §7.3); sladet's new heads also
+ * pool the input image itself (`image`, 3 channels). A small detector's stride-4 maps keep little of what the
+ * attributes are made of (chromatin texture, nucleoli, vacuoles a pixel or two across at 320 px); the pixels do.
  */
+
 import type { Tensor } from "../torch/index.js";
 import { tidy } from "../torch/index.js";
 import { type AttributeHead, type AttributeOutput, attributeValues } from "./attribute-head.js";
-import { boxSizes, poolCells } from "./roi-pool.js";
+import { poolCells } from "./roi-pool.js";
+import type { YoloModel } from "./yolo.js";
 
-/** Feature taps of the detector the head pools from, in channel order. */
-export const ATTRIBUTE_TAPS = ["p2", "p3"] as const;
+/** The tap that is the network input itself. */
+export const IMAGE_TAP = "image";
+
+/** Taps of the heads sladet builds: the image and the detector's stride-4 and stride-8 backbone maps. */
+export const ATTRIBUTE_TAPS = [IMAGE_TAP, "p2", "p3"] as const;
+
+/** The detector taps a forward pass must return for the head (its taps without the image). */
+export function modelTaps(head: AttributeHead): string[] {
+  return head.taps.filter((t) => t !== IMAGE_TAP);
+}
+
+/** Channels of each tap on `model` (3 for the image). */
+export function tapChannels(model: YoloModel, taps: readonly string[]): number[] {
+  return taps.map((t) => (t === IMAGE_TAP ? 3 : model.tapChannels(t)));
+}
+
+/** The head's input maps in its tap order, from a forward pass's taps and the input images. */
+export function headMaps(head: AttributeHead, features: Record<string, Tensor>, images: Tensor): Tensor[] {
+  return head.taps.map((t) => {
+    const map = t === IMAGE_TAP ? images : features[t];
+    if (!map) throw new Error(`attribute head: the forward pass did not tap "${t}"`);
+    return map;
+  });
+}
 
 /**
  * The head's logits for cells.
- * @param maps the tapped maps in ATTRIBUTE_TAPS order (e.g. detached or gradient-scaled in training).
+ * @param maps the head's input maps in its tap order (see {@link headMaps}; detached or gradient-scaled in training).
  * @param boxes [K, 5] rows of (image index, x1, y1, x2, y2) normalised to the image.
+ * @param sizes [K, 2] each cell's (w, h) in pixels of the image as loaded (long side = the network size), divided
+ *   by the network size: the same numbers in training (undoing scale augmentation) and in evaluation (rectangular
+ *   batches included), whatever the input's shape.
  */
-export function attributeLogits(head: AttributeHead, maps: readonly Tensor[], boxes: Tensor): AttributeOutput {
-  return tidy(() => head.forward(poolCells(maps, boxes, { outputSize: head.roiSize }), boxSizes(boxes)));
+export function attributeLogits(
+  head: AttributeHead,
+  maps: readonly Tensor[],
+  boxes: Tensor,
+  sizes: Tensor,
+): AttributeOutput {
+  return tidy(() => head.forward(poolCells(maps, boxes, { outputSize: head.roiSize }), sizes));
 }
 
-/** Predicted values [K, 7] (int64, label order a0..a6) of cells, from the taps of a forward pass. */
-export function predictAttributes(head: AttributeHead, features: Record<string, Tensor>, boxes: Tensor): Tensor {
-  const maps = ATTRIBUTE_TAPS.map((t) => {
-    const map = features[t];
-    if (!map) throw new Error(`predictAttributes: the forward pass did not tap "${t}"`);
-    return map;
-  });
-  return tidy(() => attributeValues(attributeLogits(head, maps, boxes)));
+/** Predicted values [K, 7] (int64, label order a0..a6) of cells. */
+export function predictAttributes(head: AttributeHead, maps: readonly Tensor[], boxes: Tensor, sizes: Tensor): Tensor {
+  return tidy(() => attributeValues(attributeLogits(head, maps, boxes, sizes)));
 }

@@ -40,8 +40,8 @@ export interface CheckpointMeta {
   /** The attribute schema the head predicts; null when there is no head. */
   attributes: readonly AttributeSpec[] | null;
   /** The attribute head's shape; null when there is no head. */
-  /** inputNorm and boxScale are absent in checkpoints written before they existed (then: false, 1). */
-  attributeHead: (Omit<AttributeHeadConfig, "inputNorm" | "boxScale"> & Partial<AttributeHeadConfig>) | null;
+  /** Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale (1). */
+  attributeHead: (Pick<AttributeHeadConfig, "inChannels" | "roiSize"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
   epoch: number | null;
   metrics: Record<string, number> | null;

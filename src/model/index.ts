@@ -14,7 +14,15 @@ export {
   BOX_FEATURES,
   CELL_SIZE_CLASSES,
 } from "./attribute-head.js";
-export { ATTRIBUTE_TAPS, attributeLogits, predictAttributes } from "./attribute-inference.js";
+export {
+  ATTRIBUTE_TAPS,
+  attributeLogits,
+  headMaps,
+  IMAGE_TAP,
+  modelTaps,
+  predictAttributes,
+  tapChannels,
+} from "./attribute-inference.js";
 export { autopad, Bottleneck, C3, Concat, Conv, SPPF } from "./blocks.js";
 export {
   CHECKPOINT_FORMAT,

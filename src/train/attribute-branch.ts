@@ -5,10 +5,13 @@
  * batch; one backward of the summed loss, with the features' gradient into the backbone scaled by λ (default 0:
  * detached, which is what the seed effectively did under AMP).
  */
+
+import type { Batch } from "../data/batch.js";
 import { AttributeHead } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS, attributeLogits } from "../model/attribute-inference.js";
+import { ATTRIBUTE_TAPS, attributeLogits, headMaps, tapChannels } from "../model/attribute-inference.js";
+import { boxSizes } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
-import { SGD, stack, type Tensor, tidy } from "../torch/index.js";
+import { SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
 import { ModelEMA } from "./ema.js";
 import { type AttributeLossHyp, attributeLoss, SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
 
@@ -55,8 +58,10 @@ export class AttributeBranch {
   readonly lossHyp: AttributeLossHyp;
 
   constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
-    const inChannels = ATTRIBUTE_TAPS.reduce((c, t) => c + model.tapChannels(t), 0);
-    this.head = head ?? new AttributeHead({ inChannels });
+    const taps = head?.taps ?? ATTRIBUTE_TAPS;
+    const channels = tapChannels(model, taps);
+    const inChannels = channels.reduce((a, b) => a + b, 0);
+    this.head = head ?? new AttributeHead({ inChannels, taps, tapChannels: channels });
     if (this.head.inChannels !== inChannels) {
       throw new Error(
         `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,
@@ -72,14 +77,22 @@ export class AttributeBranch {
     this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
   }
 
-  /** The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets. */
-  loss(features: Record<string, Tensor>, targets: Tensor): { loss: Tensor; binary: number; cellSize: number } | null {
+  /**
+   * The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets. Sizes are
+   * divided by the batch's targetScales: the head sees each cell's size as loaded, not as scale augmentation made it.
+   */
+  loss(
+    features: Record<string, Tensor>,
+    batch: Pick<Batch, "images" | "targets" | "targetScales">,
+  ): { loss: Tensor; binary: number; cellSize: number } | null {
+    const { targets, targetScales } = batch;
     if (targets.size(0) === 0) return null;
     this.head.train();
     return tidy(() => {
       const boxes = targetBoxes(targets);
-      const maps = ATTRIBUTE_TAPS.map((t) => scaleGradient(features[t]!, this.lambda));
-      const out = attributeLogits(this.head, maps, boxes);
+      const maps = headMaps(this.head, features, batch.images).map((m) => scaleGradient(m, this.lambda));
+      const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
+      const out = attributeLogits(this.head, maps, boxes, sizes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
   }

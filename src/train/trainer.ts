@@ -17,7 +17,7 @@ import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { type ValidationResult, validate } from "../eval/validate.js";
-import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
+import { modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
@@ -369,10 +369,13 @@ class TrainingRun {
    */
   #forwardBackward(batch: Batch): number[] | null {
     return tidy(() => {
-      const out = this.model.forward(batch.images, { decode: false, taps: this.attributes ? ATTRIBUTE_TAPS : [] });
+      const out = this.model.forward(batch.images, {
+        decode: false,
+        taps: this.attributes ? modelTaps(this.attributes.head) : [],
+      });
       const mask = this.sparse ? batch.regionMask : undefined;
       const { loss, items } = this.computeLoss.compute(out.maps, batch.targets, mask);
-      const attr = this.attributes?.loss(out.features, batch.targets) ?? null;
+      const attr = this.attributes?.loss(out.features, batch) ?? null;
       const total = attr ? loss.add(attr.loss) : loss;
       if (!Number.isFinite(total.item())) return null;
       total.backward();
@@ -472,12 +475,14 @@ class TrainingRun {
     epoch: number,
     mloss: number[],
   ): Promise<{ val: ValidationResult; metrics: Record<string, number> }> {
-    const evaluation = this.attributes ? new AttributeEvaluation(this.attributes.ema.ema) : null;
+    const evaluation = this.attributes
+      ? new AttributeEvaluation(this.attributes.ema.ema, { imgSize: this.opts.imgsz })
+      : null;
     const val = await validate(this.ema.ema, this.valLoader, {
       names: this.model.names,
       computeLoss: this.computeLoss,
       label: this.opts.verbose ? "val" : null,
-      taps: evaluation ? ATTRIBUTE_TAPS : [],
+      taps: evaluation ? modelTaps(evaluation.head) : [],
       ...(evaluation ? { onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => evaluation.add(b, d, f) } : {}),
     });
     const attr = evaluation?.metrics.summary() ?? null;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SEED_ATTRIBUTE_COLUMNS } from "../../src/eval/attribute-eval.js";
-import { ATTRIBUTE_TAPS, AttributeHead, loadCheckpoint, saveCheckpoint } from "../../src/model/index.js";
+import { ATTRIBUTE_TAPS, AttributeHead, loadCheckpoint, saveCheckpoint, tapChannels } from "../../src/model/index.js";
 import { manualSeed } from "../../src/torch/index.js";
 import { type TrainedFixture, trainedFixture } from "../helpers/trained-fixture.js";
 import { REPO_ROOT } from "../helpers.js";
@@ -29,8 +29,11 @@ before(async () => {
   // the fixture's detector with a (seeded, untrained) attribute head: what is scored is the plumbing, not the head
   const loaded = loadCheckpoint(fixture.best);
   manualSeed(3);
+  const channels = tapChannels(loaded.model, ATTRIBUTE_TAPS);
   const head = new AttributeHead({
-    inChannels: ATTRIBUTE_TAPS.reduce((c, t) => c + loaded.model.tapChannels(t), 0),
+    inChannels: channels.reduce((a, b) => a + b, 0),
+    taps: ATTRIBUTE_TAPS,
+    tapChannels: channels,
   });
   withHead = join(work, "with-head.safetensors");
   saveCheckpoint(withHead, loaded.model, { attributeHead: head });

@@ -219,3 +219,54 @@ describe("per-sample randomness", () => {
     for (let k = 0; k < 4; k++) assert.ok(Math.abs(bounds[k]! - box[k + 1]!) <= 1, `side ${k}: ${bounds} vs ${box}`);
   });
 });
+
+describe("object scale through augmentation (the attribute head's sizes as loaded)", () => {
+  test("a warp multiplies each row's scale by its scale factor; a letterbox by its ratio; flips keep it", () => {
+    const s = paintedSample(100, 80, null, [
+      [0, 20, 10, 50, 40],
+      [1, 60, 30, 80, 60],
+    ]);
+    const draw = randomPerspectiveMatrix(new Rng(3), 100, 80, {
+      degrees: 0,
+      translate: 0,
+      scale: 0.5,
+      shear: 0,
+      perspective: 0,
+    });
+    const warped = applyPerspective(s, draw);
+    assert.equal(warped.labels.count, 2);
+    for (let r = 0; r < 2; r++) {
+      assert.ok(Math.abs(warped.labels.scale![r]! - draw.scale) < 1e-6);
+      const [, x1, , x2] = rowsOf(warped)[r]!;
+      const [, ox1, , ox2] = rowsOf(s)[r]!;
+      assert.ok(Math.abs((x2! - x1!) / (ox2! - ox1!) - draw.scale) < 1e-4, "the box width scaled by the factor");
+    }
+    const boxed = letterbox(flipLeftRight(warped), { shape: [40, 40] }).sample;
+    for (let r = 0; r < 2; r++) assert.ok(Math.abs(boxed.labels.scale![r]! - draw.scale * 0.4) < 1e-6);
+  });
+
+  test("training samples (mosaic, warp, mixup): each row's box is its loaded box times its scale", async () => {
+    // one square object per image, each of a different size, so every output row can be traced to its source
+    const sizes = [10, 14, 18, 22, 26];
+    const source = new MemorySource(
+      sizes.map((d, i) => paintedSample(96, 96, null, [[i, 48 - d / 2, 48 - d / 2, 48 + d / 2, 48 + d / 2]])),
+    );
+    const hyp = { ...HYP_SCRATCH_HIGH, mosaic: 1, mixup: 0.5, degrees: 0, shear: 0, perspective: 0 };
+    let checked = 0;
+    for (let epoch = 0; epoch < 6; epoch++) {
+      const out = await trainSample(source, epoch % 5, epoch, { imgSize: 96, hyp, seed: 11 });
+      rowsOf(out).forEach((row, r) => {
+        const [cls, x1, y1, x2, y2] = row as [number, number, number, number, number];
+        const w = x2 - x1;
+        const h = y2 - y1;
+        // clipped (by the mosaic's tile crop or the output's border): not its full size; the objects are squares
+        if (x1 <= 0 || y1 <= 0 || x2 >= 96 || y2 >= 96 || Math.abs(w - h) > 0.1 * Math.max(w, h)) return;
+        const loaded = sizes[cls]! * out.labels.scale![r]!;
+        assert.ok(Math.abs(w - loaded) < 0.05 * loaded + 0.5, `row ${r}: width ${w} vs ${loaded}`);
+        assert.ok(Math.abs(h - loaded) < 0.05 * loaded + 0.5, `row ${r}: height ${h} vs ${loaded}`);
+        checked++;
+      });
+    }
+    assert.ok(checked >= 6, `checked ${checked} rows`);
+  });
+});

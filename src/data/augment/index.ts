@@ -52,6 +52,8 @@ export {
   mapBoxes,
   type RgbImage,
   rasterizeRect,
+  rowScale,
   type Sample,
+  scaledBy,
   selectLabels,
 } from "./types.js";

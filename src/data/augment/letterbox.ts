@@ -70,12 +70,11 @@ export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxR
     outImage.set(image.data.subarray(y * newW * 3, (y + 1) * newW * 3), ((y + top) * outW + left) * 3);
     outMask.set(mask.data.subarray(y * newW, (y + 1) * newW), (y + top) * outW + left);
   }
-  const labels = mapBoxes(sample.labels, (x1, y1, x2, y2) => [
-    x1 * ratio[0] + left,
-    y1 * ratio[1] + top,
-    x2 * ratio[0] + left,
-    y2 * ratio[1] + top,
-  ]);
+  const labels = mapBoxes(
+    sample.labels,
+    (x1, y1, x2, y2) => [x1 * ratio[0] + left, y1 * ratio[1] + top, x2 * ratio[0] + left, y2 * ratio[1] + top],
+    Math.sqrt(ratio[0] * ratio[1]),
+  );
   return {
     sample: {
       image: { data: outImage, width: outW, height: outH },

@@ -12,7 +12,7 @@
 import type { Rng } from "../../util/random.js";
 import { isBoxCandidate } from "./box-candidates.js";
 import { type BoxCandidateOptions, PAD_VALUE } from "./hyp.js";
-import { labelStride, type Sample, selectLabels } from "./types.js";
+import { labelStride, type Sample, scaledBy, selectLabels } from "./types.js";
 
 /** A 3×3 matrix, row-major. */
 export type Mat3 = readonly [number, number, number, number, number, number, number, number, number];
@@ -235,7 +235,10 @@ export function transformBoxes(
     data[o + 4] = ny2;
     keep[r] = isBoxCandidate((x2 - x1) * scale, (y2 - y1) * scale, nx2 - nx1, ny2 - ny1, options) ? 1 : 0;
   }
-  return selectLabels({ data, count: labels.count, numAttributes: labels.numAttributes }, keep);
+  return selectLabels(
+    { data, count: labels.count, numAttributes: labels.numAttributes, ...scaledBy(labels, scale) },
+    keep,
+  );
 }
 
 /** True when `m` is the identity. */

@@ -25,6 +25,17 @@ export interface Labels {
   data: Float32Array;
   count: number;
   numAttributes: number;
+  /**
+   * Per row, how much the geometry has scaled the object since it was loaded (YOLOv5's `load_image` frame): 1 as
+   * loaded, × s after a random affine of scale s, × the ratio of a letterbox. Absent = all 1. Cell Size is an absolute
+   * size, so the attribute head is given each cell's size as loaded, not as scale augmentation made it.
+   */
+  scale?: Float32Array;
+}
+
+/** The scale of row r (1 when the labels carry none). */
+export function rowScale(labels: Labels, r: number): number {
+  return labels.scale?.[r] ?? 1;
 }
 
 /** An image with its region mask and labels; the three always share one pixel grid. */
@@ -60,13 +71,15 @@ export function selectLabels(labels: Labels, keep: ArrayLike<boolean | number>):
   let n = 0;
   for (let r = 0; r < labels.count; r++) if (keep[r]) n++;
   const data = new Float32Array(n * stride);
+  const scale = labels.scale ? new Float32Array(n) : undefined;
   let o = 0;
   for (let r = 0; r < labels.count; r++) {
     if (!keep[r]) continue;
     data.set(labels.data.subarray(r * stride, (r + 1) * stride), o * stride);
+    if (scale) scale[o] = rowScale(labels, r);
     o++;
   }
-  return { data, count: n, numAttributes: labels.numAttributes };
+  return { data, count: n, numAttributes: labels.numAttributes, ...(scale ? { scale } : {}) };
 }
 
 /** The rows of all `parts` (same attribute count) one after the other. */
@@ -74,20 +87,26 @@ export function concatLabels(parts: readonly Labels[], numAttributes: number): L
   const stride = labelStride(numAttributes);
   const count = parts.reduce((n, p) => n + p.count, 0);
   const data = new Float32Array(count * stride);
+  const scale = parts.some((p) => p.scale) ? new Float32Array(count) : undefined;
   let o = 0;
   for (const p of parts) {
     if (p.numAttributes !== numAttributes)
       throw new Error(`labels with ${p.numAttributes} attributes, expected ${numAttributes}`);
-    data.set(p.data.subarray(0, p.count * stride), o);
-    o += p.count * stride;
+    data.set(p.data.subarray(0, p.count * stride), o * stride);
+    if (scale) for (let r = 0; r < p.count; r++) scale[o + r] = rowScale(p, r);
+    o += p.count;
   }
-  return { data, count, numAttributes };
+  return { data, count, numAttributes, ...(scale ? { scale } : {}) };
 }
 
-/** A copy of `labels` with every box mapped by `fn(x1, y1, x2, y2) → [x1, y1, x2, y2]`. */
+/**
+ * A copy of `labels` with every box mapped by `fn(x1, y1, x2, y2) → [x1, y1, x2, y2]`, a map that scales objects by
+ * `factor` (1: flips, mosaic placement).
+ */
 export function mapBoxes(
   labels: Labels,
   fn: (x1: number, y1: number, x2: number, y2: number) => readonly [number, number, number, number],
+  factor = 1,
 ): Labels {
   const stride = labelStride(labels.numAttributes);
   const data = labels.data.slice(0, labels.count * stride);
@@ -99,7 +118,13 @@ export function mapBoxes(
     data[o + 3] = b[2];
     data[o + 4] = b[3];
   }
-  return { data, count: labels.count, numAttributes: labels.numAttributes };
+  return { data, count: labels.count, numAttributes: labels.numAttributes, ...scaledBy(labels, factor) };
+}
+
+/** `{ scale }` of `labels` times `factor`, or nothing when every row stays at 1. */
+export function scaledBy(labels: Labels, factor: number): { scale?: Float32Array } {
+  if (!labels.scale && factor === 1) return {};
+  return { scale: Float32Array.from({ length: labels.count }, (_, r) => rowScale(labels, r) * factor) };
 }
 
 /** A mask of `width × height` filled with `value`. */
@@ -132,6 +157,6 @@ export function cloneSample(s: Sample): Sample {
   return {
     image: { data: s.image.data.slice(), width: s.image.width, height: s.image.height },
     mask: { data: s.mask.data.slice(), width: s.mask.width, height: s.mask.height },
-    labels: { data: s.labels.data.slice(), count: s.labels.count, numAttributes: s.labels.numAttributes },
+    labels: { ...s.labels, data: s.labels.data.slice(), ...scaledBy(s.labels, 1) },
   };
 }

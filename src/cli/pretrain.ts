@@ -32,6 +32,7 @@ export interface PretrainFlags {
   cosLr: boolean;
   attributes: boolean;
   attrLambda: number;
+  attrTaps: string[];
 }
 
 function parseUnitFloat(v: string): number {
@@ -91,7 +92,13 @@ export function addTrainingOptions(
     .option("--evolve-anchors", "evolve new anchors when the fit is poor (otherwise only warn)", false)
     .option("--cos-lr", "cosine learning-rate schedule", false)
     .option("--attributes", "also train the attribute head (needs the 7 LLD attribute columns)", false)
-    .option("--attr-lambda <x>", "weight of the attribute gradient into the backbone (0: detached)", parseUnitFloat, 0);
+    .option("--attr-lambda <x>", "weight of the attribute gradient into the backbone (0: detached)", parseUnitFloat, 0)
+    .option(
+      "--attr-taps <list>",
+      "maps the attribute head pools: image and/or detector taps (p2,p3 = the seed's)",
+      (v: string) => v.split(",").map((t) => t.trim()),
+      ["image"],
+    );
 }
 
 export function register(program: Command): void {
@@ -126,6 +133,7 @@ export function register(program: Command): void {
         cosLr: flags.cosLr,
         attributes: flags.attributes,
         attributeLambda: flags.attrLambda,
+        attributeTaps: flags.attrTaps,
       }),
     );
     process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);

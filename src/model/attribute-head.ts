@@ -68,9 +68,6 @@ export interface AttributeHeadOptions {
   boxScale?: number;
 }
 
-/** The seed's taps: the detector's stride-4 and stride-8 backbone maps (design.md §7.3). */
-const SEED_TAPS = ["p2", "p3"] as const;
-
 /** Floor of the variance in the input standardisation. */
 const INPUT_NORM_EPS = 1e-5;
 
@@ -122,7 +119,7 @@ export class AttributeHead extends Module {
     this.inChannels = options.inChannels;
     this.roiSize = options.roiSize ?? ATTRIBUTE_ROI_SIZE;
     this.inputNorm = options.inputNorm ?? true;
-    this.taps = [...(options.taps ?? SEED_TAPS)];
+    this.taps = [...(options.taps ?? ["p2", "p3"])]; // the seed's: the detector's stride-4 and stride-8 maps
     this.tapChannels = [...(options.tapChannels ?? [options.inChannels])];
     if (this.tapChannels.reduce((a, b) => a + b, 0) !== options.inChannels)
       throw new Error(`AttributeHead: tap channels [${this.tapChannels}] do not sum to ${options.inChannels}`);

@@ -39,6 +39,8 @@ export interface YoloForwardOptions {
   taps?: readonly string[];
   /** Also decode the maps to boxes. @default true in eval mode, false in training mode */
   decode?: boolean;
+  /** Stop after the last requested tap: only `features` is filled (maps empty, nothing decoded). @default false */
+  tapsOnly?: boolean;
 }
 
 export interface YoloOutput {
@@ -171,7 +173,8 @@ export class YoloModel extends Module {
       if (i === undefined) throw new Error(`no feature tap "${name}" (taps: ${Object.keys(this.taps).join(", ")})`);
       wanted.add(i);
     }
-    const decode = options.decode ?? !this.training;
+    const last = options.tapsOnly ? Math.max(-1, ...wanted) : Number.POSITIVE_INFINITY;
+    const decode = !options.tapsOnly && (options.decode ?? !this.training);
     return tidy(() => {
       const outputs: Array<Tensor | undefined> = [];
       const input = (f: number, i: number): Tensor => {
@@ -183,6 +186,7 @@ export class YoloModel extends Module {
       let maps: Tensor[] = [];
       for (const spec of this.layers) {
         const i = spec.index;
+        if (i > last) break;
         const m = this.model.at(i);
         if (m instanceof Detect) {
           maps = m.forward((spec.from as number[]).map((f) => input(f, i)));

@@ -8,7 +8,7 @@
 
 import type { Batch } from "../data/batch.js";
 import { AttributeHead } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS, attributeLogits, headMaps, tapChannels } from "../model/attribute-inference.js";
+import { ATTRIBUTE_TAPS, attributeLogits, headMaps, IMAGE_TAP, tapChannels } from "../model/attribute-inference.js";
 import { boxSizes } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
 import { SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
@@ -45,6 +45,8 @@ export interface AttributeBranchOptions {
   weightDecay: number;
   /** Gradient weight into the backbone. @default 0 */
   lambda?: number;
+  /** Maps the head pools (`image` and/or detector taps such as p2, p3). @default ATTRIBUTE_TAPS */
+  taps?: readonly string[];
   /** @default SEED_ATTRIBUTE_LOSS */
   lossHyp?: AttributeLossHyp;
 }
@@ -58,7 +60,12 @@ export class AttributeBranch {
   readonly lossHyp: AttributeLossHyp;
 
   constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
-    const taps = head?.taps ?? ATTRIBUTE_TAPS;
+    const taps = head?.taps ?? options.taps ?? ATTRIBUTE_TAPS;
+    if (taps.length === 0) throw new Error("the attribute head needs at least one tap");
+    if ((options.lambda ?? 0) > 0 && !taps.some((t) => t !== IMAGE_TAP))
+      throw new Error(
+        `an attribute λ of ${options.lambda} has no effect: the head's taps (${taps.join(", ")}) include no detector map (add p2,p3 to the taps)`,
+      );
     const channels = tapChannels(model, taps);
     const inChannels = channels.reduce((a, b) => a + b, 0);
     this.head = head ?? new AttributeHead({ inChannels, taps, tapChannels: channels });

@@ -17,7 +17,7 @@ import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { type ValidationResult, validate } from "../eval/validate.js";
-import { modelTaps } from "../model/attribute-inference.js";
+import { ATTRIBUTE_TAPS, modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
@@ -25,6 +25,7 @@ import {
   clipGradNorm,
   manualSeed,
   memoryStats,
+  noGrad,
   SGD,
   setNumThreads,
   type Tensor,
@@ -117,6 +118,8 @@ export interface TrainOptions {
   attributes?: boolean;
   /** Weight of the attribute loss's gradient into the backbone (0: detached features). @default 0 */
   attributeLambda?: number;
+  /** Maps the attribute head pools: `image` and/or detector taps (p2, p3, …). @default ATTRIBUTE_TAPS (image) */
+  attributeTaps?: readonly string[];
 }
 
 export interface TrainResult {
@@ -171,6 +174,7 @@ function resolveOptions(o: TrainOptions, log: (m: string) => void): Resolved {
     minWarmupIters: o.minWarmupIters ?? MIN_WARMUP_ITERATIONS,
     attributes: o.attributes ?? false,
     attributeLambda: o.attributeLambda ?? 0,
+    attributeTaps: [...(o.attributeTaps ?? ATTRIBUTE_TAPS)],
     threads: o.threads,
     stopAfterEpochs: o.stopAfterEpochs,
   };
@@ -369,18 +373,32 @@ class TrainingRun {
    */
   #forwardBackward(batch: Batch): number[] | null {
     return tidy(() => {
+      const liveTaps = this.attributes && this.attributes.lambda > 0;
       const out = this.model.forward(batch.images, {
         decode: false,
-        taps: this.attributes ? modelTaps(this.attributes.head) : [],
+        taps: liveTaps ? modelTaps(this.attributes!.head) : [],
       });
       const mask = this.sparse ? batch.regionMask : undefined;
       const { loss, items } = this.computeLoss.compute(out.maps, batch.targets, mask);
-      const attr = this.attributes?.loss(out.features, batch) ?? null;
+      const features = liveTaps ? out.features : this.#evalTaps(batch.images);
+      const attr = features ? this.attributes!.loss(features, batch) : null;
       const total = attr ? loss.add(attr.loss) : loss;
       if (!Number.isFinite(total.item())) return null;
       total.backward();
       return [...items.toArray(), attr ? attr.loss.item() : 0];
     });
+  }
+
+  /**
+   * With λ = 0 (no gradient into the backbone) the head learns from the features it is evaluated on: the EMA
+   * detector's, in eval mode (a forward up to the last tap, without gradient). The live model's train-mode maps
+   * differ from those (batch statistics, unaveraged weights) enough that a head trained on them predicted constants.
+   */
+  #evalTaps(images: Tensor): Record<string, Tensor> | null {
+    if (!this.attributes) return null;
+    const taps = modelTaps(this.attributes.head);
+    if (taps.length === 0) return {};
+    return noGrad(() => this.ema.ema.forward(images, { taps, tapsOnly: true }).features);
   }
 
   #countBad(message: string): void {
@@ -592,6 +610,7 @@ function createAttributeBranch(model: YoloModel, opts: Resolved, columns: number
     momentum: opts.hyp.momentum,
     weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
     lambda: opts.attributeLambda,
+    taps: opts.attributeTaps,
   });
 }
 

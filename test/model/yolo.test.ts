@@ -15,7 +15,7 @@ import {
   scaledDepth,
   YoloModel,
 } from "../../src/model/index.js";
-import { BatchNorm2d, manualSeed, memoryStats, noGrad, tidy, uniform_, zeros } from "../../src/torch/index.js";
+import { BatchNorm2d, manualSeed, memoryStats, noGrad, rand, tidy, uniform_, zeros } from "../../src/torch/index.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("models/models.safetensors", "models.py");
@@ -268,4 +268,23 @@ describe("parity with PyTorch (v5n, nc = 14, batch 2, 64×96)", () => {
       assert.equal(afterStats.allocatedBytes, before.allocatedBytes, `${mode}: allocated bytes`);
     }
   });
+});
+
+test("tapsOnly stops after the last requested tap: the same features, no maps", () => {
+  manualSeed(2);
+  const model = new YoloModel({ ...builtinModelYaml("n"), width_multiple: 0.125, depth_multiple: 0.33, nc: 1 }).eval();
+  try {
+    tidy(() =>
+      noGrad(() => {
+        const x = rand([1, 3, 64, 64]);
+        const full = model.forward(x, { taps: ["p2", "p3"] });
+        const part = model.forward(x, { taps: ["p2", "p3"], tapsOnly: true });
+        assert.deepEqual(part.maps, []);
+        assert.equal(part.decoded, null);
+        for (const t of ["p2", "p3"]) assertClose(part.features[t]!, full.features[t]!, t, { rtol: 0, atolScale: 0 });
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
 });

@@ -9,7 +9,7 @@ import { UserError } from "./errors.js";
 import { parseIntOption } from "./options.js";
 
 export interface PretrainFlags {
-  data: string;
+  data?: string;
   cfg?: string;
   weights?: string;
   hyp?: string;
@@ -56,7 +56,7 @@ export function addTrainingOptions(
   defaults: { project: string; epochs: number; batch: number },
 ): Command {
   return cmd
-    .requiredOption("--data <yaml>", "dataset YAML (the seed's WBC_*.yaml work as they are)")
+    .option("--data <yaml>", "dataset YAML (the seed's WBC_*.yaml work as they are); not needed with --resume")
     .option("--cfg <yaml>", "model description: a YAML or yolov5n/s/m/l/x (default: the architecture in --weights)")
     .option("--weights <file>", "initial weights: sladet checkpoint or YOLOv5 .pt (e.g. yolov5x.pt)")
     .option("--hyp <yaml>", "hyperparameters (default: the seed's hyp.scratch-high with fl_gamma 1.5)")
@@ -136,6 +136,11 @@ export function register(program: Command): void {
         attributeTaps: flags.attrTaps,
       }),
     );
+    if (result.interrupted) {
+      process.stderr.write(`interrupted: continue with  sladet pretrain --resume ${result.last}\n`);
+      process.exitCode = 130; // as a shell reports a Ctrl-C: scripts chaining commands stop here
+      return;
+    }
     process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
   });
 }

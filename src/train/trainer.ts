@@ -32,6 +32,7 @@ import {
   tensor,
   tidy,
 } from "../torch/index.js";
+import { yieldToEventLoop } from "../util/async.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
@@ -130,6 +131,8 @@ export interface TrainResult {
   epochsRun: number;
   final: ValidationResult | null;
   skippedSteps: number;
+  /** Stopped by SIGINT (weights/last saved; `--resume` continues). */
+  interrupted: boolean;
 }
 
 type Resolved = Required<
@@ -482,6 +485,7 @@ class TrainingRun {
       } finally {
         batch.dispose();
       }
+      await yieldToEventLoop(); // lets a SIGINT be noticed now, not after the epoch
       if (this.interrupted) break;
     }
     bar.stop();
@@ -685,5 +689,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     epochsRun,
     final,
     skippedSteps: run.skipped,
+    interrupted: run.interrupted,
   };
 }

@@ -11,3 +11,11 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return out;
 }
+
+/**
+ * Lets the event loop run its macrotasks (signal handlers, timers, I/O callbacks). A loop over already-resolved
+ * promises (a data loader that is ahead) otherwise runs only microtasks, and Ctrl-C would wait for the loop's end.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -261,8 +261,9 @@ describe("resume and faults", () => {
       }
     });
     const code = await new Promise<number | null>((r) => child.once("exit", r));
-    assert.equal(code, 0, err);
+    assert.equal(code, 130, `exit status 130 (interrupted), so chained commands stop: ${err}`);
     assert.match(err, /interrupted: saving weights\/last/);
+    assert.match(err, /continue with {2}sladet pretrain --resume \S+last\.safetensors/);
     const last = join(project, "exp", "weights", "last.safetensors");
     const saved = loadCheckpoint(last);
     assert.equal(saved.meta.training?.["epoch"], 0, "the last completed epoch");
@@ -271,6 +272,22 @@ describe("resume and faults", () => {
     const resumed = await train({ resume: last, stopAfterEpochs: 1, verbose: false });
     assert.equal(resumed.runDir, join(project, "exp"));
     assert.equal(resultsRows(resumed.runDir).length, 2, "epoch 1 is trained again, then the run goes on");
+  });
+
+  test("--resume needs no --data (the run's options are in the checkpoint); neither is a clear error", () => {
+    const none = spawnSync(join(REPO_ROOT, "bin", "sladet"), ["pretrain"], { encoding: "utf8" });
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /give --data \(a dataset YAML\), or --resume to continue a run/);
+    const missing = spawnSync(
+      join(REPO_ROOT, "bin", "sladet"),
+      ["pretrain", "--resume", join(work, "none.safetensors")],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.notEqual(missing.status, 0);
+    assert.doesNotMatch(missing.stderr, /--data/);
+    assert.match(missing.stderr, /none\.safetensors/);
   });
 
   test("a diverging run stops with a clear error after repeated non-finite losses", async () => {

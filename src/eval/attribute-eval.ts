@@ -1,8 +1,8 @@
 /**
- * Attribute evaluation inside validation: for each image, the detections' attributes are predicted from the
- * detector's p2/p3 features, each ground-truth cell (with its own image's attributes: the seed's batch-indexing bug
- * fixed) is matched to the detection with the highest IoU ≥ 0.5, and the pair is scored and written as a CSV row
- * with the seed's 13 columns plus Cell Size, class, box and IoU.
+ * Attribute evaluation inside validation: each ground-truth cell (with its own image's attributes: the seed's
+ * batch-indexing bug fixed) is matched to the detection with the highest IoU ≥ 0.5, the matched detections'
+ * attributes are predicted by the head (from its taps of the same forward pass), and each pair is scored and written
+ * as a CSV row with the seed's 13 columns plus Cell Size, class, box (network-input pixels) and IoU.
  */
 import { basename } from "node:path";
 import type { Batch } from "../data/batch.js";
@@ -73,40 +73,51 @@ export class AttributeEvaluation {
       const labels = labelRows(targets, stride, b, w, h);
       const dets = det.toTypedArray<"float32">();
       const matches = matchCells(labels, dets, { minIou: this.minIou });
+      this.metrics.addUnmatched(matches.filter((d) => d < 0).length);
       const matched = [...new Set(matches.filter((d) => d >= 0))];
-      this.metrics.addUnmatched(matches.length - matches.filter((d) => d >= 0).length);
       if (matched.length === 0) return;
-      // Only matched detections are scored: the head runs on them alone, not on all (up to max_det) detections.
-      const boxes = matched.flatMap((d) => [
-        b,
-        dets[d * 6]! / w,
-        dets[d * 6 + 1]! / h,
-        dets[d * 6 + 2]! / w,
-        dets[d * 6 + 3]! / h,
-      ]);
-      const sizes = matched.flatMap((d) => [
-        (dets[d * 6 + 2]! - dets[d * 6]!) / this.imgSize,
-        (dets[d * 6 + 3]! - dets[d * 6 + 1]!) / this.imgSize,
-      ]);
-      const predicted = tidy(() =>
-        predictAttributes(
-          this.head,
-          headMaps(this.head, features, batch.images),
-          tensor(boxes, [matched.length, 5]),
-          tensor(sizes, [matched.length, 2]),
-        ).toArray(),
-      );
+      const predicted = this.#predict(batch, b, dets, matched, features);
       matches.forEach((d, l) => {
         if (d < 0) return;
         const k = matched.indexOf(d);
         const pred = predicted.slice(k * 7, k * 7 + 7);
         const truth = truths[l]!;
         this.metrics.add(truth, pred);
-        this.rows.push(
-          csvRow(batch.files[b] ?? "", truth, pred, labels[l * 5]!, dets, d, iouAt(labels, l * 5 + 1, dets, d * 6)),
-        );
+        const iou = iouAt(labels, l * 5 + 1, dets, d * 6);
+        this.rows.push(csvRow(batch.files[b] ?? "", truth, pred, labels[l * 5]!, dets, d, iou));
       });
     });
+  }
+
+  /**
+   * Attribute values (7 per detection, flat) of the detections `matched` of image b. Only matched detections are
+   * scored, so the head runs on them alone, not on all (up to max_det) detections of the low validation threshold.
+   */
+  #predict(
+    batch: Batch,
+    b: number,
+    dets: Float32Array,
+    matched: readonly number[],
+    features: Record<string, Tensor>,
+  ): number[] {
+    const [h, w] = batch.shape;
+    const box = (d: number) => [dets[d * 6]!, dets[d * 6 + 1]!, dets[d * 6 + 2]!, dets[d * 6 + 3]!] as const;
+    const boxes = matched.flatMap((d) => {
+      const [x1, y1, x2, y2] = box(d);
+      return [b, x1 / w, y1 / h, x2 / w, y2 / h];
+    });
+    const sizes = matched.flatMap((d) => {
+      const [x1, y1, x2, y2] = box(d);
+      return [(x2 - x1) / this.imgSize, (y2 - y1) / this.imgSize];
+    });
+    return tidy(() =>
+      predictAttributes(
+        this.head,
+        headMaps(this.head, features, batch.images),
+        tensor(boxes, [matched.length, 5]),
+        tensor(sizes, [matched.length, 2]),
+      ).toArray(),
+    );
   }
 
   /** Writes the CSV (atomically; a new file, never appended to an earlier run's). */

@@ -121,8 +121,8 @@ function confusionCsv(s: DetectionSummary, names: readonly string[]): string {
   return `${rows.join("\n")}\n`;
 }
 
-/** Whether attributes are evaluated: a head to evaluate and the 7 LLD attribute columns in the data. */
-function attributeEvaluation(
+/** The attribute evaluation, when there is a head to evaluate and the data has the 7 LLD attribute columns. */
+function createAttributeEvaluation(
   head: AttributeHead | null,
   attributeColumns: number,
   options: ValRunOptions,
@@ -160,7 +160,7 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
   try {
     if (model.nc !== data.nc)
       throw new ConfigError(`${options.weights} predicts ${model.nc} classes but ${options.data} has ${data.nc}`);
-    const attributes = attributeEvaluation(attributeHead, data.attributes.length, options);
+    const attributes = createAttributeEvaluation(attributeHead, data.attributes.length, options);
     const items = await loadSplitItems(data, task);
     const runDir = incrementRunDir(options.project ?? "runs/val", options.name ?? "exp", options.existOk ?? false);
     loader = new DataLoader({

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describeTransfer, disposeCheckpoint, readYoloCheckpoint, transferWeights } from "../io/yolo-import.js";
+import type { AttributeHead } from "../model/attribute-head.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import { loadModelYaml, type ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
@@ -26,27 +27,42 @@ function isZip(path: string): boolean {
   return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 
+interface InitialWeights {
+  yaml: ModelYaml;
+  state: Map<string, Tensor>;
+  /** The checkpoint's attribute head (sladet checkpoints that have one); ownership passes to the caller. */
+  attributeHead: AttributeHead | null;
+  release: () => void;
+}
+
 /** The initial weights' description and state dict (the caller disposes the state). */
-function readWeights(path: string): { yaml: ModelYaml; state: Map<string, Tensor>; release: () => void } {
+function readWeights(path: string): InitialWeights {
   if (isZip(path)) {
     const ckpt = readYoloCheckpoint(path);
-    return { yaml: ckpt.yaml, state: ckpt.state, release: () => disposeCheckpoint(ckpt) };
+    return { yaml: ckpt.yaml, state: ckpt.state, attributeHead: null, release: () => disposeCheckpoint(ckpt) };
   }
   const loaded = loadCheckpoint(path);
   const state = loaded.model.stateDict();
   return {
     yaml: loaded.meta.model,
     state,
+    attributeHead: loaded.attributeHead,
     release: () => {
       loaded.model.dispose();
-      loaded.attributeHead?.dispose();
       for (const t of loaded.training.values()) t.dispose();
     },
   };
 }
 
-/** Builds the model and reports how weights were transferred (messages for the log). */
-export function setupModel(options: ModelSetupOptions): { model: YoloModel; messages: string[] } {
+/**
+ * Builds the model and reports how weights were transferred (messages for the log). A sladet checkpoint's attribute
+ * head is handed over too (phase 2 continues phase 1's head); the caller owns and disposes it.
+ */
+export function setupModel(options: ModelSetupOptions): {
+  model: YoloModel;
+  messages: string[];
+  attributeHead: AttributeHead | null;
+} {
   const { cfg, weights, nc, names } = options;
   if (!cfg && !weights) throw new ConfigError("give --cfg (e.g. yolov5n) or --weights to start training from");
   const init = weights ? readWeights(weights) : null;
@@ -55,7 +71,7 @@ export function setupModel(options: ModelSetupOptions): { model: YoloModel; mess
     const model = new YoloModel({ ...base, nc }, { source: typeof cfg === "string" ? cfg : weights, names });
     const messages: string[] = [];
     if (init) messages.push(describeTransfer(`weights ${weights}`, transferWeights(model, init.state)));
-    return { model, messages };
+    return { model, messages, attributeHead: init?.attributeHead ?? null };
   } finally {
     init?.release();
   }

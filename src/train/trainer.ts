@@ -17,6 +17,7 @@ import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { type ValidationResult, validate } from "../eval/validate.js";
+import type { AttributeHead } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
@@ -299,8 +300,12 @@ class TrainingRun {
     log(
       `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
     );
-    const { model, messages } = snapshot
-      ? { model: snapshot.model, messages: [`resuming ${options.resume} after epoch ${snapshot.epoch + 1}`] }
+    const { model, messages, attributeHead } = snapshot
+      ? {
+          model: snapshot.model,
+          messages: [`resuming ${options.resume} after epoch ${snapshot.epoch + 1}`],
+          attributeHead: null,
+        }
       : setupModel({ cfg: opts.cfg, weights: opts.weights, nc: data.nc, names: data.names });
     for (const m of messages) log(m);
     const isFrozen = freezeLayers(model, opts.freeze);
@@ -328,7 +333,10 @@ class TrainingRun {
       hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
     });
     const optimizer = createOptimizer(model, opts, isFrozen);
-    const attributes = opts.attributes ? createAttributeBranch(model, opts, data.attributes.length) : null;
+    if (!opts.attributes) attributeHead?.dispose(); // the weights' head is not trained in this run
+    const attributes = opts.attributes
+      ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log)
+      : null;
     const ema = new ModelEMA(
       new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
       model,
@@ -602,20 +610,35 @@ function freezeLayers(model: YoloModel, freeze: readonly number[]): (name: strin
   return isFrozen;
 }
 
-/** The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6). */
-function createAttributeBranch(model: YoloModel, opts: Resolved, columns: number): AttributeBranch {
+/**
+ * The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6), continuing `initial`
+ * (the head of a sladet checkpoint given as --weights: phase 2 after phase 1) when there is one.
+ */
+function createAttributeBranch(
+  model: YoloModel,
+  opts: Resolved,
+  columns: number,
+  initial: AttributeHead | null,
+  log: (m: string) => void,
+): AttributeBranch {
   if (columns !== NUM_ATTRIBUTES) {
+    initial?.dispose();
     throw new ConfigError(
       `--attributes needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
     );
   }
-  return new AttributeBranch(model, {
-    lr0: opts.hyp.lr0,
-    momentum: opts.hyp.momentum,
-    weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
-    lambda: opts.attributeLambda,
-    taps: opts.attributeTaps,
-  });
+  if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
+  return new AttributeBranch(
+    model,
+    {
+      lr0: opts.hyp.lr0,
+      momentum: opts.hyp.momentum,
+      weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
+      lambda: opts.attributeLambda,
+      taps: opts.attributeTaps,
+    },
+    initial?.train() ?? undefined,
+  );
 }
 
 /** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */

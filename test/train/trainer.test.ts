@@ -15,7 +15,7 @@ import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
 import { makeCellDataset, tinyModelYaml, trainedFixture } from "../helpers/trained-fixture.js";
-import { REPO_ROOT } from "../helpers.js";
+import { assertClose, REPO_ROOT } from "../helpers.js";
 
 const work = mkdtempSync(join(tmpdir(), "sladet-trainer-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -153,6 +153,30 @@ describe("resume and faults", () => {
     last.model.dispose();
     last.attributeHead?.dispose();
     for (const t of last.training.values()) t.dispose();
+  });
+
+  test("--weights with an attribute head continues that head (phase 2 after phase 1), with its taps", async () => {
+    const first = await train({ ...base(), epochs: 1, attributeTaps: ["p2", "p3"], project: join(work, "head-a") });
+    const second = await train({
+      ...base(),
+      cfg: undefined,
+      weights: first.last,
+      epochs: 1,
+      hyp: { lr0: 1e-12, warmup_bias_lr: 0 }, // the head barely moves: what it starts from shows
+      project: join(work, "head-b"),
+    });
+    const [a, b] = [loadCheckpoint(first.last), loadCheckpoint(second.last)];
+    try {
+      assert.deepEqual(b.attributeHead?.taps, ["p2", "p3"], "the checkpoint head's taps, not the default");
+      assertClose(b.attributeHead!.conv1.weight.data, a.attributeHead!.conv1.weight.data, "conv1", { rtol: 1e-6 });
+      assertClose(b.attributeHead!.fc3.weight.data, a.attributeHead!.fc3.weight.data, "fc3", { rtol: 1e-6 });
+    } finally {
+      for (const c of [a, b]) {
+        c.model.dispose();
+        c.attributeHead?.dispose();
+        for (const t of c.training.values()) t.dispose();
+      }
+    }
   });
 
   /** A dataset without attributes: plain 5-column YOLO labels and `attributes: []` (like a converted VOC set). */

@@ -14,6 +14,7 @@ import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.
 import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
 import { runValidation } from "../../src/eval/val-run.js";
+import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 
@@ -38,6 +39,9 @@ test(`a tiny model's attributes beat the majority baseline by ${MARGIN} in balan
     onImage: () => {},
   });
   const data = collapseToOneClass(dataRoot);
+  // one thread: the same arithmetic on every run (BENCHMARKS.md's numbers), not a draw that varies with the thread count
+  const threads = getNumThreads();
+  setNumThreads(1);
   const run = await train({
     data,
     cfg: tinyModelYaml(),
@@ -53,7 +57,7 @@ test(`a tiny model's attributes beat the majority baseline by ${MARGIN} in balan
     hyp: QUICKSTART_HYP,
     attributes: true,
     verbose: false,
-  });
+  }).finally(() => setNumThreads(threads));
   // weights/last: no epoch was chosen by looking at the held-out images
   const { attributes } = await runValidation({
     data,

@@ -1,7 +1,8 @@
 /**
  * `sladet test` (the seed's test.py): detection metrics and the attribute table on the test split, with
  * attributes/test.csv, into a new run folder under runs/test. `--weights` takes a checkpoint, a run folder (its
- * weights/best) or nothing (the newest run's weights/best under runs/train and runs/pretrain; design.md §7.7).
+ * weights/best) or nothing (the newest run's weights/best under runs/train and runs/pretrain; design.md §7.7). With a
+ * YOLOv5 .pt, the seed's head is read from Attribute_model/last_weights.pth as test.py does, unless --attr-weights.
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,18 @@ import type { Command } from "commander";
 import { newestRunWeights } from "../train/run-dir.js";
 import { UserError } from "./errors.js";
 import { addValidationOptions, runValidationCommand, type ValFlags } from "./val.js";
+
+/** Where the seed's test.py reads its attribute head (relative to the working folder). */
+export const SEED_ATTRIBUTE_HEAD = join("Attribute_model", "last_weights.pth");
+
+/**
+ * The seed's attribute head for a YOLOv5 .pt, as test.py finds it: `--attr-weights`, else Attribute_model/
+ * last_weights.pth when it exists; none for sladet checkpoints (they carry their head).
+ */
+export function seedAttributeWeights(weights: string, attrWeights: string | undefined): string | undefined {
+  if (attrWeights !== undefined || !weights.endsWith(".pt") || !existsSync(SEED_ATTRIBUTE_HEAD)) return attrWeights;
+  return SEED_ATTRIBUTE_HEAD;
+}
 
 /** Where `sladet test` looks for runs when --weights is not given. */
 export const TEST_DEFAULT_PROJECTS = ["runs/train", "runs/pretrain"] as const;
@@ -43,8 +56,9 @@ export function register(program: Command): void {
   addValidationOptions(cmd, { project: "runs/test", task: "test" }).action(
     async (flags: ValFlags & { weights?: string }) => {
       const weights = resolveTestWeights(flags.weights);
-      process.stdout.write(`test: ${weights}\n`);
-      await runValidationCommand(flags, weights);
+      const attrWeights = seedAttributeWeights(weights, flags.attrWeights);
+      process.stdout.write(`test: ${weights}${attrWeights ? ` with the attribute head ${attrWeights}` : ""}\n`);
+      await runValidationCommand({ ...flags, ...(attrWeights ? { attrWeights } : {}) }, weights);
     },
   );
 }

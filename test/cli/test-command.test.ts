@@ -9,11 +9,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { generateDataset } from "../../src/data/synth/index.js";
 import { SEED_ATTRIBUTE_COLUMNS } from "../../src/eval/attribute-eval.js";
 import { ATTRIBUTE_TAPS, AttributeHead, loadCheckpoint, saveCheckpoint, tapChannels } from "../../src/model/index.js";
 import { manualSeed } from "../../src/torch/index.js";
 import { type TrainedFixture, trainedFixture } from "../helpers/trained-fixture.js";
-import { REPO_ROOT } from "../helpers.js";
+import { fixturePath, REPO_ROOT } from "../helpers.js";
 
 let work: string;
 let fixture: TrainedFixture;
@@ -154,4 +155,23 @@ test("sladet val with a head evaluates attributes into attributes/val.csv", () =
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /mean F1 of a1\.\.a6 \(the seed's summary\)/);
   assert.ok(readCsv(join(work, "v", "exp", "attributes", "val.csv")).rows.length > 0);
+});
+
+test("a YOLOv5 .pt is tested with the seed's head from Attribute_model/last_weights.pth, as test.py does", async () => {
+  const cwd = join(work, "seed");
+  const data = join(cwd, "data");
+  await generateDataset({ out: data, images: 6, seed: 2, imageSize: 64, split: [0.4, 0.2, 0.4], onImage: () => {} });
+  mkdirSync(join(cwd, "Attribute_model"), { recursive: true });
+  cpSync(fixturePath("models/seed_attr.pth"), join(cwd, "Attribute_model", "last_weights.pth"));
+  const r = sladet(
+    ["test", "--weights", fixturePath("models/tiny14.pt"), "--data", join(data, "data.yaml"), "--img", "64"],
+    cwd,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /with the attribute head Attribute_model\/last_weights\.pth/);
+  assert.match(r.stdout, /initialised fresh: fcBox\.weight, fcSize\.weight, fcSize\.bias/);
+  const metrics = JSON.parse(readFileSync(join(cwd, "runs", "test", "exp", "metrics.json"), "utf8"));
+  assert.ok(metrics.attributes, "attributes evaluated with the seed's head");
+  assert.equal(metrics.attrWeights, join("Attribute_model", "last_weights.pth"));
+  assert.ok(existsSync(join(cwd, "runs", "test", "exp", "attributes", "test.csv")));
 });

@@ -22,3 +22,13 @@ export function parsePositiveFloat(flag: string) {
     return n;
   };
 }
+
+/** A finite number in [0, 1]. */
+export function parseUnitFloat(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1)
+      throw new InvalidArgumentError(`${flag} expects a number in [0, 1], got "${value}"`);
+    return n;
+  };
+}

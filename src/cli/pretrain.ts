@@ -3,10 +3,10 @@
  * sladet does not take are refused by name (src/cli/yolo-flags.ts), never ignored.
  */
 import { existsSync } from "node:fs";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { newestRunWeights } from "../train/run-dir.js";
 import { UserError } from "./errors.js";
-import { parseIntOption } from "./options.js";
+import { parseIntOption, parseUnitFloat } from "./options.js";
 
 export interface PretrainFlags {
   data?: string;
@@ -33,13 +33,6 @@ export interface PretrainFlags {
   attributes: boolean;
   attrLambda: number;
   attrTaps: string[];
-}
-
-function parseUnitFloat(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError(`--attr-lambda expects a number in [0, 1], got "${v}"`);
-  return n;
 }
 
 /** The most recently written weights/last.safetensors under `project` (YOLOv5's --resume without a path). */
@@ -92,7 +85,12 @@ export function addTrainingOptions(
     .option("--evolve-anchors", "evolve new anchors when the fit is poor (otherwise only warn)", false)
     .option("--cos-lr", "cosine learning-rate schedule", false)
     .option("--attributes", "also train the attribute head (needs the 7 LLD attribute columns)", false)
-    .option("--attr-lambda <x>", "weight of the attribute gradient into the backbone (0: detached)", parseUnitFloat, 0)
+    .option(
+      "--attr-lambda <x>",
+      "weight of the attribute gradient into the backbone (0: detached)",
+      parseUnitFloat("--attr-lambda"),
+      0,
+    )
     .option(
       "--attr-taps <list>",
       "maps the attribute head pools: image and/or detector taps (p2,p3 = the seed's)",

@@ -2,9 +2,9 @@
  * `sladet val`: validate weights on a dataset split (YOLOv5's val.py flags). With an attribute head in the weights
  * and attributes in the data, the attribute table and CSVs too. `sladet test` (./test.ts) shares these options.
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import type { ValRunOptions } from "../eval/val-run.js";
-import { parseIntOption } from "./options.js";
+import { parseIntOption, parseUnitFloat } from "./options.js";
 
 export interface ValFlags {
   data: string;
@@ -26,13 +26,6 @@ export interface ValFlags {
   attrIou: number;
 }
 
-const unitFloat = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError(`${flag} expects a number in [0, 1], got "${v}"`);
-  return n;
-};
-
 /** The options of `val` and `test` (YOLOv5 val.py's, plus the attribute ones). */
 export function addValidationOptions(cmd: Command, defaults: { project: string; task: "val" | "test" }): Command {
   return cmd
@@ -47,8 +40,8 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
       parseIntOption("--imgsz", 32),
       640,
     )
-    .option("--conf-thres <x>", "confidence threshold", unitFloat("--conf-thres"), 0.001)
-    .option("--iou-thres <x>", "NMS IoU threshold", unitFloat("--iou-thres"), 0.6)
+    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), 0.001)
+    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), 0.6)
     .option("--max-det <n>", "detections per image", parseIntOption("--max-det", 1), 300)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
     .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
@@ -61,7 +54,7 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
     .option(
       "--attr-iou <x>",
       "IoU a detection needs to be compared with a ground-truth cell's attributes",
-      unitFloat("--attr-iou"),
+      parseUnitFloat("--attr-iou"),
       0.5,
     );
 }

@@ -16,6 +16,7 @@ import {
   YoloModel,
 } from "../../src/model/index.js";
 import { BatchNorm2d, manualSeed, memoryStats, noGrad, rand, tidy, uniform_, zeros } from "../../src/torch/index.js";
+import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("models/models.safetensors", "models.py");
@@ -272,7 +273,7 @@ describe("parity with PyTorch (v5n, nc = 14, batch 2, 64×96)", () => {
 
 test("tapsOnly stops after the last requested tap: the same features, no maps", () => {
   manualSeed(2);
-  const model = new YoloModel({ ...builtinModelYaml("n"), width_multiple: 0.125, depth_multiple: 0.33, nc: 1 }).eval();
+  const model = new YoloModel(tinyModelYaml()).eval();
   try {
     tidy(() =>
       noGrad(() => {

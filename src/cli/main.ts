@@ -15,6 +15,7 @@ import { register as registerPretrain } from "./pretrain.js";
 import { register as registerSparsify } from "./sparsify.js";
 import { register as registerSynth } from "./synth.js";
 import { register as registerTest } from "./test.js";
+import { register as registerTrain } from "./train.js";
 import { register as registerVal } from "./val.js";
 import { rejectUnsupportedFlags, UNSUPPORTED_TRAIN_FLAGS, UNSUPPORTED_VAL_FLAGS } from "./yolo-flags.js";
 
@@ -26,6 +27,7 @@ const registrars: Array<(program: Command) => void> = [
   registerSynth,
   registerExport,
   registerPretrain,
+  registerTrain,
   registerVal,
   registerTest,
 ];

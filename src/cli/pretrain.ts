@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { newestRunWeights } from "../train/run-dir.js";
+import type { TrainOptions } from "../train/trainer.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parseUnitFloat } from "./options.js";
 
@@ -30,6 +31,7 @@ export interface PretrainFlags {
   noautoanchor: boolean;
   evolveAnchors: boolean;
   cosLr: boolean;
+  ignoreRegions: boolean;
   attributes: boolean;
   attrLambda: number;
   attrTaps: string[];
@@ -84,6 +86,7 @@ export function addTrainingOptions(
     .option("--noautoanchor", "skip the anchor fit check", false)
     .option("--evolve-anchors", "evolve new anchors when the fit is poor (otherwise only warn)", false)
     .option("--cos-lr", "cosine learning-rate schedule", false)
+    .option("--ignore-regions", "treat sparse images as fully labelled (the naive baseline of the ablation)", false)
     .option("--attributes", "also train the attribute head (needs the 7 LLD attribute columns)", false)
     .option(
       "--attr-lambda <x>",
@@ -99,46 +102,57 @@ export function addTrainingOptions(
     );
 }
 
+/** Runs a training command: phase 1 (`sla` null) or phase 2; prints the result or how to resume. */
+export async function runTrainingCommand(
+  command: "pretrain" | "train",
+  flags: PretrainFlags,
+  extra: Pick<TrainOptions, "sla" | "attributes">,
+): Promise<void> {
+  const { asUserErrors } = await import("./user-errors.js");
+  const { train } = await import("../train/trainer.js");
+  const result = await asUserErrors(() =>
+    train({
+      data: flags.data,
+      cfg: flags.cfg,
+      weights: flags.weights,
+      hyp: flags.hyp,
+      epochs: flags.epochs,
+      batch: flags.batchSize,
+      imgsz: flags.imgsz,
+      device: flags.device,
+      workers: flags.workers,
+      seed: flags.seed,
+      resume: flags.resume === true ? latestLast(flags.project) : flags.resume,
+      project: flags.project,
+      name: flags.name,
+      existOk: flags.existOk,
+      cache: flags.cache === true ? "ram" : (flags.cache ?? false),
+      patience: flags.patience,
+      freeze: flags.freeze ?? [],
+      savePeriod: flags.savePeriod,
+      noautoanchor: flags.noautoanchor,
+      evolveAnchors: flags.evolveAnchors,
+      cosLr: flags.cosLr,
+      ignoreRegions: flags.ignoreRegions,
+      attributes: extra.attributes ?? flags.attributes,
+      attributeLambda: flags.attrLambda,
+      attributeTaps: flags.attrTaps,
+      sla: extra.sla ?? null,
+    }),
+  );
+  if (result.interrupted) {
+    process.stderr.write(`interrupted: continue with  sladet ${command} --resume ${result.last}\n`);
+    process.exitCode = 130; // as a shell reports a Ctrl-C: scripts chaining commands stop here
+    return;
+  }
+  process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command("pretrain")
     .description("phase 1: train the detector (region-masked loss on sparse labels), validating every epoch");
-  addTrainingOptions(cmd, { project: "runs/pretrain", epochs: 100, batch: 16 }).action(async (flags: PretrainFlags) => {
-    const { asUserErrors } = await import("./user-errors.js");
-    const { train } = await import("../train/trainer.js");
-    const result = await asUserErrors(() =>
-      train({
-        data: flags.data,
-        cfg: flags.cfg,
-        weights: flags.weights,
-        hyp: flags.hyp,
-        epochs: flags.epochs,
-        batch: flags.batchSize,
-        imgsz: flags.imgsz,
-        device: flags.device,
-        workers: flags.workers,
-        seed: flags.seed,
-        resume: flags.resume === true ? latestLast(flags.project) : flags.resume,
-        project: flags.project,
-        name: flags.name,
-        existOk: flags.existOk,
-        cache: flags.cache === true ? "ram" : (flags.cache ?? false),
-        patience: flags.patience,
-        freeze: flags.freeze ?? [],
-        savePeriod: flags.savePeriod,
-        noautoanchor: flags.noautoanchor,
-        evolveAnchors: flags.evolveAnchors,
-        cosLr: flags.cosLr,
-        attributes: flags.attributes,
-        attributeLambda: flags.attrLambda,
-        attributeTaps: flags.attrTaps,
-      }),
-    );
-    if (result.interrupted) {
-      process.stderr.write(`interrupted: continue with  sladet pretrain --resume ${result.last}\n`);
-      process.exitCode = 130; // as a shell reports a Ctrl-C: scripts chaining commands stop here
-      return;
-    }
-    process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
-  });
+  addTrainingOptions(cmd, { project: "runs/pretrain", epochs: 100, batch: 16 }).action((flags: PretrainFlags) =>
+    runTrainingCommand("pretrain", flags, {}),
+  );
 }

@@ -18,6 +18,11 @@ export interface Batch {
    * affine of scale s): the attribute head divides box sizes by it (Cell Size is an absolute size).
    */
   targetScales: Float32Array;
+  /**
+   * Held-out objects (outside the labelled region, from the dataset's `heldout_labels`) after augmentation: [M, 6]
+   * rows of image index, class, xc, yc, w, h like `targets`. For measuring pseudo-labels only; empty when unknown.
+   */
+  heldout: Float32Array;
   /** Position in the epoch. */
   batchIndex: number;
   /** Dataset index and image path of each image, in batch order. */
@@ -40,6 +45,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
     targets,
     regionMask,
     targetScales: raw.targetScales,
+    heldout: raw.heldout,
     batchIndex: raw.batchIndex,
     indices: raw.indices,
     files: raw.indices.map((i) => items[i]?.image ?? ""),

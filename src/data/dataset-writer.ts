@@ -12,6 +12,20 @@ import { toCocoDataset, writeCocoJson } from "./formats/coco.js";
 import { writeLldLabelFile } from "./formats/lld.js";
 import type { AttributeSpec, ImageAnnotation } from "./schema.js";
 
+/** Folder (beside `labels`) of the labels a sparse dataset set aside: the data YAML's `heldout_labels`. */
+export const HELDOUT_LABELS = "labels_heldout";
+
+/** The held-out labels of `annotation` as an annotation of their own (dense: they lie outside the region). */
+export function heldoutAnnotation(annotation: ImageAnnotation): ImageAnnotation {
+  return {
+    image: annotation.image,
+    width: annotation.width,
+    height: annotation.height,
+    region: null,
+    labels: annotation.heldout ?? [],
+  };
+}
+
 /** Annotations of each split (`image` = path of the source image). */
 export type SplitAnnotations = Partial<Record<Split, ImageAnnotation[]>>;
 
@@ -71,11 +85,14 @@ export function writeLldDataset(out: string, splits: SplitAnnotations, options: 
     list.forEach((annotation, i) => {
       const name = names[i] ?? basename(annotation.image);
       placeImage(annotation.image, join(imageDir, name), mode);
-      const labelPath = join(labelDir, `${basename(name, extname(name))}.txt`);
-      writeLldLabelFile(labelPath, annotation, {
-        attributes,
-        denseRegion: attributes.length === 0 ? "omit" : "full-image",
-      });
+      const stem = basename(name, extname(name));
+      const lineOptions = { attributes, denseRegion: attributes.length === 0 ? "omit" : "full-image" } as const;
+      writeLldLabelFile(join(labelDir, `${stem}.txt`), annotation, lineOptions);
+      if (annotation.heldout) {
+        const heldoutDir = join(out, HELDOUT_LABELS, split);
+        mkdirSync(heldoutDir, { recursive: true });
+        writeLldLabelFile(join(heldoutDir, `${stem}.txt`), heldoutAnnotation(annotation), lineOptions);
+      }
       bar.tick();
     });
   }
@@ -92,6 +109,7 @@ export function writeLldDataset(out: string, splits: SplitAnnotations, options: 
     attributes,
     regionOrder: "x1y1x2y2",
     regionUnits: "px",
+    ...(Object.values(splits).some((list) => list?.some((a) => a.heldout)) ? { heldoutLabels: HELDOUT_LABELS } : {}),
   });
   if (!has("train")) mkdirSync(join(out, "images", "train"), { recursive: true });
   return yamlPath;

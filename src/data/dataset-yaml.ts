@@ -37,6 +37,8 @@ export interface DataYamlSpec {
   regionOrder?: RegionOrder;
   /** Units of the region numbers. @default undefined ("px") */
   regionUnits?: RegionUnits;
+  /** Folder that replaces `labels` for the held-out labels (see DataConfig.heldoutLabels). @default undefined */
+  heldoutLabels?: string;
 }
 
 /** Writes a dataset YAML atomically (readable by YOLOv5 and the seed: `train`, `val`, `test`, `nc`, `names`). */
@@ -50,6 +52,7 @@ export function writeDataYaml(path: string, spec: DataYamlSpec): void {
   doc["names"] = [...spec.names];
   if (spec.regionOrder !== undefined) doc["region_order"] = spec.regionOrder;
   if (spec.regionUnits !== undefined) doc["region_units"] = spec.regionUnits;
+  if (spec.heldoutLabels !== undefined) doc["heldout_labels"] = spec.heldoutLabels;
   if (spec.attributes !== undefined) {
     doc["attributes"] = spec.attributes.map((a) => ({ name: a.name, code: a.code, values: [...a.values] }));
   }
@@ -72,6 +75,12 @@ export interface DataConfig {
   attributes: readonly AttributeSpec[];
   regionOrder: RegionOrder;
   regionUnits: RegionUnits;
+  /**
+   * `heldout_labels`: the folder name that replaces `labels` in an image's label path for the labels a sparse dataset
+   * set aside (outside each region; `sladet sparsify` and `sladet synth --sparse` write `labels_heldout`). Used only to
+   * measure pseudo-labels, never for training. null when the YAML has none.
+   */
+  heldoutLabels: string | null;
   /** Warnings and notes about the YAML itself (errors throw). */
   problems: DataProblem[];
 }
@@ -182,6 +191,15 @@ export function loadDataYaml(file: string): DataConfig {
   };
   const regionOrder = enumKey("region_order", REGION_ORDERS, "x1y1x2y2");
   const regionUnits = enumKey("region_units", REGION_UNITS, "px");
+  const rawHeldout = y["heldout_labels"];
+  if (
+    rawHeldout !== undefined &&
+    rawHeldout !== null &&
+    (typeof rawHeldout !== "string" || !/^[\w.-]+$/.test(rawHeldout))
+  ) {
+    fail("heldout_labels: a folder name (e.g. labels_heldout)", JSON.stringify(rawHeldout), keyLine("heldout_labels"));
+  }
+  const heldoutLabels = typeof rawHeldout === "string" ? rawHeldout : null;
   let attributes: readonly AttributeSpec[] = LLD_ATTRIBUTES;
   const rawAttrs = y["attributes"];
   if (rawAttrs !== undefined && rawAttrs !== null) {
@@ -265,5 +283,17 @@ export function loadDataYaml(file: string): DataConfig {
     });
   }
   if (!splits.train && !splits.val && !splits.test) fail("at least one of train, val, test", "none", 1);
-  return { file: abs, root, splits, valFromTest, names, nc, attributes, regionOrder, regionUnits, problems };
+  return {
+    file: abs,
+    root,
+    splits,
+    valFromTest,
+    names,
+    nc,
+    attributes,
+    regionOrder,
+    regionUnits,
+    heldoutLabels,
+    problems,
+  };
 }

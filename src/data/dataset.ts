@@ -8,10 +8,13 @@ import type { DataConfig, Split } from "./dataset-yaml.js";
 import { isImagePath } from "./images.js";
 import type { DataProblem } from "./problems.js";
 
-/** Label file of an image: `…/images/…/a.jpg` → `…/labels/…/a.txt` (next to the image when no images folder). */
-export function imageToLabelPath(image: string): string {
+/**
+ * Label file of an image: `…/images/…/a.jpg` → `…/labels/…/a.txt` (next to the image when no images folder);
+ * `labelsFolder` names another folder in place of `labels` (held-out labels).
+ */
+export function imageToLabelPath(image: string, labelsFolder = "labels"): string {
   const a = `${sep}images${sep}`;
-  const b = `${sep}labels${sep}`;
+  const b = `${sep}${labelsFolder}${sep}`;
   const i = image.lastIndexOf(a);
   const swapped = i >= 0 ? image.slice(0, i) + b + image.slice(i + a.length) : image;
   const dot = swapped.lastIndexOf(".");

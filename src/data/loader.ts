@@ -22,12 +22,14 @@ import {
 import type { Batch } from "./batch.js";
 import type { MakerInit, MakerTask } from "./batch-maker.js";
 import { type CheckOptions, checkDatasetForTraining } from "./check.js";
+import { imageToLabelPath } from "./dataset.js";
 import type { DataConfig, Split } from "./dataset-yaml.js";
+import { readLldLabelFile } from "./formats/lld.js";
 import { availableMemoryBytes, type CacheMode, createRamCache, diskCacheFolder } from "./image-cache.js";
 import type { RawBatch } from "./raw-batch.js";
 import { rectBatches } from "./rect.js";
 import { type LoaderItem, loadedSize } from "./sample-source.js";
-import { NUM_ATTRIBUTES } from "./schema.js";
+import { type AttributeSpec, type CellLabel, NUM_ATTRIBUTES } from "./schema.js";
 import { InlineRunner, type TaskRunner, WorkerPool } from "./worker-pool.js";
 
 export type { LoaderItem } from "./sample-source.js";
@@ -320,7 +322,20 @@ export async function loadSplitItems(
 ): Promise<LoaderItem[]> {
   const report = await checkDatasetForTraining(data, { ...options, splits: [split] });
   const images = report.splits[split]?.images ?? [];
+  const { heldoutLabels, attributes } = report.config;
   return images
     .filter((img) => img.readable)
-    .map((img) => ({ image: img.image, width: img.width, height: img.height, region: img.region, labels: img.labels }));
+    .map((img) => ({
+      image: img.image,
+      width: img.width,
+      height: img.height,
+      region: img.region,
+      labels: img.labels,
+      ...(heldoutLabels && img.region ? { heldout: readHeldout(img.image, heldoutLabels, attributes) } : {}),
+    }));
+}
+
+/** The held-out labels of an image (measurement only: a missing or bad file gives none, invalid lines are dropped). */
+function readHeldout(image: string, folder: string, attributes: readonly AttributeSpec[]): CellLabel[] {
+  return readLldLabelFile(imageToLabelPath(image, folder), { attributes }).labels;
 }

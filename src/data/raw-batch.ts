@@ -6,7 +6,7 @@
  *   network input after augmentation), a0..aK−1 (−1 unknown); K = 7 for LLD, so [N, 13];
  * - `masks` uint8 [B, 1, H, W], 1 where labelled.
  */
-import { labelStride, rowScale, type Sample } from "./augment/index.js";
+import { heldoutClassCode, isHeldoutClass, labelStride, rowScale, type Sample } from "./augment/index.js";
 
 /** Columns of a target row before the attributes: image index, class, xc, yc, w, h. */
 export const TARGET_BOX_FIELDS = 6;
@@ -30,6 +30,8 @@ export interface RawBatch {
   targetScales: Float32Array;
   /** Attribute columns per target (K). */
   numAttributes: number;
+  /** Held-out objects after augmentation (LoaderItem.heldout), [M, 6] rows like targets' first 6 columns. */
+  heldout: Float32Array;
 }
 
 /** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
@@ -47,6 +49,7 @@ export function assembleRawBatch(
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
   const scales: number[] = [];
+  const heldout: number[] = [];
   const inStride = labelStride(numAttributes);
   samples.forEach((s, b) => {
     if (s.image.width !== W || s.image.height !== H || s.mask.width !== W || s.mask.height !== H) {
@@ -69,7 +72,13 @@ export function assembleRawBatch(
       const x2 = Math.min(Math.max(l.data[o + 3]!, 0), W);
       const y2 = Math.min(Math.max(l.data[o + 4]!, 0), H);
       if (x2 <= x1 || y2 <= y1) continue;
-      rows.push(b, l.data[o]!, (x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H);
+      const cls = l.data[o]!;
+      const box = [(x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H];
+      if (isHeldoutClass(cls)) {
+        heldout.push(b, heldoutClassCode(cls), ...box);
+        continue;
+      }
+      rows.push(b, cls, ...box);
       for (let k = 0; k < numAttributes; k++) rows.push(l.data[o + 5 + k]!);
       scales.push(rowScale(l, r));
     }
@@ -87,10 +96,17 @@ export function assembleRawBatch(
     numTargets: targets.length / (TARGET_BOX_FIELDS + numAttributes),
     targetScales: Float32Array.from(scales),
     numAttributes,
+    heldout: Float32Array.from(heldout),
   };
 }
 
 /** The buffers of a batch, for a zero-copy postMessage transfer. */
 export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
-  return [batch.images.buffer, batch.masks.buffer, batch.targets.buffer, batch.targetScales.buffer] as ArrayBuffer[];
+  return [
+    batch.images.buffer,
+    batch.masks.buffer,
+    batch.targets.buffer,
+    batch.targetScales.buffer,
+    batch.heldout.buffer,
+  ] as ArrayBuffer[];
 }

@@ -5,7 +5,14 @@
  * ({@link ./image-cache.ts}). Used inside loader workers: imports no torch.
  */
 import sharp from "sharp";
-import { cloneSample, filledMask, labelsFromRows, rasterizeRect, type Sample } from "./augment/index.js";
+import {
+  cloneSample,
+  filledMask,
+  heldoutClassCode,
+  labelsFromRows,
+  rasterizeRect,
+  type Sample,
+} from "./augment/index.js";
 import type { SampleSource } from "./augment/pipeline.js";
 import type { ImageCache } from "./image-cache.js";
 import { readImageRgb } from "./images.js";
@@ -22,6 +29,8 @@ export interface LoaderItem {
   region: PixelRect | null;
   /** Labels, boxes normalised to the stored image. */
   labels: CellLabel[];
+  /** Known objects outside the region (the dataset's held-out labels): carried to {@link Batch.heldout}, never trained on. */
+  heldout?: CellLabel[];
 }
 
 /** Size of an image after `load_image`: long side `imgSize`, the other rounded up (YOLOv5's math.ceil). */
@@ -51,10 +60,11 @@ export function sampleFromPixels(
         y2: item.region.y2 * sy,
       })
     : filledMask(width, height, 1);
-  const rows = item.labels.map((l) => {
+  const known = [...item.labels, ...(item.heldout ?? [])];
+  const rows = known.map((l, i) => {
     const attributes = Array.from({ length: numAttributes }, (_, k) => l.attributes[k] ?? -1);
     return [
-      l.cls,
+      i < item.labels.length ? l.cls : heldoutClassCode(l.cls),
       (l.xc - l.w / 2) * width,
       (l.yc - l.h / 2) * height,
       (l.xc + l.w / 2) * width,

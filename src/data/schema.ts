@@ -83,4 +83,9 @@ export interface ImageAnnotation {
   /** The labelled region in pixels of the stored image; null = the whole image is labelled (dense). */
   region: PixelRect | null;
   labels: CellLabel[];
+  /**
+   * Objects outside the labelled region that the dataset's maker knows (sparsify and the synthetic generator set
+   * aside what they unlabel): never trained on, only used to measure pseudo-labels. @default undefined (none known)
+   */
+  heldout?: CellLabel[];
 }

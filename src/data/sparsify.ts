@@ -2,7 +2,8 @@
  * `sladet sparsify` as a library: turns a fully labelled dataset into a sparsely labelled one, the way the paper's
  * training data was made: each train/val image gets one random rectangle covering `area` of the image (same aspect
  * as the image, integer pixels), only the boxes whose centre lies inside are kept, and the region is written into the
- * labels (and the sidecar). The test split is copied unchanged (fully labelled, as in the paper).
+ * labels (and the sidecar). The removed boxes are kept aside in `labels_heldout/` (the YAML's `heldout_labels`) to
+ * measure pseudo-labels. The test split is copied unchanged (fully labelled, as in the paper).
  */
 import { type CheckReport, checkDataset } from "./check.js";
 import { type SplitAnnotations, writeLldDataset } from "./dataset-writer.js";
@@ -93,16 +94,24 @@ export async function sparsifyDataset(yaml: string, options: SparsifyOptions): P
     for (const img of s.images) {
       if (!img.readable) continue;
       before += img.labels.length;
-      let region = img.region;
-      let labels = img.labels;
+      const annotation: ImageAnnotation = {
+        image: img.image,
+        width: img.width,
+        height: img.height,
+        region: img.region,
+        labels: img.labels,
+      };
       if (split !== "test") {
-        region = randomRegion(img, area, random, img.region ?? undefined);
-        const r = region;
-        labels = img.labels.filter((l) => centreInRegion(l, r, img, 0));
+        const r = randomRegion(img, area, random, img.region ?? undefined);
+        const inside = img.labels.map((l) => centreInRegion(l, r, img, 0));
+        annotation.region = r;
+        annotation.labels = img.labels.filter((_, i) => inside[i]);
+        annotation.heldout = img.labels.filter((_, i) => !inside[i]); // kept aside to measure pseudo-labels
       }
-      kept += labels.length;
+      const { region } = annotation;
+      kept += annotation.labels.length;
       areaSum += region ? ((region.x2 - region.x1) * (region.y2 - region.y1)) / (img.width * img.height) : 1;
-      list.push({ image: img.image, width: img.width, height: img.height, region, labels });
+      list.push(annotation);
     }
     splits[split] = list;
     report.splits[split] = {

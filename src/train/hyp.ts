@@ -9,6 +9,7 @@ import { type AugmentHyp, HYP_SCRATCH_HIGH, resolveHyp } from "../data/augment/h
 import { ConfigError } from "../util/errors.js";
 import { type DetectionLossHyp, SEED_LOSS_HYP } from "./loss/hyp.js";
 import type { ScheduleHyp } from "./schedule.js";
+import { SEED_SLA_HYP, type SlaHyp, slaHypProblems } from "./sla/hyp.js";
 
 export interface OptimizerHyp extends ScheduleHyp {
   /** SGD weight decay (scaled to the effective batch). */
@@ -16,9 +17,12 @@ export interface OptimizerHyp extends ScheduleHyp {
 }
 
 /** Everything a hyp YAML holds. */
-export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp;
+export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp & SlaHyp;
 
-/** The seed's phase-1/phase-2 hyperparameters: YOLOv5's hyp.scratch-high.yaml with fl_gamma 1.5. */
+/**
+ * The seed's phase-1/phase-2 hyperparameters: YOLOv5's hyp.scratch-high.yaml with fl_gamma 1.5, and the constants
+ * of its phase-2 losses.
+ */
 export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
   lr0: 0.01,
   lrf: 0.1,
@@ -29,6 +33,7 @@ export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
   warmup_bias_lr: 0.1,
   ...SEED_LOSS_HYP,
   ...HYP_SCRATCH_HIGH,
+  ...SEED_SLA_HYP,
 });
 
 /** Keys YOLOv5's hyp files carry that have no effect on box training (accepted, reported). */
@@ -58,7 +63,7 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
   for (const key of Object.keys(DEFAULT_HYP)) {
     const v = values[key];
     if (v === undefined) {
-      defaulted.push(key);
+      if (!(key in SEED_SLA_HYP)) defaulted.push(key); // phase-2 keys: phase 2 prints its settings itself
       continue;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
@@ -84,6 +89,8 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
     ["0 <= label_smoothing < 1", hyp["label_smoothing"]! >= 0 && hyp["label_smoothing"]! < 1],
   ];
   for (const [rule, ok] of checks) if (!ok) throw new ConfigError(`${source}: expected ${rule}`);
+  const sla = slaHypProblems(hyp as unknown as SlaHyp)[0];
+  if (sla) throw new ConfigError(`${source}: expected ${sla}`);
   try {
     resolveHyp(hyp as Partial<AugmentHyp>);
   } catch (err) {

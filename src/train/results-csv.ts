@@ -25,6 +25,18 @@ export const RESULTS_COLUMNS = [
   "metrics/attr_macro_F1",
 ] as const;
 
+/** Phase 2's extra columns: its losses and the epoch's pseudo-labels (count, precision against held-out labels). */
+export const SLA_RESULTS_COLUMNS = [
+  "train/pl_loss",
+  "train/sim_loss",
+  "pl/count",
+  "pl/threshold",
+  "pl/anchors",
+  "pl/precision",
+  "pl/class_precision",
+  "pl/recall",
+] as const;
+
 export type ResultsRow = Record<string, number>;
 
 export class ResultsCsv {

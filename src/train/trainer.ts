@@ -46,7 +46,7 @@ import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
 import { splitParameterGroups } from "./param-groups.js";
-import { ResultsCsv } from "./results-csv.js";
+import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
 import { incrementRunDir } from "./run-dir.js";
 import {
   iterationSettings,
@@ -56,6 +56,7 @@ import {
   scaledWeightDecay,
   warmupIterations,
 } from "./schedule.js";
+import { SlaBranch, type SlaOptions } from "./sla/sla-branch.js";
 import { loadTrainingCheckpoint, type TrainingSnapshot, trainingTensors } from "./train-state.js";
 
 /** Global gradient-norm clip (YOLOv5's max_norm 10). */
@@ -116,12 +117,19 @@ export interface TrainOptions {
   nominalBatch?: number;
   /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100 */
   minWarmupIters?: number;
-  /** Also train the attribute head on ground-truth cells (needs the 7 LLD attribute columns). @default false */
-  attributes?: boolean;
+  /**
+   * Also train the attribute head on ground-truth cells (needs the 7 LLD attribute columns); "auto": when the dataset
+   * has them (phase 2, as the seed always trains its head there). @default false
+   */
+  attributes?: boolean | "auto";
   /** Weight of the attribute loss's gradient into the backbone (0: detached features). @default 0 */
   attributeLambda?: number;
   /** Maps the attribute head pools: `image` and/or detector taps (p2, p3, …). @default ATTRIBUTE_TAPS (image) */
   attributeTaps?: readonly string[];
+  /** Treat sparse images as fully labelled (the naive baseline: unlabelled cells are background). @default false */
+  ignoreRegions?: boolean;
+  /** Phase 2 (`sladet train`): pseudo-labels and the similarity loss on top of the region-masked loss. @default null */
+  sla?: SlaOptions | null;
 }
 
 export interface TrainResult {
@@ -137,9 +145,10 @@ export interface TrainResult {
 }
 
 type Resolved = Required<
-  Omit<TrainOptions, "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs">
-> &
-  Pick<TrainOptions, "cfg" | "weights" | "workers" | "threads" | "stopAfterEpochs"> & { hyp: Hyp };
+  Omit<TrainOptions, "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs" | "sla">
+> & { sla: SlaOptions | null } & Pick<TrainOptions, "cfg" | "weights" | "workers" | "threads" | "stopAfterEpochs"> & {
+    hyp: Hyp;
+  };
 
 function resolveOptions(o: TrainOptions, log: (m: string) => void): Resolved {
   let hyp: Hyp;
@@ -179,6 +188,8 @@ function resolveOptions(o: TrainOptions, log: (m: string) => void): Resolved {
     attributes: o.attributes ?? false,
     attributeLambda: o.attributeLambda ?? 0,
     attributeTaps: [...(o.attributeTaps ?? ATTRIBUTE_TAPS)],
+    sla: o.sla ?? null,
+    ignoreRegions: o.ignoreRegions ?? false,
     threads: o.threads,
     stopAfterEpochs: o.stopAfterEpochs,
   };
@@ -253,6 +264,7 @@ class TrainingRun {
     readonly results: ResultsCsv,
     readonly sparse: boolean,
     readonly attributes: AttributeBranch | null,
+    readonly sla: SlaBranch | null,
     readonly log: (m: string) => void,
   ) {
     this.stopper = new EarlyStopping(opts.patience);
@@ -296,7 +308,10 @@ class TrainingRun {
     if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
     const trainItems = await loadSplitItems(data, "train");
     const valItems = await loadSplitItems(data, "val");
-    const sparse = trainItems.some(isSparse);
+    const sparse = trainItems.some(isSparse) && !opts.ignoreRegions;
+    if (opts.ignoreRegions)
+      log("--ignore-regions: every image treated as fully labelled (unlabelled cells = background)");
+    const sla = opts.sla ? createSlaBranch(opts, opts.sla, sparse, data.heldoutLabels !== null, log) : null;
     log(
       `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
     );
@@ -333,8 +348,9 @@ class TrainingRun {
       hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
     });
     const optimizer = createOptimizer(model, opts, isFrozen);
-    if (!opts.attributes) attributeHead?.dispose(); // the weights' head is not trained in this run
-    const attributes = opts.attributes
+    const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
+    if (!withAttributes) attributeHead?.dispose(); // the weights' head is not trained in this run
+    const attributes = withAttributes
       ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log)
       : null;
     const ema = new ModelEMA(
@@ -342,7 +358,10 @@ class TrainingRun {
       model,
     );
     const resultsPath = join(runDir, "results.csv");
-    const results = snapshot ? ResultsCsv.load(resultsPath, snapshot.epoch + 1) : new ResultsCsv(resultsPath);
+    const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
+    const results = snapshot
+      ? ResultsCsv.load(resultsPath, snapshot.epoch + 1, columns)
+      : new ResultsCsv(resultsPath, columns);
     const run = new TrainingRun(
       opts,
       runDir,
@@ -355,6 +374,7 @@ class TrainingRun {
       results,
       sparse,
       attributes,
+      sla,
       log,
     );
     if (snapshot) {
@@ -380,23 +400,30 @@ class TrainingRun {
 
   /**
    * Forward, losses and one backward of their sum; null when it is not finite (nothing accumulated).
-   * Items: box, obj, cls, attribute.
+   * Items: box, obj, cls, attribute, pseudo-label, similarity.
    */
-  #forwardBackward(batch: Batch): number[] | null {
+  #forwardBackward(batch: Batch, epoch: number): number[] | null {
     return tidy(() => {
       const liveTaps = this.attributes && this.attributes.lambda > 0;
       const out = this.model.forward(batch.images, {
         decode: false,
-        taps: liveTaps ? modelTaps(this.attributes!.head) : [],
+        taps: [...(liveTaps ? modelTaps(this.attributes!.head) : []), ...(this.sla?.taps(epoch) ?? [])],
       });
       const mask = this.sparse ? batch.regionMask : undefined;
       const { loss, items } = this.computeLoss.compute(out.maps, batch.targets, mask);
       const features = liveTaps ? out.features : this.#evalTaps(batch.images);
       const attr = features ? this.attributes!.loss(features, batch) : null;
-      const total = attr ? loss.add(attr.loss) : loss;
+      const sla = this.sla?.terms(
+        { student: this.model, ema: this.ema.ema, computeLoss: this.computeLoss },
+        batch,
+        out,
+        epoch,
+      );
+      let total = attr ? loss.add(attr.loss) : loss;
+      if (sla) total = total.add(sla.loss);
       if (!Number.isFinite(total.item())) return null;
       total.backward();
-      return [...items.toArray(), attr ? attr.loss.item() : 0];
+      return [...items.toArray(), attr ? attr.loss.item() : 0, sla?.pl ?? 0, sla?.sim ?? 0];
     });
   }
 
@@ -439,7 +466,7 @@ class TrainingRun {
       g.lr = s.lr[k]!;
       g.momentum = s.momentum;
     }
-    const items = this.#forwardBackward(batch);
+    const items = this.#forwardBackward(batch, epoch);
     if (items === null) {
       this.optimizer.zeroGrad();
       this.attributes?.optimizer.zeroGrad();
@@ -471,14 +498,14 @@ class TrainingRun {
       unit: "it",
       silent: !this.opts.verbose,
     });
-    const mloss = [0, 0, 0, 0];
+    const mloss = [0, 0, 0, 0, 0, 0];
     let seen = 0;
     let i = 0;
     for await (const batch of this.trainLoader.epoch(epoch)) {
       try {
         const items = this.#step(batch, epoch, i + this.batchesPerEpoch * epoch, `epoch ${epoch + 1} batch ${i + 1}`);
         if (items) {
-          for (let k = 0; k < 4; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
+          for (let k = 0; k < mloss.length; k++) mloss[k] = (mloss[k]! * seen + items[k]!) / (seen + 1);
           seen++;
         }
         bar.tick(1, {
@@ -486,6 +513,7 @@ class TrainingRun {
           obj: mloss[1]!,
           cls: mloss[2]!,
           ...(this.attributes ? { attr: mloss[3]! } : {}),
+          ...(this.sla ? { pl: this.sla.stats.summary().count } : {}),
           inst: batch.targets.size(0),
           size: batch.shape[0],
         });
@@ -539,6 +567,7 @@ class TrainingRun {
       "train/attr_loss": this.attributes ? mloss[3]! : Number.NaN,
       "metrics/attr_mean_F1": attr?.seedMeanF1 ?? Number.NaN,
       "metrics/attr_macro_F1": attr?.macroF1 ?? Number.NaN,
+      ...(this.sla ? this.#slaColumns(epoch, mloss) : {}),
     });
     this.log(formatDetectionTable(val.all, { perClass: epoch === this.opts.epochs - 1 }));
     const r = val.region;
@@ -555,6 +584,27 @@ class TrainingRun {
       ...(attr ? { attrMeanF1: attr.seedMeanF1, attrMacroF1: attr.macroF1 } : {}),
     };
     return { val, metrics };
+  }
+
+  /** Phase 2's results.csv columns for the epoch, and its pseudo-label line in the log. */
+  #slaColumns(epoch: number, mloss: number[]): Record<string, number> {
+    const s = this.sla!.nextEpoch().summary();
+    const pct = (v: number) => (Number.isNaN(v) ? "n/a" : `${(100 * v).toFixed(1)}%`);
+    this.log(
+      `pseudo-labels: ${s.count} (${(s.count / Math.max(1, s.images)).toFixed(2)}/image, conf > ${this.sla!.calibrator.threshold.toFixed(3)}), precision ${pct(s.precision)}, ` +
+        `class precision ${pct(s.classPrecision)}, held-out recall ${pct(s.recall)}; similarity anchors ${s.anchors}` +
+        `${this.sla!.similarityOn(epoch) ? "" : " (similarity off)"}${this.sla!.regionOnly(epoch) ? "; region-only epoch" : ""}`,
+    );
+    return {
+      "train/pl_loss": mloss[4]!,
+      "train/sim_loss": mloss[5]!,
+      "pl/count": s.count,
+      "pl/threshold": this.sla!.calibrator.threshold,
+      "pl/anchors": s.anchors,
+      "pl/precision": s.precision,
+      "pl/class_precision": s.classPrecision,
+      "pl/recall": s.recall,
+    };
   }
 
   /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */
@@ -639,6 +689,27 @@ function createAttributeBranch(
     },
     initial?.train() ?? undefined,
   );
+}
+
+/** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */
+function createSlaBranch(
+  opts: Resolved,
+  sla: SlaOptions,
+  sparse: boolean,
+  heldoutKnown: boolean,
+  log: (m: string) => void,
+): SlaBranch {
+  const h = opts.hyp;
+  if (!sparse)
+    log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
+  log(
+    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}, at most ${h.pl_conf}` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
+      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}; ` +
+      `similarity ${h.sim_conf} < conf ≤ ${h.pl_conf}, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
+      `${h.sim_weight}, first ${Math.round(h.sim_epochs * opts.epochs)} epochs; last ${h.region_only_epochs} region-only` +
+      `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,
+  );
+  return new SlaBranch(h, opts.epochs, sla, heldoutKnown);
 }
 
 /** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */

@@ -44,6 +44,8 @@ export {
   concatLabels,
   emptyLabels,
   filledMask,
+  heldoutClassCode,
+  isHeldoutClass,
   LABEL_BOX_FIELDS,
   type Labels,
   labelStride,

@@ -33,6 +33,20 @@ export interface Labels {
   scale?: Float32Array;
 }
 
+/**
+ * Held-out objects (known, outside the labelled region, never trained on) ride through augmentation as ordinary rows
+ * whose class is stored as −1 − cls: every geometric step moves, clips and filters them exactly like labels, and
+ * the batch assembler separates them again ({@link isHeldoutClass}). No augmentation reads the class.
+ */
+export function heldoutClassCode(cls: number): number {
+  return -1 - cls;
+}
+
+/** True for a row class made by {@link heldoutClassCode}; the original class is `heldoutClassCode(code)` again. */
+export function isHeldoutClass(code: number): boolean {
+  return code < 0;
+}
+
 /** The scale of row r (1 when the labels carry none). */
 export function rowScale(labels: Labels, r: number): number {
   return labels.scale?.[r] ?? 1;

@@ -67,10 +67,15 @@ export function drawRegion(seed: number, index: number, area: number, width: num
   return { x1, y1, x2: x1 + rw, y2: y1 + rh };
 }
 
-/** The annotation of a scene: every cell when `region` is null, else only cells whose centre the region holds. */
+/**
+ * The annotation of a scene: every cell when `region` is null, else only cells whose centre the region holds (the
+ * others are `heldout`).
+ */
 export function annotateScene(scene: Scene, image: string, region: PixelRect | null): ImageAnnotation {
   const { width, height } = scene;
   const all = scene.whiteCells.map((c) => cellLabel(c, width, height));
-  const labels = region ? all.filter((l) => regionHoldsCentre(region, l, width, height)) : all;
-  return { image, width, height, region, labels };
+  if (!region) return { image, width, height, region, labels: all };
+  const inside = all.map((l) => regionHoldsCentre(region, l, width, height));
+  const labels = all.filter((_, i) => inside[i]);
+  return { image, width, height, region, labels, heldout: all.filter((_, i) => !inside[i]) };
 }

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/fs.js";
+import { HELDOUT_LABELS, heldoutAnnotation } from "../dataset-writer.js";
 import { type Split, writeDataYaml } from "../dataset-yaml.js";
 import { toCocoDataset, writeCocoJson } from "../formats/coco.js";
 import { writeLldLabelFile } from "../formats/lld.js";
@@ -69,7 +70,7 @@ export interface DatasetSummary {
 }
 
 /** Outputs a dataset folder holds (removed by `clean`). */
-const OUTPUTS = ["images", "labels", "annotations", "data.yaml"] as const;
+const OUTPUTS = ["images", "labels", HELDOUT_LABELS, "annotations", "data.yaml"] as const;
 
 /**
  * Image counts per split: val and test get their rounded share, train the rest; every split with a positive
@@ -140,6 +141,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   for (const s of SYNTH_SPLITS) {
     mkdirSync(join(out, "images", s), { recursive: true });
     mkdirSync(join(out, "labels", s), { recursive: true });
+    if (sparseArea !== null && s !== "test") mkdirSync(join(out, HELDOUT_LABELS, s), { recursive: true });
   }
 
   const annotations: ImageAnnotation[] = new Array(images);
@@ -164,6 +166,9 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
     const job = encodeImage(rgb, imageSize, imageSize, { format, quality }).then((bytes) => {
       writeFileAtomic(join(out, relImage), bytes);
       writeLldLabelFile(join(out, "labels", s, `${imageStem(index)}.txt`), annotation);
+      if (annotation.heldout) {
+        writeLldLabelFile(join(out, HELDOUT_LABELS, s, `${imageStem(index)}.txt`), heldoutAnnotation(annotation));
+      }
       done++;
       onImage?.(done, images);
     });
@@ -192,6 +197,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
     attributes: LLD_ATTRIBUTES,
     regionOrder: "x1y1x2y2",
     regionUnits: "px",
+    ...(sparseArea !== null ? { heldoutLabels: HELDOUT_LABELS } : {}),
   });
   const seconds = (performance.now() - start) / 1000;
   return {

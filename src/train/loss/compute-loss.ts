@@ -9,7 +9,7 @@
  */
 import { arange, cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import { bboxCiou } from "./box-iou.js";
-import { buildTargets } from "./build-targets.js";
+import { buildTargets, type LevelTargets } from "./build-targets.js";
 import { bceLoss } from "./focal.js";
 import type { DetectionLossHyp } from "./hyp.js";
 import { labelledCells, labelledTargets } from "./region-mask.js";
@@ -69,58 +69,23 @@ export class ComputeLoss {
    */
   compute(p: readonly Tensor[], targets: Tensor, regionMask?: Tensor): LossResult {
     return tidy(() => {
-      const balance = LEVEL_BALANCE[p.length];
-      if (!balance) throw new Error(`ComputeLoss: no level balance for ${p.length} levels (expected 3 or 5)`);
+      const balance = this.#balance(p.length);
       const gt = regionMask ? targets.index(labelledTargets(targets, regionMask)) : targets;
-      const levels = buildTargets(
-        p.map((pi) => pi.shape),
-        gt.slice(1, 0, 6),
-        this.#anchors,
-        this.hyp.anchor_t,
-      );
-      const eps = this.hyp.label_smoothing;
-      const [cp, cn] = [1 - 0.5 * eps, 0.5 * eps];
+      const levels = this.#buildTargets(p, gt);
       let lbox: Tensor = zeros([1]);
       let lobj: Tensor = zeros([1]);
       let lcls: Tensor = zeros([1]);
       p.forEach((pi, i) => {
-        const { b, a, gj, gi, tcls, tbox, anchors } = levels[i]!;
-        let tobj = zeros(pi.shape.slice(0, 4));
-        const n = b.size(0);
-        if (n > 0) {
-          const [pxy, pwh, , pcls] = pi.index(b, a, gj, gi).split([2, 2, 1, this.nc], 1) as [
-            Tensor,
-            Tensor,
-            Tensor,
-            Tensor,
-          ];
-          const xy = pxy.sigmoid().mul(2).sub(0.5);
-          const wh = pwh.sigmoid().mul(2).pow(2).mul(anchors);
-          const iou = bboxCiou(cat([xy, wh], 1), tbox);
-          lbox = lbox.add(iou.rsub(1).mean());
-          tobj = tobj.indexPut(
-            [b, a, gj, gi],
-            noGrad(() => iou.detach().clamp(0)),
-          );
-          if (this.nc > 1) {
-            const t = zeros(pcls.shape)
-              .add(cn)
-              .indexPut([arange(n), tcls], cp);
-            lcls = lcls.add(bceLoss(pcls, t, { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma }));
-          }
-        }
+        const { box, cls, tobj } = this.#positives(pi, levels[i]!);
+        if (box) lbox = lbox.add(box);
+        if (cls) lcls = lcls.add(cls);
         const objLogits = pi.select(-1, 4);
         let obji: Tensor;
         if (regionMask) {
           const cells = labelledCells(regionMask, this.strides[i]!)
             .expand(...pi.shape.slice(0, 4))
             .float();
-          const perCell = bceLoss(objLogits, tobj, {
-            posWeight: this.#objPosWeight,
-            gamma: this.hyp.fl_gamma,
-            reduction: "none",
-          });
-          obji = perCell.mul(cells).sum().div(cells.sum().clamp(1));
+          obji = this.#objPerCell(objLogits, tobj).mul(cells).sum().div(cells.sum().clamp(1));
         } else {
           obji = bceLoss(objLogits, tobj, { posWeight: this.#objPosWeight, gamma: this.hyp.fl_gamma });
         }
@@ -132,6 +97,77 @@ export class ComputeLoss {
       const bs = p[0]!.size(0);
       return { loss: lbox.add(lobj).add(lcls).mul(bs).reshape(), items: cat([lbox, lobj, lcls]).detach() };
     });
+  }
+
+  /**
+   * The seed's pseudo-label loss (method.md §4.4) on the unmasked maps: box (1 − CIoU) and class BCE at the positives
+   * of build_targets(pseudo), objectness only at those cells but averaged over every cell of the level, level balance,
+   * no hyp gains. Returns [3] (box, obj, cls), differentiable, unweighted (the caller applies pl_weight).
+   * @param pseudo [n, 6] pseudo targets (image, class, xc, yc, w, h normalised)
+   */
+  computePseudo(p: readonly Tensor[], pseudo: Tensor): Tensor {
+    return tidy(() => {
+      const balance = this.#balance(p.length);
+      const levels = this.#buildTargets(p, pseudo);
+      let lbox: Tensor = zeros([1]);
+      let lobj: Tensor = zeros([1]);
+      let lcls: Tensor = zeros([1]);
+      p.forEach((pi, i) => {
+        const t = levels[i]!;
+        const { box, cls, tobj } = this.#positives(pi, t);
+        if (box) lbox = lbox.add(box);
+        if (cls) lcls = lcls.add(cls);
+        const matched = zeros(pi.shape.slice(0, 4)).indexPut([t.b, t.a, t.gj, t.gi], 1);
+        const obji = this.#objPerCell(pi.select(-1, 4), tobj).mul(matched).mean();
+        lobj = lobj.add(obji.mul(balance[i]!));
+      });
+      return cat([lbox, lobj, lcls]);
+    });
+  }
+
+  #balance(levels: number): readonly number[] {
+    const balance = LEVEL_BALANCE[levels];
+    if (!balance) throw new Error(`ComputeLoss: no level balance for ${levels} levels (expected 3 or 5)`);
+    return balance;
+  }
+
+  #buildTargets(p: readonly Tensor[], targets: Tensor): LevelTargets[] {
+    return buildTargets(
+      p.map((pi) => pi.shape),
+      targets.slice(1, 0, 6),
+      this.#anchors,
+      this.hyp.anchor_t,
+    );
+  }
+
+  #objPerCell(objLogits: Tensor, tobj: Tensor): Tensor {
+    return bceLoss(objLogits, tobj, { posWeight: this.#objPosWeight, gamma: this.hyp.fl_gamma, reduction: "none" });
+  }
+
+  /**
+   * Box and class terms at a level's positives, and the objectness target (the detached, clamped CIoU at the
+   * positives, 0 elsewhere). Terms are null when the level has no positives (class: also with one class).
+   */
+  #positives(pi: Tensor, t: LevelTargets): { box: Tensor | null; cls: Tensor | null; tobj: Tensor } {
+    const { b, a, gj, gi, tcls, tbox, anchors } = t;
+    let tobj = zeros(pi.shape.slice(0, 4));
+    const n = b.size(0);
+    if (n === 0) return { box: null, cls: null, tobj };
+    const [pxy, pwh, , pcls] = pi.index(b, a, gj, gi).split([2, 2, 1, this.nc], 1) as [Tensor, Tensor, Tensor, Tensor];
+    const xy = pxy.sigmoid().mul(2).sub(0.5);
+    const wh = pwh.sigmoid().mul(2).pow(2).mul(anchors);
+    const iou = bboxCiou(cat([xy, wh], 1), tbox);
+    tobj = tobj.indexPut(
+      [b, a, gj, gi],
+      noGrad(() => iou.detach().clamp(0)),
+    );
+    if (this.nc === 1) return { box: iou.rsub(1).mean(), cls: null, tobj };
+    const eps = this.hyp.label_smoothing;
+    const target = zeros(pcls.shape)
+      .add(0.5 * eps)
+      .indexPut([arange(n), tcls], 1 - 0.5 * eps);
+    const cls = bceLoss(pcls, target, { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma });
+    return { box: iou.rsub(1).mean(), cls, tobj };
   }
 
   /** Reads items into numbers. */

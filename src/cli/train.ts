@@ -1,0 +1,62 @@
+/**
+ * `sladet train`: phase 2 (the seed's train.py) — the region-masked loss plus pseudo-labels and the similarity loss,
+ * starting from phase 1's weights (`--weights` is required: the seed README's commands lose it to a missing `\`, and
+ * phase 2 from scratch is never what was meant). The attribute head trains when the dataset has the attribute
+ * columns, continuing the head of the weights when they carry one.
+ */
+import { type Command, Option } from "commander";
+import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/sla-branch.js";
+import { UserError } from "./errors.js";
+import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";
+
+interface TrainFlags extends PretrainFlags {
+  plProposer: SlaOptions["proposer"];
+  tripletSign: SlaOptions["tripletSign"];
+  plInRegion: boolean;
+  seedSla: boolean;
+}
+
+/** The phase-2 behaviour the flags ask for (`--seed-sla` = every seed behaviour at once). */
+export function slaOptionsOf(
+  flags: Pick<TrainFlags, "plProposer" | "tripletSign" | "plInRegion" | "seedSla">,
+): SlaOptions {
+  if (flags.seedSla) return { ...SEED_SLA_OPTIONS };
+  return { proposer: flags.plProposer, tripletSign: flags.tripletSign, plInRegion: flags.plInRegion };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("train")
+    .description(
+      "phase 2 (SLA): region-masked loss + pseudo-labels outside the labelled regions + similarity loss, from phase-1 weights",
+    );
+  addTrainingOptions(cmd, { project: "runs/train", epochs: 30, batch: 4 })
+    .addOption(
+      new Option("--pl-proposer <model>", "detector whose predictions become pseudo-labels (seed: student)")
+        .choices(["ema", "student"])
+        .default("ema"),
+    )
+    .addOption(
+      new Option("--triplet-sign <sign>", "similarity triplet: conventional, or the seed's inverted one")
+        .choices(["conventional", "seed"])
+        .default("conventional"),
+    )
+    .option("--pl-in-region", "also take pseudo-labels inside labelled regions (the seed's behaviour)", false)
+    .option(
+      "--seed-sla",
+      "the seed's phase 2 exactly: student proposer, seed triplet sign, pseudo-labels in regions",
+      false,
+    )
+    .option("--no-attributes", "do not train the attribute head (default: trained when the data has attribute columns)")
+    .action((flags: TrainFlags, command: Command) => {
+      if (!flags.weights && !flags.resume) {
+        throw new UserError(
+          "sladet train needs --weights (phase-1 weights, e.g. runs/pretrain/exp/weights/last.safetensors) or --resume",
+        );
+      }
+      return runTrainingCommand("train", flags, {
+        sla: slaOptionsOf(flags),
+        attributes: command.getOptionValueSource("attributes") === "default" ? "auto" : flags.attributes,
+      });
+    });
+}

@@ -1,0 +1,76 @@
+/**
+ * A pseudo-label threshold calibrated on the labelled regions. Inside a region the labels are complete, so every
+ * prediction there is known to be right or wrong; regions are a random part of each image, so the precision a
+ * confidence threshold reaches there estimates the precision of the pseudo-labels it selects outside. The threshold
+ * is the lowest confidence at which the recent in-region predictions reach the target precision (pl_precision),
+ * never above pl_conf (the seed's fixed threshold) nor below the NMS confidence; until enough predictions were seen,
+ * pl_conf. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
+ * correct cells sit lower, while their ranking is already good.
+ */
+
+/** In-region predictions remembered (the most recent). */
+export const CALIBRATION_WINDOW = 4000;
+/** Correct in-region predictions needed above a threshold before it is trusted. */
+export const CALIBRATION_MIN_CORRECT = 20;
+
+/** A prediction inside a labelled region: its confidence and whether it matched a label (IoU ≥ 0.5, same class). */
+export interface CalibrationSample {
+  conf: number;
+  correct: boolean;
+}
+
+export class ThresholdCalibrator {
+  readonly #samples: CalibrationSample[] = [];
+  #threshold: number;
+
+  /**
+   * @param precision target precision in (0, 1]; 0 = off (always `ceiling`)
+   * @param ceiling the highest threshold (pl_conf)
+   * @param floor the lowest (pl_nms_conf: nothing below it reaches selection)
+   */
+  constructor(
+    readonly precision: number,
+    readonly ceiling: number,
+    readonly floor: number,
+  ) {
+    this.#threshold = ceiling;
+  }
+
+  get threshold(): number {
+    return this.#threshold;
+  }
+
+  /** Adds a batch's in-region predictions and updates the threshold. */
+  add(samples: readonly CalibrationSample[]): void {
+    if (this.precision <= 0) return;
+    this.#samples.push(...samples);
+    if (this.#samples.length > CALIBRATION_WINDOW) this.#samples.splice(0, this.#samples.length - CALIBRATION_WINDOW);
+    this.#threshold = calibratedThreshold(this.#samples, this.precision, this.ceiling, this.floor);
+  }
+}
+
+/**
+ * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `precision` and at least
+ * {@link CALIBRATION_MIN_CORRECT} correct samples at or above it, clamped to [floor, ceiling]; `ceiling` when none.
+ */
+export function calibratedThreshold(
+  samples: readonly CalibrationSample[],
+  precision: number,
+  ceiling: number,
+  floor: number,
+): number {
+  const sorted = [...samples].sort((a, b) => b.conf - a.conf);
+  let correct = 0;
+  let best = ceiling;
+  sorted.forEach((s, i) => {
+    if (s.correct) correct++;
+    const nextIsTied = i + 1 < sorted.length && sorted[i + 1]!.conf === s.conf;
+    if (nextIsTied) return;
+    if (correct >= CALIBRATION_MIN_CORRECT && correct / (i + 1) >= precision) best = Math.min(best, s.conf);
+  });
+  // selection is conf > threshold: just below the chosen confidence keeps it
+  return Math.max(floor, Math.min(ceiling, best < ceiling ? best - TIE_MARGIN : ceiling));
+}
+
+/** How far below the chosen sample's confidence the threshold sits. */
+const TIE_MARGIN = 1e-6;

@@ -1,0 +1,90 @@
+/**
+ * Phase-2 (SLA) hyperparameters: every constant of the seed's pseudo-label and similarity code (method.md §4.3–4.6,
+ * §8 "hard-coded magic numbers") under a YAML key, with the seed's value as default. They live in the same hyp file as
+ * the detection and augmentation keys (the shipped `src/train/cfg/hyp.sla.yaml` lists them all).
+ */
+
+export interface SlaHyp {
+  /** Pseudo-label NMS: minimum objectness and objectness × class score (the seed's conf_thres). */
+  pl_nms_conf: number;
+  /** Pseudo-label NMS IoU (class-agnostic, as the seed). */
+  pl_nms_iou: number;
+  /** Pseudo-label NMS: detections kept per image. */
+  pl_max_det: number;
+  /** A prediction above this confidence becomes a pseudo-label (the seed's 0.95; the ceiling when calibrated). */
+  pl_conf: number;
+  /**
+   * Calibrated threshold (not in the seed; 0 = off, the fixed pl_conf): the lowest confidence at which predictions
+   * inside the labelled regions, where the labels are complete, reach this precision (see calibration.ts).
+   */
+  pl_precision: number;
+  /**
+   * Maximum normalised entropy (0..1, of the class scores normalised to sum 1, divided by ln nc) of a pseudo-label.
+   * The seed's filter (entropy of a softmax over scores in [0, 1] < 2.7 nats) can never reject: 1 reproduces that.
+   */
+  pl_entropy: number;
+  /** Minimum pseudo-label box area in pixels² of the network input. */
+  pl_min_area: number;
+  /** A prediction whose intersection with any ground-truth box of its image exceeds this (pixels²) is dropped. */
+  pl_gt_overlap: number;
+  /** Weight of the pseudo-label loss (box, objectness, class). */
+  pl_weight: number;
+  /** Lower edge of the similarity band: predictions with confidence in (sim_conf, pl_conf] are similarity anchors. */
+  sim_conf: number;
+  /** RoIAlign output size of the similarity features (square). */
+  sim_roi: number;
+  /** Only ground truth whose feature-grid box has IoU below this with the anchor's is compared. */
+  sim_iou: number;
+  /** Triplet margin on similarities s = cos + 1. */
+  sim_margin: number;
+  /** Weight of the similarity (triplet) loss, added to the class term. */
+  sim_weight: number;
+  /** Fraction of the phase-2 epochs (from the start) with the similarity loss on (the seed: 20 of 30). */
+  sim_epochs: number;
+  /** The last this many epochs train on the labelled regions only (the seed: epoch 29 of 30). */
+  region_only_epochs: number;
+}
+
+/** The seed's values (method.md §4.3–4.6). */
+export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
+  pl_nms_conf: 0.5,
+  pl_nms_iou: 0.2,
+  pl_max_det: 300,
+  pl_conf: 0.95,
+  pl_precision: 0,
+  pl_entropy: 1.0,
+  pl_min_area: 10,
+  pl_gt_overlap: 100,
+  pl_weight: 0.1,
+  sim_conf: 0.6,
+  sim_roi: 4,
+  sim_iou: 0.3,
+  sim_margin: 0.05,
+  sim_weight: 0.1,
+  sim_epochs: 20 / 30,
+  region_only_epochs: 1,
+});
+
+/** Range rules of the SLA keys, checked with the hyp file. */
+export function slaHypProblems(h: SlaHyp): string[] {
+  const unit = (k: keyof SlaHyp) => (h[k] >= 0 && h[k] <= 1 ? null : `0 <= ${k} <= 1`);
+  const nonNegative = (k: keyof SlaHyp) => (h[k] >= 0 ? null : `${k} >= 0`);
+  return [
+    unit("pl_nms_conf"),
+    unit("pl_nms_iou"),
+    unit("pl_conf"),
+    unit("pl_precision"),
+    unit("pl_entropy"),
+    unit("sim_conf"),
+    unit("sim_iou"),
+    unit("sim_epochs"),
+    nonNegative("pl_min_area"),
+    nonNegative("pl_gt_overlap"),
+    nonNegative("pl_weight"),
+    nonNegative("sim_margin"),
+    nonNegative("sim_weight"),
+    nonNegative("region_only_epochs"),
+    Number.isInteger(h.pl_max_det) && h.pl_max_det >= 1 ? null : "pl_max_det a positive integer",
+    Number.isInteger(h.sim_roi) && h.sim_roi >= 1 ? null : "sim_roi a positive integer",
+  ].filter((p): p is string => p !== null);
+}

@@ -1,0 +1,190 @@
+/**
+ * Pseudo-label selection of phase 2 (the seed's "P selection", method.md §4.3, with design.md §4 decision 6):
+ * decoded predictions → class-agnostic NMS (conf pl_nms_conf, IoU pl_nms_iou, pl_max_det per image) → per detection:
+ * area > pl_min_area; confidence > threshold (pl_conf, or a calibrated one) and normalised class entropy ≤ pl_entropy
+ * → a pseudo-label; sim_conf < confidence ≤ threshold → a similarity anchor. Both sets then lose every box that
+ * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
+ * centre lies in the labelled region (there the labels are complete: a prediction without ground truth is a false
+ * positive, not a missed label). The predictions centred in regions are returned, right or wrong, to calibrate the
+ * threshold (calibration.ts). Box units: pixels of the network input, whatever its size (the seed assumed 640).
+ */
+import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
+import { nms } from "../../torch/vision.js";
+import { labelledTargets } from "../loss/region-mask.js";
+import type { CalibrationSample } from "./calibration.js";
+import type { SlaHyp } from "./hyp.js";
+import { greedyMatch } from "./pseudo-stats.js";
+import { classBoxes } from "./similarity.js";
+
+/** A selected box: image index, class, centre and size normalised to the input, confidence. */
+export interface PseudoBox {
+  image: number;
+  cls: number;
+  xc: number;
+  yc: number;
+  w: number;
+  h: number;
+  conf: number;
+}
+
+export interface PseudoLabelSets {
+  /** Confident predictions: the pseudo-label targets. */
+  pseudo: PseudoBox[];
+  /** Mid-confidence predictions: the similarity loss's anchors. */
+  anchors: PseudoBox[];
+  /** Predictions centred in labelled regions, right or wrong (for {@link ThresholdCalibrator}). */
+  calibration: CalibrationSample[];
+}
+
+export interface SelectOptions {
+  /** Confidence above which a detection is a pseudo-label. @default hyp.pl_conf */
+  threshold?: number;
+  /** Drop boxes centred in the labelled region (ours); false = the seed's behaviour. @default true */
+  excludeRegion?: boolean;
+}
+
+/** A detection after NMS, in input pixels, with its per-class scores (objectness × class probability). */
+interface Detection {
+  image: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  conf: number;
+  cls: number;
+  scores: Float32Array;
+}
+
+/** Entropy of the scores normalised to sum 1, divided by ln(nc) (0 for one class): 0 = certain, 1 = uniform. */
+export function normalisedEntropy(scores: ArrayLike<number>): number {
+  const n = scores.length;
+  if (n < 2) return 0;
+  let sum = 0;
+  for (let k = 0; k < n; k++) sum += scores[k]!;
+  if (!(sum > 0)) return 1;
+  let h = 0;
+  for (let k = 0; k < n; k++) {
+    const p = scores[k]! / sum;
+    if (p > 0) h -= p * Math.log(p);
+  }
+  return h / Math.log(n);
+}
+
+/** Class-agnostic NMS of one image's decoded rows [N, 5 + nc] (xywh px, obj, class probabilities). */
+function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp): Detection[] {
+  const nc = rows.size(1) - 5;
+  let x = rows.index(rows.select(1, 4).gt(h.pl_nms_conf));
+  if (x.size(0) === 0) return [];
+  const scores = x.slice(1, 5).mul(x.slice(1, 4, 5));
+  const [conf] = scores.maxDim(1);
+  const keep = conf.gt(h.pl_nms_conf);
+  x = x.index(keep);
+  if (x.size(0) === 0) return [];
+  const s = scores.index(keep);
+  const c = conf.index(keep);
+  const xy = x.slice(1, 0, 2);
+  const half = x.slice(1, 2, 4).div(2);
+  const boxes = cat([xy.sub(half), xy.add(half)], 1);
+  const kept = nms(boxes, c, h.pl_nms_iou).slice(0, 0, h.pl_max_det);
+  const b = boxes.indexSelect(0, kept).toTypedArray<"float32">();
+  const cf = c.indexSelect(0, kept).toTypedArray<"float32">();
+  const sc = s.indexSelect(0, kept).toTypedArray<"float32">();
+  return Array.from(cf, (confidence, i) => {
+    const scoresI = sc.slice(i * nc, (i + 1) * nc);
+    let cls = 0;
+    for (let k = 1; k < nc; k++) if (scoresI[k]! > scoresI[cls]!) cls = k;
+    return {
+      image,
+      x1: b[4 * i]!,
+      y1: b[4 * i + 1]!,
+      x2: b[4 * i + 2]!,
+      y2: b[4 * i + 3]!,
+      conf: confidence,
+      cls,
+      scores: scoresI,
+    };
+  });
+}
+
+/** Largest intersection area (px²) of `d` with a ground-truth box ([N, ≥6] normalised rows) of the same image. */
+function maxGtIntersection(d: Detection, gt: Float32Array, stride: number, width: number, height: number): number {
+  let best = 0;
+  for (let o = 0; o < gt.length; o += stride) {
+    if (gt[o] !== d.image) continue;
+    const [xc, yc, w, h] = [gt[o + 2]! * width, gt[o + 3]! * height, gt[o + 4]! * width, gt[o + 5]! * height];
+    const iw = Math.min(d.x2, xc + w / 2) - Math.max(d.x1, xc - w / 2);
+    const ih = Math.min(d.y2, yc + h / 2) - Math.max(d.y1, yc - h / 2);
+    if (iw > 0 && ih > 0) best = Math.max(best, iw * ih);
+  }
+  return best;
+}
+
+function toPseudoBox(d: Detection, width: number, height: number): PseudoBox {
+  return {
+    image: d.image,
+    cls: d.cls,
+    xc: (d.x1 + d.x2) / 2 / width,
+    yc: (d.y1 + d.y2) / 2 / height,
+    w: (d.x2 - d.x1) / width,
+    h: (d.y2 - d.y1) / height,
+    conf: d.conf,
+  };
+}
+
+/** [n, 6] rows (image, class, xc, yc, w, h) of boxes, the layout of a batch's targets. */
+export function pseudoTargets(boxes: readonly PseudoBox[]): Tensor {
+  if (boxes.length === 0) return zeros([0, 6]);
+  return tensor(
+    boxes.flatMap((b) => [b.image, b.cls, b.xc, b.yc, b.w, b.h]),
+    [boxes.length, 6],
+  );
+}
+
+/**
+ * Selects pseudo-labels and similarity anchors.
+ * @param decoded [B, N, 5 + nc] decoded predictions (Detect.decode), any grad state (read without grad)
+ * @param targets the batch's ground truth [N, ≥6] (image, class, xc, yc, w, h normalised)
+ * @param regionMask uint8 [B, 1, H, W] (1 = labelled); its size is the network input's
+ */
+export function selectPseudoLabels(
+  decoded: Tensor,
+  targets: Tensor,
+  regionMask: Tensor,
+  hyp: SlaHyp,
+  options: SelectOptions = {},
+): PseudoLabelSets {
+  const threshold = options.threshold ?? hyp.pl_conf;
+  const excludeRegion = options.excludeRegion ?? true;
+  const [, , height, width] = regionMask.shape as [number, number, number, number];
+  return tidy(() =>
+    noGrad(() => {
+      const detections: Detection[] = [];
+      for (let b = 0; b < decoded.size(0); b++) {
+        detections.push(...detectionsOfImage(decoded.select(0, b).detach(), b, hyp));
+      }
+      const gt = targets.contiguous().toTypedArray<"float32">();
+      const stride = targets.size(1);
+      const sized = detections.filter((d) => (d.x2 - d.x1) * (d.y2 - d.y1) > hyp.pl_min_area);
+      const boxes = sized.map((d) => toPseudoBox(d, width, height));
+      const inside = boxes.length > 0 ? labelledTargets(pseudoTargets(boxes), regionMask).toTypedArray<"bool">() : [];
+      const insideBoxes = boxes.filter((_, i) => inside[i]);
+      const matched = greedyMatch(insideBoxes, classBoxes(targets));
+      const truth = classBoxes(targets);
+      const calibration = insideBoxes.map((b, i) => ({
+        conf: b.conf,
+        correct: matched[i]! >= 0 && truth[matched[i]!]!.cls === b.cls,
+      }));
+      const candidates = sized.flatMap((d, i) => {
+        if (excludeRegion && inside[i]) return [];
+        if (d.conf <= hyp.sim_conf || maxGtIntersection(d, gt, stride, width, height) > hyp.pl_gt_overlap) return [];
+        if (d.conf > threshold && normalisedEntropy(d.scores) > hyp.pl_entropy) return [];
+        return [boxes[i]!];
+      });
+      return {
+        pseudo: candidates.filter((b) => b.conf > threshold),
+        anchors: candidates.filter((b) => b.conf <= threshold),
+        calibration,
+      };
+    }),
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * How many pseudo-labels phase 2 selects and how good they are: each epoch's pseudo-labels are matched (greedily, by
+ * confidence, IoU ≥ {@link PSEUDO_MATCH_IOU}) to the held-out objects of their image (the labels sparsify or the
+ * synthetic generator set aside, carried through augmentation in Batch.heldout). Precision = matched / selected;
+ * class precision also needs the class right; recall = held-out objects matched / held-out objects seen.
+ */
+import type { PseudoBox } from "./pseudo-labels.js";
+import { type ClassBox, xywhIou } from "./similarity.js";
+
+/** IoU at which a pseudo-label counts as finding a held-out object. */
+export const PSEUDO_MATCH_IOU = 0.5;
+
+export interface PseudoLabelSummary {
+  /** Pseudo-labels selected. */
+  count: number;
+  /** Similarity anchors selected. */
+  anchors: number;
+  /** Images seen. */
+  images: number;
+  /** Fraction of pseudo-labels on a held-out object (NaN without held-out labels or pseudo-labels). */
+  precision: number;
+  /** … with the right class. */
+  classPrecision: number;
+  /** Fraction of held-out objects found (NaN without held-out labels). */
+  recall: number;
+}
+
+/** Held-out rows [M, 6] (image, class, xc, yc, w, h) as boxes. */
+function heldoutBoxes(rows: Float32Array): ClassBox[] {
+  return Array.from({ length: rows.length / 6 }, (_, r) => ({
+    image: rows[6 * r]!,
+    cls: rows[6 * r + 1]!,
+    xc: rows[6 * r + 2]!,
+    yc: rows[6 * r + 3]!,
+    w: rows[6 * r + 4]!,
+    h: rows[6 * r + 5]!,
+  }));
+}
+
+/**
+ * Greedy matching by confidence: for each box (highest confidence first) the unmatched ground truth of its image with
+ * the highest IoU ≥ {@link PSEUDO_MATCH_IOU}; returns the matched index per box (−1: none).
+ */
+export function greedyMatch(boxes: readonly (ClassBox & { conf: number })[], truth: readonly ClassBox[]): Int32Array {
+  const matched = new Int32Array(boxes.length).fill(-1);
+  const taken = new Uint8Array(truth.length);
+  const order = boxes.map((_, i) => i).sort((a, b) => boxes[b]!.conf - boxes[a]!.conf);
+  for (const i of order) {
+    const p = boxes[i]!;
+    let bestIou = PSEUDO_MATCH_IOU;
+    truth.forEach((g, j) => {
+      if (taken[j] || g.image !== p.image) return;
+      const iou = xywhIou(p, g);
+      if (iou >= bestIou) [matched[i], bestIou] = [j, iou];
+    });
+    if (matched[i]! >= 0) taken[matched[i]!] = 1;
+  }
+  return matched;
+}
+
+/** [matched, matched with the right class] of pseudo-labels against held-out objects. */
+export function matchPseudoLabels(pseudo: readonly PseudoBox[], heldout: readonly ClassBox[]): [number, number] {
+  const matched = greedyMatch(pseudo, heldout);
+  let tp = 0;
+  let classTp = 0;
+  matched.forEach((j, i) => {
+    if (j < 0) return;
+    tp++;
+    if (heldout[j]!.cls === pseudo[i]!.cls) classTp++;
+  });
+  return [tp, classTp];
+}
+
+export class PseudoLabelStats {
+  #count = 0;
+  #anchors = 0;
+  #images = 0;
+  #tp = 0;
+  #classTp = 0;
+  #heldout = 0;
+
+  /** @param heldoutKnown whether the dataset has held-out labels (otherwise precision and recall are NaN) */
+  constructor(readonly heldoutKnown: boolean) {}
+
+  add(pseudo: readonly PseudoBox[], anchors: number, images: number, heldout: Float32Array): void {
+    this.#count += pseudo.length;
+    this.#anchors += anchors;
+    this.#images += images;
+    if (!this.heldoutKnown) return;
+    const boxes = heldoutBoxes(heldout);
+    const [tp, classTp] = matchPseudoLabels(pseudo, boxes);
+    this.#tp += tp;
+    this.#classTp += classTp;
+    this.#heldout += boxes.length;
+  }
+
+  summary(): PseudoLabelSummary {
+    const known = this.heldoutKnown;
+    return {
+      count: this.#count,
+      anchors: this.#anchors,
+      images: this.#images,
+      precision: known && this.#count > 0 ? this.#tp / this.#count : Number.NaN,
+      classPrecision: known && this.#count > 0 ? this.#classTp / this.#count : Number.NaN,
+      recall: known && this.#heldout > 0 ? this.#tp / this.#heldout : Number.NaN,
+    };
+  }
+}

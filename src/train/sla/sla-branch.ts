@@ -1,0 +1,122 @@
+/**
+ * Phase 2's additions to the region-masked loss (method.md §4.6, design.md §4 decisions 6–7), one batch at a time:
+ * pseudo-labels from a proposer (the student's own training forward, as the seed, or the EMA detector in eval mode)
+ * with their loss, and the similarity loss on neck-P3 features, switched by epoch fractions (similarity during the
+ * first sim_epochs of the run; the last region_only_epochs without either). Adds
+ * bs · (pl_weight · (box + obj + cls)_PL + sim_weight · L_sim) to the loss, as the seed's combination does.
+ */
+import type { Batch } from "../../data/batch.js";
+import type { YoloModel } from "../../model/yolo.js";
+import { noGrad, type Tensor, tidy } from "../../torch/index.js";
+import type { ComputeLoss } from "../loss/compute-loss.js";
+import { labelledTargets } from "../loss/region-mask.js";
+import { ThresholdCalibrator } from "./calibration.js";
+import type { SlaHyp } from "./hyp.js";
+import { pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
+import { PseudoLabelStats } from "./pseudo-stats.js";
+import { classBoxes, similarityLoss, type TripletSign } from "./similarity.js";
+
+/** Which detector proposes pseudo-labels. */
+export type Proposer = "student" | "ema";
+export const PROPOSERS: readonly Proposer[] = ["student", "ema"];
+
+/** The feature tap of the similarity loss (design.md §7.3: neck P3, layer 17). */
+export const SIMILARITY_TAP = "neckP3";
+
+export interface SlaOptions {
+  /** @default "ema" */
+  proposer: Proposer;
+  /** @default "conventional" */
+  tripletSign: TripletSign;
+  /** Keep pseudo-labels and anchors centred in the labelled region (the seed's behaviour). @default false */
+  plInRegion: boolean;
+}
+
+/** The seed's phase-2 behaviour, for comparison runs (method.md §4.3–4.5). */
+export const SEED_SLA_OPTIONS: Readonly<SlaOptions> = { proposer: "student", tripletSign: "seed", plInRegion: true };
+
+export interface SlaTerms {
+  /** To add to the detection loss (0-d, ×batch size, weighted). */
+  loss: Tensor;
+  /** Unweighted pseudo-label loss (box + obj + cls) and similarity loss, for the log. */
+  pl: number;
+  sim: number;
+}
+
+export class SlaBranch {
+  stats: PseudoLabelStats;
+  readonly calibrator: ThresholdCalibrator;
+
+  constructor(
+    readonly hyp: SlaHyp,
+    readonly epochs: number,
+    readonly options: SlaOptions,
+    readonly heldoutKnown: boolean,
+  ) {
+    this.stats = new PseudoLabelStats(heldoutKnown);
+    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_nms_conf);
+  }
+
+  /** Epochs (from 0) with the similarity loss: the first round(sim_epochs · epochs). */
+  similarityOn(epoch: number): boolean {
+    return epoch < Math.round(this.hyp.sim_epochs * this.epochs) && !this.regionOnly(epoch);
+  }
+
+  /** The last region_only_epochs train on the labelled regions alone. */
+  regionOnly(epoch: number): boolean {
+    return epoch >= this.epochs - this.hyp.region_only_epochs;
+  }
+
+  /** Feature taps the training forward must return this epoch. */
+  taps(epoch: number): string[] {
+    return this.similarityOn(epoch) ? [SIMILARITY_TAP] : [];
+  }
+
+  /** Starts an epoch's statistics; returns the previous epoch's. */
+  nextEpoch(): PseudoLabelStats {
+    const done = this.stats;
+    this.stats = new PseudoLabelStats(this.heldoutKnown);
+    return done;
+  }
+
+  /** Decoded proposals of the chosen detector, without gradient. */
+  #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]): Tensor {
+    return noGrad(() =>
+      this.options.proposer === "ema"
+        ? ema.forward(batch.images, { decode: true }).decoded!
+        : student.detect.decode(maps.map((m) => m.detach())),
+    );
+  }
+
+  /** The batch's phase-2 terms, or null in a region-only epoch. */
+  terms(
+    ctx: { student: YoloModel; ema: YoloModel; computeLoss: ComputeLoss },
+    batch: Batch,
+    out: { maps: Tensor[]; features: Record<string, Tensor> },
+    epoch: number,
+  ): SlaTerms | null {
+    if (this.regionOnly(epoch)) return null;
+    return tidy(() => {
+      const decoded = this.#propose(ctx.student, ctx.ema, batch, out.maps);
+      const sets = selectPseudoLabels(decoded, batch.targets, batch.regionMask, this.hyp, {
+        excludeRegion: !this.options.plInRegion,
+        threshold: this.calibrator.threshold,
+      });
+      this.calibrator.add(sets.calibration);
+      const bs = batch.images.size(0);
+      this.stats.add(sets.pseudo, sets.anchors.length, bs, batch.heldout);
+      const pl =
+        sets.pseudo.length > 0 ? ctx.computeLoss.computePseudo(out.maps, pseudoTargets(sets.pseudo)).sum() : null;
+      const features = out.features[SIMILARITY_TAP];
+      let sim: Tensor | null = null;
+      if (this.similarityOn(epoch) && features && sets.anchors.length > 0) {
+        const gt = batch.targets.index(labelledTargets(batch.targets, batch.regionMask));
+        sim = similarityLoss(features, sets.anchors, classBoxes(gt), this.hyp, this.options.tripletSign);
+      }
+      let loss = pl ? pl.mul(this.hyp.pl_weight) : null;
+      if (sim) loss = loss ? loss.add(sim.mul(this.hyp.sim_weight)) : sim.mul(this.hyp.sim_weight);
+      if (!loss) return null;
+      return { loss: loss.mul(bs).reshape(), pl: pl?.item() ?? 0, sim: sim?.item() ?? 0 };
+    });
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Phase 2's parts against tools/oracle/sla.py: pseudo-label selection on fixed predictions (seed constants, the seed's
+ * in-region behaviour, a calibrated threshold with the entropy filter), the triplet term and its gradients (both
+ * signs); and the parts without an oracle: calibration, pseudo-label precision, epoch switches, the pseudo-label loss.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { tensor, tidy, zeros } from "../../src/torch/index.js";
+import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
+import { SEED_LOSS_HYP } from "../../src/train/loss/hyp.js";
+import { labelledTargets } from "../../src/train/loss/region-mask.js";
+import { CALIBRATION_MIN_CORRECT, calibratedThreshold } from "../../src/train/sla/calibration.js";
+import { SEED_SLA_HYP } from "../../src/train/sla/hyp.js";
+import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/train/sla/pseudo-labels.js";
+import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
+import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
+import { SlaBranch } from "../../src/train/sla/sla-branch.js";
+import { assertClose, loadGolden } from "../helpers.js";
+
+const golden = loadGolden("sla.safetensors", "sla.py");
+const ref = golden.ref;
+
+function rows(key: string, width: number): number[][] {
+  const t = ref(key);
+  const flat = t.toArray();
+  return Array.from({ length: t.size(0) }, (_, r) => flat.slice(r * width, (r + 1) * width));
+}
+
+function asRows(boxes: readonly PseudoBox[]): number[][] {
+  return boxes.map((b) => [b.image, b.cls, b.xc, b.yc, b.w, b.h, b.conf]);
+}
+
+function assertRowsClose(actual: number[][], expected: number[][], label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: count`);
+  actual.forEach((row, r) => {
+    row.forEach((v, c) => {
+      assert.ok(Math.abs(v - expected[r]![c]!) <= 1e-5, `${label} row ${r} col ${c}: ${v} vs ${expected[r]![c]}`);
+    });
+  });
+}
+
+for (const name of ["seed_constants", "in_region", "calibrated_entropy"]) {
+  test(`pseudo-label selection matches the oracle: ${name}`, () => {
+    tidy(() => {
+      const [threshold, entropy, inRegion] = ref(`select/${name}/params`).toArray() as [number, number, number];
+      const hyp = { ...SEED_SLA_HYP, pl_entropy: entropy };
+      const sets = selectPseudoLabels(ref("select/pred"), ref("select/targets"), ref("select/mask"), hyp, {
+        threshold,
+        excludeRegion: inRegion === 0,
+      });
+      assert.ok(sets.pseudo.length > 5 && sets.anchors.length > 5, "the case exercises both sets");
+      assertRowsClose(asRows(sets.pseudo), rows(`select/${name}/pseudo`, 7), "pseudo-labels");
+      assertRowsClose(asRows(sets.anchors), rows(`select/${name}/anchors`, 7), "anchors");
+      assertRowsClose(
+        sets.calibration.map((s) => [s.conf, s.correct ? 1 : 0]),
+        rows(`select/${name}/calibration`, 2),
+        "calibration",
+      );
+      if (inRegion === 0) {
+        const inside = labelledTargets(pseudoTargets([...sets.pseudo, ...sets.anchors]), ref("select/mask"));
+        assert.equal(inside.any().item(), 0, "no pseudo-label or anchor centred in a labelled region");
+      }
+    });
+  });
+}
+
+test("the entropy filter rejects uncertain pseudo-labels; 1 keeps all (the seed's filter never rejects)", () => {
+  tidy(() => {
+    const args = [ref("select/pred"), ref("select/targets"), ref("select/mask")] as const;
+    const all = selectPseudoLabels(...args, { ...SEED_SLA_HYP, pl_entropy: 1 }, { threshold: 0.8 }).pseudo.length;
+    const strict = selectPseudoLabels(...args, { ...SEED_SLA_HYP, pl_entropy: 0.3 }, { threshold: 0.8 }).pseudo.length;
+    assert.ok(strict < all, `${strict} < ${all}`);
+  });
+});
+
+const box = (image: number, cls: number, xc: number, yc: number, s = 0.1): ClassBox => ({
+  image,
+  cls,
+  xc,
+  yc,
+  w: s,
+  h: s,
+});
+
+for (const sign of ["conventional", "seed"] as const) {
+  test(`triplet loss and gradients match the oracle (${sign} sign)`, () => {
+    tidy(() => {
+      const toBoxes = (key: string): ClassBox[] =>
+        rows(key, 6).map(([image, cls, xc, yc, w, h]) => ({
+          image: image!,
+          cls: cls!,
+          xc: xc!,
+          yc: yc!,
+          w: w!,
+          h: h!,
+        }));
+      const a = ref("triplet/anchor_emb").clone().requiresGrad_(true);
+      const g = ref("triplet/gt_emb").clone().requiresGrad_(true);
+      const loss = tripletLoss(a, g, toBoxes("triplet/anchors"), toBoxes("triplet/gt"), {
+        maxIou: 0.3,
+        margin: 0.05,
+        sign,
+      });
+      assertClose(loss.reshape(1), ref(`triplet/${sign}/loss`), "loss");
+      assert.ok(loss.item() > 0, "the case has active triplets");
+      loss.backward();
+      assertClose(a.grad!, ref(`triplet/${sign}/grad_anchor`), "grad anchors");
+      assertClose(g.grad!, ref(`triplet/${sign}/grad_gt`), "grad ground truth");
+    });
+  });
+}
+
+test("the conventional triplet pulls same-class features together; other images never count", () => {
+  tidy(() => {
+    const anchors = [box(0, 0, 0.2, 0.2)];
+    const gt = [box(0, 0, 0.7, 0.7), box(0, 1, 0.5, 0.8), box(1, 0, 0.2, 0.2)];
+    const a = tensor([[1, 0]]).requiresGrad_(true);
+    const g = tensor([
+      [0, 1], // same class, orthogonal: s_pos = 1
+      [1, 0.1], // other class, similar: s_neg ≈ 2
+      [-1, 0], // other image: ignored
+    ]);
+    const loss = tripletLoss(a, g, anchors, gt, { maxIou: 0.3, margin: 0.05, sign: "conventional" });
+    assert.ok(Math.abs(loss.item() - (1.995 - 1 + 0.05)) < 1e-3, `loss ${loss.item()}`);
+    const none = tripletLoss(a, g.slice(0, 0, 1), anchors, gt.slice(0, 1), { maxIou: 0.3, margin: 0.05, sign: "seed" });
+    assert.equal(none.item(), 0, "no negative: no loss");
+  });
+});
+
+test("calibrated threshold: lowest confidence reaching the precision, clamped to [floor, ceiling]", () => {
+  const n = 100;
+  // confidences 0.99 … 0.50; correct down to 0.8, then every other one
+  const samples = Array.from({ length: n }, (_, i) => {
+    const conf = 0.99 - 0.005 * i;
+    return { conf, correct: conf >= 0.8 || i % 2 === 0 };
+  });
+  const t = calibratedThreshold(samples, 0.9, 0.95, 0.5);
+  assert.ok(t < 0.8 && t > 0.7, `threshold ${t}`);
+  const above = samples.filter((s) => s.conf > t);
+  assert.ok(above.filter((s) => s.correct).length / above.length >= 0.9);
+  const exact = calibratedThreshold(samples, 1.0, 0.95, 0.5);
+  assert.ok(Math.abs(exact - 0.8) < 1e-5 && exact < 0.8, `precision 1: the end of the all-correct run, ${exact}`);
+  assert.equal(calibratedThreshold(samples.slice(0, CALIBRATION_MIN_CORRECT - 1), 0.5, 0.95, 0.5), 0.95, "too few");
+  assert.equal(calibratedThreshold(samples, 0.5, 0.95, 0.6), 0.6, "floor");
+});
+
+test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {
+  const p = (image: number, cls: number, xc: number, conf: number): PseudoBox => ({
+    ...box(image, cls, xc, 0.5),
+    conf,
+  });
+  const heldout = [box(0, 1, 0.3, 0.5), box(1, 2, 0.3, 0.5)];
+  const pseudo = [p(0, 1, 0.3, 0.9), p(0, 1, 0.31, 0.8), p(1, 0, 0.3, 0.99), p(0, 0, 0.8, 0.99)];
+  assert.deepEqual(matchPseudoLabels(pseudo, heldout), [2, 1]);
+  const stats = new PseudoLabelStats(true);
+  const heldoutRows = Float32Array.from(heldout.flatMap((b) => [b.image, b.cls, b.xc, b.yc, b.w, b.h]));
+  stats.add(pseudo, 3, 2, heldoutRows);
+  assert.deepEqual(stats.summary(), {
+    count: 4,
+    anchors: 3,
+    images: 2,
+    precision: 0.5,
+    classPrecision: 0.25,
+    recall: 1,
+  });
+  assert.ok(Number.isNaN(new PseudoLabelStats(false).summary().precision));
+});
+
+test("epoch switches are fractions of the run: similarity for the first 2/3, the last epoch region-only", () => {
+  const of = (epochs: number) =>
+    new SlaBranch(SEED_SLA_HYP, epochs, { proposer: "ema", tripletSign: "conventional", plInRegion: false }, false);
+  const seed = of(30);
+  assert.equal(seed.similarityOn(19), true);
+  assert.equal(seed.similarityOn(20), false);
+  assert.equal(seed.regionOnly(28), false);
+  assert.equal(seed.regionOnly(29), true);
+  const short = of(6);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5].map((e) => [short.similarityOn(e), short.regionOnly(e)]),
+    [
+      [true, false],
+      [true, false],
+      [true, false],
+      [true, false],
+      [false, false],
+      [false, true],
+    ],
+  );
+  assert.deepEqual(short.taps(0), ["neckP3"]);
+  assert.deepEqual(short.taps(4), []);
+});
+
+test("pseudo-label loss: box and class are the detection loss's terms without gains; objectness only at matches", () => {
+  tidy(() => {
+    const nc = 3;
+    const anchors = tensor(
+      [10, 13, 16, 30, 33, 23, 30, 61, 62, 45, 59, 119, 116, 90, 156, 198, 373, 326].map(
+        (v, i) => v / [8, 16, 32][Math.floor(i / 6)]!,
+      ),
+      [3, 3, 2],
+    );
+    const loss = new ComputeLoss({ nc, anchors, strides: [8, 16, 32], hyp: { ...SEED_LOSS_HYP, fl_gamma: 0 } });
+    const maps = [8, 4, 2].map((s) =>
+      tensor(
+        Array.from({ length: 2 * 3 * s * s * (5 + nc) }, (_, i) => Math.sin(i) * 2),
+        [2, 3, s, s, 5 + nc],
+      ),
+    );
+    const targets = tensor([0, 1, 0.5, 0.5, 0.3, 0.2, 1, 2, 0.3, 0.6, 0.1, 0.25], [2, 6]);
+    const [box, obj, cls] = loss.computePseudo(maps, targets).toArray() as [number, number, number];
+    const dense = ComputeLoss.itemsOf(loss.compute(maps, targets));
+    assert.ok(Math.abs(box * SEED_LOSS_HYP.box - dense.box) < 1e-6, "box");
+    assert.ok(Math.abs(cls * SEED_LOSS_HYP.cls - dense.cls) < 1e-6, "cls");
+    assert.ok(
+      obj > 0 && obj < dense.obj / SEED_LOSS_HYP.obj,
+      "objectness: matched cells only, averaged over all cells",
+    );
+    assert.deepEqual(loss.computePseudo(maps, zeros([0, 6])).toArray(), [0, 0, 0], "no pseudo-labels: zero");
+    loss.dispose();
+  });
+});

@@ -11,6 +11,7 @@
  */
 import { availableParallelism, freemem } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
+import { ConfigError } from "../util/errors.js";
 import {
   type AugmentHyp,
   HYP_NO_AUGMENTATION,
@@ -313,7 +314,7 @@ export class DataLoader {
 
 /**
  * The items of one split of a dataset, checked as training checks them (throws a DatasetCheckError on errors);
- * unreadable images are left out.
+ * unreadable images are left out; a split without any readable image is a ConfigError.
  */
 export async function loadSplitItems(
   data: string | DataConfig,
@@ -323,16 +324,19 @@ export async function loadSplitItems(
   const report = await checkDatasetForTraining(data, { ...options, splits: [split] });
   const images = report.splits[split]?.images ?? [];
   const { heldoutLabels, attributes } = report.config;
-  return images
-    .filter((img) => img.readable)
-    .map((img) => ({
-      image: img.image,
-      width: img.width,
-      height: img.height,
-      region: img.region,
-      labels: img.labels,
-      ...(heldoutLabels && img.region ? { heldout: readHeldout(img.image, heldoutLabels, attributes) } : {}),
-    }));
+  const readable = images.filter((img) => img.readable);
+  if (readable.length === 0) {
+    const where = report.config.splits[split]?.join(", ") ?? `no ${split} entry`;
+    throw new ConfigError(`${report.config.file}: the ${split} split has no readable images (${where})`);
+  }
+  return readable.map((img) => ({
+    image: img.image,
+    width: img.width,
+    height: img.height,
+    region: img.region,
+    labels: img.labels,
+    ...(heldoutLabels && img.region ? { heldout: readHeldout(img.image, heldoutLabels, attributes) } : {}),
+  }));
 }
 
 /** The held-out labels of an image (measurement only: a missing or bad file gives none, invalid lines are dropped). */

@@ -79,3 +79,21 @@ test("bad values name the file and the key", () => {
   withFile("- 1\n- 2\n", (path) => assert.throws(() => loadHyp(path), /expected a mapping/));
   assert.throws(() => loadHyp("/nonexistent/hyp.yaml"), /cannot read the hyp file \(ENOENT\)/);
 });
+
+test("the shipped phase-2 hyp (src/train/cfg/hyp.sla.yaml) is exactly the defaults, every key present", () => {
+  const { hyp, defaulted, warnings } = loadHyp(join(process.cwd(), "src", "train", "cfg", "hyp.sla.yaml"));
+  assert.deepEqual(hyp, DEFAULT_HYP);
+  assert.deepEqual(defaulted, []);
+  assert.deepEqual(warnings, []);
+  assert.equal(DEFAULT_HYP.pl_conf, 0.95, "the seed's constants");
+  assert.equal(DEFAULT_HYP.sim_margin, 0.05);
+});
+
+test("phase-2 keys are range-checked with the file named", () => {
+  withFile("pl_conf: 1.5\n", (path) => {
+    assert.throws(
+      () => loadHyp(path),
+      (e: Error) => e.message.includes(path) && e.message.includes("0 <= pl_conf <= 1"),
+    );
+  });
+});

@@ -42,10 +42,16 @@ function assertRowsClose(actual: number[][], expected: number[][], label: string
 for (const name of ["seed_constants", "in_region", "calibrated_entropy"]) {
   test(`pseudo-label selection matches the oracle: ${name}`, () => {
     tidy(() => {
-      const [threshold, entropy, inRegion] = ref(`select/${name}/params`).toArray() as [number, number, number];
+      const [threshold, entropy, inRegion, nmsConf] = ref(`select/${name}/params`).toArray() as [
+        number,
+        number,
+        number,
+        number,
+      ];
       const hyp = { ...SEED_SLA_HYP, pl_entropy: entropy };
       const sets = selectPseudoLabels(ref("select/pred"), ref("select/targets"), ref("select/mask"), hyp, {
         threshold,
+        nmsConf,
         excludeRegion: inRegion === 0,
       });
       assert.ok(sets.pseudo.length > 5 && sets.anchors.length > 5, "the case exercises both sets");

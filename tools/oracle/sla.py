@@ -85,7 +85,7 @@ def select(pred, targets, mask, p):
                 inside_dets.append(row)
                 if not p["in_region"]:
                     continue
-            if conf <= p["sim_conf"]:
+            if conf <= p["sim_conf"] * p["threshold"] / 0.95:
                 continue
             overlap = 0.0
             for g in gt_px:
@@ -179,14 +179,15 @@ def main():
     cases = {
         "seed_constants": dict(base, threshold=0.95, entropy=1.0, in_region=False),
         "in_region": dict(base, threshold=0.95, entropy=1.0, in_region=True),
-        "calibrated_entropy": dict(base, threshold=0.8, entropy=0.6, in_region=False),
+        "calibrated_entropy": dict(base, threshold=0.7, entropy=0.6, in_region=False, nms_conf=0.25),
     }
     for name, p in cases.items():
         pseudo, anchors, calib = select(pred, targets, mask, p)
         out[f"select/{name}/pseudo"] = pseudo.float()
         out[f"select/{name}/anchors"] = anchors.float()
         out[f"select/{name}/calibration"] = calib.float()
-        out[f"select/{name}/params"] = torch.tensor([p["threshold"], p["entropy"], 1.0 if p["in_region"] else 0.0])
+        out[f"select/{name}/params"] = torch.tensor(
+            [p["threshold"], p["entropy"], 1.0 if p["in_region"] else 0.0, p["nms_conf"]])
         print(name, "pseudo", len(pseudo), "anchors", len(anchors), "calibration", len(calib))
 
     m, n, c = 7, 9, 16

@@ -3,7 +3,7 @@
  * prediction there is known to be right or wrong; regions are a random part of each image, so the precision a
  * confidence threshold reaches there estimates the precision of the pseudo-labels it selects outside. The threshold
  * is the lowest confidence at which the recent in-region predictions reach the target precision (pl_precision),
- * never above pl_conf (the seed's fixed threshold) nor below the NMS confidence; until enough predictions were seen,
+ * never above pl_conf (the seed's fixed threshold) nor below pl_conf_min; until enough predictions were seen,
  * pl_conf. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
  * correct cells sit lower, while their ranking is already good.
  */
@@ -26,7 +26,7 @@ export class ThresholdCalibrator {
   /**
    * @param precision target precision in (0, 1]; 0 = off (always `ceiling`)
    * @param ceiling the highest threshold (pl_conf)
-   * @param floor the lowest (pl_nms_conf: nothing below it reaches selection)
+   * @param floor the lowest (pl_conf_min)
    */
   constructor(
     readonly precision: number,

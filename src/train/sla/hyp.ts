@@ -19,6 +19,11 @@ export interface SlaHyp {
    */
   pl_precision: number;
   /**
+   * Lowest calibrated threshold; with calibration on, proposals are taken from this confidence up (not from
+   * pl_nms_conf), since models trained on sparse labels are rarely that confident (not in the seed).
+   */
+  pl_conf_min: number;
+  /**
    * Maximum normalised entropy (0..1, of the class scores normalised to sum 1, divided by ln nc) of a pseudo-label.
    * The seed's filter (entropy of a softmax over scores in [0, 1] < 2.7 nats) can never reject: 1 reproduces that.
    */
@@ -29,7 +34,10 @@ export interface SlaHyp {
   pl_gt_overlap: number;
   /** Weight of the pseudo-label loss (box, objectness, class). */
   pl_weight: number;
-  /** Lower edge of the similarity band: predictions with confidence in (sim_conf, pl_conf] are similarity anchors. */
+  /**
+   * Lower edge of the similarity band at the seed's threshold: predictions with confidence in (sim_conf, pl_conf] are
+   * similarity anchors; a calibrated threshold t scales the band to (sim_conf · t / pl_conf, t].
+   */
   sim_conf: number;
   /** RoIAlign output size of the similarity features (square). */
   sim_roi: number;
@@ -51,7 +59,8 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_iou: 0.2,
   pl_max_det: 300,
   pl_conf: 0.95,
-  pl_precision: 0,
+  pl_precision: 0.9,
+  pl_conf_min: 0.25,
   pl_entropy: 1.0,
   pl_min_area: 10,
   pl_gt_overlap: 100,
@@ -74,6 +83,7 @@ export function slaHypProblems(h: SlaHyp): string[] {
     unit("pl_nms_iou"),
     unit("pl_conf"),
     unit("pl_precision"),
+    unit("pl_conf_min"),
     unit("pl_entropy"),
     unit("sim_conf"),
     unit("sim_iou"),

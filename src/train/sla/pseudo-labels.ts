@@ -1,8 +1,9 @@
 /**
  * Pseudo-label selection of phase 2 (the seed's "P selection", method.md §4.3, with design.md §4 decision 6):
- * decoded predictions → class-agnostic NMS (conf pl_nms_conf, IoU pl_nms_iou, pl_max_det per image) → per detection:
- * area > pl_min_area; confidence > threshold (pl_conf, or a calibrated one) and normalised class entropy ≤ pl_entropy
- * → a pseudo-label; sim_conf < confidence ≤ threshold → a similarity anchor. Both sets then lose every box that
+ * decoded predictions → class-agnostic NMS (conf pl_nms_conf, or lower when calibrated; IoU pl_nms_iou, pl_max_det per
+ * image) → per detection: area > pl_min_area; confidence > threshold t (pl_conf, or a calibrated one) and normalised
+ * class entropy ≤ pl_entropy → a pseudo-label; sim_conf · t / pl_conf < confidence ≤ t → a similarity anchor (the
+ * seed's band (0.6, 0.95] at t = 0.95). Both sets then lose every box that
  * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
  * centre lies in the labelled region (there the labels are complete: a prediction without ground truth is a false
  * positive, not a missed label). The predictions centred in regions are returned, right or wrong, to calibrate the
@@ -39,6 +40,8 @@ export interface PseudoLabelSets {
 export interface SelectOptions {
   /** Confidence above which a detection is a pseudo-label. @default hyp.pl_conf */
   threshold?: number;
+  /** Confidence floor of the proposals' NMS. @default hyp.pl_nms_conf */
+  nmsConf?: number;
   /** Drop boxes centred in the labelled region (ours); false = the seed's behaviour. @default true */
   excludeRegion?: boolean;
 }
@@ -71,13 +74,13 @@ export function normalisedEntropy(scores: ArrayLike<number>): number {
 }
 
 /** Class-agnostic NMS of one image's decoded rows [N, 5 + nc] (xywh px, obj, class probabilities). */
-function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp): Detection[] {
+function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp, nmsConf: number): Detection[] {
   const nc = rows.size(1) - 5;
-  let x = rows.index(rows.select(1, 4).gt(h.pl_nms_conf));
+  let x = rows.index(rows.select(1, 4).gt(nmsConf));
   if (x.size(0) === 0) return [];
   const scores = x.slice(1, 5).mul(x.slice(1, 4, 5));
   const [conf] = scores.maxDim(1);
-  const keep = conf.gt(h.pl_nms_conf);
+  const keep = conf.gt(nmsConf);
   x = x.index(keep);
   if (x.size(0) === 0) return [];
   const s = scores.index(keep);
@@ -154,13 +157,15 @@ export function selectPseudoLabels(
   options: SelectOptions = {},
 ): PseudoLabelSets {
   const threshold = options.threshold ?? hyp.pl_conf;
+  const nmsConf = options.nmsConf ?? hyp.pl_nms_conf;
+  const simLow = (hyp.sim_conf * threshold) / hyp.pl_conf; // the seed's band (0.6, 0.95] scaled to the threshold
   const excludeRegion = options.excludeRegion ?? true;
   const [, , height, width] = regionMask.shape as [number, number, number, number];
   return tidy(() =>
     noGrad(() => {
       const detections: Detection[] = [];
       for (let b = 0; b < decoded.size(0); b++) {
-        detections.push(...detectionsOfImage(decoded.select(0, b).detach(), b, hyp));
+        detections.push(...detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf));
       }
       const gt = targets.contiguous().toTypedArray<"float32">();
       const stride = targets.size(1);
@@ -176,7 +181,7 @@ export function selectPseudoLabels(
       }));
       const candidates = sized.flatMap((d, i) => {
         if (excludeRegion && inside[i]) return [];
-        if (d.conf <= hyp.sim_conf || maxGtIntersection(d, gt, stride, width, height) > hyp.pl_gt_overlap) return [];
+        if (d.conf <= simLow || maxGtIntersection(d, gt, stride, width, height) > hyp.pl_gt_overlap) return [];
         if (d.conf > threshold && normalisedEntropy(d.scores) > hyp.pl_entropy) return [];
         return [boxes[i]!];
       });

@@ -54,7 +54,7 @@ export class SlaBranch {
     readonly heldoutKnown: boolean,
   ) {
     this.stats = new PseudoLabelStats(heldoutKnown);
-    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_nms_conf);
+    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min);
   }
 
   /** Epochs (from 0) with the similarity loss: the first round(sim_epochs · epochs). */
@@ -101,6 +101,8 @@ export class SlaBranch {
       const sets = selectPseudoLabels(decoded, batch.targets, batch.regionMask, this.hyp, {
         excludeRegion: !this.options.plInRegion,
         threshold: this.calibrator.threshold,
+        nmsConf:
+          this.hyp.pl_precision > 0 ? Math.min(this.hyp.pl_nms_conf, this.hyp.pl_conf_min) : this.hyp.pl_nms_conf,
       });
       this.calibrator.add(sets.calibration);
       const bs = batch.images.size(0);

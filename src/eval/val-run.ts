@@ -30,7 +30,16 @@ import {
 } from "./attribute-metrics.js";
 import { type CocoStats, cocoEvaluate, formatCocoStats } from "./coco-eval.js";
 import { type DetectionSummary, formatDetectionTable } from "./detection-metrics.js";
-import { labelRows, VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET, type ValidationResult, validate } from "./validate.js";
+import {
+  labelRows,
+  SPARSE_CAVEAT,
+  SPARSE_MEANINGLESS,
+  VAL_CONF_THRES,
+  VAL_IOU_THRES,
+  VAL_MAX_DET,
+  type ValidationResult,
+  validate,
+} from "./validate.js";
 
 export interface ValRunOptions {
   data: string;
@@ -241,6 +250,7 @@ function writeRunFiles(
     data: options.data,
     all: summaryJson(result.all),
     labelledRegions: summaryJson(result.region),
+    ...(result.region ? { meaninglessOnSparse: SPARSE_MEANINGLESS } : {}),
     loss: result.loss,
     coco,
     attributes: out.attributes,
@@ -252,7 +262,9 @@ function writeRunFiles(
 function printSummary({ runDir, result, coco, attributes }: ValRunResult): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
   write(formatDetectionTable(result.all));
-  if (result.region) write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}`);
+  if (result.region) {
+    write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}\n${SPARSE_CAVEAT}`);
+  }
   if (coco) write(`\n${formatCocoStats(coco)}`);
   if (attributes) write(`\n${formatAttributeTable(attributes)}\n\n${formatCellSizeConfusion(attributes)}`);
   write(`\n${result.all.images} images in ${result.seconds.toFixed(1)} s; results in ${runDir}`);

@@ -16,7 +16,7 @@ import { NUM_ATTRIBUTES } from "../data/schema.js";
 import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import { formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
-import { type ValidationResult, validate } from "../eval/validate.js";
+import { SPARSE_CAVEAT, type ValidationResult, validate } from "../eval/validate.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
@@ -573,7 +573,8 @@ class TrainingRun {
     const r = val.region;
     if (r)
       this.log(
-        `labelled regions only: P ${r.mp.toFixed(3)} R ${r.mr.toFixed(3)} mAP50 ${r.map50.toFixed(3)} mAP50-95 ${r.map.toFixed(3)}`,
+        `labelled regions only: P ${r.mp.toFixed(3)} R ${r.mr.toFixed(3)} mAP50 ${r.map50.toFixed(3)} mAP50-95 ${r.map.toFixed(3)}` +
+          (epoch === 0 ? `\n${SPARSE_CAVEAT}` : ""),
       );
     const metrics: Record<string, number> = {
       precision: val.all.mp,

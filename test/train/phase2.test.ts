@@ -110,6 +110,11 @@ test("sladet test on phase-2 weights, and sladet train without weights is refuse
   assert.equal(r.status, 0, r.stderr);
   const metrics = JSON.parse(readFileSync(join(work, "test", "exp", "metrics.json"), "utf8"));
   assert.ok(metrics.all.mAP50 >= 0 && metrics.attributes !== null);
+  // sparse-safe evaluation: detections of unlabelled cells do not count against the labelled-region metrics
+  assert.ok(metrics.labelledRegions.instances > 0 && metrics.labelledRegions.instances <= metrics.all.instances);
+  assert.ok(metrics.labelledRegions.precision > metrics.all.precision, JSON.stringify(metrics.labelledRegions));
+  assert.deepEqual(metrics.meaninglessOnSparse, ["precision", "mAP50", "mAP50-95", "fitness"]);
+  assert.match(r.stdout, /labelled regions only:[\s\S]*meaningless here/);
   const refused = spawnSync(cli, ["train", "--data", data], { encoding: "utf8" });
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /needs --weights/);

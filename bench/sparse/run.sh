@@ -1,6 +1,7 @@
 #!/bin/bash
 # The sparse-label ablation (issue 11) on one dataset: phase 1 on the sparse labels only, then the same number of
-# phase-2 epochs under each condition (bench/sparse/condition.sh) and seed, two runs at a time at one thread each,
+# phase-2 epochs under each condition (bench/sparse/condition.sh) and seed, PARALLEL (default 2) runs at a time at one
+# thread each,
 # then the table (bench/sparse/summary.ts). Run from the package root (bin/sladet built, dist/ compiled):
 #
 #   bench/sparse/run.sh OUT SPARSE_YAML DENSE_YAML P1_EPOCHS P2_EPOCHS IMGSZ BATCH "CONDITIONS" "SEEDS" [ATTR=0]
@@ -27,7 +28,7 @@ for j in $jobs; do
   SLADET_THREADS=1 bash bench/sparse/condition.sh "$c" "$s" "$OUT" "$SPARSE" "$DENSE" "$P1" "$P2E" "$IMGSZ" "$BATCH" "$ATTR" \
     > "$OUT/$c-s$s.log" 2>&1 &
   running=$((running + 1))
-  if [ $running -ge 2 ]; then wait -n; running=$((running - 1)); fi
+  if [ $running -ge "${PARALLEL:-2}" ]; then wait -n; running=$((running - 1)); fi
 done
 wait
 bin/sladet-node dist/bench/sparse/summary.js "$OUT"

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { manualSeed, memoryStats, randn, type Tensor, tidy } from "../../src/torch/index.js";
+import { manualSeed, memoryStats, randn, type Tensor, tensor, tidy } from "../../src/torch/index.js";
+import { bboxCiou } from "../../src/train/loss/box-iou.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import type { DetectionLossHyp } from "../../src/train/loss/hyp.js";
 import { SEED_LOSS_HYP, scaleLossGains } from "../../src/train/loss/hyp.js";
@@ -109,4 +110,19 @@ test("gains scale like YOLOv5's train.py (nc 14, 640 px: box 0.05, obj 0.7, cls 
   assert.equal(h.obj, 0.7);
   assert.ok(Math.abs(h.cls - 0.0525) < 1e-12);
   assert.ok(Math.abs(scaleLossGains(SEED_LOSS_HYP, { levels: 3, classes: 14, imgsz: 320 }).obj - 0.175) < 1e-12);
+});
+
+test("CIoU of a box with (almost) itself is 1 and finite (a student's own pseudo-label; float32 rounds IoU to 1)", () => {
+  tidy(() => {
+    // the pair met in training: the prediction and the pseudo-label made from it, one float32 ulp apart
+    const pred = tensor([[0.3331770896911621, 0.42683959007263184, 1.9716423749923706, 0.6890847086906433]]);
+    const target = tensor([[0.3331770896911621, 0.42683959007263184, 1.9716424942016602, 0.6890847682952881]]);
+    for (const [a, b] of [
+      [pred, target],
+      [pred, pred.clone()],
+    ] as const) {
+      const c = bboxCiou(a, b).item();
+      assert.ok(Number.isFinite(c) && Math.abs(c - 1) < 1e-5, `CIoU ${c}`);
+    }
+  });
 });

@@ -5,7 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { tensor, tidy, zeros } from "../../src/torch/index.js";
+import type { Batch } from "../../src/data/batch.js";
+import { YoloModel } from "../../src/model/yolo.js";
+import { manualSeed, memoryStats, randn, tensor, tidy, zeros } from "../../src/torch/index.js";
+import { fill_ } from "../../src/torch/inplace.js";
+import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import { SEED_LOSS_HYP } from "../../src/train/loss/hyp.js";
 import { labelledTargets } from "../../src/train/loss/region-mask.js";
@@ -15,6 +19,7 @@ import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/tra
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
 import { SlaBranch } from "../../src/train/sla/sla-branch.js";
+import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("sla.safetensors", "sla.py");
@@ -224,4 +229,64 @@ test("pseudo-label loss: box and class are the detection loss's terms without ga
     assert.deepEqual(loss.computePseudo(maps, zeros([0, 6])).toArray(), [0, 0, 0], "no pseudo-labels: zero");
     loss.dispose();
   });
+});
+
+test("phase-2 terms and their backward leave native memory and the tensor count flat across steps", () => {
+  manualSeed(3);
+  const nc = 3;
+  const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
+  const student = make();
+  const ema = make();
+  // confident everywhere (objectness and class 0 near 1), so pseudo-labels and anchors are plentiful
+  for (const model of [student, ema]) {
+    for (const conv of model.detect.m) {
+      const bias = conv.bias!.data;
+      const values = bias.toArray().map((v, i) => (i % (5 + nc) === 4 || i % (5 + nc) === 5 ? 3.2 + (i % 7) * 0.3 : v));
+      conv.bias!.data = tensor(values, bias.shape);
+    }
+  }
+  student.train();
+  ema.eval();
+  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5 };
+  const computeLoss = new ComputeLoss({
+    nc,
+    anchors: student.detect.anchors.data,
+    strides: student.stride,
+    hyp: { ...SEED_LOSS_HYP },
+  });
+  const branch = new SlaBranch(hyp, 10, { proposer: "student", tripletSign: "conventional", plInRegion: false }, true);
+  const images = randn([2, 3, 64, 64]).keep();
+  const targets = tensor(
+    [0, 0, 0.3, 0.3, 0.2, 0.2, 0, 1, 0.2, 0.2, 0.15, 0.15, 1, 2, 0.25, 0.3, 0.2, 0.25],
+    [3, 6],
+  ).keep();
+  const regionMask = zeros([2, 1, 64, 64], { dtype: "uint8" }).keep();
+  fill_(regionMask.slice(2, 0, 32).slice(3, 0, 32), 1);
+  const batch = {
+    images,
+    targets,
+    regionMask,
+    heldout: Float32Array.from([0, 1, 0.8, 0.8, 0.2, 0.2]),
+  } as unknown as Batch;
+  const step = () =>
+    tidy(() => {
+      const out = student.forward(images, { decode: false, taps: branch.taps(0) });
+      const terms = branch.terms({ student, ema, computeLoss }, batch, out, 0);
+      assert.ok(terms, JSON.stringify(branch.stats.summary()));
+      assert.ok(Number.isFinite(terms.loss.item()), `pl ${terms.pl} sim ${terms.sim}`);
+      terms.loss.backward();
+      for (const p of student.parameters()) p.data.setGrad(null);
+    });
+  step();
+  const before = memoryStats();
+  for (let k = 0; k < 3; k++) step();
+  const now = memoryStats();
+  assert.equal(now.liveTensors, before.liveTensors, "tensor count");
+  assert.equal(now.allocatedBytes, before.allocatedBytes, "native bytes");
+  const s = branch.stats.summary();
+  assert.ok(s.count > 0 && s.anchors > 0, `pseudo-labels ${s.count}, anchors ${s.anchors}: both paths ran`);
+  for (const t of [images, targets, regionMask]) t.dispose();
+  computeLoss.dispose();
+  student.dispose();
+  ema.dispose();
 });

@@ -6,7 +6,7 @@ export const IOU_EPS = 1e-7;
 
 /**
  * CIoU of box1[i] and box2[i] (xywh, same units), shape [N]: IoU − (ρ²/c² + αv) with v the aspect-ratio term and
- * α = v / (v − IoU + 1 + eps) computed without gradient.
+ * α = v / max(v − IoU + 1 + eps, eps) computed without gradient.
  */
 export function bboxCiou(box1: Tensor, box2: Tensor, eps = IOU_EPS): Tensor {
   const [x1, y1, w1, h1] = box1.unbind(-1) as [Tensor, Tensor, Tensor, Tensor];
@@ -36,6 +36,8 @@ export function bboxCiou(box1: Tensor, box2: Tensor, eps = IOU_EPS): Tensor {
     .sub(w1.div(h1).atan())
     .pow(2)
     .mul(4 / Math.PI ** 2);
-  const alpha = noGrad(() => v.div(v.sub(iou).add(1 + eps)));
+  // v − IoU + 1 ≥ v ≥ 0 in exact arithmetic; in float32 a box equal to its target (a student's own pseudo-label) can
+  // round IoU above 1 and make it 0, so it is kept ≥ eps (YOLOv5 divides unguarded and returns inf/NaN there)
+  const alpha = noGrad(() => v.div(v.sub(iou).add(1 + eps).clamp(eps)));
   return iou.sub(rho2.div(c2).add(v.mul(alpha)));
 }

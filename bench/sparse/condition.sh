@@ -9,6 +9,7 @@
 #       c = full SLA (sladet train, our defaults: EMA proposer, calibrated threshold)
 #       c-student = c with the student as proposer; c-seed = the seed's phase 2 (--seed-sla, fixed 0.95)
 #       d = full labels (sladet pretrain on DENSE_YAML), the ceiling
+# Every condition uses bench/sparse/hyp.phase2.yaml (c-seed: hyp.phase2-seed.yaml, the later --hyp wins).
 # ATTR=1 adds --attributes to a, b and d (sladet train trains the head whenever the data has attribute columns).
 set -eu
 COND=$1 SEED=$2 OUT=$3 SPARSE=$4 DENSE=$5 P1=$6 EPOCHS=$7 IMGSZ=$8 BATCH=$9
@@ -16,13 +17,13 @@ ATTR=${10:-0}
 NAME=$COND-s$SEED
 attr=""
 [ "$ATTR" = 1 ] && attr="--attributes"
-common="--weights $P1 --epochs $EPOCHS --imgsz $IMGSZ --batch-size $BATCH --seed $SEED --cache ram --exist-ok --name $NAME"
+common="--hyp bench/sparse/hyp.phase2.yaml --weights $P1 --epochs $EPOCHS --imgsz $IMGSZ --batch-size $BATCH --seed $SEED --cache ram --exist-ok --name $NAME"
 case $COND in
   a) bin/sladet pretrain --data "$SPARSE" $common $attr --ignore-regions --project "$OUT/runs/phase2" ;;
   b) bin/sladet pretrain --data "$SPARSE" $common $attr --project "$OUT/runs/phase2" ;;
   c) bin/sladet train --data "$SPARSE" $common --project "$OUT/runs/phase2" ;;
   c-student) bin/sladet train --data "$SPARSE" $common --pl-proposer student --project "$OUT/runs/phase2" ;;
-  c-seed) bin/sladet train --data "$SPARSE" $common --seed-sla --hyp bench/sparse/hyp.seed.yaml --project "$OUT/runs/phase2" ;;
+  c-seed) bin/sladet train --data "$SPARSE" $common --seed-sla --hyp bench/sparse/hyp.phase2-seed.yaml --project "$OUT/runs/phase2" ;;
   d) bin/sladet pretrain --data "$DENSE" $common $attr --project "$OUT/runs/phase2" ;;
   *) echo "unknown condition $COND" >&2; exit 2 ;;
 esac

@@ -59,7 +59,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_iou: 0.2,
   pl_max_det: 300,
   pl_conf: 0.95,
-  pl_precision: 0.9,
+  pl_precision: 0.8,
   pl_conf_min: 0.25,
   pl_entropy: 1.0,
   pl_min_area: 10,

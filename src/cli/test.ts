@@ -4,10 +4,10 @@
  * weights/best) or nothing (the newest run's weights/best under runs/train and runs/pretrain; design.md §7.7). With a
  * YOLOv5 .pt, the seed's head is read from Attribute_model/last_weights.pth as test.py does, unless --attr-weights.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { newestRunWeights } from "../train/run-dir.js";
+import { newestRunWeights, runFolderWeights } from "../train/run-dir.js";
 import { UserError } from "./errors.js";
 import { addValidationOptions, runValidationCommand, type ValFlags } from "./val.js";
 
@@ -37,12 +37,9 @@ export function resolveTestWeights(weights: string | undefined): string {
     }
     return newest;
   }
-  if (existsSync(weights) && statSync(weights).isDirectory()) {
-    const best = join(weights, "weights", "best.safetensors");
-    if (!existsSync(best)) throw new UserError(`test: ${weights} is a folder without weights/best.safetensors`);
-    return best;
-  }
-  return weights;
+  const file = runFolderWeights(weights, "best");
+  if (!file) throw new UserError(`test: ${weights} is a folder without weights/best.safetensors`);
+  return file;
 }
 
 export function register(program: Command): void {

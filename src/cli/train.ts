@@ -5,6 +5,7 @@
  * columns, continuing the head of the weights when they carry one.
  */
 import { type Command, Option } from "commander";
+import { runFolderWeights } from "../train/run-dir.js";
 import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/sla-branch.js";
 import { UserError } from "./errors.js";
 import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";
@@ -51,8 +52,13 @@ export function register(program: Command): void {
     .action((flags: TrainFlags, command: Command) => {
       if (!flags.weights && !flags.resume) {
         throw new UserError(
-          "sladet train needs --weights (phase-1 weights, e.g. runs/pretrain/exp/weights/last.safetensors) or --resume",
+          "sladet train needs --weights (phase-1 weights: a checkpoint or a run folder such as runs/pretrain/exp) or --resume",
         );
+      }
+      if (flags.weights) {
+        const file = runFolderWeights(flags.weights, "last");
+        if (!file) throw new UserError(`train: ${flags.weights} is a folder without weights/last.safetensors`);
+        flags.weights = file; // a phase-1 run folder: its last weights, as the seed README's phase 2 starts from last.pt
       }
       return runTrainingCommand("train", flags, {
         sla: slaOptionsOf(flags),

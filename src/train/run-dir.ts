@@ -26,3 +26,13 @@ export function newestRunWeights(projects: readonly string[], file: "last" | "be
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   return candidates[0] ?? null;
 }
+
+/**
+ * `weights` itself, or, when it is a run folder, its `weights/<file>.safetensors` (design.md §7.7); null when a
+ * folder has no such file.
+ */
+export function runFolderWeights(weights: string, file: "last" | "best"): string | null {
+  if (!(existsSync(weights) && statSync(weights).isDirectory())) return weights;
+  const inside = join(weights, "weights", `${file}.safetensors`);
+  return existsSync(inside) ? inside : null;
+}

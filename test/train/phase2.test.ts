@@ -86,7 +86,7 @@ test("phase 2 continues phase 1's attribute head and evaluates attributes", () =
   assert.ok(existsSync(join(phase2.runDir, "weights", "best_attr.safetensors")));
 });
 
-test("sladet test on phase-2 weights, and sladet train without weights is refused", () => {
+test("sladet test on phase-2 weights; sladet train from a run folder, and refused without weights", () => {
   const cli = join(process.cwd(), "bin", "sladet");
   const r = spawnSync(
     cli,
@@ -115,6 +115,27 @@ test("sladet test on phase-2 weights, and sladet train without weights is refuse
   assert.ok(metrics.labelledRegions.precision > metrics.all.precision, JSON.stringify(metrics.labelledRegions));
   assert.deepEqual(metrics.meaninglessOnSparse, ["precision", "mAP50", "mAP50-95", "fitness"]);
   assert.match(r.stdout, /labelled regions only:[\s\S]*meaningless here/);
+  const viaCli = spawnSync(
+    cli,
+    [
+      "train",
+      "--data",
+      data,
+      "--weights",
+      phase1.runDir,
+      "--epochs",
+      "1",
+      "--imgsz",
+      String(IMGSZ),
+      "--batch",
+      "8",
+    ].concat(["--workers", "1", "--noautoanchor", "--project", join(work, "cli")]),
+    { encoding: "utf8", env: { ...process.env, SLADET_THREADS: "1" } },
+  );
+  assert.equal(viaCli.status, 0, viaCli.stderr);
+  assert.match(viaCli.stdout, /phase 2: pseudo-labels from the ema/, "a phase-1 run folder as --weights: its last");
+  assert.match(viaCli.stdout, /attribute head: continued/, "attributes on by default with attribute columns");
+  assert.match(readFileSync(join(work, "cli", "exp", "results.csv"), "utf8").split("\n")[0]!, /pl\/precision/);
   const refused = spawnSync(cli, ["train", "--data", data], { encoding: "utf8" });
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /needs --weights/);

@@ -38,6 +38,13 @@ export function bboxCiou(box1: Tensor, box2: Tensor, eps = IOU_EPS): Tensor {
     .mul(4 / Math.PI ** 2);
   // v − IoU + 1 ≥ v ≥ 0 in exact arithmetic; in float32 a box equal to its target (a student's own pseudo-label) can
   // round IoU above 1 and make it 0, so it is kept ≥ eps (YOLOv5 divides unguarded and returns inf/NaN there)
-  const alpha = noGrad(() => v.div(v.sub(iou).add(1 + eps).clamp(eps)));
+  const alpha = noGrad(() =>
+    v.div(
+      v
+        .sub(iou)
+        .add(1 + eps)
+        .clamp(eps),
+    ),
+  );
   return iou.sub(rho2.div(c2).add(v.mul(alpha)));
 }

@@ -15,16 +15,10 @@ import { labelledTargets } from "../loss/region-mask.js";
 import type { CalibrationSample } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import { greedyMatch } from "./pseudo-stats.js";
-import { classBoxes } from "./similarity.js";
+import { type ClassBox, classBoxes } from "./similarity.js";
 
-/** A selected box: image index, class, centre and size normalised to the input, confidence. */
-export interface PseudoBox {
-  image: number;
-  cls: number;
-  xc: number;
-  yc: number;
-  w: number;
-  h: number;
+/** A selected box: image index, class, centre and size normalised to the input, and its confidence. */
+export interface PseudoBox extends ClassBox {
   conf: number;
 }
 

@@ -8,8 +8,11 @@
  * correct cells sit lower, while their ranking is already good.
  */
 
-/** In-region predictions remembered (the most recent). */
-export const CALIBRATION_WINDOW = 4000;
+/**
+ * In-region predictions remembered (the most recent): about an epoch of the synthetic benchmark. 4000 (~14 epochs there)
+ * kept a collapsed epoch's predictions long after the model recovered, and the threshold stuck at pl_conf.
+ */
+export const CALIBRATION_WINDOW = 500;
 /** Correct in-region predictions needed above a threshold before it is trusted. */
 export const CALIBRATION_MIN_CORRECT = 20;
 

@@ -103,12 +103,12 @@ function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp, nmsConf: numb
   });
 }
 
-/** Largest intersection area (px²) of `d` with a ground-truth box ([N, ≥6] normalised rows) of the same image. */
-function maxGtIntersection(d: Detection, gt: Float32Array, stride: number, width: number, height: number): number {
+/** Largest intersection area (px² of a width × height input) of `d` with a ground-truth box of the same image. */
+function maxGtIntersection(d: Detection, truth: readonly ClassBox[], width: number, height: number): number {
   let best = 0;
-  for (let o = 0; o < gt.length; o += stride) {
-    if (gt[o] !== d.image) continue;
-    const [xc, yc, w, h] = [gt[o + 2]! * width, gt[o + 3]! * height, gt[o + 4]! * width, gt[o + 5]! * height];
+  for (const g of truth) {
+    if (g.image !== d.image) continue;
+    const [xc, yc, w, h] = [g.xc * width, g.yc * height, g.w * width, g.h * height];
     const iw = Math.min(d.x2, xc + w / 2) - Math.max(d.x1, xc - w / 2);
     const ih = Math.min(d.y2, yc + h / 2) - Math.max(d.y1, yc - h / 2);
     if (iw > 0 && ih > 0) best = Math.max(best, iw * ih);
@@ -161,21 +161,19 @@ export function selectPseudoLabels(
       for (let b = 0; b < decoded.size(0); b++) {
         detections.push(...detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf));
       }
-      const gt = targets.contiguous().toTypedArray<"float32">();
-      const stride = targets.size(1);
+      const truth = classBoxes(targets);
       const sized = detections.filter((d) => (d.x2 - d.x1) * (d.y2 - d.y1) > hyp.pl_min_area);
       const boxes = sized.map((d) => toPseudoBox(d, width, height));
       const inside = boxes.length > 0 ? labelledTargets(pseudoTargets(boxes), regionMask).toTypedArray<"bool">() : [];
       const insideBoxes = boxes.filter((_, i) => inside[i]);
-      const matched = greedyMatch(insideBoxes, classBoxes(targets));
-      const truth = classBoxes(targets);
+      const matched = greedyMatch(insideBoxes, truth);
       const calibration = insideBoxes.map((b, i) => ({
         conf: b.conf,
         correct: matched[i]! >= 0 && truth[matched[i]!]!.cls === b.cls,
       }));
       const candidates = sized.flatMap((d, i) => {
         if (excludeRegion && inside[i]) return [];
-        if (d.conf <= simLow || maxGtIntersection(d, gt, stride, width, height) > hyp.pl_gt_overlap) return [];
+        if (d.conf <= simLow || maxGtIntersection(d, truth, width, height) > hyp.pl_gt_overlap) return [];
         if (d.conf > threshold && normalisedEntropy(d.scores) > hyp.pl_entropy) return [];
         return [boxes[i]!];
       });

@@ -7,7 +7,8 @@
 # COND: a = naive (sladet pretrain --ignore-regions: unlabelled area = background)
 #       b = region-masked only (sladet pretrain)
 #       c = full SLA (sladet train, our defaults: EMA proposer, calibrated threshold)
-#       c-student = c with the student as proposer; c-seed = the seed's phase 2 (--seed-sla, fixed 0.95)
+#       c-student = c with the student as proposer; c-p95 = c calibrated to precision 0.95 instead of 0.8;
+#       c-seed = the seed's phase 2 (--seed-sla, fixed 0.95)
 #       d = full labels (sladet pretrain on DENSE_YAML), the ceiling
 # Every condition uses bench/sparse/hyp.phase2.yaml (c-seed: hyp.phase2-seed.yaml, the later --hyp wins).
 # ATTR=1 adds --attributes to a, b and d (sladet train trains the head whenever the data has attribute columns).
@@ -23,6 +24,7 @@ case $COND in
   b) bin/sladet pretrain --data "$SPARSE" $common $attr --project "$OUT/runs/phase2" ;;
   c) bin/sladet train --data "$SPARSE" $common --project "$OUT/runs/phase2" ;;
   c-student) bin/sladet train --data "$SPARSE" $common --pl-proposer student --project "$OUT/runs/phase2" ;;
+  c-p95) bin/sladet train --data "$SPARSE" $common --hyp bench/sparse/hyp.phase2-p95.yaml --project "$OUT/runs/phase2" ;;
   c-seed) bin/sladet train --data "$SPARSE" $common --seed-sla --hyp bench/sparse/hyp.phase2-seed.yaml --project "$OUT/runs/phase2" ;;
   d) bin/sladet pretrain --data "$DENSE" $common $attr --project "$OUT/runs/phase2" ;;
   *) echo "unknown condition $COND" >&2; exit 2 ;;

@@ -56,6 +56,7 @@ import {
   scaledWeightDecay,
   warmupIterations,
 } from "./schedule.js";
+import { NO_PSEUDO_LABELS } from "./sla/calibration.js";
 import { SlaBranch, type SlaOptions } from "./sla/sla-branch.js";
 import { loadTrainingCheckpoint, type TrainingSnapshot, trainingTensors } from "./train-state.js";
 
@@ -592,7 +593,7 @@ class TrainingRun {
     const s = this.sla!.nextEpoch().summary();
     const pct = (v: number) => (Number.isNaN(v) ? "n/a" : `${(100 * v).toFixed(1)}%`);
     this.log(
-      `pseudo-labels: ${s.count} (${(s.count / Math.max(1, s.images)).toFixed(2)}/image, conf > ${this.sla!.calibrator.threshold.toFixed(3)}), precision ${pct(s.precision)}, ` +
+      `pseudo-labels: ${s.count} (${(s.count / Math.max(1, s.images)).toFixed(2)}/image, ${thresholdText(this.sla!)}), precision ${pct(s.precision)}, ` +
         `class precision ${pct(s.classPrecision)}, held-out recall ${pct(s.recall)}; similarity anchors ${s.anchors}` +
         `${this.sla!.similarityOn(epoch) ? "" : " (similarity off)"}${this.sla!.regionOnly(epoch) ? "; region-only epoch" : ""}`,
     );
@@ -690,6 +691,13 @@ function createAttributeBranch(
     },
     initial?.train() ?? undefined,
   );
+}
+
+/** The pseudo-label threshold in words, for the epoch line. */
+function thresholdText(sla: SlaBranch): string {
+  const t = sla.calibrator.threshold;
+  if (t >= NO_PSEUDO_LABELS) return `none now: no confidence reaches precision ${sla.hyp.pl_precision} in the regions`;
+  return `conf > ${t.toFixed(3)}`;
 }
 
 /** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */

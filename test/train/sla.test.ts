@@ -13,7 +13,7 @@ import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import { SEED_LOSS_HYP } from "../../src/train/loss/hyp.js";
 import { labelledTargets } from "../../src/train/loss/region-mask.js";
-import { CALIBRATION_MIN_CORRECT, calibratedThreshold } from "../../src/train/sla/calibration.js";
+import { CALIBRATION_MIN_CORRECT, calibratedThreshold, NO_PSEUDO_LABELS } from "../../src/train/sla/calibration.js";
 import { SEED_SLA_HYP } from "../../src/train/sla/hyp.js";
 import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/train/sla/pseudo-labels.js";
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
@@ -149,6 +149,8 @@ test("calibrated threshold: lowest confidence reaching the precision, clamped to
   assert.ok(t < 0.8 && t > 0.7, `threshold ${t}`);
   const above = samples.filter((s) => s.conf > t);
   assert.ok(above.filter((s) => s.correct).length / above.length >= 0.9);
+  const unreachable = samples.map((s, i) => ({ ...s, correct: i % 2 === 0 }));
+  assert.equal(calibratedThreshold(unreachable, 0.9, 0.95, 0.5), NO_PSEUDO_LABELS, "enough evidence, never precise");
   const exact = calibratedThreshold(samples, 1.0, 0.95, 0.5);
   assert.ok(Math.abs(exact - 0.8) < 1e-5 && exact < 0.8, `precision 1: the end of the all-correct run, ${exact}`);
   assert.equal(calibratedThreshold(samples.slice(0, CALIBRATION_MIN_CORRECT - 1), 0.5, 0.95, 0.5), 0.95, "too few");

@@ -4,7 +4,7 @@
  * confidence threshold reaches there estimates the precision of the pseudo-labels it selects outside. The threshold
  * is the lowest confidence at which the recent in-region predictions reach the target precision (pl_precision),
  * never above pl_conf (the seed's fixed threshold) nor below pl_conf_min; until enough predictions were seen,
- * pl_conf. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
+ * pl_conf; when none reaches it, no pseudo-labels. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
  * correct cells sit lower, while their ranking is already good.
  */
 
@@ -52,9 +52,15 @@ export class ThresholdCalibrator {
   }
 }
 
+/** A threshold no confidence passes (selection is conf > threshold): no pseudo-labels. */
+export const NO_PSEUDO_LABELS = 1;
+
 /**
  * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `precision` and at least
- * {@link CALIBRATION_MIN_CORRECT} correct samples at or above it, clamped to [floor, ceiling]; `ceiling` when none.
+ * {@link CALIBRATION_MIN_CORRECT} correct samples at or above it, clamped to [floor, ceiling]. With fewer correct
+ * samples than that in all: `ceiling` (no evidence yet: the seed's fixed threshold). With enough but no confidence
+ * reaching the precision: {@link NO_PSEUDO_LABELS} (the model is unreliable now; on the synthetic benchmark falling
+ * back to 0.95 there selected hundreds of pseudo-labels at ~50% precision in the epochs where it went overconfident).
  */
 export function calibratedThreshold(
   samples: readonly CalibrationSample[],
@@ -64,15 +70,17 @@ export function calibratedThreshold(
 ): number {
   const sorted = [...samples].sort((a, b) => b.conf - a.conf);
   let correct = 0;
-  let best = ceiling;
+  let best = Number.POSITIVE_INFINITY;
   sorted.forEach((s, i) => {
     if (s.correct) correct++;
     const nextIsTied = i + 1 < sorted.length && sorted[i + 1]!.conf === s.conf;
     if (nextIsTied) return;
     if (correct >= CALIBRATION_MIN_CORRECT && correct / (i + 1) >= precision) best = Math.min(best, s.conf);
   });
+  if (correct < CALIBRATION_MIN_CORRECT) return ceiling;
+  if (best === Number.POSITIVE_INFINITY) return NO_PSEUDO_LABELS;
   // selection is conf > threshold: just below the chosen confidence keeps it
-  return Math.max(floor, Math.min(ceiling, best < ceiling ? best - TIE_MARGIN : ceiling));
+  return Math.max(floor, Math.min(ceiling, best - TIE_MARGIN));
 }
 
 /** How far below the chosen sample's confidence the threshold sits. */

@@ -12,7 +12,7 @@
 import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import { nms } from "../../torch/vision.js";
 import { labelledTargets } from "../loss/region-mask.js";
-import type { CalibrationSample } from "./calibration.js";
+import { type CalibrationSample, NO_PSEUDO_LABELS } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import { greedyMatch } from "./pseudo-stats.js";
 import { type ClassBox, classBoxes } from "./similarity.js";
@@ -179,7 +179,8 @@ export function selectPseudoLabels(
       });
       return {
         pseudo: candidates.filter((b) => b.conf > threshold),
-        anchors: candidates.filter((b) => b.conf <= threshold),
+        // an unreliable model (calibration found no usable threshold) proposes no anchors either
+        anchors: threshold < NO_PSEUDO_LABELS ? candidates.filter((b) => b.conf <= threshold) : [],
         calibration,
       };
     }),

@@ -267,3 +267,32 @@ describe("batch picture", () => {
     assert.deepEqual([meta.width, meta.height], [384, 256]);
   });
 });
+
+test("held-out objects ride through augmentation into Batch.heldout, never into the targets", async () => {
+  const item: LoaderItem = {
+    ...items[0]!,
+    region: { x1: 0, y1: 0, x2: items[0]!.width / 2, y2: items[0]!.height },
+    labels: [{ cls: 1, xc: 0.25, yc: 0.5, w: 0.1, h: 0.1, attributes: [] }],
+    heldout: [
+      { cls: 2, xc: 0.75, yc: 0.5, w: 0.1, h: 0.1, attributes: [] },
+      { cls: 0, xc: 0.8, yc: 0.2, w: 0.1, h: 0.1, attributes: [] },
+    ],
+  };
+  const [plain] = await collect({ imgSize: 64, batchSize: 1, workers: 0, numAttributes: 0 }, 0, [item]);
+  assert.equal(plain!.numTargets, 1);
+  assert.deepEqual(Array.from(plain!.targets.subarray(0, 2)), [0, 1]);
+  assert.equal(plain!.heldout.length, 12, "two held-out rows of 6");
+  assert.deepEqual([plain!.heldout[1], plain!.heldout[7]], [2, 0], "classes restored");
+  assert.ok(Math.abs(plain!.heldout[2]! - 0.75) < 0.02, "normalised to the input like the targets");
+  // under full augmentation they stay apart from the targets, whatever mosaic and the affine do to them
+  const augmented = await collect({ imgSize: 64, batchSize: 4, workers: 0, numAttributes: 0, augment: true }, 1, [
+    item,
+    item,
+    item,
+    item,
+  ]);
+  for (const b of augmented) {
+    for (let r = 0; r < b.numTargets; r++) assert.equal(b.targets[r * 6 + 1], 1, "only the labelled class is a target");
+    for (let r = 0; r < b.heldout.length / 6; r++) assert.ok([0, 2].includes(b.heldout[r * 6 + 1]!));
+  }
+});

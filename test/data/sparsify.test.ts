@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { checkDataset, checkDatasetForTraining, DatasetCheckError } from "../../src/data/check.js";
+import { loadSplitItems } from "../../src/data/loader.js";
 import { DataFormatError } from "../../src/data/problems.js";
+import { centreInRegion } from "../../src/data/region.js";
 import { mulberry32, randomRegion, sparsifyDataset } from "../../src/data/sparsify.js";
 import { makeImage, put, withTempDir } from "./helpers.js";
 
@@ -69,6 +71,17 @@ describe("sparsify", () => {
           assert.ok(l.xc * 100 >= r.x1 && l.xc * 100 <= r.x2 && l.yc * 80 >= r.y1 && l.yc * 80 <= r.y2);
         }
       }
+      // The removed boxes are kept aside (labels_heldout/, the YAML's heldout_labels) and loaded with the items.
+      assert.match(readFileSync(report.yaml, "utf8"), /heldout_labels: labels_heldout/);
+      const items = await loadSplitItems(report.yaml, "train");
+      const kept = items.reduce((n, it) => n + it.labels.length, 0);
+      const heldout = items.reduce((n, it) => n + (it.heldout?.length ?? 0), 0);
+      assert.equal(kept + heldout, 120, "every box is either kept or held out");
+      for (const it of items) {
+        for (const l of it.heldout ?? [])
+          assert.ok(!centreInRegion(l, it.region!, it, 0), "held-out boxes lie outside");
+      }
+      assert.equal(existsSync(join(out, "labels_heldout", "test")), false, "test stays dense: nothing held out");
       // Every train/val image has its region in a sidecar, even with no box inside it.
       assert.equal(readdirSync(join(out, "labels", "train")).filter((f) => f.endsWith(".region")).length, 6);
       assert.equal(

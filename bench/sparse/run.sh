@@ -21,14 +21,22 @@ if [ ! -f "$P1" ]; then
     --cache ram $attr --project "$OUT/runs/phase1" --name p1 --exist-ok
 fi
 jobs=""
-for s in $SEEDS; do for c in $CONDS; do jobs="$jobs $c:$s"; done; done
+for s in $SEEDS; do
+  for c in $CONDS; do
+    # finished runs are kept: rerunning the script continues an interrupted ablation
+    [ -f "$OUT/runs/test/$c-s$s/metrics.json" ] || jobs="$jobs $c:$s"
+  done
+done
 running=0
 for j in $jobs; do
   c=${j%%:*} s=${j##*:}
   SLADET_THREADS=1 bash bench/sparse/condition.sh "$c" "$s" "$OUT" "$SPARSE" "$DENSE" "$P1" "$P2E" "$IMGSZ" "$BATCH" "$ATTR" \
     > "$OUT/$c-s$s.log" 2>&1 &
   running=$((running + 1))
-  if [ $running -ge "${PARALLEL:-2}" ]; then wait -n; running=$((running - 1)); fi
+  if [ $running -ge "${PARALLEL:-2}" ]; then
+    wait -n || echo "a run failed: see its log in $OUT" >&2 # the others go on
+    running=$((running - 1))
+  fi
 done
-wait
+wait || true
 bin/sladet-node dist/bench/sparse/summary.js "$OUT"

@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from "commander";
 import { runFolderWeights } from "../train/run-dir.js";
-import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/sla-branch.js";
+import { PROPOSERS, SEED_SLA_OPTIONS, type SlaOptions, TRIPLET_SIGNS } from "../train/sla/options.js";
 import { UserError } from "./errors.js";
 import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";
 
@@ -34,12 +34,12 @@ export function register(program: Command): void {
   addTrainingOptions(cmd, { project: "runs/train", epochs: 30, batch: 4 })
     .addOption(
       new Option("--pl-proposer <model>", "detector whose predictions become pseudo-labels (seed: student)")
-        .choices(["ema", "student"])
+        .choices(PROPOSERS)
         .default("ema"),
     )
     .addOption(
       new Option("--triplet-sign <sign>", "similarity triplet: conventional, or the seed's inverted one")
-        .choices(["conventional", "seed"])
+        .choices(TRIPLET_SIGNS)
         .default("conventional"),
     )
     .option("--pl-in-region", "also take pseudo-labels inside labelled regions (the seed's behaviour)", false)

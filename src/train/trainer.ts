@@ -57,7 +57,8 @@ import {
   warmupIterations,
 } from "./schedule.js";
 import { NO_PSEUDO_LABELS } from "./sla/calibration.js";
-import { SlaBranch, type SlaOptions } from "./sla/sla-branch.js";
+import type { SlaOptions } from "./sla/options.js";
+import { SlaBranch } from "./sla/sla-branch.js";
 import { loadTrainingCheckpoint, type TrainingSnapshot, trainingTensors } from "./train-state.js";
 
 /** Global gradient-norm clip (YOLOv5's max_norm 10). */

@@ -12,10 +12,7 @@
 import { poolCells } from "../../model/roi-pool.js";
 import { type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import type { SlaHyp } from "./hyp.js";
-
-/** The triplet's sign: "conventional" (ours, the default) or "seed" (the original code's, which pushes positives apart). */
-export type TripletSign = "conventional" | "seed";
-export const TRIPLET_SIGNS: readonly TripletSign[] = ["conventional", "seed"];
+import type { TripletSign } from "./options.js";
 
 /** A box with its image and class; xc, yc, w, h normalised to the input. */
 export interface ClassBox {

@@ -12,28 +12,13 @@ import type { ComputeLoss } from "../loss/compute-loss.js";
 import { labelledTargets } from "../loss/region-mask.js";
 import { ThresholdCalibrator } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
+import type { SlaOptions } from "./options.js";
 import { pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
 import { PseudoLabelStats } from "./pseudo-stats.js";
-import { classBoxes, similarityLoss, type TripletSign } from "./similarity.js";
-
-/** Which detector proposes pseudo-labels. */
-export type Proposer = "student" | "ema";
-export const PROPOSERS: readonly Proposer[] = ["student", "ema"];
+import { classBoxes, similarityLoss } from "./similarity.js";
 
 /** The feature tap of the similarity loss (design.md §7.3: neck P3, layer 17). */
 export const SIMILARITY_TAP = "neckP3";
-
-export interface SlaOptions {
-  /** @default "ema" */
-  proposer: Proposer;
-  /** @default "conventional" */
-  tripletSign: TripletSign;
-  /** Keep pseudo-labels and anchors centred in the labelled region (the seed's behaviour). @default false */
-  plInRegion: boolean;
-}
-
-/** The seed's phase-2 behaviour, for comparison runs (method.md §4.3–4.5). */
-export const SEED_SLA_OPTIONS: Readonly<SlaOptions> = { proposer: "student", tripletSign: "seed", plInRegion: true };
 
 export interface SlaTerms {
   /** To add to the detection loss (0-d, ×batch size, weighted). */

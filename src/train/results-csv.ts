@@ -23,6 +23,8 @@ export const RESULTS_COLUMNS = [
   "train/attr_loss",
   "metrics/attr_mean_F1",
   "metrics/attr_macro_F1",
+  "metrics/region_mAP_0.5",
+  "metrics/region_mAP_0.5:0.95",
 ] as const;
 
 /** Phase 2's extra columns: its losses and the epoch's pseudo-labels (count, precision against held-out labels). */

@@ -569,6 +569,8 @@ class TrainingRun {
       "train/attr_loss": this.attributes ? mloss[3]! : Number.NaN,
       "metrics/attr_mean_F1": attr?.seedMeanF1 ?? Number.NaN,
       "metrics/attr_macro_F1": attr?.macroF1 ?? Number.NaN,
+      "metrics/region_mAP_0.5": val.region?.map50 ?? Number.NaN,
+      "metrics/region_mAP_0.5:0.95": val.region?.map ?? Number.NaN,
       ...(this.sla ? this.#slaColumns(epoch, mloss) : {}),
     });
     this.log(formatDetectionTable(val.all, { perClass: epoch === this.opts.epochs - 1 }));
@@ -583,7 +585,9 @@ class TrainingRun {
       recall: val.all.mr,
       mAP50: val.all.map50,
       "mAP50-95": val.all.map,
-      fitness: val.all.fitness,
+      // on sparse val data the whole-image numbers count unlabelled cells as false positives: best and early
+      // stopping follow the labelled regions
+      fitness: (val.region ?? val.all).fitness,
       ...(attr ? { attrMeanF1: attr.seedMeanF1, attrMacroF1: attr.macroF1 } : {}),
     };
     return { val, metrics };

@@ -79,6 +79,12 @@ test("phase 2 runs every epoch with finite losses and pseudo-labels measured aga
     assert.ok(r["train/pl_loss"]! > 0);
   }
   assert.equal(rows[2]!["pl/count"], 0, "the last epoch is region-only");
+  // sparse val data: best weights and early stopping follow the labelled-region fitness, not the whole image's
+  const regionFitness = rows.map((r) => 0.1 * r["metrics/region_mAP_0.5"]! + 0.9 * r["metrics/region_mAP_0.5:0.95"]!);
+  assert.ok(
+    Math.abs(phase2.bestFitness - Math.max(...regionFitness)) < 1e-4,
+    `${phase2.bestFitness} vs ${regionFitness}`,
+  );
 });
 
 test("phase 2 continues phase 1's attribute head and evaluates attributes", () => {

@@ -9,14 +9,14 @@ import { basename, extname, join, resolve } from "node:path";
 import { progress } from "../util/progress.js";
 import { type Split, writeDataYaml } from "./dataset-yaml.js";
 import { toCocoDataset, writeCocoJson } from "./formats/coco.js";
-import { writeLldLabelFile } from "./formats/lld.js";
+import { type LldFileWriteOptions, writeLldLabelFile } from "./formats/lld.js";
 import type { AttributeSpec, ImageAnnotation } from "./schema.js";
 
 /** Folder (beside `labels`) of the labels a sparse dataset set aside: the data YAML's `heldout_labels`. */
 export const HELDOUT_LABELS = "labels_heldout";
 
 /** The held-out labels of `annotation` as an annotation of their own (dense: they lie outside the region). */
-export function heldoutAnnotation(annotation: ImageAnnotation): ImageAnnotation {
+function heldoutAnnotation(annotation: ImageAnnotation): ImageAnnotation {
   return {
     image: annotation.image,
     width: annotation.width,
@@ -24,6 +24,23 @@ export function heldoutAnnotation(annotation: ImageAnnotation): ImageAnnotation 
     region: null,
     labels: annotation.heldout ?? [],
   };
+}
+
+/**
+ * Writes an image's label file `<out>/labels/<split>/<stem>.txt` and, when the annotation holds held-out labels, theirs
+ * as `<out>/labels_heldout/<split>/<stem>.txt` (the folders must exist).
+ */
+export function writeLabelFiles(
+  out: string,
+  split: Split,
+  stem: string,
+  annotation: ImageAnnotation,
+  options: LldFileWriteOptions = {},
+): void {
+  writeLldLabelFile(join(out, "labels", split, `${stem}.txt`), annotation, options);
+  if (annotation.heldout) {
+    writeLldLabelFile(join(out, HELDOUT_LABELS, split, `${stem}.txt`), heldoutAnnotation(annotation), options);
+  }
 }
 
 /** Annotations of each split (`image` = path of the source image). */
@@ -78,21 +95,17 @@ export function writeLldDataset(out: string, splits: SplitAnnotations, options: 
   for (const [split, list] of Object.entries(splits) as Array<[Split, ImageAnnotation[] | undefined]>) {
     if (!list) continue;
     const imageDir = join(out, "images", split);
-    const labelDir = join(out, "labels", split);
     mkdirSync(imageDir, { recursive: true });
-    mkdirSync(labelDir, { recursive: true });
+    mkdirSync(join(out, "labels", split), { recursive: true });
+    if (list.some((a) => a.heldout)) mkdirSync(join(out, HELDOUT_LABELS, split), { recursive: true });
     const names = uniqueNames(list);
     list.forEach((annotation, i) => {
       const name = names[i] ?? basename(annotation.image);
       placeImage(annotation.image, join(imageDir, name), mode);
-      const stem = basename(name, extname(name));
-      const lineOptions = { attributes, denseRegion: attributes.length === 0 ? "omit" : "full-image" } as const;
-      writeLldLabelFile(join(labelDir, `${stem}.txt`), annotation, lineOptions);
-      if (annotation.heldout) {
-        const heldoutDir = join(out, HELDOUT_LABELS, split);
-        mkdirSync(heldoutDir, { recursive: true });
-        writeLldLabelFile(join(heldoutDir, `${stem}.txt`), heldoutAnnotation(annotation), lineOptions);
-      }
+      writeLabelFiles(out, split, basename(name, extname(name)), annotation, {
+        attributes,
+        denseRegion: attributes.length === 0 ? "omit" : "full-image",
+      });
       bar.tick();
     });
   }

@@ -716,14 +716,15 @@ function createSlaBranch(
   const h = opts.hyp;
   if (!sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
+  const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown);
   log(
     `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}, at most ${h.pl_conf}` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
       `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}; ` +
       `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
-      `${h.sim_weight}, first ${Math.round(h.sim_epochs * opts.epochs)} epochs; last ${h.region_only_epochs} region-only` +
+      `${h.sim_weight}, first ${branch.similarityEpochs} epochs; last ${h.region_only_epochs} region-only` +
       `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,
   );
-  return new SlaBranch(h, opts.epochs, sla, heldoutKnown);
+  return branch;
 }
 
 /** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */

@@ -8,10 +8,9 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/fs.js";
-import { HELDOUT_LABELS, heldoutAnnotation } from "../dataset-writer.js";
+import { HELDOUT_LABELS, writeLabelFiles } from "../dataset-writer.js";
 import { type Split, writeDataYaml } from "../dataset-yaml.js";
 import { toCocoDataset, writeCocoJson } from "../formats/coco.js";
-import { writeLldLabelFile } from "../formats/lld.js";
 import { type ImageAnnotation, LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "../schema.js";
 import { annotateScene, drawRegion } from "./annotate.js";
 import { encodeImage, IMAGE_EXTENSIONS, type ImageFormat } from "./encode.js";
@@ -165,10 +164,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
     const rgb = renderScene(scene);
     const job = encodeImage(rgb, imageSize, imageSize, { format, quality }).then((bytes) => {
       writeFileAtomic(join(out, relImage), bytes);
-      writeLldLabelFile(join(out, "labels", s, `${imageStem(index)}.txt`), annotation);
-      if (annotation.heldout) {
-        writeLldLabelFile(join(out, HELDOUT_LABELS, s, `${imageStem(index)}.txt`), heldoutAnnotation(annotation));
-      }
+      writeLabelFiles(out, s, imageStem(index), annotation);
       done++;
       onImage?.(done, images);
     });

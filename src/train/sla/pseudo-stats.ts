@@ -4,8 +4,9 @@
  * synthetic generator set aside, carried through augmentation in Batch.heldout). Precision = matched / selected;
  * class precision also needs the class right; recall = held-out objects matched / held-out objects seen.
  */
+import { TARGET_BOX_FIELDS } from "../../data/raw-batch.js";
 import type { PseudoBox } from "./pseudo-labels.js";
-import { type ClassBox, xywhIou } from "./similarity.js";
+import { type ClassBox, rowsToClassBoxes, xywhIou } from "./similarity.js";
 
 /** IoU at which a pseudo-label counts as finding a held-out object. */
 export const PSEUDO_MATCH_IOU = 0.5;
@@ -23,18 +24,6 @@ export interface PseudoLabelSummary {
   classPrecision: number;
   /** Fraction of held-out objects found (NaN without held-out labels). */
   recall: number;
-}
-
-/** Held-out rows [M, 6] (image, class, xc, yc, w, h) as boxes. */
-function heldoutBoxes(rows: Float32Array): ClassBox[] {
-  return Array.from({ length: rows.length / 6 }, (_, r) => ({
-    image: rows[6 * r]!,
-    cls: rows[6 * r + 1]!,
-    xc: rows[6 * r + 2]!,
-    yc: rows[6 * r + 3]!,
-    w: rows[6 * r + 4]!,
-    h: rows[6 * r + 5]!,
-  }));
 }
 
 /**
@@ -87,7 +76,7 @@ export class PseudoLabelStats {
     this.#anchors += anchors;
     this.#images += images;
     if (!this.heldoutKnown) return;
-    const boxes = heldoutBoxes(heldout);
+    const boxes = rowsToClassBoxes(heldout, TARGET_BOX_FIELDS);
     const [tp, classTp] = matchPseudoLabels(pseudo, boxes);
     this.#tp += tp;
     this.#classTp += classTp;

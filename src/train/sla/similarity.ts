@@ -132,12 +132,15 @@ export function similarityLoss(
   });
 }
 
+/** Rows of `stride` ≥ 6 numbers (image, class, xc, yc, w, h, …), as the batch's targets and held-out rows, as boxes. */
+export function rowsToClassBoxes(rows: ArrayLike<number>, stride: number): ClassBox[] {
+  return Array.from({ length: Math.floor(rows.length / stride) }, (_, r) => {
+    const o = r * stride;
+    return { image: rows[o]!, cls: rows[o + 1]!, xc: rows[o + 2]!, yc: rows[o + 3]!, w: rows[o + 4]!, h: rows[o + 5]! };
+  });
+}
+
 /** Ground-truth rows [N, ≥6] as boxes. */
 export function classBoxes(targets: Tensor): ClassBox[] {
-  const stride = targets.size(1);
-  const t = targets.contiguous().toTypedArray<"float32">();
-  return Array.from({ length: targets.size(0) }, (_, r) => {
-    const o = r * stride;
-    return { image: t[o]!, cls: t[o + 1]!, xc: t[o + 2]!, yc: t[o + 3]!, w: t[o + 4]!, h: t[o + 5]! };
-  });
+  return rowsToClassBoxes(targets.contiguous().toTypedArray<"float32">(), targets.size(1));
 }

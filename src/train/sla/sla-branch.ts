@@ -42,9 +42,14 @@ export class SlaBranch {
     this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min);
   }
 
-  /** Epochs (from 0) with the similarity loss: the first round(sim_epochs · epochs). */
+  /** How many epochs (from the first) have the similarity loss: round(sim_epochs · epochs). */
+  get similarityEpochs(): number {
+    return Math.round(this.hyp.sim_epochs * this.epochs);
+  }
+
+  /** Whether `epoch` (from 0) has the similarity loss. */
   similarityOn(epoch: number): boolean {
-    return epoch < Math.round(this.hyp.sim_epochs * this.epochs) && !this.regionOnly(epoch);
+    return epoch < this.similarityEpochs && !this.regionOnly(epoch);
   }
 
   /** The last region_only_epochs train on the labelled regions alone. */

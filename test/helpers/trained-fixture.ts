@@ -74,7 +74,8 @@ function lockOwnerIsGone(lock: string): boolean {
 }
 
 export async function trainedFixture(): Promise<TrainedFixture> {
-  const root = join(tmpdir(), `sladet-fixture-${sourcesHash()}`);
+  // SLADET_FIXTURE_KEY pins the fixture while developing (a rebuild would otherwise retrain it); never set in CI
+  const root = join(tmpdir(), `sladet-fixture-${process.env.SLADET_FIXTURE_KEY ?? sourcesHash()}`);
   const done = join(root, "fixture.json");
   const lock = join(root, "lock");
   mkdirSync(root, { recursive: true });

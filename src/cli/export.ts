@@ -1,52 +1,87 @@
-/** `sladet export --weights X.pt [--attr-weights Y.pth] --format safetensors [--out Z]`: convert a PyTorch checkpoint. */
+/**
+ * `sladet export`: a YOLOv5 .pt (with the seed's attribute head) to a sladet checkpoint (`--format safetensors`), or
+ * sladet weights to ONNX (`--format onnx`: the detector graph and the attribute head's, checked in onnxruntime).
+ */
 import { type Command, Option } from "commander";
-import { UserError } from "./errors.js";
+import { parseIntOption } from "./options.js";
 
-/** Formats `export` can write (ONNX comes with the exporter). */
-export const EXPORT_FORMATS = ["safetensors"] as const;
+/** Formats `export` writes. */
+export const EXPORT_FORMATS = ["safetensors", "onnx"] as const;
+/** What `--include` may add to an ONNX export. */
+export const ONNX_INCLUDES = ["auto", "attributes", "none"] as const;
 
 interface ExportFlags {
   weights: string;
   attrWeights?: string;
   format: (typeof EXPORT_FORMATS)[number];
   out?: string;
+  imgsz: number[];
+  dynamic?: boolean;
+  batchSize: number;
+  opset?: number;
+  include: (typeof ONNX_INCLUDES)[number];
 }
 
 export function register(program: Command): void {
   program
     .command("export")
-    .description("convert a YOLOv5 .pt checkpoint (and the seed's attribute head) to a sladet checkpoint")
-    .requiredOption("--weights <file>", "YOLOv5 checkpoint (.pt); the EMA weights are used when present")
+    .description(
+      "convert weights: a YOLOv5 .pt (and the seed's attribute head) to a sladet checkpoint, or sladet weights to ONNX",
+    )
+    .requiredOption(
+      "--weights <file|run>",
+      "YOLOv5 .pt (safetensors); sladet checkpoint, .pt or run folder (its weights/best) (onnx)",
+    )
     .option("--attr-weights <file>", "the seed's attribute head (Attribute_model/last_weights.pth)")
     .addOption(new Option("--format <format>", "output format").choices(EXPORT_FORMATS).default("safetensors"))
-    .option("--out <file>", "output file (default: the weights' name with .safetensors)")
+    .option("--out <file>", "output file (default: the weights' name with .safetensors or .onnx)")
+    .option(
+      "--imgsz <size...>",
+      "onnx: input size, one number (square) or height width; multiples of the stride",
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), parseIntOption("--imgsz", 32)(v)],
+    )
+    .option("--dynamic", "onnx: dynamic batch, height and width")
+    .option("--batch-size <n>", "onnx: batch size of a static export", parseIntOption("--batch-size", 1), 1)
+    .option("--opset <n>", "onnx: ONNX opset (16 or 17; default 17)", parseIntOption("--opset", 1))
+    .addOption(
+      new Option("--include <part>", "onnx: the attribute head (auto = when the weights have one)")
+        .choices(ONNX_INCLUDES)
+        .default("auto"),
+    )
     .action(async (opts: ExportFlags) => {
-      // loaded on use: the other commands must run without the native addon
-      const { exportPtCheckpoint } = await import("../io/pt-export.js");
-      const { describeSeedAttributeReport } = await import("../io/seed-attributes.js");
-      const known = [
-        (await import("../io/torch-archive.js")).CheckpointError,
-        (await import("../io/pickle.js")).PickleError,
-        (await import("../io/zip.js")).ZipError,
-        (await import("../model/config.js")).ModelConfigError,
-        (await import("../model/checkpoint.js")).SladetCheckpointError,
-      ];
-      let report: ReturnType<typeof exportPtCheckpoint>;
-      try {
-        report = exportPtCheckpoint({
-          weights: opts.weights,
-          attrWeights: opts.attrWeights ?? null,
-          out: opts.out ?? null,
-        });
-      } catch (err) {
-        if (known.some((E) => err instanceof E)) throw new UserError((err as Error).message);
-        throw err;
-      }
-      process.stdout.write(
-        `${opts.weights}: ${report.weightsFrom} weights, nc ${report.nc}, strides ${report.stride.join("/")}, ` +
-          `${report.parameters.toLocaleString("en-US")} parameters${report.epoch === null ? "" : `, epoch ${report.epoch}`}\n`,
-      );
-      if (report.attributes) process.stdout.write(`${describeSeedAttributeReport(report.attributes)}\n`);
-      process.stdout.write(`wrote ${report.out}\n`);
+      if (opts.format === "onnx") await exportOnnxCommand(opts);
+      else await exportSafetensorsCommand(opts);
     });
+}
+
+async function exportSafetensorsCommand(opts: ExportFlags): Promise<void> {
+  const { exportPtCheckpoint } = await import("../io/pt-export.js");
+  const { describeSeedAttributeReport } = await import("../io/seed-attributes.js");
+  const { asUserErrors } = await import("./user-errors.js");
+  const report = await asUserErrors(() =>
+    exportPtCheckpoint({ weights: opts.weights, attrWeights: opts.attrWeights ?? null, out: opts.out ?? null }),
+  );
+  process.stdout.write(
+    `${opts.weights}: ${report.weightsFrom} weights, nc ${report.nc}, strides ${report.stride.join("/")}, ` +
+      `${report.parameters.toLocaleString("en-US")} parameters${report.epoch === null ? "" : `, epoch ${report.epoch}`}\n`,
+  );
+  if (report.attributes) process.stdout.write(`${describeSeedAttributeReport(report.attributes)}\n`);
+  process.stdout.write(`wrote ${report.out}\n`);
+}
+
+async function exportOnnxCommand(opts: ExportFlags): Promise<void> {
+  const { runOnnxExport } = await import("../export/onnx-command.js");
+  const { asUserErrors } = await import("./user-errors.js");
+  await asUserErrors(() =>
+    runOnnxExport({
+      weights: opts.weights,
+      attrWeights: opts.attrWeights ?? null,
+      out: opts.out ?? null,
+      imgsz: opts.imgsz ?? [640],
+      dynamic: opts.dynamic ?? false,
+      batch: opts.batchSize,
+      ...(opts.opset === undefined ? {} : { opset: opts.opset }),
+      include: opts.include,
+    }),
+  );
 }

@@ -6,6 +6,9 @@
  */
 import { cat, type Tensor, tensor, tidy, zeros } from "../torch/index.js";
 import { nms } from "../torch/vision.js";
+import { CLASS_OFFSET, MAX_NMS_INPUT } from "./nms-constants.js";
+
+export { CLASS_OFFSET, MAX_NMS_INPUT };
 
 export interface NmsOptions {
   /** Minimum confidence (objectness, and objectness × class score). @default 0.25 */
@@ -21,11 +24,6 @@ export interface NmsOptions {
   /** Detections kept per image. @default 300 */
   maxDet?: number;
 }
-
-/** Boxes kept for NMS per image at most (YOLOv5's max_nms). */
-export const MAX_NMS_INPUT = 30000;
-/** Class offset for class-aware NMS in one pass (YOLOv5's max_wh: larger than any image side). */
-export const CLASS_OFFSET = 7680;
 
 /** [xc, yc, w, h] → [x1, y1, x2, y2] on the last dimension. */
 export function xywhToXyxyTensor(b: Tensor): Tensor {

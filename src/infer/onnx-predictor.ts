@@ -1,12 +1,189 @@
-/** The onnxruntime backend (placeholder until the ONNX exporter lands: the signature is the contract). */
-import type { Predictor } from "./predictor.js";
+/**
+ * The onnxruntime backend: runs a model written by `sladet export --format onnx` (the detector graph and, when
+ * exported, the attribute graph beside it) with onnxruntime-node, NMS in JavaScript (js-nms.ts). Nothing here loads
+ * libtorch: this backend works where the native addon cannot be built.
+ */
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-node";
+import { OnnxModelError, type OnnxModelMetadata, readMetadata } from "../export/onnx-metadata.js";
+import { decodeOnnxModel } from "../export/onnx-proto.js";
+import { attributeInputName } from "../model/attribute-io.js";
+import { nmsRows } from "./js-nms.js";
+import type { ImagePrediction, InputBatch, PredictOptions, Predictor, PredictorInfo } from "./predictor.js";
 
 export interface OnnxPredictorOptions {
-  /** Intra-op threads. @default the core count */
+  /** Intra-op threads. @default SLADET_THREADS, else the core count */
   threads?: number;
 }
 
-/** Opens an ONNX model written by `sladet export --format onnx`. */
-export async function createOnnxPredictor(path: string, _options: OnnxPredictorOptions = {}): Promise<Predictor> {
-  throw new Error(`${path}: the onnxruntime backend is not implemented yet`);
+type Ort = typeof import("onnxruntime-node");
+
+/** Defaults of PredictOptions (predictor.ts). */
+const DEFAULTS = { confThres: 0.25, iouThres: 0.45, maxDet: 1000, agnostic: false };
+
+function defaultThreads(): number {
+  const env = Number(process.env.SLADET_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+/** Reads an exported model's sladet metadata (the ONNX file's metadata props). */
+export function readOnnxMetadata(path: string): OnnxModelMetadata {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new OnnxModelError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let props: { key: string; value: string }[];
+  try {
+    props = decodeOnnxModel(bytes).metadata_props ?? [];
+  } catch (err) {
+    throw new OnnxModelError(`${path}: not an ONNX model (${(err as Error).message})`);
+  }
+  return readMetadata(props, path);
+}
+
+class OnnxPredictor implements Predictor {
+  readonly info: PredictorInfo;
+  #released = false;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly detector: InferenceSession,
+    private readonly head: InferenceSession | null,
+    readonly meta: OnnxModelMetadata,
+  ) {
+    this.info = {
+      backend: "onnx",
+      names: meta.names,
+      maxStride: Math.max(...meta.strides),
+      hasAttributes: head !== null,
+      fixedInput: meta.dynamic ? null : meta.imgsz,
+      fixedBatch: meta.dynamic ? null : meta.batch,
+    };
+  }
+
+  async predict(batch: InputBatch, options: PredictOptions = {}): Promise<ImagePrediction[]> {
+    if (this.#released) throw new Error("OnnxPredictor: used after dispose()");
+    this.#checkShape(batch);
+    const [b, , h, w] = batch.shape;
+    const images = new this.ort.Tensor("float32", batch.data, [...batch.shape]);
+    const out = await this.detector.run({ images });
+    const decoded = out.output0!;
+    const no = decoded.dims[2]!;
+    const rows = decoded.data as Float32Array;
+    const perImage = rows.length / b;
+    const nms = { ...DEFAULTS, ...options };
+    const preds: ImagePrediction[] = Array.from({ length: b }, (_, i) => ({
+      ...nmsRows(rows.subarray(i * perImage, (i + 1) * perImage), no, nms),
+      attributes: null,
+    }));
+    if (this.head && !options.skipAttributes) await this.#attributes(preds, images, out, [h, w], batch.imgsz);
+    for (const t of Object.values(out)) t.dispose();
+    images.dispose();
+    return preds;
+  }
+
+  #checkShape(batch: InputBatch): void {
+    const [b, c, h, w] = batch.shape;
+    if (c !== 3 || batch.data.length !== b * c * h * w)
+      throw new Error(`OnnxPredictor: input [${batch.shape}] with ${batch.data.length} values`);
+    const fixed = this.info.fixedInput;
+    if (fixed && (fixed[0] !== h || fixed[1] !== w))
+      throw new Error(
+        `this ONNX export takes ${fixed[0]}×${fixed[1]} inputs only (re-export with --dynamic), got ${h}×${w}`,
+      );
+    if (this.info.fixedBatch !== null && this.info.fixedBatch !== b)
+      throw new Error(`this ONNX export takes batches of ${this.info.fixedBatch} (re-export with --dynamic), got ${b}`);
+    const s = this.info.maxStride;
+    if (h % s || w % s) throw new Error(`input ${h}×${w}: sides must be multiples of the stride ${s}`);
+  }
+
+  /** Runs the attribute graph once on every detection of the batch. */
+  async #attributes(
+    preds: ImagePrediction[],
+    images: OrtTensor,
+    out: InferenceSession.OnnxValueMapType,
+    [h, w]: [number, number],
+    imgsz: number,
+  ): Promise<void> {
+    const k = preds.reduce((n, p) => n + p.count, 0);
+    if (k === 0) {
+      for (const p of preds) p.attributes = { cellSize: new Float32Array(0), binary: new Float32Array(0) };
+      return;
+    }
+    const rois = new Float32Array(k * 5);
+    const sizes = new Float32Array(k * 2);
+    let r = 0;
+    preds.forEach((p, img) => {
+      for (let d = 0; d < p.count; d++, r++) {
+        const [x1, y1, x2, y2] = p.boxes.subarray(d * 6, d * 6 + 4) as unknown as number[];
+        rois.set([img, x1! / w, y1! / h, x2! / w, y2! / h], r * 5);
+        sizes.set([(x2! - x1!) / imgsz, (y2! - y1!) / imgsz], r * 2);
+      }
+    });
+    const feeds: Record<string, OrtTensor> = {
+      rois: new this.ort.Tensor("float32", rois, [k, 5]),
+      sizes: new this.ort.Tensor("float32", sizes, [k, 2]),
+    };
+    for (const tap of this.meta.attributeTaps ?? []) {
+      const name = attributeInputName(tap);
+      feeds[name] = name === "images" ? images : (out[tap] as OrtTensor);
+    }
+    const res = await this.head!.run(feeds);
+    const cellSize = res.cell_size!.data as Float32Array;
+    const binary = res.binary!.data as Float32Array;
+    let start = 0;
+    for (const p of preds) {
+      p.attributes = {
+        cellSize: cellSize.slice(start * 3, (start + p.count) * 3),
+        binary: binary.slice(start * 12, (start + p.count) * 12),
+      };
+      start += p.count;
+    }
+    for (const t of Object.values(res)) t.dispose();
+    feeds.rois!.dispose();
+    feeds.sizes!.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    await this.detector.release();
+    await this.head?.release();
+  }
+}
+
+/** Opens an ONNX model written by `sladet export --format onnx` (and its attribute graph, when it names one). */
+export async function createOnnxPredictor(path: string, options: OnnxPredictorOptions = {}): Promise<Predictor> {
+  const meta = readOnnxMetadata(path);
+  if (meta.graph !== "detect")
+    throw new OnnxModelError(`${path}: this is an attribute graph; pass the detector's .onnx file beside it`);
+  const ort = await import("onnxruntime-node");
+  const sessionOptions: InferenceSession.SessionOptions = {
+    intraOpNumThreads: options.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+  };
+  const open = async (file: string) => {
+    try {
+      return await ort.InferenceSession.create(file, sessionOptions);
+    } catch (err) {
+      throw new OnnxModelError(`${file}: onnxruntime cannot load it (${(err as Error).message})`);
+    }
+  };
+  const detector = await open(path);
+  let head: InferenceSession | null = null;
+  if (meta.attributeModel) {
+    try {
+      head = await open(join(dirname(path), meta.attributeModel));
+    } catch (err) {
+      await detector.release();
+      throw err;
+    }
+  }
+  return new OnnxPredictor(ort, detector, head, meta);
 }

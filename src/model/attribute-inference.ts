@@ -10,11 +10,11 @@
 import type { Tensor } from "../torch/index.js";
 import { tidy } from "../torch/index.js";
 import { type AttributeHead, type AttributeOutput, attributeValues } from "./attribute-head.js";
+import { IMAGE_TAP } from "./attribute-io.js";
 import { poolCells } from "./roi-pool.js";
 import type { YoloModel } from "./yolo.js";
 
-/** The tap that is the network input itself. */
-export const IMAGE_TAP = "image";
+export { IMAGE_TAP };
 
 /**
  * Taps of the heads sladet builds by default: the image alone. Measured on the synthetic films (tiny YOLOv5, 256 px,

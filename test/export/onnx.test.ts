@@ -1,0 +1,302 @@
+/**
+ * ONNX export (issue 12): the exported detector and attribute graphs, run by onnxruntime-node, against libtorch on
+ * the trained test fixture: decoded rows (boxes within 1e-3 px, scores within 1e-4), fixed and dynamic shapes, the
+ * same detections after NMS (JavaScript NMS vs libtorch's), the attribute probabilities of the seed's p2/p3 head and
+ * of sladet's image head; ONNX's own checker (Debian python3-onnx) on every file; errors that name the file.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { readImageRgb } from "../../src/data/images.js";
+import { nonMaxSuppression } from "../../src/eval/nms.js";
+import { loadForInference } from "../../src/eval/val-run.js";
+import { runOnnxExport } from "../../src/export/onnx-command.js";
+import { buildOnnx } from "../../src/export/onnx-export.js";
+import { OnnxModelError } from "../../src/export/onnx-metadata.js";
+import { createOnnxPredictor } from "../../src/infer/onnx-predictor.js";
+import type { ImagePrediction, Predictor } from "../../src/infer/predictor.js";
+import { AttributeHead } from "../../src/model/attribute-head.js";
+import { attributeLogits, headMaps, modelTaps, tapChannels } from "../../src/model/attribute-inference.js";
+import { saveCheckpoint } from "../../src/model/checkpoint.js";
+import type { YoloModel } from "../../src/model/yolo.js";
+import { inferenceMode, manualSeed, memoryStats, noGrad, rand, tensor, tidy, uniform_ } from "../../src/torch/index.js";
+import { trainedFixture } from "../helpers/trained-fixture.js";
+
+const BOX_TOL_PX = 1e-3;
+const SCORE_TOL = 1e-4;
+
+let dir: string;
+let model: YoloModel;
+let images: string[];
+
+before(async () => {
+  const fixture = await trainedFixture();
+  dir = mkdtempSync(join(tmpdir(), "sladet-onnx-"));
+  model = loadForInference(fixture.best).model.eval();
+  const imageDir = join(fixture.dataYaml, "..", "images", "val");
+  images = readdirSync(imageDir)
+    .sort()
+    .slice(0, 4)
+    .map((f) => join(imageDir, f));
+});
+after(() => model?.dispose());
+
+/** Largest |a − b| over columns [from, to) of rows of `no` values. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, no: number, from: number, to: number): number {
+  assert.equal(a.length, b.length, "same number of values");
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = i % no;
+    if (c >= from && c < to) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  }
+  return m;
+}
+
+/** Images of the fixture's val split as a [B, 3, size, size] batch in 0..1 (they are size² already). */
+async function imageBatch(files: string[]): Promise<{ data: Float32Array; shape: [number, number, number, number] }> {
+  const rgb = await Promise.all(files.map((f) => readImageRgb(f)));
+  const { width: w, height: h } = rgb[0]!;
+  const data = new Float32Array(files.length * 3 * h * w);
+  rgb.forEach((img, b) => {
+    for (let p = 0; p < h * w; p++)
+      for (let c = 0; c < 3; c++) data[(b * 3 + c) * h * w + p] = img.data[p * 3 + c]! / 255;
+  });
+  return { data, shape: [files.length, 3, h, w] };
+}
+
+async function ortDecoded(path: string, data: Float32Array, shape: readonly number[]): Promise<Float32Array> {
+  const ort = await import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(path);
+  try {
+    const out = await session.run({ images: new ort.Tensor("float32", data, [...shape]) });
+    return out.output0!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+function torchDecoded(data: Float32Array, shape: readonly number[]): Float32Array {
+  return inferenceMode(() =>
+    tidy(() => Float32Array.from(model.forward(tensor(data, [...shape])).decoded!.toTypedArray<"float32">())),
+  );
+}
+
+/** ONNX's checker with full shape inference, by Debian's python3-onnx (installed by `npm test`'s setup). */
+function onnxCheck(files: string[]): void {
+  const code = `import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\n`;
+  const r = spawnSync("/usr/bin/python3", ["-c", code, ...files], { encoding: "utf8" });
+  assert.equal(r.status, 0, `onnx.checker failed (is python3-onnx installed?): ${r.stderr}`);
+}
+
+describe("ONNX export of the detector", () => {
+  test("static 128²: decoded rows equal libtorch's; the file passes onnx.checker", async () => {
+    const path = join(dir, "static.onnx");
+    await runOnnxExport({
+      weights: (await trainedFixture()).best,
+      attrWeights: null,
+      out: path,
+      imgsz: [128],
+      dynamic: false,
+      batch: 1,
+      include: "auto",
+    });
+    onnxCheck([path]);
+    manualSeed(1);
+    const { data } = await imageBatch(images.slice(0, 1));
+    const noise = Float32Array.from(rand([1, 3, 128, 128]).toTypedArray<"float32">());
+    for (const x of [data, noise]) {
+      const ort = await ortDecoded(path, x, [1, 3, 128, 128]);
+      const ref = torchDecoded(x, [1, 3, 128, 128]);
+      const no = model.nc + 5;
+      assert.ok(maxDiff(ort, ref, no, 0, 4) <= BOX_TOL_PX, `boxes differ by ${maxDiff(ort, ref, no, 0, 4)} px`);
+      assert.ok(maxDiff(ort, ref, no, 4, no) <= SCORE_TOL, `scores differ by ${maxDiff(ort, ref, no, 4, no)}`);
+    }
+    const predictor = await createOnnxPredictor(path);
+    await assert.rejects(
+      predictor.predict({ data: new Float32Array(3 * 160 * 128), shape: [1, 3, 160, 128], imgsz: 160 }),
+      /takes 128×128 inputs only \(re-export with --dynamic\)/,
+    );
+    await predictor.dispose();
+  });
+
+  test("dynamic: other batch sizes and non-square inputs equal libtorch's", async () => {
+    const path = join(dir, "dynamic.onnx");
+    writeFileSync(path, buildOnnx(model, null, { imgsz: [128, 128], dynamic: true }, null).model);
+    onnxCheck([path]);
+    manualSeed(2);
+    for (const shape of [
+      [2, 3, 160, 96],
+      [3, 3, 64, 128],
+    ] as const) {
+      const x = Float32Array.from(rand([...shape]).toTypedArray<"float32">());
+      const ort = await ortDecoded(path, x, shape);
+      const ref = torchDecoded(x, shape);
+      const no = model.nc + 5;
+      assert.ok(maxDiff(ort, ref, no, 0, 4) <= BOX_TOL_PX, `[${shape}] boxes differ by ${maxDiff(ort, ref, no, 0, 4)}`);
+      assert.ok(maxDiff(ort, ref, no, 4, no) <= SCORE_TOL, `[${shape}] scores differ`);
+    }
+  });
+
+  test("detections after NMS are the same as libtorch's NMS on the libtorch model", async () => {
+    const path = join(dir, "nms.onnx");
+    writeFileSync(path, buildOnnx(model, null, { imgsz: [128, 128], dynamic: true }, null).model);
+    const predictor = await createOnnxPredictor(path);
+    const batch = await imageBatch(images);
+    for (const options of [
+      { confThres: 0.25, iouThres: 0.45, agnostic: false },
+      { confThres: 0.01, iouThres: 0.6, agnostic: true },
+    ]) {
+      const preds = await predictor.predict({ ...batch, imgsz: 128 }, options);
+      const ref = inferenceMode(() =>
+        tidy(() =>
+          nonMaxSuppression(model.forward(tensor(batch.data, [...batch.shape])).decoded!, {
+            ...options,
+            maxDet: 1000,
+          }).map((t) => Float32Array.from(t.toTypedArray<"float32">())),
+        ),
+      );
+      assert.ok(
+        preds.some((p) => p.count > 0),
+        "the fixture detects cells in its own val images",
+      );
+      preds.forEach((p, i) => {
+        assert.equal(p.count, ref[i]!.length / 6, `image ${i}: number of detections (conf ${options.confThres})`);
+        assert.ok(maxDiff(p.boxes, ref[i]!, 6, 0, 4) <= BOX_TOL_PX, `image ${i}: boxes`);
+        assert.ok(maxDiff(p.boxes, ref[i]!, 6, 4, 5) <= SCORE_TOL, `image ${i}: confidences`);
+        assert.equal(maxDiff(p.boxes, ref[i]!, 6, 5, 6), 0, `image ${i}: classes`);
+      });
+    }
+    await predictor.dispose();
+  });
+
+  test("building the graphs leaves libtorch's tensor count and native bytes flat", () => {
+    buildOnnx(model, null, { imgsz: [128, 128] }, null);
+    const before = memoryStats();
+    for (let i = 0; i < 3; i++) buildOnnx(model, null, { imgsz: [128, 128] }, null);
+    const afterStats = memoryStats();
+    assert.equal(afterStats.liveTensors, before.liveTensors);
+    assert.equal(afterStats.allocatedBytes, before.allocatedBytes);
+  });
+});
+
+/** A random attribute head on the fixture's taps, saved with the fixture's detector as one checkpoint. */
+function checkpointWithHead(name: string, taps: string[], inputNorm: boolean): { path: string; head: AttributeHead } {
+  manualSeed(taps.length);
+  const channels = tapChannels(model, taps);
+  const head = new AttributeHead({
+    inChannels: channels.reduce((a, b) => a + b, 0),
+    taps,
+    tapChannels: channels,
+    inputNorm,
+    ...(inputNorm ? {} : { boxScale: 1 }),
+  }).eval();
+  noGrad(() => {
+    for (const [, p] of head.namedParameters()) uniform_(p.data, -0.1, 0.1);
+  });
+  const path = join(dir, `${name}.safetensors`);
+  saveCheckpoint(path, model, { attributeHead: head });
+  return { path, head };
+}
+
+/** libtorch's attribute probabilities for the detections `preds` made on `batch`. */
+function torchAttributes(
+  head: AttributeHead,
+  batch: { data: Float32Array; shape: [number, number, number, number] },
+  preds: ImagePrediction[],
+): { cellSize: Float32Array; binary: Float32Array } {
+  const [, , h, w] = batch.shape;
+  const rois: number[] = [];
+  const sizes: number[] = [];
+  preds.forEach((p, b) => {
+    for (let d = 0; d < p.count; d++) {
+      const [x1, y1, x2, y2] = p.boxes.subarray(d * 6, d * 6 + 4);
+      rois.push(b, x1! / w, y1! / h, x2! / w, y2! / h);
+      sizes.push((x2! - x1!) / Math.max(h, w), (y2! - y1!) / Math.max(h, w));
+    }
+  });
+  return inferenceMode(() =>
+    tidy(() => {
+      const x = tensor(batch.data, [...batch.shape]);
+      const { features } = model.forward(x, { taps: modelTaps(head) });
+      const k = rois.length / 5;
+      const out = attributeLogits(head, headMaps(head, features, x), tensor(rois, [k, 5]), tensor(sizes, [k, 2]));
+      return {
+        cellSize: Float32Array.from(out.cellSize.softmax(1).toTypedArray<"float32">()),
+        binary: Float32Array.from(out.binary.softmax(2).toTypedArray<"float32">()),
+      };
+    }),
+  );
+}
+
+describe("ONNX export of the attribute head", () => {
+  for (const [label, taps, inputNorm] of [
+    ["the seed's head on p2 and p3", ["p2", "p3"], false],
+    ["sladet's head on the image", ["image"], true],
+  ] as const) {
+    test(`${label}: probabilities equal libtorch's on the same detections`, async () => {
+      const { path: weights, head } = checkpointWithHead(taps.join("-"), [...taps], inputNorm);
+      const out = join(dir, `${taps.join("-")}.onnx`);
+      const paths = await runOnnxExport({
+        weights,
+        attrWeights: null,
+        out,
+        imgsz: [128],
+        dynamic: true,
+        batch: 1,
+        include: "auto",
+      });
+      assert.ok(paths.attributes, "the head is exported beside the detector");
+      onnxCheck([paths.model, paths.attributes]);
+      let predictor: Predictor | null = null;
+      try {
+        predictor = await createOnnxPredictor(out);
+        assert.equal(predictor.info.hasAttributes, true);
+        const batch = await imageBatch(images);
+        const preds = await predictor.predict({ ...batch, imgsz: 128 }, { confThres: 0.05 });
+        const k = preds.reduce((n, p) => n + p.count, 0);
+        assert.ok(k > 0, "detections to describe");
+        const ref = torchAttributes(head, batch, preds);
+        const ortCell = Float32Array.from(preds.flatMap((p) => [...p.attributes!.cellSize]));
+        const ortBinary = Float32Array.from(preds.flatMap((p) => [...p.attributes!.binary]));
+        assert.equal(ortCell.length, k * 3);
+        assert.equal(ortBinary.length, k * 12);
+        assert.ok(
+          maxDiff(ortCell, ref.cellSize, 1, 0, 1) <= SCORE_TOL,
+          `Cell Size: ${maxDiff(ortCell, ref.cellSize, 1, 0, 1)}`,
+        );
+        assert.ok(
+          maxDiff(ortBinary, ref.binary, 1, 0, 1) <= SCORE_TOL,
+          `binary: ${maxDiff(ortBinary, ref.binary, 1, 0, 1)}`,
+        );
+        for (let i = 0; i < k; i++)
+          assert.ok(Math.abs(ortCell[i * 3]! + ortCell[i * 3 + 1]! + ortCell[i * 3 + 2]! - 1) < 1e-5);
+      } finally {
+        await predictor?.dispose();
+        head.dispose();
+      }
+    });
+  }
+});
+
+describe("ONNX export errors", () => {
+  test("a file that is not a sladet ONNX export is refused by name", async () => {
+    const bogus = join(dir, "bogus.onnx");
+    writeFileSync(bogus, "not a protobuf at all");
+    await assert.rejects(createOnnxPredictor(bogus), (err: Error) => {
+      assert.ok(err instanceof OnnxModelError);
+      assert.match(err.message, /bogus\.onnx/);
+      return true;
+    });
+  });
+
+  test("an unsupported opset or an input size off the stride is refused", () => {
+    assert.throws(
+      () => buildOnnx(model, null, { imgsz: [128, 128], opset: 18 }, null),
+      /--opset 18: sladet writes opset 16 or 17/,
+    );
+    assert.throws(() => buildOnnx(model, null, { imgsz: [100, 128] }, null), /multiples of the model's stride/);
+  });
+});

@@ -10,8 +10,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. apt packages ----------------------------------------------------------------------------------------------
 # Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads),
-# g++/make/python3 (node-gyp's toolchain), binutils (readelf, for the dependency check below).
-APT_PACKAGES="libjemalloc2 g++ make python3 binutils"
+# g++/make/python3 (node-gyp's toolchain), binutils (readelf, for the dependency check below), fonts-dejavu-core (the
+# font of the text sharp renders from SVG: labels of sladet detect's annotated images, the synth contact sheet).
+APT_PACKAGES="libjemalloc2 g++ make python3 binutils fonts-dejavu-core"
 [ -n "${LIBTORCH:-}" ] || APT_PACKAGES="libtorch-dev $APT_PACKAGES"
 # Packages allowed to provide the addon's direct shared-library dependencies (checked in step 4).
 RUNTIME_PACKAGES="libtorch1.13 libc6 libstdc++6 libgcc-s1"

@@ -9,6 +9,7 @@ import { Command, CommanderError } from "commander";
 import { register as registerCheck } from "./check.js";
 import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
+import { register as registerDetect } from "./detect.js";
 import { reportCliError } from "./errors.js";
 import { register as registerExport } from "./export.js";
 import { register as registerPretrain } from "./pretrain.js";
@@ -17,7 +18,12 @@ import { register as registerSynth } from "./synth.js";
 import { register as registerTest } from "./test.js";
 import { register as registerTrain } from "./train.js";
 import { register as registerVal } from "./val.js";
-import { rejectUnsupportedFlags, UNSUPPORTED_TRAIN_FLAGS, UNSUPPORTED_VAL_FLAGS } from "./yolo-flags.js";
+import {
+  rejectUnsupportedFlags,
+  UNSUPPORTED_DETECT_FLAGS,
+  UNSUPPORTED_TRAIN_FLAGS,
+  UNSUPPORTED_VAL_FLAGS,
+} from "./yolo-flags.js";
 
 const registrars: Array<(program: Command) => void> = [
   registerDemo,
@@ -30,6 +36,7 @@ const registrars: Array<(program: Command) => void> = [
   registerTrain,
   registerVal,
   registerTest,
+  registerDetect,
 ];
 
 /** YOLOv5's spellings (argparse prefixes and aliases the seed's commands use) → sladet's flag. */
@@ -53,6 +60,7 @@ const UNSUPPORTED: Record<string, Readonly<Record<string, string>>> = {
   pretrain: UNSUPPORTED_TRAIN_FLAGS,
   val: UNSUPPORTED_VAL_FLAGS,
   test: UNSUPPORTED_VAL_FLAGS,
+  detect: UNSUPPORTED_DETECT_FLAGS,
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -40,6 +40,21 @@ export const UNSUPPORTED_VAL_FLAGS: Readonly<Record<string, string>> = {
   "--verbose": "per-class results are always printed",
 };
 
+/** Flags of detect.py that sladet's detect does not take. */
+export const UNSUPPORTED_DETECT_FLAGS: Readonly<Record<string, string>> = {
+  "--view-img": "no windows are opened: the annotated images are in the run folder",
+  "--save-crop": "cropping cells is not implemented; the boxes are in predictions.csv",
+  "--save-conf":
+    "the label files keep the 16 LLD columns sladet's readers take; confidences are in predictions.csv and predictions.json",
+  "--augment": "test-time augmentation is not implemented",
+  "--visualize": "feature-map visualisation is not implemented",
+  "--update": "there is nothing to strip from sladet checkpoints",
+  "--half": "half precision is not supported on CPU",
+  "--dnn": "OpenCV DNN is not used; see --backend onnx",
+  "--vid-stride": "videos are not supported; extract the frames as images",
+  "--data": "the class names come from the weights",
+};
+
 /**
  * Throws a UserError for the first unsupported flag in `argv` (after the command name), with the reason.
  * Accepts `--flag` and `--flag=value`.

@@ -41,8 +41,8 @@ const MAX_SCAN = 400;
 /** Class names too long for a tile caption. */
 const SHORT_NAMES: Readonly<Record<number, string>> = { 4: "Atypical lymph.", 9: "Abn. promyelo." };
 
-/** A distinct colour per class id, for boxes. */
-const CLASS_COLOURS = [
+/** A distinct colour per LLD class id, for boxes (also those of `sladet detect`; class 0 "None" grey). */
+export const CLASS_COLOURS = [
   "#9e9e9e",
   "#e6194b",
   "#3cb44b",

@@ -1,0 +1,172 @@
+/**
+ * `sladet detect` (the seed's detect.py, with its bugs fixed: method.md §7): detect white cells and their 7
+ * attributes in images and write a run folder a hematologist can look at and a script can read. The engine is loaded
+ * only in the action, so `--help` works without the native addon.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import { BACKENDS, type Backend } from "../infer/predictor.js";
+import { newestRunWeights, runFolderWeights } from "../train/run-dir.js";
+import { UserError } from "./errors.js";
+import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
+import { TEST_DEFAULT_PROJECTS } from "./test.js";
+
+export interface DetectFlags {
+  weights?: string;
+  source: string;
+  imgsz: number;
+  batchSize: number;
+  confThres: number;
+  iouThres: number;
+  maxDet: number;
+  classes?: number[];
+  agnosticNms: boolean;
+  device: string;
+  backend: Backend;
+  hideAttrs: boolean;
+  hideLabels: boolean;
+  hideConf: boolean;
+  lineThickness?: number;
+  saveTxt: boolean;
+  saveCsv: boolean;
+  nosave: boolean;
+  project: string;
+  name: string;
+  existOk: boolean;
+}
+
+/** The ONNX file of a run folder (written by `sladet export --format onnx` next to the checkpoints). */
+export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
+
+/** The weights file detect opens for `--weights` (a file, a run folder, or nothing: the newest run's best). */
+export function resolveDetectWeights(weights: string | undefined, backend: Backend): string {
+  if (backend === "onnx") {
+    if (weights === undefined)
+      throw new UserError("detect --backend onnx needs --weights (an .onnx file or a run folder)");
+    if (!(existsSync(weights) && statSync(weights).isDirectory())) return weights;
+    const inside = join(weights, RUN_FOLDER_ONNX);
+    if (!existsSync(inside))
+      throw new UserError(`detect: ${weights} has no ${RUN_FOLDER_ONNX}; write it with sladet export --format onnx`);
+    return inside;
+  }
+  if (weights === undefined) {
+    const newest = newestRunWeights(TEST_DEFAULT_PROJECTS, "best");
+    if (!newest)
+      throw new UserError(
+        `detect: no --weights given and no weights/best.safetensors under ${TEST_DEFAULT_PROJECTS.join(" or ")}`,
+      );
+    return newest;
+  }
+  const file = runFolderWeights(weights, "best");
+  if (!file) throw new UserError(`detect: ${weights} is a folder without weights/best.safetensors`);
+  return file;
+}
+
+const HELP_AFTER = `
+What you get (a new folder runs/detect/exp, exp2, …; --project/--name/--exist-ok):
+  <image>.jpg        each image at its own resolution with the cells boxed (a colour per class), labelled with
+                     the class, the confidence and the attribute code, e.g. "M·CII·ASA": Cell Size S/M/L, then
+                     nucleus (chromatin Open/Coarse, shape Regular/Irregular, nucleolus Inconspicuous/Prominent),
+                     then cytoplasm (Scanty/Abundant, basophilia Slight/Moderate, vacuoles Absent/Prominent);
+                     a faded letter = less than 70% sure. legend.txt in the folder spells it out.
+  predictions.csv    one row per cell: the seed's columns (Image Name, Prediction, Confidence, the six binary
+                     attributes as 0/1, x_min y_min x_max y_max in original pixels), Cell Size (0/1/2) and the
+                     probability of every attribute value
+  predictions.json   the same per image, with image sizes, settings, class and attribute names, skipped files
+  labels/<stem>.txt  with --save-txt: LLD label lines (cls xc yc w h 0 0 W H a0..a6) to seed new annotations
+  report.html        a report of the run
+Unreadable images are reported, listed in predictions.json "skipped", and the run goes on.
+
+Sources: an image, a folder (its images, sorted), a glob in quotes ("films/**/*.jpg"), or a .txt list of paths
+(relative to the list's folder).
+
+Example:
+  sladet detect --weights runs/train/exp --source films/ --batch-size 4 --save-txt
+`;
+
+export function register(program: Command): void {
+  program
+    .command("detect")
+    .description("detect white cells and their 7 attributes in images: annotated images, CSV, JSON, labels")
+    .option(
+      "--weights <file|run>",
+      "checkpoint, YOLOv5 .pt, .onnx (--backend onnx), or a run folder (its weights/best); default: the newest run's weights/best",
+    )
+    .requiredOption("--source <path>", "an image, a folder, a glob (quoted) or a .txt list of images")
+    .option(
+      "--imgsz <px>",
+      "network size: the long side of each image (aliases --img, --img-size)",
+      parseIntOption("--imgsz", 1),
+      640,
+    )
+    .option("--batch-size <n>", "images per forward pass (alias --batch)", parseIntOption("--batch-size", 1), 1)
+    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), 0.25)
+    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), 0.45)
+    .option("--max-det <n>", "cells per image at most", parseIntOption("--max-det", 1), 1000)
+    .option("--classes <n...>", "keep only these class indices", (v: string, prev: number[] | undefined) => [
+      ...(prev ?? []),
+      parseIntOption("--classes", 0)(v),
+    ])
+    .option("--agnostic-nms", "class-agnostic NMS (one box per cell whatever its class)", false)
+    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
+    .addOption(new Option("--backend <name>", "inference engine").choices(BACKENDS).default("libtorch"))
+    .option("--hide-attrs", "no attributes (the attribute head does not run)", false)
+    .option("--hide-labels", "boxes only, no labels", false)
+    .option("--hide-conf", "no confidence in the labels", false)
+    .option(
+      "--line-thickness <px>",
+      "box line width (default: scaled to the image)",
+      parsePositiveFloat("--line-thickness"),
+    )
+    .option("--save-txt", "also write labels/<stem>.txt (LLD label lines)", false)
+    .option("--save-csv", "predictions.csv (always written; accepted for the seed's detect.py command)", false)
+    .option("--nosave", "no annotated images", false)
+    .option("--project <dir>", "parent folder of run folders", "runs/detect")
+    .option("--name <name>", "run name (<project>/<name>, <name>2, …)", "exp")
+    .option("--exist-ok", "reuse the run folder instead of incrementing", false)
+    .addHelpText("after", HELP_AFTER)
+    .action(async (flags: DetectFlags) => {
+      const weights = resolveDetectWeights(flags.weights, flags.backend);
+      const { asUserErrors } = await import("./user-errors.js");
+      const { runDetect } = await import("../infer/detect-run.js");
+      let device = "cpu";
+      if (flags.backend === "libtorch") {
+        const { resolveDevice } = await import("../torch/index.js");
+        try {
+          device = resolveDevice(flags.device);
+        } catch (err) {
+          throw new UserError((err as Error).message);
+        }
+      } else if (flags.device !== "cpu") {
+        throw new UserError(`--device ${flags.device}: the onnx backend runs on the CPU`);
+      }
+      process.stdout.write(
+        `detect: ${weights} (${flags.backend}${device === "cpu" ? "" : `, ${device}`}) on ${flags.source}\n`,
+      );
+      await asUserErrors(() =>
+        runDetect({
+          weights,
+          source: flags.source,
+          backend: flags.backend,
+          imgsz: flags.imgsz,
+          batchSize: flags.batchSize,
+          confThres: flags.confThres,
+          iouThres: flags.iouThres,
+          maxDet: flags.maxDet,
+          agnostic: flags.agnosticNms,
+          predictorOptions: { device },
+          hideAttrs: flags.hideAttrs,
+          hideLabels: flags.hideLabels,
+          hideConf: flags.hideConf,
+          saveTxt: flags.saveTxt,
+          nosave: flags.nosave,
+          project: flags.project,
+          name: flags.name,
+          existOk: flags.existOk,
+          ...(flags.classes ? { classes: flags.classes } : {}),
+          ...(flags.lineThickness === undefined ? {} : { lineThickness: flags.lineThickness }),
+        }),
+      );
+    });
+}

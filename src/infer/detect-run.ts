@@ -1,0 +1,383 @@
+/**
+ * `sladet detect` as a library call: find the images of a source, run a predictor on them in batches (decoding the
+ * next batch while the current one is in the network), and write a new run folder: annotated images, predictions.csv,
+ * predictions.json, legend.txt, labels/*.txt (with saveTxt) and report.html. Unreadable images are reported and
+ * skipped; the run goes on.
+ */
+import { join, parse as parsePath } from "node:path";
+import { LLD_ATTRIBUTES } from "../data/schema.js";
+import { writeRunReport } from "../report/index.js";
+import { incrementRunDir } from "../train/run-dir.js";
+import { ConfigError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { type Progress, progress } from "../util/progress.js";
+import { type CreatePredictorOptions, createPredictor } from "./create-predictor.js";
+import { type AnnotatedFormat, attributeCodeParts, type DrawOptions, drawAnnotated, legendText } from "./draw.js";
+import { type Cell, cellsOf, lldLabelText, predictedCell, predictionCsvHeader, predictionCsvRow } from "./outputs.js";
+import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "./prediction-json.js";
+import type { Backend, PredictOptions, Predictor } from "./predictor.js";
+import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "./sources.js";
+import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "./timings.js";
+import { DETECT_CONF_THRES, DETECT_IOU_THRES, DETECT_MAX_DET } from "./torch-predictor.js";
+
+/** Options of {@link runDetect}. */
+export interface DetectOptions extends DrawOptions {
+  /** Weights: a sladet checkpoint or YOLOv5 .pt (libtorch), an .onnx file (onnx). */
+  weights: string;
+  /** An image, a folder, a glob or a .txt list (src/infer/sources.ts). */
+  source: string;
+  /** @default "libtorch" */
+  backend?: Backend;
+  /** Network size: each image's long side is resized to it. @default 640 */
+  imgsz?: number;
+  /** Images per forward pass. @default 1 */
+  batchSize?: number;
+  /** @default 0.25 */
+  confThres?: number;
+  /** @default 0.45 */
+  iouThres?: number;
+  /** @default 1000 */
+  maxDet?: number;
+  /** Keep only these class indices. */
+  classes?: readonly number[];
+  /** @default false */
+  agnostic?: boolean;
+  /** Backend options (device, threads). */
+  predictorOptions?: CreatePredictorOptions;
+  /** An open predictor to use instead of opening `weights` (left open). */
+  predictor?: Predictor;
+  /** No attributes: the head does not run, nothing is drawn or written for them. @default false */
+  hideAttrs?: boolean;
+  /** Write labels/<stem>.txt (LLD lines). @default false */
+  saveTxt?: boolean;
+  /** Do not write annotated images. @default false */
+  nosave?: boolean;
+  /** @default "runs/detect" */
+  project?: string;
+  /** @default "exp" */
+  name?: string;
+  /** @default false */
+  existOk?: boolean;
+  /**
+   * Decode the next batch while the current one is in the network. The decode stage then counts only the time the
+   * loop waited for decoded images; false measures decoding itself. @default true
+   */
+  prefetch?: boolean;
+  /** Progress bar, skip messages and the summary. @default true */
+  verbose?: boolean;
+}
+
+/** What a detect run did. */
+export interface DetectResult {
+  runDir: string;
+  predictions: PredictionsJson;
+  /** Images processed (not skipped). */
+  images: number;
+  /** Cells found per class index. */
+  perClass: number[];
+  /** Busy time per stage, milliseconds in all (see {@link DetectOptions.prefetch} for decode). */
+  timings: StageTimings;
+  wallSeconds: number;
+  /** report.html, or null when the report could not be written. */
+  report: string | null;
+}
+
+/** Default project and name of detect runs. */
+export const DETECT_PROJECT = join("runs", "detect");
+export const DETECT_NAME = "exp";
+/** Files of a detect run folder. */
+export const PREDICTIONS_CSV = "predictions.csv";
+export const PREDICTIONS_JSON = "predictions.json";
+export const LEGEND_FILE = "legend.txt";
+export const LABELS_FOLDER = "labels";
+
+/** Decoded images of a batch and the files that could not be decoded. */
+interface DecodedBatch {
+  images: DecodedImage[];
+  failed: RejectedInput[];
+}
+
+async function decodeAll(files: readonly string[]): Promise<DecodedBatch> {
+  const settled = await Promise.allSettled(files.map((f) => decodeImage(f)));
+  const images: DecodedImage[] = [];
+  const failed: RejectedInput[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === "fulfilled") images.push(s.value);
+    else failed.push({ file: files[i]!, reason: (s.reason as Error).message });
+  });
+  return { images, failed };
+}
+
+/** A file name in the run folder for each image: its stem, with _2, _3, … when two images share one. */
+function uniqueStems(): (file: string) => string {
+  const used = new Set<string>();
+  return (file) => {
+    const stem = parsePath(file).name;
+    let s = stem;
+    for (let n = 2; used.has(s.toLowerCase()); n++) s = `${stem}_${n}`;
+    used.add(s.toLowerCase());
+    return s;
+  };
+}
+
+function annotatedFormat(file: string): { format: AnnotatedFormat; ext: string } {
+  return parsePath(file).ext.toLowerCase() === ".png"
+    ? { format: "png", ext: ".png" }
+    : { format: "jpeg", ext: ".jpg" };
+}
+
+function checkOptions(o: DetectOptions): void {
+  const unit = (flag: string, v: number | undefined) => {
+    if (v !== undefined && !(v >= 0 && v <= 1)) throw new ConfigError(`${flag} ${v} is outside [0, 1]`);
+  };
+  unit("--conf-thres", o.confThres);
+  unit("--iou-thres", o.iouThres);
+  if (o.imgsz !== undefined && !(Number.isInteger(o.imgsz) && o.imgsz > 0))
+    throw new ConfigError(`--imgsz ${o.imgsz} must be a positive integer`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize > 0))
+    throw new ConfigError(`--batch-size ${o.batchSize} must be a positive integer`);
+  if (o.maxDet !== undefined && !(Number.isInteger(o.maxDet) && o.maxDet > 0))
+    throw new ConfigError(`--max-det ${o.maxDet} must be a positive integer`);
+  if (o.lineThickness !== undefined && !(o.lineThickness > 0))
+    throw new ConfigError(`--line-thickness ${o.lineThickness} must be > 0`);
+}
+
+/** Runs detection on a source and writes the run folder (see the module comment). */
+export async function runDetect(options: DetectOptions): Promise<DetectResult> {
+  checkOptions(options);
+  const verbose = options.verbose ?? true;
+  const say = (s: string) => {
+    if (verbose) process.stdout.write(`${s}\n`);
+  };
+  const warn = (s: string) => {
+    if (verbose) process.stderr.write(`${s}\n`);
+  };
+  const start = performance.now();
+  const sources = await listSources(options.source);
+  const backend = options.backend ?? "libtorch";
+  const predictor = options.predictor ?? (await createPredictor(backend, options.weights, options.predictorOptions));
+  try {
+    return await detectWith(predictor, sources.images, sources.rejected, options, { say, warn, start, verbose });
+  } finally {
+    if (!options.predictor) await predictor.dispose();
+  }
+}
+
+async function detectWith(
+  predictor: Predictor,
+  files: readonly string[],
+  rejected: readonly RejectedInput[],
+  options: DetectOptions,
+  io: { say: (s: string) => void; warn: (s: string) => void; start: number; verbose: boolean },
+): Promise<DetectResult> {
+  const { info } = predictor;
+  const names = info.names;
+  for (const c of options.classes ?? [])
+    if (!(Number.isInteger(c) && c >= 0 && c < names.length))
+      throw new ConfigError(`--classes ${c}: the model has classes 0…${names.length - 1} (${names.join(", ")})`);
+  let batchSize = options.batchSize ?? 1;
+  if (info.fixedBatch !== null && info.fixedBatch !== batchSize) {
+    io.warn(
+      `the model takes batches of ${info.fixedBatch} exactly: --batch-size ${batchSize} becomes ${info.fixedBatch}`,
+    );
+    batchSize = info.fixedBatch;
+  }
+  const imgsz = info.fixedInput ? Math.max(...info.fixedInput) : (options.imgsz ?? 640);
+  if (info.fixedInput && options.imgsz !== undefined && options.imgsz !== imgsz)
+    io.warn(
+      `the model takes ${info.fixedInput[0]}×${info.fixedInput[1]} inputs exactly: --imgsz ${options.imgsz} is not used`,
+    );
+  if (imgsz < info.maxStride)
+    throw new ConfigError(`--imgsz ${imgsz} is smaller than the model's stride ${info.maxStride}`);
+  const withAttributes = info.hasAttributes && !options.hideAttrs;
+  const predictOptions: PredictOptions = {
+    confThres: options.confThres ?? DETECT_CONF_THRES,
+    iouThres: options.iouThres ?? DETECT_IOU_THRES,
+    maxDet: options.maxDet ?? DETECT_MAX_DET,
+    agnostic: options.agnostic ?? false,
+    skipAttributes: !withAttributes,
+    ...(options.classes && options.classes.length > 0 ? { classes: options.classes } : {}),
+  };
+
+  const runDir = incrementRunDir(
+    options.project ?? DETECT_PROJECT,
+    options.name ?? DETECT_NAME,
+    options.existOk ?? false,
+  );
+  const timings = emptyTimings();
+  writeFileAtomic(join(runDir, LEGEND_FILE), legendText(names, withAttributes));
+  const skipped: RejectedInput[] = [...rejected];
+  for (const r of rejected) io.warn(`skipped ${r.file}: ${r.reason}`);
+  const images: PredictedImage[] = [];
+  const csv = [predictionCsvHeader()];
+  const perClass = new Array<number>(names.length).fill(0);
+  const stemOf = uniqueStems();
+  const chunks: string[][] = [];
+  for (let i = 0; i < files.length; i += batchSize) chunks.push(files.slice(i, i + batchSize));
+
+  const bar: Progress = progress({ total: files.length, label: "detect", unit: "img", silent: !io.verbose });
+  const prefetch = options.prefetch ?? true;
+  let cells = 0;
+  let next: Promise<DecodedBatch> | null = chunks.length > 0 ? decodeAll(chunks[0]!) : null;
+  try {
+    for (let c = 0; c < chunks.length; c++) {
+      const decoded: DecodedBatch = await timed(timings, "decode", () => next!);
+      next = null;
+      if (prefetch && c + 1 < chunks.length) next = decodeAll(chunks[c + 1]!);
+      for (const f of decoded.failed) {
+        io.warn(`skipped ${f.file}: ${f.reason}`);
+        skipped.push(f);
+      }
+      if (decoded.images.length > 0) {
+        const boxed = await timed(timings, "letterbox", () =>
+          letterboxBatch(decoded.images, {
+            imgsz,
+            stride: info.maxStride,
+            fixedInput: info.fixedInput,
+            batchSize: info.fixedBatch ?? decoded.images.length,
+          }),
+        );
+        const t0 = performance.now();
+        const predictions = await predictor.predict(boxed.batch, predictOptions);
+        const spent = performance.now() - t0;
+        const split = hasStageTimings(predictor) ? predictor.lastTimings : null;
+        timings.forward += split ? spent - split.attributesMs : spent;
+        timings.attributes += split ? split.attributesMs : 0;
+        for (let i = 0; i < decoded.images.length; i++) {
+          const { file, image } = decoded.images[i]!;
+          const found = cellsOf(predictions[i]!, boxed.transforms[i]!);
+          cells += found.length;
+          for (const cell of found) perClass[cell.cls] = (perClass[cell.cls] ?? 0) + 1;
+          const entry = await writeImageOutputs(file, image, found, stemOf(file), runDir, names, options, timings);
+          images.push(entry);
+          for (const cell of found) csv.push(predictionCsvRow(file, cell, names));
+        }
+      }
+      if (!prefetch && c + 1 < chunks.length) next = decodeAll(chunks[c + 1]!);
+      bar.tick(chunks[c]!.length, { cells: String(cells) });
+    }
+  } finally {
+    bar.stop();
+  }
+
+  const predictions: PredictionsJson = {
+    version: PREDICTIONS_JSON_VERSION,
+    model: {
+      weights: options.weights,
+      backend: info.backend,
+      names: [...names],
+      imgsz,
+      attributes: withAttributes ? LLD_ATTRIBUTES.map((a) => ({ name: a.name, values: [...a.values] })) : null,
+    },
+    settings: {
+      confThres: predictOptions.confThres!,
+      iouThres: predictOptions.iouThres!,
+      maxDet: predictOptions.maxDet!,
+      classes: predictOptions.classes ? [...predictOptions.classes] : null,
+      agnostic: predictOptions.agnostic!,
+    },
+    images,
+    skipped,
+  };
+  await timed(timings, "writing", () => {
+    writeFileAtomic(join(runDir, PREDICTIONS_CSV), `${csv.join("\n")}\n`);
+    writeFileAtomic(join(runDir, PREDICTIONS_JSON), `${JSON.stringify(predictions, null, 1)}\n`);
+  });
+  const wallSeconds = (performance.now() - io.start) / 1000;
+  let report: string | null = null;
+  try {
+    report = await writeRunReport(runDir);
+  } catch (err) {
+    io.warn(`warning: report.html not written: ${(err as Error).message}`);
+  }
+  if (io.verbose)
+    io.say(summary(images.length, skipped.length, perClass, names, timings, wallSeconds, runDir, report, options));
+  return { runDir, predictions, images: images.length, perClass, timings, wallSeconds, report };
+}
+
+/** Draws and writes one image's annotated picture and label file; returns its predictions.json entry. */
+async function writeImageOutputs(
+  file: string,
+  image: DecodedImage["image"],
+  cells: readonly Cell[],
+  stem: string,
+  runDir: string,
+  names: readonly string[],
+  options: DetectOptions,
+  timings: StageTimings,
+): Promise<PredictedImage> {
+  const entry: PredictedImage = {
+    file,
+    width: image.width,
+    height: image.height,
+    detections: cells.map((c) => predictedCell(c, names)),
+  };
+  if (!options.nosave) {
+    const { format, ext } = annotatedFormat(file);
+    const drawn = cells.map((c) => ({
+      box: c.box,
+      cls: c.cls,
+      confidence: c.confidence,
+      ...(c.values && c.probabilities
+        ? {
+            code: attributeCodeParts(
+              c.values,
+              c.values.map((v, i) => c.probabilities![i]![v]!),
+            ),
+          }
+        : {}),
+    }));
+    const encoded = await timed(timings, "drawing", () => drawAnnotated(image, drawn, names, format, options));
+    const name = `${stem}${ext}`;
+    await timed(timings, "writing", () => writeFileAtomic(join(runDir, name), encoded));
+    entry.annotated = name;
+  }
+  if (options.saveTxt) {
+    await timed(timings, "writing", () =>
+      writeFileAtomic(join(runDir, LABELS_FOLDER, `${stem}.txt`), lldLabelText(cells, image.width, image.height)),
+    );
+  }
+  return entry;
+}
+
+function summary(
+  processed: number,
+  skipped: number,
+  perClass: readonly number[],
+  names: readonly string[],
+  timings: StageTimings,
+  wallSeconds: number,
+  runDir: string,
+  report: string | null,
+  options: DetectOptions,
+): string {
+  const total = perClass.reduce((a, b) => a + b, 0);
+  const lines = [
+    "",
+    `detect: ${processed} image${processed === 1 ? "" : "s"}${skipped > 0 ? ` (${skipped} skipped)` : ""}, ${total} cell${total === 1 ? "" : "s"} in ${wallSeconds.toFixed(1)} s (${(processed / Math.max(wallSeconds, 1e-9)).toFixed(2)} images/s)`,
+  ];
+  const width = Math.max(...names.map((n) => n.length), "class".length) + 2;
+  lines.push(`${"class".padEnd(width)}${"cells".padStart(8)}${"per image".padStart(11)}`);
+  perClass.forEach((n, i) => {
+    if (n > 0)
+      lines.push(
+        `${names[i]!.padEnd(width)}${String(n).padStart(8)}${(n / Math.max(processed, 1)).toFixed(2).padStart(11)}`,
+      );
+  });
+  lines.push(
+    `${"all".padEnd(width)}${String(total).padStart(8)}${(total / Math.max(processed, 1)).toFixed(2).padStart(11)}`,
+    "",
+  );
+  lines.push(formatStageTable(timings, processed));
+  if (options.prefetch ?? true) lines.push("(decode: time waiting for decoded images; decoding overlaps inference)");
+  const outputs = [
+    options.nosave ? null : "annotated images",
+    PREDICTIONS_CSV,
+    PREDICTIONS_JSON,
+    LEGEND_FILE,
+    options.saveTxt ? `${LABELS_FOLDER}/` : null,
+  ].filter((s) => s !== null);
+  lines.push("", `results in ${runDir}: ${outputs.join(", ")}`);
+  if (report) lines.push(`report: ${report}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,258 @@
+/**
+ * What `sladet detect --source` reads and how images become network inputs.
+ *
+ * Sources: an image file; a folder (the images directly inside, in natural order: img2 before img10); a glob
+ * (`"data/**\/*.jpg"`, quoted so the shell leaves it alone); or a `.txt` list (one path per line, relative to the
+ * list's folder; blank lines and `#` comments skipped). Entries that are not images (another extension, a missing file,
+ * a folder named in a list) are returned as rejected, with the reason, never silently dropped.
+ *
+ * Inputs: each image is decoded with sharp (EXIF orientation applied), resized keeping its aspect ratio so that its
+ * long side is the network size (the same size and interpolation as evaluation: src/data/sample-source.ts), and
+ * padded with grey to the batch's shape, a multiple of the model's stride: the images of a batch share the smallest
+ * such shape that holds them all (YOLOv5's letterbox, never a stretch to a square).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
+import sharp from "sharp";
+import { glob, isDynamicPattern } from "tinyglobby";
+import { PAD_VALUE } from "../data/augment/hyp.js";
+import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
+import { loadedSize } from "../data/sample-source.js";
+import { ConfigError } from "../util/errors.js";
+import type { InputBatch } from "./predictor.js";
+
+/** The kinds of `--source`. */
+export type SourceKind = "file" | "folder" | "glob" | "list";
+
+/** An input that is not processed, and why. */
+export interface RejectedInput {
+  file: string;
+  reason: string;
+}
+
+/** The images of a source, in processing order (paths as given: relative to the working folder or absolute). */
+export interface SourceList {
+  kind: SourceKind;
+  images: string[];
+  rejected: RejectedInput[];
+}
+
+/** Extension of list files. */
+export const LIST_EXTENSION = ".txt";
+/** Prefixes and extensions of sources YOLOv5 reads and sladet does not (streams, URLs, videos). */
+const STREAM_PREFIXES = ["http://", "https://", "rtsp://", "rtmp://", "tcp://"] as const;
+const VIDEO_EXTENSIONS = [".mp4", ".avi", ".mov", ".mkv", ".wmv", ".mpg", ".mpeg", ".m4v", ".gif", ".webm"] as const;
+
+const naturalOrder = new Intl.Collator("en", { numeric: true, sensitivity: "variant" }).compare;
+
+function notAnImage(file: string): string {
+  const ext = extname(file).toLowerCase();
+  return `not an image${ext ? ` (${ext})` : " (no extension)"}: sladet detect reads ${IMAGE_EXTENSIONS.join(" ")}`;
+}
+
+/** Sorts entries into images and rejected ones (hidden files are left out silently). */
+function classify(paths: readonly string[]): Pick<SourceList, "images" | "rejected"> {
+  const images: string[] = [];
+  const rejected: RejectedInput[] = [];
+  for (const p of paths) {
+    if (basename(p).startsWith(".")) continue;
+    if (isImagePath(p)) images.push(p);
+    else rejected.push({ file: p, reason: notAnImage(p) });
+  }
+  return { images, rejected };
+}
+
+function listFile(list: string): SourceList {
+  const folder = dirname(list);
+  const images: string[] = [];
+  const rejected: RejectedInput[] = [];
+  readFileSync(list, "utf8")
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const entry = raw.trim();
+      if (entry === "" || entry.startsWith("#")) return;
+      const file = isAbsolute(entry) ? entry : join(folder, entry);
+      const where = `line ${i + 1} of ${list}`;
+      if (!existsSync(file)) rejected.push({ file, reason: `no such file (${where})` });
+      else if (statSync(file).isDirectory())
+        rejected.push({ file, reason: `a folder (${where}): a list names image files` });
+      else if (!isImagePath(file)) rejected.push({ file, reason: `${notAnImage(file)} (${where})` });
+      else images.push(file);
+    });
+  return { kind: "list", images, rejected };
+}
+
+/**
+ * The images `source` names (see the module comment). Throws a {@link ConfigError} for a source that does not exist,
+ * a stream or video, a file that is not an image or a list, and a source that holds no image.
+ */
+export async function listSources(source: string): Promise<SourceList> {
+  const lower = source.toLowerCase();
+  if (STREAM_PREFIXES.some((p) => lower.startsWith(p)) || /^\d+$/.test(source))
+    throw new ConfigError(`--source ${source}: streams, URLs and cameras are not supported; give image files`);
+  if ((VIDEO_EXTENSIONS as readonly string[]).includes(extname(lower)))
+    throw new ConfigError(`--source ${source}: videos are not supported; extract the frames as images first`);
+  let found: SourceList;
+  if (existsSync(source)) {
+    if (statSync(source).isDirectory()) {
+      const names = readdirSync(source, { withFileTypes: true })
+        .filter((d) => !d.isDirectory())
+        .map((d) => d.name)
+        .sort(naturalOrder);
+      found = { kind: "folder", ...classify(names.map((n) => join(source, n))) };
+    } else if (lower.endsWith(LIST_EXTENSION)) {
+      found = listFile(source);
+    } else if (isImagePath(source)) {
+      found = { kind: "file", images: [source], rejected: [] };
+    } else {
+      throw new ConfigError(`--source ${source}: ${notAnImage(source)}, or a ${LIST_EXTENSION} list of images`);
+    }
+  } else if (isDynamicPattern(source)) {
+    const matches = await glob(source, { onlyFiles: true, expandDirectories: false, dot: false });
+    found = { kind: "glob", ...classify(matches.sort(naturalOrder)) };
+  } else {
+    throw new ConfigError(`--source ${source}: no such file or folder`);
+  }
+  if (found.images.length === 0) {
+    const why =
+      found.rejected.length > 0
+        ? ` (${found.rejected.length} entries rejected, e.g. ${found.rejected[0]!.file}: ${found.rejected[0]!.reason})`
+        : "";
+    throw new ConfigError(`--source ${source}: no images found${why}`);
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding and letterboxing
+
+/** An image as decoded: its pixels at the original resolution (after EXIF orientation). */
+export interface DecodedImage {
+  file: string;
+  image: RgbImage;
+}
+
+/** Decodes an image file (EXIF orientation applied, 8-bit RGB); throws with a one-line reason on unreadable files. */
+export async function decodeImage(file: string): Promise<DecodedImage> {
+  try {
+    return { file, image: await readImageRgb(file) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : firstLine(err);
+    throw new Error(reason);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0]!.trim() || "unreadable";
+}
+
+/** Where an original image lies in the network input: x_input = x · ratio[0] + pad[0] (y likewise). */
+export interface LetterboxTransform {
+  /** Original width and height. */
+  width: number;
+  height: number;
+  ratio: [number, number];
+  /** Left and top border in input pixels. */
+  pad: [number, number];
+}
+
+/** Maps an input-pixel box back to the original image, clipped to it. */
+export function toOriginal(
+  t: LetterboxTransform,
+  x1: number,
+  y1: number,
+  x2: number,
+  y2: number,
+): [number, number, number, number] {
+  const cx = (v: number) => Math.min(t.width, Math.max(0, (v - t.pad[0]) / t.ratio[0]));
+  const cy = (v: number) => Math.min(t.height, Math.max(0, (v - t.pad[1]) / t.ratio[1]));
+  return [cx(x1), cy(y1), cx(x2), cy(y2)];
+}
+
+/** Options of {@link letterboxBatch}. */
+export interface LetterboxBatchOptions {
+  /** The network size: each image's long side is resized to it. */
+  imgsz: number;
+  /** Input sides are padded to multiples of it (the model's largest stride). */
+  stride: number;
+  /** A fixed input [height, width] (a static ONNX export): every image is letterboxed into it. @default null */
+  fixedInput?: readonly [number, number] | null;
+  /** Pad the batch with grey images up to this many (a static ONNX export's batch). @default the images' count */
+  batchSize?: number;
+  /** Grey of the border. @default 114 */
+  padValue?: number;
+}
+
+/** A letterboxed batch and where each image lies in it. */
+export interface LetterboxedBatch {
+  batch: InputBatch;
+  transforms: LetterboxTransform[];
+}
+
+/** Size an image is resized to inside a fixed input [h, w] (aspect ratio kept; enlarging allowed). */
+function fittedSize(width: number, height: number, shape: readonly [number, number]) {
+  const r = Math.min(shape[0] / height, shape[1] / width);
+  return { width: Math.max(1, Math.round(width * r)), height: Math.max(1, Math.round(height * r)) };
+}
+
+async function resize(image: RgbImage, width: number, height: number): Promise<Uint8Array> {
+  if (image.width === width && image.height === height) return image.data;
+  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: "fill", kernel: "linear" })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Letterboxes decoded images into one network input [B, 3, H, W] (float32 RGB in 0..1): each resized keeping its
+ * aspect ratio, centred, the border grey; H, W the smallest stride multiples that hold every resized image (or the
+ * fixed input).
+ */
+export async function letterboxBatch(
+  images: readonly DecodedImage[],
+  options: LetterboxBatchOptions,
+): Promise<LetterboxedBatch> {
+  const { imgsz, stride, fixedInput = null, padValue = PAD_VALUE } = options;
+  const batchSize = options.batchSize ?? images.length;
+  if (images.length === 0 || images.length > batchSize)
+    throw new Error(`letterboxBatch: ${images.length} images for a batch of ${batchSize}`);
+  const sizes = images.map(({ image }) =>
+    fixedInput ? fittedSize(image.width, image.height, fixedInput) : loadedSize(image.width, image.height, imgsz),
+  );
+  const roundUp = (v: number) => Math.ceil(v / stride) * stride;
+  const [h, w] = fixedInput
+    ? [fixedInput[0], fixedInput[1]]
+    : [roundUp(Math.max(...sizes.map((s) => s.height))), roundUp(Math.max(...sizes.map((s) => s.width)))];
+  const resized = await Promise.all(images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height)));
+  const plane = h * w;
+  const data = new Float32Array(batchSize * 3 * plane).fill(padValue / 255);
+  const transforms = images.map(({ image }, i) => {
+    const { width: nw, height: nh } = sizes[i]!;
+    // the border is split as YOLOv5's letterbox does: round(d/2 − 0.1) before (+ 0 turns −0 into 0)
+    const left = Math.round((w - nw) / 2 - 0.1) + 0;
+    const top = Math.round((h - nh) / 2 - 0.1) + 0;
+    const src = resized[i]!;
+    const base = i * 3 * plane;
+    for (let y = 0; y < nh; y++) {
+      let s = y * nw * 3;
+      const row = (y + top) * w + left;
+      for (let x = 0; x < nw; x++, s += 3) {
+        data[base + row + x] = src[s]! / 255;
+        data[base + plane + row + x] = src[s + 1]! / 255;
+        data[base + 2 * plane + row + x] = src[s + 2]! / 255;
+      }
+    }
+    return {
+      width: image.width,
+      height: image.height,
+      ratio: [nw / image.width, nh / image.height] as [number, number],
+      pad: [left, top] as [number, number],
+    };
+  });
+  return {
+    batch: { data, shape: [batchSize, 3, h, w], imgsz: fixedInput ? Math.max(h, w) : imgsz },
+    transforms,
+  };
+}

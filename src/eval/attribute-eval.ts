@@ -10,27 +10,17 @@ import type { AttributeHead } from "../model/attribute-head.js";
 import { headMaps, predictAttributes } from "../model/attribute-inference.js";
 import { type Tensor, tensor, tidy } from "../torch/index.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { ATTRIBUTE_MATCH_IOU, AttributeMetrics, matchCells } from "./attribute-metrics.js";
+import {
+  ATTRIBUTE_MATCH_IOU,
+  AttributeMetrics,
+  EXTRA_ATTRIBUTE_COLUMNS,
+  matchCells,
+  SEED_ATTRIBUTE_COLUMNS,
+} from "./attribute-metrics.js";
 import { iouAt } from "./box.js";
 import { labelRows } from "./validate.js";
 
-/** The seed's CSV header (val.py / test.py): filename, six ground-truth and six predicted binary attributes. */
-export const SEED_ATTRIBUTE_COLUMNS = [
-  "filename",
-  "Nuclear Chromatin",
-  "Nuclear Shape",
-  "Nucleus",
-  "Cytoplasm",
-  "Cytoplasmic Basophilia",
-  "Cytoplasmic Vacuoles",
-  "pred_Nuclear Chromatin",
-  "pred_Nuclear Shape",
-  "pred_Nucleus",
-  "pred_Cytoplasm",
-  "pred_Cytoplasmic Basophilia",
-  "pred_Cytoplasmic Vacuoles",
-] as const;
-export const EXTRA_ATTRIBUTE_COLUMNS = ["Cell Size", "pred_Cell Size", "class", "x1", "y1", "x2", "y2", "iou"] as const;
+export { EXTRA_ATTRIBUTE_COLUMNS, SEED_ATTRIBUTE_COLUMNS } from "./attribute-metrics.js";
 
 /** Attribute columns a0..a6 of the rows of image b in batch targets [N, stride] (stride 13: LLD labels). */
 function attributeRows(targets: Float32Array, stride: number, b: number): number[][] {

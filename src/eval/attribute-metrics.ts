@@ -11,6 +11,24 @@ import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
 import { formatTable } from "../util/table.js";
 import { iouAt } from "./box.js";
 
+/** The seed's CSV header (val.py / test.py): filename, six ground-truth and six predicted binary attributes. */
+export const SEED_ATTRIBUTE_COLUMNS = [
+  "filename",
+  "Nuclear Chromatin",
+  "Nuclear Shape",
+  "Nucleus",
+  "Cytoplasm",
+  "Cytoplasmic Basophilia",
+  "Cytoplasmic Vacuoles",
+  "pred_Nuclear Chromatin",
+  "pred_Nuclear Shape",
+  "pred_Nucleus",
+  "pred_Cytoplasm",
+  "pred_Cytoplasmic Basophilia",
+  "pred_Cytoplasmic Vacuoles",
+] as const;
+export const EXTRA_ATTRIBUTE_COLUMNS = ["Cell Size", "pred_Cell Size", "class", "x1", "y1", "x2", "y2", "iou"] as const;
+
 /** Minimum IoU of a ground-truth cell and the detection whose attributes it is compared with. */
 export const ATTRIBUTE_MATCH_IOU = 0.5;
 

@@ -2,8 +2,8 @@
  * `sladet val` and `sladet test` as a library call: load weights (sladet checkpoint or YOLOv5 .pt, optionally the
  * seed's attribute head), validate on a split of a dataset, print the YOLOv5 table (and COCO-style numbers on
  * request) and, when the weights carry an attribute head and the data has the 7 LLD attributes, the attribute table;
- * write the run folder: metrics.json, per_class.csv, confusion_matrix.csv, and attributes/<split>.csv with
- * attributes/cell_size_confusion.csv.
+ * write the run folder: metrics.json, per_class.csv, confusion_matrix.csv, curves.json, gallery.json,
+ * attributes/<split>.csv with attributes/cell_size_confusion.csv, and last the run report, report.html.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import type { AttributeHead } from "../model/attribute-head.js";
 import { modelTaps } from "../model/attribute-inference.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
+import { tryWriteRunReport } from "../report/index.js";
 import type { Tensor } from "../torch/index.js";
 import { incrementRunDir } from "../train/run-dir.js";
 import { ConfigError } from "../util/errors.js";
@@ -29,11 +30,12 @@ import {
   formatCellSizeConfusion,
 } from "./attribute-metrics.js";
 import { type CocoStats, cocoEvaluate, formatCocoStats } from "./coco-eval.js";
-import { type DetectionSummary, formatDetectionTable } from "./detection-metrics.js";
+import { formatDetectionTable } from "./detection-metrics.js";
+import { GalleryCollector } from "./gallery.js";
+import { writeValidationFiles } from "./run-files.js";
 import {
   labelRows,
   SPARSE_CAVEAT,
-  SPARSE_MEANINGLESS,
   VAL_CONF_THRES,
   VAL_IOU_THRES,
   VAL_MAX_DET,
@@ -71,6 +73,8 @@ export interface ValRunOptions {
 
 export interface ValRunResult {
   runDir: string;
+  /** The run report; null when it could not be written (the reason was printed). */
+  report: string | null;
   result: ValidationResult;
   coco: CocoStats | null;
   /** Attribute metrics; null when the weights have no attribute head or the data no attributes. */
@@ -112,22 +116,6 @@ function loadModels(options: ValRunOptions, verbose: boolean): InferenceModel {
     loaded.model.dispose();
     throw err;
   }
-}
-
-function perClassCsv(s: DetectionSummary): string {
-  const rows = ["class,name,images,instances,precision,recall,mAP50,mAP50-95"];
-  for (const c of s.perClass)
-    rows.push([c.cls, JSON.stringify(c.name), c.images, c.instances, c.p, c.r, c.ap50, c.ap].join(","));
-  return `${rows.join("\n")}\n`;
-}
-
-function confusionCsv(s: DetectionSummary, names: readonly string[]): string {
-  const labels = [...names, "background"];
-  const rows = [`predicted\\true,${labels.map((n) => JSON.stringify(n)).join(",")}`];
-  s.confusion.matrix.forEach((row, i) => {
-    rows.push([JSON.stringify(labels[i]), ...row].join(","));
-  });
-  return `${rows.join("\n")}\n`;
 }
 
 /** The attribute evaluation, when there is a head to evaluate and the data has the 7 LLD attribute columns. */
@@ -182,6 +170,7 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
     });
     const cocoImages: Array<{ detections: Float32Array; labels: Float64Array }> = [];
     const collectCoco = options.coco ? cocoCollector(cocoImages) : null;
+    const gallery = new GalleryCollector(items, options.imgsz ?? 640, data.names);
     const result = await validate(model, loader, {
       names: data.names,
       confThres: options.confThres ?? VAL_CONF_THRES,
@@ -189,22 +178,21 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       maxDet: options.maxDet ?? VAL_MAX_DET,
       label: verbose ? task : null,
       taps: attributes ? modelTaps(attributes.head) : [],
-      ...(collectCoco || attributes
-        ? {
-            onBatch: (batch: Batch, dets: Tensor[], features: Record<string, Tensor>) => {
-              collectCoco?.(batch, dets);
-              attributes?.add(batch, dets, features);
-            },
-          }
-        : {}),
+      onBatch: (batch: Batch, dets: Tensor[], features: Record<string, Tensor>) => {
+        collectCoco?.(batch, dets);
+        attributes?.add(batch, dets, features);
+        gallery.add(batch, dets);
+      },
     });
     const out: ValRunResult = {
       runDir,
+      report: null,
       result,
       coco: options.coco ? cocoEvaluate(cocoImages) : null,
       attributes: attributes?.metrics.summary() ?? null,
     };
-    writeRunFiles(out, options, task, data.names, attributes);
+    writeRunFiles(out, options, task, data.names, attributes, gallery);
+    out.report = await tryWriteRunReport(runDir);
     if (verbose) printSummary(out);
     return out;
   } finally {
@@ -214,52 +202,42 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
   }
 }
 
-function summaryJson(s: DetectionSummary | null) {
-  return (
-    s && {
-      images: s.images,
-      instances: s.instances,
-      precision: s.mp,
-      recall: s.mr,
-      mAP50: s.map50,
-      "mAP50-95": s.map,
-      fitness: s.fitness,
-    }
-  );
-}
-
-/** metrics.json, per_class.csv, confusion_matrix.csv and, with attributes, attributes/<task>.csv and the Cell Size matrix. */
+/**
+ * metrics.json, per_class.csv, confusion_matrix.csv, curves.json, gallery.json and, with attributes,
+ * attributes/<task>.csv and the Cell Size matrix.
+ */
 function writeRunFiles(
   out: ValRunResult,
   options: ValRunOptions,
   task: Split,
   names: readonly string[],
   attributes: AttributeEvaluation | null,
+  gallery: GalleryCollector,
 ): void {
   const { runDir, result, coco } = out;
-  writeFileAtomic(join(runDir, "per_class.csv"), perClassCsv(result.all));
-  writeFileAtomic(join(runDir, "confusion_matrix.csv"), confusionCsv(result.all, names));
   if (attributes && out.attributes) {
     attributes.writeCsv(join(runDir, "attributes", `${task}.csv`));
     writeFileAtomic(join(runDir, "attributes", "cell_size_confusion.csv"), cellSizeConfusionCsv(out.attributes));
   }
-  const metrics = {
-    task,
-    weights: options.weights,
-    ...(options.attrWeights ? { attrWeights: options.attrWeights } : {}),
-    data: options.data,
-    all: summaryJson(result.all),
-    labelledRegions: summaryJson(result.region),
-    ...(result.region ? { meaninglessOnSparse: SPARSE_MEANINGLESS } : {}),
+  writeValidationFiles(runDir, {
+    names,
+    all: result.all,
+    region: result.region,
+    meta: {
+      task,
+      weights: options.weights,
+      ...(options.attrWeights ? { attrWeights: options.attrWeights } : {}),
+      data: options.data,
+    },
     loss: result.loss,
     coco,
     attributes: out.attributes,
     seconds: result.seconds,
-  };
-  writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+    gallery: gallery.toJson(),
+  });
 }
 
-function printSummary({ runDir, result, coco, attributes }: ValRunResult): void {
+function printSummary({ runDir, report, result, coco, attributes }: ValRunResult): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
   write(formatDetectionTable(result.all));
   if (result.region) {
@@ -268,4 +246,5 @@ function printSummary({ runDir, result, coco, attributes }: ValRunResult): void 
   if (coco) write(`\n${formatCocoStats(coco)}`);
   if (attributes) write(`\n${formatAttributeTable(attributes)}\n\n${formatCellSizeConfusion(attributes)}`);
   write(`\n${result.all.images} images in ${result.seconds.toFixed(1)} s; results in ${runDir}`);
+  if (report) write(`report: ${report}`);
 }

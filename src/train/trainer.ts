@@ -14,14 +14,17 @@ import { DataLoader, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
 import { AttributeEvaluation } from "../eval/attribute-eval.js";
-import { formatAttributeTable } from "../eval/attribute-metrics.js";
+import { type AttributeSummary, formatAttributeTable } from "../eval/attribute-metrics.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
+import { GalleryCollector, type GalleryJson } from "../eval/gallery.js";
+import { writeValidationFiles } from "../eval/run-files.js";
 import { SPARSE_CAVEAT, type ValidationResult, validate } from "../eval/validate.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
+import { tryWriteRunReport } from "../report/index.js";
 import {
   clipGradNorm,
   manualSeed,
@@ -141,6 +144,8 @@ export interface TrainResult {
   bestFitness: number;
   epochsRun: number;
   final: ValidationResult | null;
+  /** report.html; null when it could not be written (the reason was printed). */
+  report: string | null;
   skippedSteps: number;
   /** Stopped by SIGINT (weights/last saved; `--resume` continues). */
   interrupted: boolean;
@@ -239,6 +244,16 @@ function labelSizes(items: Awaited<ReturnType<typeof loadSplitItems>>, imgsz: nu
     for (const l of it.labels) wh.push(l.w * it.width * scale, l.h * it.height * scale);
   }
   return wh;
+}
+
+/** One epoch's validation of the EMA. */
+interface EpochValidation {
+  epoch: number;
+  val: ValidationResult;
+  /** fitness, P, R, mAPs (and attribute F1s) for the checkpoint. */
+  metrics: Record<string, number>;
+  attributes: AttributeSummary | null;
+  gallery: GalleryJson;
 }
 
 /** Everything one training run holds, with one short method per stage of an epoch. */
@@ -530,20 +545,24 @@ class TrainingRun {
     return mloss;
   }
 
-  /** Validates the EMA, appends results.csv, prints the table; returns the validation and the checkpoint metrics. */
-  async validateEpoch(
-    epoch: number,
-    mloss: number[],
-  ): Promise<{ val: ValidationResult; metrics: Record<string, number> }> {
+  /**
+   * Validates the EMA, appends results.csv, prints the table; returns the validation, the checkpoint metrics, and the
+   * attribute metrics and gallery (for the run folder's validation files after the last epoch).
+   */
+  async validateEpoch(epoch: number, mloss: number[]): Promise<EpochValidation> {
     const evaluation = this.attributes
       ? new AttributeEvaluation(this.attributes.ema.ema, { imgSize: this.opts.imgsz })
       : null;
+    const gallery = new GalleryCollector(this.valLoader.items, this.opts.imgsz, this.model.names);
     const val = await validate(this.ema.ema, this.valLoader, {
       names: this.model.names,
       computeLoss: this.computeLoss,
       label: this.opts.verbose ? "val" : null,
       taps: evaluation ? modelTaps(evaluation.head) : [],
-      ...(evaluation ? { onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => evaluation.add(b, d, f) } : {}),
+      onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => {
+        evaluation?.add(b, d, f);
+        gallery.add(b, d);
+      },
     });
     const attr = evaluation?.metrics.summary() ?? null;
     if (evaluation && attr) {
@@ -590,7 +609,22 @@ class TrainingRun {
       fitness: (val.region ?? val.all).fitness,
       ...(attr ? { attrMeanF1: attr.seedMeanF1, attrMacroF1: attr.macroF1 } : {}),
     };
-    return { val, metrics };
+    return { epoch, val, metrics, attributes: attr, gallery: gallery.toJson() };
+  }
+
+  /** The last validation's files (metrics.json, per_class.csv, curves.json, gallery.json, …) for the run report. */
+  writeFinalValidation(last: EpochValidation): void {
+    writeValidationFiles(this.runDir, {
+      names: last.gallery.names, // the model is disposed by now
+      all: last.val.all,
+      region: last.val.region,
+      meta: { task: "val", epoch: last.epoch, weights: this.lastPath, data: this.opts.data },
+      loss: last.val.loss,
+      coco: null,
+      attributes: last.attributes,
+      seconds: last.val.seconds,
+      gallery: last.gallery,
+    });
   }
 
   /** Phase 2's results.csv columns for the epoch, and its pseudo-label line in the log. */
@@ -751,7 +785,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     process.stderr.write("\ninterrupted: saving weights/last after this step…\n");
   };
   process.once("SIGINT", onSigint); // a second Ctrl-C exits at once
-  let final: ValidationResult | null = null;
+  let last: EpochValidation | null = null;
   let epochsRun = 0;
   const { opts } = run;
   try {
@@ -762,8 +796,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         run.save(run.lastPath, epoch - 1, null); // resume restarts this epoch from the current weights
         break;
       }
-      const { val, metrics } = await run.validateEpoch(epoch, mloss);
-      final = val;
+      last = await run.validateEpoch(epoch, mloss);
+      const { metrics } = last;
       run.bestFitness = Math.max(run.bestFitness, metrics["fitness"]!);
       const stop = run.stopper.step(epoch, metrics["fitness"]!);
       run.save(run.lastPath, epoch, metrics);
@@ -787,16 +821,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     process.removeListener("SIGINT", onSigint);
     await run.dispose();
   }
+  if (last) run.writeFinalValidation(last);
+  const report = await tryWriteRunReport(run.runDir);
   const peak = (memoryStats().peakBytes / 2 ** 20).toFixed(0);
   log(`${epochsRun} epoch(s) in ${run.runDir}; ${run.skipped} step(s) skipped; native ${peak} MiB peak`);
   log(`weights: ${run.lastPath}, ${run.bestPath}`);
+  if (report) log(`report: ${report}`);
   return {
     runDir: run.runDir,
     last: run.lastPath,
     best: run.bestPath,
     bestFitness: run.bestFitness,
     epochsRun,
-    final,
+    final: last?.val ?? null,
+    report,
     skippedSteps: run.skipped,
     interrupted: run.interrupted,
   };

@@ -12,7 +12,13 @@ export {
   PAD_VALUE,
   resolveHyp,
 } from "./hyp.js";
-export { type LetterboxOptions, type LetterboxResult, letterbox } from "./letterbox.js";
+export {
+  type LetterboxGeometry,
+  type LetterboxOptions,
+  type LetterboxResult,
+  letterbox,
+  letterboxGeometry,
+} from "./letterbox.js";
 export { mixup, randomMixupRatio } from "./mixup.js";
 export { type MosaicCentre, type MosaicOptions, mosaic4, randomMosaicCentre } from "./mosaic.js";
 export {

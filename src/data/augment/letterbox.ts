@@ -32,11 +32,23 @@ export interface LetterboxResult {
   pad: [number, number];
 }
 
-/** Letterboxes a sample (image, mask and boxes together). */
-export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxResult {
-  const { shape, auto = false, stride = 32, scaleFill = false, scaleUp = true, padValue = PAD_VALUE } = options;
-  const fillMask = options.paddingLabelled ? 1 : 0;
-  const { width: w0, height: h0 } = sample.image;
+/** Where {@link letterbox} puts an image: its size after resizing, the transform and the output size. */
+export interface LetterboxGeometry {
+  /** Size of the resized image inside the border. */
+  newW: number;
+  newH: number;
+  /** x' = x·ratio[0] + pad[0], y' = y·ratio[1] + pad[1]. */
+  ratio: [number, number];
+  /** Left and top border in pixels. */
+  pad: [number, number];
+  /** Size of the letterboxed image. */
+  outW: number;
+  outH: number;
+}
+
+/** The geometry of letterboxing a `w0` × `h0` image (no pixels touched): e.g. to map detections back. */
+export function letterboxGeometry(w0: number, h0: number, options: LetterboxOptions): LetterboxGeometry {
+  const { shape, auto = false, stride = 32, scaleFill = false, scaleUp = true } = options;
   const [th, tw] = shape;
   let r = Math.min(th / h0, tw / w0);
   if (!scaleUp) r = Math.min(r, 1);
@@ -53,17 +65,30 @@ export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxR
     newW = tw;
     newH = th;
   }
-  const ratio: [number, number] = [newW / w0, newH / h0];
   // YOLOv5 splits the padding as round(d/2 − 0.1) before and round(d/2 + 0.1) after.
   // (+ 0 turns Math.round(−0.1) = −0 into 0)
   const left = Math.round(dw / 2 - 0.1) + 0;
   const right = Math.round(dw / 2 + 0.1) + 0;
   const top = Math.round(dh / 2 - 0.1) + 0;
   const bottom = Math.round(dh / 2 + 0.1) + 0;
+  return {
+    newW,
+    newH,
+    ratio: [newW / w0, newH / h0],
+    pad: [left, top],
+    outW: newW + left + right,
+    outH: newH + top + bottom,
+  };
+}
+
+/** Letterboxes a sample (image, mask and boxes together). */
+export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxResult {
+  const { padValue = PAD_VALUE } = options;
+  const fillMask = options.paddingLabelled ? 1 : 0;
+  const { newW, newH, ratio, pad, outW, outH } = letterboxGeometry(sample.image.width, sample.image.height, options);
+  const [left, top] = pad;
   const image = resizeBilinear(sample.image, newW, newH);
   const mask = resizeNearest(sample.mask, newW, newH);
-  const outW = newW + left + right;
-  const outH = newH + top + bottom;
   const outImage = new Uint8Array(outW * outH * 3).fill(padValue);
   const outMask = new Uint8Array(outW * outH).fill(fillMask);
   for (let y = 0; y < newH; y++) {

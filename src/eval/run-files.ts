@@ -1,0 +1,78 @@
+/**
+ * The files a validation leaves in its run folder, shared by `sladet val`/`sladet test` and the final validation of
+ * training: metrics.json, per_class.csv, confusion_matrix.csv, curves.json (for the report's PR and F1 charts) and,
+ * when collected, gallery.json (predictions against ground truth for the report's gallery).
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/fs.js";
+import type { AttributeSummary } from "./attribute-metrics.js";
+import type { CocoStats } from "./coco-eval.js";
+import { curvesJson } from "./curves.js";
+import type { DetectionSummary } from "./detection-metrics.js";
+import type { GalleryJson } from "./gallery.js";
+import { SPARSE_MEANINGLESS } from "./sparse.js";
+
+export function perClassCsv(s: DetectionSummary): string {
+  const rows = ["class,name,images,instances,precision,recall,mAP50,mAP50-95"];
+  for (const c of s.perClass)
+    rows.push([c.cls, JSON.stringify(c.name), c.images, c.instances, c.p, c.r, c.ap50, c.ap].join(","));
+  return `${rows.join("\n")}\n`;
+}
+
+export function confusionCsv(s: DetectionSummary, names: readonly string[]): string {
+  const labels = [...names, "background"];
+  const rows = [`predicted\\true,${labels.map((n) => JSON.stringify(n)).join(",")}`];
+  s.confusion.matrix.forEach((row, i) => {
+    rows.push([JSON.stringify(labels[i]), ...row].join(","));
+  });
+  return `${rows.join("\n")}\n`;
+}
+
+/** A detection summary's headline numbers as metrics.json writes them. */
+export function summaryJson(s: DetectionSummary | null) {
+  return (
+    s && {
+      images: s.images,
+      instances: s.instances,
+      precision: s.mp,
+      recall: s.mr,
+      mAP50: s.map50,
+      "mAP50-95": s.map,
+      fitness: s.fitness,
+    }
+  );
+}
+
+export interface ValidationFiles {
+  names: readonly string[];
+  all: DetectionSummary;
+  /** Labelled-region metrics on sparse data. */
+  region: DetectionSummary | null;
+  /** metrics.json's first fields: what was validated (task, weights, data, …). */
+  meta: Record<string, unknown>;
+  /** Mean validation losses [box, obj, cls], when computed. */
+  loss: [number, number, number] | null;
+  coco: CocoStats | null;
+  attributes: AttributeSummary | null;
+  seconds: number;
+  gallery?: GalleryJson | null;
+}
+
+/** Writes metrics.json, per_class.csv, confusion_matrix.csv, curves.json and gallery.json (atomically each). */
+export function writeValidationFiles(runDir: string, files: ValidationFiles): void {
+  writeFileAtomic(join(runDir, "per_class.csv"), perClassCsv(files.all));
+  writeFileAtomic(join(runDir, "confusion_matrix.csv"), confusionCsv(files.all, files.names));
+  writeFileAtomic(join(runDir, "curves.json"), `${JSON.stringify(curvesJson(files.names, files.all, files.region))}\n`);
+  if (files.gallery) writeFileAtomic(join(runDir, "gallery.json"), `${JSON.stringify(files.gallery)}\n`);
+  const metrics = {
+    ...files.meta,
+    all: summaryJson(files.all),
+    labelledRegions: summaryJson(files.region),
+    ...(files.region ? { meaninglessOnSparse: SPARSE_MEANINGLESS } : {}),
+    loss: files.loss,
+    coco: files.coco,
+    attributes: files.attributes,
+    seconds: files.seconds,
+  };
+  writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+}

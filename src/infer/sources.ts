@@ -108,7 +108,13 @@ export async function listSources(source: string): Promise<SourceList> {
       throw new ConfigError(`--source ${source}: ${notAnImage(source)}, or a ${LIST_EXTENSION} list of images`);
     }
   } else if (isDynamicPattern(source)) {
-    const matches = await glob(source, { onlyFiles: true, expandDirectories: false, dot: false });
+    // paths as given: absolute for an absolute pattern, else relative to the working folder
+    const matches = await glob(source, {
+      onlyFiles: true,
+      expandDirectories: false,
+      dot: false,
+      absolute: isAbsolute(source),
+    });
     found = { kind: "glob", ...classify(matches.sort(naturalOrder)) };
   } else {
     throw new ConfigError(`--source ${source}: no such file or folder`);

@@ -1,0 +1,104 @@
+/** `sladet detect` through bin/sladet: --help without the engine, YOLOv5 flags refused by name, one run end to end. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, test } from "node:test";
+import type { PredictionsJson } from "../../src/infer/prediction-json.js";
+import { type TrainedFixture, trainedFixture } from "../helpers/trained-fixture.js";
+import { REPO_ROOT } from "../helpers.js";
+
+let work: string;
+let fixture: TrainedFixture;
+
+const sladet = (args: string[]) =>
+  spawnSync(join(REPO_ROOT, "bin", "sladet"), args, { encoding: "utf8", cwd: work, env: { ...process.env, CI: "1" } });
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "sladet-detect-cli-"));
+  fixture = await trainedFixture();
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test("detect --help tells what a run writes", () => {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, "dist", "src", "cli", "main.js"), "detect", "--help"], {
+    encoding: "utf8",
+    env: { ...process.env, LD_PRELOAD: "" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  for (const s of [
+    "--source",
+    "--weights",
+    "--save-txt",
+    "--backend",
+    "predictions.csv",
+    "predictions.json",
+    "M·CII·ASA",
+  ])
+    assert.ok(r.stdout.includes(s), s);
+});
+
+test("YOLOv5 detect flags sladet does not take are refused by name", () => {
+  const r = sladet(["detect", "--source", "x.jpg", "--view-img"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--view-img \(a YOLOv5 flag\) is not supported/);
+});
+
+test("bin/sladet detect end to end: a run folder as weights, a .txt list, batches, labels, the summary", () => {
+  const images = join(dirname(fixture.dataYaml), "images", "val");
+  const files = readdirSync(images).sort().slice(0, 3);
+  writeFileSync(join(work, "list.txt"), files.map((f) => join(images, f)).join("\n"));
+  const r = sladet([
+    "detect",
+    "--weights",
+    fixture.runDir,
+    "--source",
+    "list.txt",
+    "--img",
+    "128",
+    "--batch-size",
+    "2",
+    "--conf-thres",
+    "0.05",
+    "--save-txt",
+    "--project",
+    "out",
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /detect: 3 images, \d+ cells? in/);
+  assert.match(r.stdout, /forward\+NMS/);
+  assert.match(
+    r.stdout,
+    /results in out\/exp: annotated images, predictions.csv, predictions.json, legend.txt, labels\//,
+  );
+  const run = join(work, "out", "exp");
+  for (const f of ["predictions.csv", "predictions.json", "legend.txt"]) assert.ok(existsSync(join(run, f)), f);
+  const json = JSON.parse(readFileSync(join(run, "predictions.json"), "utf8")) as PredictionsJson;
+  assert.equal(json.images.length, 3);
+  assert.equal(json.model.weights, join(fixture.runDir, "weights", "best.safetensors"));
+  assert.equal(json.model.attributes, null); // the fixture has no attribute head
+  for (const image of json.images) {
+    assert.ok(existsSync(join(run, image.annotated!)), image.annotated);
+    assert.ok(existsSync(join(run, "labels", image.annotated!.replace(/\.jpg$/, ".txt"))));
+  }
+  // a second run gets a new folder
+  const again = sladet([
+    "detect",
+    "--weights",
+    fixture.best,
+    "--source",
+    join(images, files[0]!),
+    "--img",
+    "128",
+    "--project",
+    "out",
+    "--nosave",
+  ]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.ok(existsSync(join(work, "out", "exp2", "predictions.json")));
+  assert.deepEqual(
+    readdirSync(join(work, "out", "exp2")).filter((f) => f.endsWith(".jpg")),
+    [],
+  );
+});

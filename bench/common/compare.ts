@@ -67,6 +67,75 @@ export interface Comparison {
   rssPytorch: number;
 }
 
+/** One engine of a multi-engine comparison: a name and a child to run (a compiled sladet script or a Python one). */
+export interface EngineChild {
+  name: string;
+  engine: "sladet" | "pytorch";
+  script: string;
+}
+
+/** Per engine: median time over repetitions, and per repetition the time ratio against the reference engine. */
+export interface EngineSummary {
+  name: string;
+  ms: number;
+  /** Median, min and max over repetitions of (reference time / this engine's time): > 1 = faster than the reference. */
+  speedup: number;
+  speedupMin: number;
+  speedupMax: number;
+  peakRssMiB: number;
+}
+
+/**
+ * Runs `reps` repetitions of every engine's child one after the other, rotating the order each repetition so that
+ * drift in machine load favours none; the last engine is the reference the speed-ups are computed against.
+ */
+export function compareEngineSet(options: {
+  label: string;
+  reps: number;
+  engines: readonly EngineChild[];
+  args: readonly string[];
+}): EngineSummary[] {
+  const { engines } = options;
+  const times = engines.map(() => [] as number[]);
+  const rss = engines.map(() => 0);
+  const speedups = engines.map(() => [] as number[]);
+  for (let rep = 0; rep < options.reps; rep++) {
+    const order = engines.map((_, i) => (i + rep) % engines.length);
+    const ms: number[] = [];
+    for (const i of order) {
+      const r = runChild(engines[i]!.engine, engines[i]!.script, options.args);
+      ms[i] = median(r.times);
+      rss[i] = Math.max(rss[i]!, r.peakRssMiB);
+    }
+    const ref = ms[engines.length - 1]!;
+    ms.forEach((m, i) => {
+      times[i]!.push(m);
+      speedups[i]!.push(ref / m);
+    });
+    console.log(
+      `${options.label} rep ${rep + 1}/${options.reps}: ${engines.map((e, i) => `${e.name} ${ms[i]!.toFixed(1)} ms`).join(", ")}`,
+    );
+  }
+  const summaries = engines.map((e, i) => {
+    const sorted = [...speedups[i]!].sort((a, b) => a - b);
+    return {
+      name: e.name,
+      ms: median(times[i]!),
+      speedup: median(speedups[i]!),
+      speedupMin: sorted[0]!,
+      speedupMax: sorted[sorted.length - 1]!,
+      peakRssMiB: rss[i]!,
+    };
+  });
+  const ref = engines[engines.length - 1]!.name;
+  for (const s of summaries)
+    console.log(
+      `${options.label}: ${s.name} ${s.ms.toFixed(1)} ms (median of ${options.reps} runs); ${ref}/${s.name} time ratio median ` +
+        `${s.speedup.toFixed(2)} (min ${s.speedupMin.toFixed(2)}, max ${s.speedupMax.toFixed(2)}); peak RSS ${s.peakRssMiB.toFixed(0)} MiB`,
+    );
+  return summaries;
+}
+
 /**
  * Runs `reps` interleaved repetitions; `sladetScript` is a compiled file under dist/, `pytorchScript` a Python file
  * (run with /usr/bin/python3), both relative to the package root.
@@ -78,40 +147,22 @@ export function compareEngines(options: {
   pytorchScript: string;
   args: readonly string[];
 }): Comparison {
-  const scripts = { sladet: options.sladetScript, pytorch: options.pytorchScript };
-  const runOnce = (engine: "sladet" | "pytorch"): RunResult => runChild(engine, scripts[engine], options.args);
-  const ratios: number[] = [];
-  const sl: number[] = [];
-  const pt: number[] = [];
-  let [rssSladet, rssPytorch] = [0, 0];
-  for (let rep = 0; rep < options.reps; rep++) {
-    const order: Array<"sladet" | "pytorch"> = rep % 2 === 0 ? ["sladet", "pytorch"] : ["pytorch", "sladet"];
-    const results = Object.fromEntries(order.map((e) => [e, runOnce(e)])) as Record<"sladet" | "pytorch", RunResult>;
-    const s = median(results.sladet.times);
-    const p = median(results.pytorch.times);
-    sl.push(s);
-    pt.push(p);
-    ratios.push(s / p);
-    rssSladet = Math.max(rssSladet, results.sladet.peakRssMiB);
-    rssPytorch = Math.max(rssPytorch, results.pytorch.peakRssMiB);
-    console.log(
-      `${options.label} rep ${rep + 1}/${options.reps}: sladet ${s.toFixed(1)} ms, PyTorch ${p.toFixed(1)} ms, ratio ${(s / p).toFixed(3)}`,
-    );
-  }
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const c: Comparison = {
-    sladetMs: median(sl),
-    pytorchMs: median(pt),
-    ratio: median(ratios),
-    ratioMin: sorted[0]!,
-    ratioMax: sorted[sorted.length - 1]!,
-    rssSladet,
-    rssPytorch,
+  const [sl, pt] = compareEngineSet({
+    label: options.label,
+    reps: options.reps,
+    args: options.args,
+    engines: [
+      { name: "sladet", engine: "sladet", script: options.sladetScript },
+      { name: "PyTorch", engine: "pytorch", script: options.pytorchScript },
+    ],
+  }) as [EngineSummary, EngineSummary];
+  return {
+    sladetMs: sl.ms,
+    pytorchMs: pt.ms,
+    ratio: 1 / sl.speedup,
+    ratioMin: 1 / sl.speedupMax,
+    ratioMax: 1 / sl.speedupMin,
+    rssSladet: sl.peakRssMiB,
+    rssPytorch: pt.peakRssMiB,
   };
-  console.log(
-    `${options.label}: sladet ${c.sladetMs.toFixed(1)} ms, PyTorch ${c.pytorchMs.toFixed(1)} ms (medians of ${options.reps} runs); ` +
-      `ratio median ${c.ratio.toFixed(3)} (min ${c.ratioMin.toFixed(3)}, max ${c.ratioMax.toFixed(3)}); ` +
-      `peak RSS sladet ${c.rssSladet.toFixed(0)} MiB, PyTorch ${c.rssPytorch.toFixed(0)} MiB (ratio ${(c.rssSladet / c.rssPytorch).toFixed(2)})`,
-  );
-  return c;
 }

@@ -137,7 +137,7 @@ export class ChartRenderer {
             textStyle: { fontSize: 10 },
           }
         : { top: 26, left: 6, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
-      grid: { left: 52, right: right ? 150 : 16, top, bottom: 42 },
+      grid: { left: 52, right: right ? 196 : 16, top, bottom: 42 },
       xAxis: {
         type: "value",
         name: o.xName,
@@ -246,6 +246,7 @@ export class ChartRenderer {
         type: "bar" as const,
         name: s.name,
         data: s.values.map((v) => (finite(v) ? v : null)),
+        barMaxWidth: 48,
         ...(o.stacked ? { stack: "total" } : {}),
         ...(s.color ? { itemStyle: { color: s.color } } : {}),
         emphasis: { disabled: true },

@@ -51,9 +51,9 @@ function summaryRow(label: string, s: MetricsSummary, bad: Set<string>, classNam
 }
 
 /** The headline numbers, struck through where meaningless. */
-function headline(s: MetricsSummary, bad: Set<string>, where: string): string {
+function headline(s: MetricsSummary, bad: Set<string>): string {
   const card = (label: string, value: string, key?: string): Card => ({
-    label: `${label}${where}`,
+    label,
     value,
     ...(key && bad.has(key) ? { meaningless: MEANINGLESS_TITLE } : {}),
   });
@@ -92,10 +92,12 @@ export function metricsSection(metrics: MetricsJson | null, perClass: PerClassRo
     });
   }
   const parts: string[] = [];
-  if (metrics?.all)
+  if (metrics?.labelledRegions)
     parts.push(
-      headline(metrics.labelledRegions ?? metrics.all, new Set(), metrics.labelledRegions ? " (labelled regions)" : ""),
+      '<p class="hint">In the labelled regions (sparse labels: the whole-image numbers marked † are meaningless):</p>',
+      headline(metrics.labelledRegions, new Set()),
     );
+  else if (metrics?.all) parts.push(headline(metrics.all, bad));
   parts.push(
     table(TABLE_COLUMNS, rows, {
       className: "per-class",
@@ -237,7 +239,7 @@ function curveCharts(set: CurveSet, charts: ChartRenderer, where: string): strin
         ...perClass((c) => c.pr, true),
         all(meanCurve(set.classes.map((c) => c.pr)), `all classes ${fmt(map50)} mAP@0.5`),
       ],
-      width: many ? 520 : 360,
+      width: many ? 580 : 360,
       height: 320,
       caption: "at IoU 0.5; the area under each curve is its AP",
     }),
@@ -249,7 +251,7 @@ function curveCharts(set: CurveSet, charts: ChartRenderer, where: string): strin
       y: unit,
       legend,
       series: [...perClass((c) => c.f1, false), all(f1, `all classes ${fmt(f1[bestF1])} at ${fmt(set.x[bestF1], 2)}`)],
-      width: many ? 520 : 360,
+      width: many ? 580 : 360,
       height: 320,
       caption: `P and R in the tables are read at confidence ${fmt(set.confidence, 3)} (the maximum of the smoothed mean F1)`,
     }),
@@ -264,7 +266,7 @@ function curveCharts(set: CurveSet, charts: ChartRenderer, where: string): strin
         ...perClass((c) => c.precision, false),
         all(meanCurve(set.classes.map((c) => c.precision)), "all classes"),
       ],
-      width: many ? 520 : 360,
+      width: many ? 580 : 360,
       height: 320,
     }),
     charts.line({
@@ -275,7 +277,7 @@ function curveCharts(set: CurveSet, charts: ChartRenderer, where: string): strin
       y: unit,
       legend,
       series: [...perClass((c) => c.recall, false), all(meanCurve(set.classes.map((c) => c.recall)), "all classes")],
-      width: many ? 520 : 360,
+      width: many ? 580 : 360,
       height: 320,
     }),
   ].join("\n");

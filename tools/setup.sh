@@ -2,11 +2,20 @@
 # Installs and builds everything sladet needs, idempotently; takes about a second when all is in place.
 #   apt packages (libtorch, jemalloc) -> npm dependencies -> the native addon -> TypeScript.
 # LIBTORCH=/path/to/libtorch builds against another libtorch (e.g. an official CUDA build) instead of Debian's.
+# --test also installs the apt packages only the test suite needs (TEST_APT_PACKAGES below); `npm test` passes it.
 set -eu
 cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+with_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=1 ;;
+    *) die "unknown argument '$arg' (usage: sh tools/setup.sh [--test])" ;;
+  esac
+done
 
 # --- 1. apt packages ----------------------------------------------------------------------------------------------
 # Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads),
@@ -14,6 +23,10 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # font of the text sharp renders from SVG: labels of sladet detect's annotated images, the synth contact sheet).
 APT_PACKAGES="libjemalloc2 g++ make python3 binutils fonts-dejavu-core"
 [ -n "${LIBTORCH:-}" ] || APT_PACKAGES="libtorch-dev $APT_PACKAGES"
+# Tests only: chromium (the tests open report.html in headless Chromium through playwright-core), python3-onnx (the
+# ONNX checker run on exported models).
+TEST_APT_PACKAGES="chromium python3-onnx"
+[ "$with_tests" = 0 ] || APT_PACKAGES="$APT_PACKAGES $TEST_APT_PACKAGES"
 # Packages allowed to provide the addon's direct shared-library dependencies (checked in step 4).
 RUNTIME_PACKAGES="libtorch1.13 libc6 libstdc++6 libgcc-s1"
 

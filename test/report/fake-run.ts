@@ -21,7 +21,8 @@ import { writeValidationFiles } from "../../src/eval/run-files.js";
 import { PREDICTIONS_JSON_VERSION, type PredictionsJson } from "../../src/infer/prediction-json.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "../../src/train/results-csv.js";
 
-export const NAMES = ["Neutrophil", "Lymphocyte"];
+/** The second name checks escaping through tables, charts and gallery labels. */
+export const NAMES = ["Neutrophil", "Lymphocyte <atypical> & co"];
 export const IMAGE_W = 96;
 export const IMAGE_H = 64;
 /** Images of the fake validation split (each with 2 labelled cells). */

@@ -75,6 +75,8 @@ describe("a phase-2 training run on sparse data", () => {
   test("escapes strings from the run's files", () => {
     assert.ok(!html.includes("<script>alert(1)</script>"), "the data path was not escaped");
     assert.ok(html.includes(esc("<script>alert(1)</script>.yaml")));
+    assert.ok(!html.includes("<atypical>"), "a class name was not escaped");
+    assert.match(opened.facts.text, /Lymphocyte <atypical> & co/);
   });
 
   test("has the header and a nav link per section", () => {
@@ -177,6 +179,7 @@ describe("a detect run", () => {
     );
     assert.equal(f.missingPictures, 1);
     assert.match(html, /1 Neutrophil 0\.90/);
+    assert.ok(!html.includes("<atypical>"), "a class name was not escaped");
     assert.match(html, /Cell Size: Small \(0\.80\)/);
   });
 });

@@ -136,7 +136,7 @@ export class ChartRenderer {
             itemHeight: 8,
             textStyle: { fontSize: 10 },
           }
-        : { top: 26, left: 6, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+        : { top: 26, left: 6, itemWidth: 14, itemHeight: 8, itemGap: 14, textStyle: { fontSize: 11 } },
       grid: { left: 52, right: right ? 196 : 16, top, bottom: 42 },
       xAxis: {
         type: "value",
@@ -229,7 +229,7 @@ export class ChartRenderer {
     const height = o.height ?? 300;
     const option: EChartsOption = {
       title: { text: o.title, left: 6, top: 4, textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.ink } },
-      legend: { top: 26, left: 6, itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 11 } },
+      legend: { top: 26, left: 6, itemWidth: 14, itemHeight: 8, itemGap: 14, textStyle: { fontSize: 11 } },
       grid: { left: 52, right: 16, top: 60, bottom: 70 },
       xAxis: {
         type: "category",

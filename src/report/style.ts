@@ -75,8 +75,8 @@ table.data td.meaningless::after { content: " †"; }
 table.data caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 0.8rem; padding-top: 0.3rem; }
 .scroll { overflow-x: auto; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure.chart { margin: 0; padding: 0.4rem; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
-figure.chart figcaption { color: var(--muted); font-size: 0.8rem; padding: 0.2rem 0.4rem 0; max-width: 32rem; }
+figure.chart { width: min-content; margin: 0; padding: 0.4rem; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
+figure.chart figcaption { color: var(--muted); font-size: 0.8rem; padding: 0.2rem 0.4rem 0; }
 figure.chart svg { display: block; }
 .legend-key { display: inline-flex; align-items: center; gap: 0.35rem; margin-right: 1rem; font-size: 0.85rem; }
 .legend-key i { display: inline-block; width: 1.4rem; height: 0; border-top: 3px solid; }

@@ -48,7 +48,8 @@ export const CHART_GROUPS: readonly ChartGroup[] = [
     ],
     unit: true,
     caption: "whole images, at the confidence of the best mean F1",
-    sparse: `${MEANINGLESS_NOTE} (precision); recall is over the labelled cells`,
+    sparse:
+      "sparse labels: whole-image precision counts unlabelled cells as false positives (meaningless); recall is over the labelled cells",
   },
   {
     title: "mAP@0.5",

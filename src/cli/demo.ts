@@ -1,6 +1,7 @@
 /**
- * `sladet demo`: the whole pipeline on a built-in default (synthetic films → tiny detector → validation table), or
- * with --engine a few training steps of a small conv net on the libtorch engine, with the loss printed.
+ * `sladet demo`: the README's main job (src/demo/main-job.ts: sparse synthetic films → phase 1 → phase 2 → test →
+ * detect, with reports); `--quick`, phase 1 alone in about a minute; `--engine`, a few training steps of a small conv
+ * net on the libtorch engine, with the loss printed.
  */
 import type { Command } from "commander";
 import { progress } from "../util/progress.js";
@@ -18,17 +19,27 @@ interface EngineFlags {
 export function register(program: Command): void {
   program
     .command("demo")
-    .description("run the pipeline on synthetic blood films (or --engine: a few steps of a small conv net)")
+    .description(
+      "the whole pipeline on synthetic blood films: data, phase 1, phase 2, test, detect, reports (--quick: phase 1 only)",
+    )
     .option("--engine", "only the engine demo: a small conv net trained for --steps steps", false)
+    .option("--quick", "only phase 1 on 64 dense films at 128 px (about a minute), then the validation table", false)
     .option("--out <dir>", "pipeline demo: output folder", "runs/demo")
-    .option("--epochs <n>", "pipeline demo: training epochs", parseIntOption("--epochs", 1), 100)
+    .option("--epochs <n>", "--quick: training epochs", parseIntOption("--epochs", 1), 100)
     .option("--steps <n>", "engine demo: training steps", parseIntOption("--steps", 1), 40)
     .option("--batch <n>", "engine demo: batch size", parseIntOption("--batch", 1), 8)
     .option("--imgsz <px>", "engine demo: image side in pixels (multiple of 2)", parseIntOption("--imgsz", 8), 64)
     .option("--lr <x>", "engine demo: SGD learning rate", parsePositiveFloat("--lr"), 0.05)
     .option("--seed <n>", "random seed", parseIntOption("--seed", 0), 0)
-    .action(async (opts: EngineFlags & { engine: boolean; out: string; epochs: number }) => {
-      if (!opts.engine) {
+    .action(async (opts: EngineFlags & { engine: boolean; quick: boolean; out: string; epochs: number }) => {
+      if (!opts.engine && !opts.quick) {
+        const { runMainJob, formatMainJobSummary } = await import("../demo/main-job.js");
+        const { asUserErrors } = await import("./user-errors.js");
+        const r = await asUserErrors(() => runMainJob({ out: opts.out, seed: opts.seed }));
+        process.stdout.write(`\n${formatMainJobSummary(r)}\n`);
+        return;
+      }
+      if (opts.quick) {
         const { runQuickstart } = await import("../demo/quickstart.js");
         const r = await runQuickstart({ out: opts.out, epochs: opts.epochs, seed: opts.seed });
         process.stdout.write(

@@ -1,6 +1,7 @@
 /**
- * The README's main job: generate a small synthetic blood-film dataset, train a tiny YOLOv5 on it with the phase-1
- * trainer, and validate it — the whole pipeline on a built-in default in about a minute on 2 CPU cores.
+ * `sladet demo --quick` and the test suite's shared fixture: generate a small dense synthetic blood-film dataset,
+ * train a tiny YOLOv5 on it with the phase-1 trainer, and validate it, in about a minute on 2 CPU cores. The README's
+ * main job, phase 2 and detection included, is src/demo/main-job.ts.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";

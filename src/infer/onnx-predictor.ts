@@ -12,6 +12,7 @@ import { decodeOnnxModel } from "../export/onnx-proto.js";
 import { attributeInputName } from "../model/attribute-io.js";
 import { nmsRows } from "./js-nms.js";
 import type { ImagePrediction, InputBatch, PredictOptions, Predictor, PredictorInfo } from "./predictor.js";
+import type { PredictTimings, StageTimedPredictor } from "./timings.js";
 
 export interface OnnxPredictorOptions {
   /** Intra-op threads. @default SLADET_THREADS, else the core count */
@@ -45,8 +46,9 @@ export function readOnnxMetadata(path: string): OnnxModelMetadata {
   return readMetadata(props, path);
 }
 
-class OnnxPredictor implements Predictor {
+class OnnxPredictor implements Predictor, StageTimedPredictor {
   readonly info: PredictorInfo;
+  lastTimings: PredictTimings | null = null;
   #released = false;
 
   constructor(
@@ -68,6 +70,7 @@ class OnnxPredictor implements Predictor {
   async predict(batch: InputBatch, options: PredictOptions = {}): Promise<ImagePrediction[]> {
     if (this.#released) throw new Error("OnnxPredictor: used after dispose()");
     this.#checkShape(batch);
+    const t0 = performance.now();
     const [b, , h, w] = batch.shape;
     const images = new this.ort.Tensor("float32", batch.data, [...batch.shape]);
     const out = await this.detector.run({ images });
@@ -80,9 +83,11 @@ class OnnxPredictor implements Predictor {
       ...nmsRows(rows.subarray(i * perImage, (i + 1) * perImage), no, nms),
       attributes: null,
     }));
+    const t1 = performance.now();
     if (this.head && !options.skipAttributes) await this.#attributes(preds, images, out, [h, w], batch.imgsz);
     for (const t of Object.values(out)) t.dispose();
     images.dispose();
+    this.lastTimings = { forwardMs: t1 - t0, attributesMs: performance.now() - t1 };
     return preds;
   }
 

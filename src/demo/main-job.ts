@@ -1,0 +1,141 @@
+/**
+ * The README's main job (`npm run demo`): the whole method on nothing of the user's, in minutes on 2 CPU cores —
+ * generate sparsely labelled synthetic blood films, phase 1 (`sladet pretrain` with the attribute head), phase 2
+ * (`sladet train`: pseudo-labels and the similarity loss), `sladet test` on the fully labelled test split, and
+ * `sladet detect` on the test images, each into its own run folder with its report.html.
+ *
+ * The cells are one class ("cell"): a tiny model learns 14 classes from ~100 images in no reasonable time, and the
+ * point here is the pipeline and its outputs; `sladet synth` writes the 14-class films for longer runs.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { collapseToOneClass, generateDataset } from "../data/synth/index.js";
+import { runValidation } from "../eval/val-run.js";
+import { runDetect } from "../infer/detect-run.js";
+import { builtinModelYaml } from "../model/config.js";
+import type { Hyp } from "../train/hyp.js";
+import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
+import { type TrainResult, train } from "../train/trainer.js";
+import { formatTable } from "../util/table.js";
+import { QUICKSTART_HYP, QUICKSTART_MODEL } from "./quickstart.js";
+
+export interface MainJobOptions {
+  /** Output folder: data/, pretrain/, train/, test/, detect/. @default "runs/demo" */
+  out?: string;
+  /** Synthetic fields of view over all splits. @default 160 */
+  images?: number;
+  /** Image side in pixels (the network size too). @default 192 */
+  imgsz?: number;
+  /** Labelled area fraction of each train/val image (the paper's sparse setting). @default 0.3 */
+  sparseArea?: number;
+  /** Phase-1 epochs. @default 60 */
+  pretrainEpochs?: number;
+  /** Phase-2 epochs. @default 8 */
+  trainEpochs?: number;
+  /** Seed of the data and of training. @default 0 */
+  seed?: number;
+  /** @default true */
+  verbose?: boolean;
+}
+
+export interface MainJobResult {
+  data: string;
+  pretrain: TrainResult;
+  train: TrainResult;
+  testDir: string;
+  detectDir: string;
+  /** report.html of each run, by stage. */
+  reports: Record<"pretrain" | "train" | "test" | "detect", string | null>;
+  seconds: number;
+}
+
+/** Batch size of both phases (8 keeps a step short on 2 cores). */
+const MAIN_JOB_BATCH = 8;
+/**
+ * Phase 2 starts from phase 1's weights at a tenth of phase 1's learning rate: restarting at phase 1's lr0 undoes the
+ * phase-1 optimum on so few labelled cells (BENCHMARKS.md, "Sparse labels").
+ */
+const PHASE2_LR_FACTOR = 0.1;
+/** The default phase-2 behaviour (EMA proposer, conventional triplet, pseudo-labels outside the labelled regions). */
+const SLA: SlaOptions = { ...SEED_SLA_OPTIONS, proposer: "ema", tripletSign: "conventional", plInRegion: false };
+
+export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobResult> {
+  const { out = "runs/demo", images = 160, imgsz = 192, sparseArea = 0.3, seed = 0, verbose = true } = options;
+  const say = (m: string) => verbose && process.stdout.write(`\n== ${m}\n`);
+  const started = performance.now();
+  const dataRoot = join(out, "data");
+  rmSync(dataRoot, { recursive: true, force: true });
+  say(`1/5 data: ${images} synthetic fields of view, ${imgsz} px, ${Math.round(sparseArea * 100)} % of each labelled`);
+  await generateDataset({ out: dataRoot, images, seed, imageSize: imgsz, sparseArea, split: [0.7, 0.15, 0.15] });
+  const data = collapseToOneClass(dataRoot);
+  const common = {
+    data,
+    imgsz,
+    batch: MAIN_JOB_BATCH,
+    nominalBatch: MAIN_JOB_BATCH,
+    seed,
+    workers: 1,
+    verbose,
+    attributes: true as const,
+  };
+  say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
+  const pretrain = await train({
+    ...common,
+    cfg: { ...builtinModelYaml("n"), ...QUICKSTART_MODEL },
+    epochs: options.pretrainEpochs ?? 60,
+    hyp: QUICKSTART_HYP,
+    project: join(out, "pretrain"),
+    name: "exp",
+  });
+  say("3/5 phase 2 (sladet train): pseudo-labels outside the labelled regions and the similarity loss");
+  const phase2Hyp: Partial<Hyp> = { ...QUICKSTART_HYP, lr0: QUICKSTART_HYP.lr0 * PHASE2_LR_FACTOR };
+  const phase2 = await train({
+    ...common,
+    weights: pretrain.last,
+    epochs: options.trainEpochs ?? 8,
+    hyp: phase2Hyp,
+    sla: SLA,
+    project: join(out, "train"),
+    name: "exp",
+  });
+  say("4/5 sladet test: the fully labelled test split");
+  const test = await runValidation({
+    data,
+    weights: phase2.best,
+    task: "test",
+    imgsz,
+    project: join(out, "test"),
+    name: "exp",
+    verbose,
+  });
+  say("5/5 sladet detect: the test images, as a user would run it on new fields of view");
+  const detect = await runDetect({
+    weights: phase2.best,
+    source: join(dataRoot, "images", "test"),
+    imgsz,
+    project: join(out, "detect"),
+    name: "exp",
+    verbose,
+  });
+  return {
+    data,
+    pretrain,
+    train: phase2,
+    testDir: test.runDir,
+    detectDir: detect.runDir,
+    reports: { pretrain: pretrain.report, train: phase2.report, test: test.report, detect: detect.report },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The closing summary: each stage's folder and report. */
+export function formatMainJobSummary(r: MainJobResult): string {
+  const rows = [
+    ["stage", "run folder", "report"],
+    ["phase 1 (pretrain)", r.pretrain.runDir, r.reports.pretrain ?? "-"],
+    ["phase 2 (train)", r.train.runDir, r.reports.train ?? "-"],
+    ["test", r.testDir, r.reports.test ?? "-"],
+    ["detect", r.detectDir, r.reports.detect ?? "-"],
+  ];
+  return `${formatTable(rows)}\n\nmain job done in ${(r.seconds / 60).toFixed(1)} min; open ${r.reports.detect ?? r.reports.test} in a browser`;
+}

@@ -7,10 +7,9 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { BACKENDS, type Backend } from "../infer/predictor.js";
-import { newestRunWeights, runFolderWeights } from "../train/run-dir.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
-import { TEST_DEFAULT_PROJECTS } from "./test.js";
+import { resolveTestWeights } from "./test.js";
 
 export interface DetectFlags {
   weights?: string;
@@ -50,17 +49,7 @@ export function resolveDetectWeights(weights: string | undefined, backend: Backe
       throw new UserError(`detect: ${weights} has no ${RUN_FOLDER_ONNX}; write it with sladet export --format onnx`);
     return inside;
   }
-  if (weights === undefined) {
-    const newest = newestRunWeights(TEST_DEFAULT_PROJECTS, "best");
-    if (!newest)
-      throw new UserError(
-        `detect: no --weights given and no weights/best.safetensors under ${TEST_DEFAULT_PROJECTS.join(" or ")}`,
-      );
-    return newest;
-  }
-  const file = runFolderWeights(weights, "best");
-  if (!file) throw new UserError(`detect: ${weights} is a folder without weights/best.safetensors`);
-  return file;
+  return resolveTestWeights(weights, "detect");
 }
 
 const HELP_AFTER = `

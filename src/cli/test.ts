@@ -26,19 +26,22 @@ export function seedAttributeWeights(weights: string, attrWeights: string | unde
 /** Where `sladet test` looks for runs when --weights is not given. */
 export const TEST_DEFAULT_PROJECTS = ["runs/train", "runs/pretrain"] as const;
 
-/** The weights file `sladet test` evaluates. */
-export function resolveTestWeights(weights: string | undefined): string {
+/**
+ * The weights file `sladet test` (or `command`) uses: a file as given, a run folder's weights/best, or with no
+ * --weights the newest run's weights/best.
+ */
+export function resolveTestWeights(weights: string | undefined, command = "test"): string {
   if (weights === undefined) {
     const newest = newestRunWeights(TEST_DEFAULT_PROJECTS, "best");
     if (!newest) {
       throw new UserError(
-        `test: no --weights given and no weights/best.safetensors under ${TEST_DEFAULT_PROJECTS.join(" or ")}`,
+        `${command}: no --weights given and no weights/best.safetensors under ${TEST_DEFAULT_PROJECTS.join(" or ")}`,
       );
     }
     return newest;
   }
   const file = runFolderWeights(weights, "best");
-  if (!file) throw new UserError(`test: ${weights} is a folder without weights/best.safetensors`);
+  if (!file) throw new UserError(`${command}: ${weights} is a folder without weights/best.safetensors`);
   return file;
 }
 

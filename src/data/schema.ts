@@ -42,6 +42,16 @@ export const LLD_ATTRIBUTES: readonly AttributeSpec[] = [
   { name: "Cytoplasmic Vacuoles", code: "CV", values: ["Absent", "Prominent"] },
 ];
 
+/** The seed's CSV column names of a1..a6 (val.py, test.py, detect.py); its "Nucleus" is the Nucleolus attribute. */
+export const SEED_ATTRIBUTE_NAMES = [
+  "Nuclear Chromatin",
+  "Nuclear Shape",
+  "Nucleus",
+  "Cytoplasm",
+  "Cytoplasmic Basophilia",
+  "Cytoplasmic Vacuoles",
+] as const;
+
 /** Number of attributes per object (a0..a6). */
 export const NUM_ATTRIBUTES = 7;
 

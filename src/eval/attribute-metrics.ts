@@ -7,26 +7,16 @@
  * mean of the six binary F1s (a1..a6) and the macro F1 averaged over all 7 attributes. Cell Size gets its confusion
  * matrix. Pure TypeScript.
  */
-import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
+import { type AttributeSpec, LLD_ATTRIBUTES, SEED_ATTRIBUTE_NAMES } from "../data/schema.js";
 import { formatTable } from "../util/table.js";
 import { iouAt } from "./box.js";
 
 /** The seed's CSV header (val.py / test.py): filename, six ground-truth and six predicted binary attributes. */
-export const SEED_ATTRIBUTE_COLUMNS = [
+export const SEED_ATTRIBUTE_COLUMNS: readonly string[] = [
   "filename",
-  "Nuclear Chromatin",
-  "Nuclear Shape",
-  "Nucleus",
-  "Cytoplasm",
-  "Cytoplasmic Basophilia",
-  "Cytoplasmic Vacuoles",
-  "pred_Nuclear Chromatin",
-  "pred_Nuclear Shape",
-  "pred_Nucleus",
-  "pred_Cytoplasm",
-  "pred_Cytoplasmic Basophilia",
-  "pred_Cytoplasmic Vacuoles",
-] as const;
+  ...SEED_ATTRIBUTE_NAMES,
+  ...SEED_ATTRIBUTE_NAMES.map((n) => `pred_${n}`),
+];
 export const EXTRA_ATTRIBUTE_COLUMNS = ["Cell Size", "pred_Cell Size", "class", "x1", "y1", "x2", "y2", "iou"] as const;
 
 /** Minimum IoU of a ground-truth cell and the detection whose attributes it is compared with. */

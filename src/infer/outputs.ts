@@ -4,7 +4,7 @@
  * (`--save-txt`) that the project's own reader parses back, so predictions can seed new annotations.
  */
 import { formatLldLabelText } from "../data/formats/lld.js";
-import { LLD_ATTRIBUTES } from "../data/schema.js";
+import { LLD_ATTRIBUTES, SEED_ATTRIBUTE_NAMES } from "../data/schema.js";
 import type { PredictedAttribute, PredictedCell } from "./prediction-json.js";
 import type { AttributeProbabilities, ImagePrediction } from "./predictor.js";
 import { type LetterboxTransform, toOriginal } from "./sources.js";
@@ -57,22 +57,17 @@ export function cellsOf(prediction: ImagePrediction, transform: LetterboxTransfo
 // ---------------------------------------------------------------------------------------------------------------
 // predictions.csv
 
-/** The seed's detect.py columns (predictions_RG.csv), in its order; its "Nucleus" is the Nucleolus attribute. */
-export const SEED_PREDICTION_COLUMNS = [
+/** The seed's detect.py columns (predictions_RG.csv), in its order. */
+export const SEED_PREDICTION_COLUMNS: readonly string[] = [
   "Image Name",
   "Prediction",
   "Confidence",
-  "Nuclear Chromatin",
-  "Nuclear Shape",
-  "Nucleus",
-  "Cytoplasm",
-  "Cytoplasmic Basophilia",
-  "Cytoplasmic Vacuoles",
+  ...SEED_ATTRIBUTE_NAMES,
   "x_min",
   "y_min",
   "x_max",
   "y_max",
-] as const;
+];
 
 /** The probability columns: `P(<attribute>=<value>)` for every value of every attribute (LLD_ATTRIBUTES order). */
 export const PROBABILITY_COLUMNS: readonly string[] = LLD_ATTRIBUTES.flatMap((a) =>

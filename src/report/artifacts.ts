@@ -13,6 +13,7 @@ import {
   SEED_ATTRIBUTE_COLUMNS,
 } from "../eval/attribute-metrics.js";
 import type { CurvesJson } from "../eval/curves.js";
+import type { ClassMetrics } from "../eval/detection-metrics.js";
 import type { GalleryJson } from "../eval/gallery.js";
 import type { PredictionsJson } from "../infer/prediction-json.js";
 import { num, parseCsvTable } from "./csv.js";
@@ -29,17 +30,8 @@ export interface ResultsTable {
   rows: Record<string, number>[];
 }
 
-/** A row of per_class.csv. */
-export interface PerClassRow {
-  cls: number;
-  name: string;
-  images: number;
-  instances: number;
-  p: number;
-  r: number;
-  ap50: number;
-  ap: number;
-}
+/** A row of per_class.csv (the validation's per-class metrics). */
+export type PerClassRow = ClassMetrics;
 
 /** confusion_matrix.csv: rows predicted, columns true; the last label is "background". */
 export interface ConfusionTable {

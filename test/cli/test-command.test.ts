@@ -11,9 +11,8 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateDataset } from "../../src/data/synth/index.js";
 import { SEED_ATTRIBUTE_COLUMNS } from "../../src/eval/attribute-eval.js";
-import { ATTRIBUTE_TAPS, AttributeHead, loadCheckpoint, saveCheckpoint, tapChannels } from "../../src/model/index.js";
-import { manualSeed } from "../../src/torch/index.js";
 import { type TrainedFixture, trainedFixture } from "../helpers/trained-fixture.js";
+import { saveWithAttributeHead } from "../helpers/with-head.js";
 import { fixturePath, REPO_ROOT } from "../helpers.js";
 
 let work: string;
@@ -28,19 +27,8 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), "sladet-test-cmd-"));
   fixture = await trainedFixture();
   // the fixture's detector with a (seeded, untrained) attribute head: what is scored is the plumbing, not the head
-  const loaded = loadCheckpoint(fixture.best);
-  manualSeed(3);
-  const channels = tapChannels(loaded.model, ATTRIBUTE_TAPS);
-  const head = new AttributeHead({
-    inChannels: channels.reduce((a, b) => a + b, 0),
-    taps: ATTRIBUTE_TAPS,
-    tapChannels: channels,
-  });
   withHead = join(work, "with-head.safetensors");
-  saveCheckpoint(withHead, loaded.model, { attributeHead: head });
-  loaded.model.dispose();
-  head.dispose();
-  for (const t of loaded.training.values()) t.dispose();
+  saveWithAttributeHead(fixture.best, withHead);
   // the fixture has no test images: a dataset YAML whose test split is its val split
   dataYaml = join(work, "data.yaml");
   const src = readFileSync(fixture.dataYaml, "utf8").replace(/^test: .*$/m, "test: images/val");

@@ -18,12 +18,12 @@ import { buildOnnx } from "../../src/export/onnx-export.js";
 import { OnnxModelError } from "../../src/export/onnx-metadata.js";
 import { createOnnxPredictor } from "../../src/infer/onnx-predictor.js";
 import type { ImagePrediction, Predictor } from "../../src/infer/predictor.js";
-import { AttributeHead } from "../../src/model/attribute-head.js";
-import { attributeLogits, headMaps, modelTaps, tapChannels } from "../../src/model/attribute-inference.js";
-import { saveCheckpoint } from "../../src/model/checkpoint.js";
+import type { AttributeHead } from "../../src/model/attribute-head.js";
+import { attributeLogits, headMaps, modelTaps } from "../../src/model/attribute-inference.js";
 import type { YoloModel } from "../../src/model/yolo.js";
-import { inferenceMode, manualSeed, memoryStats, noGrad, rand, tensor, tidy, uniform_ } from "../../src/torch/index.js";
+import { inferenceMode, manualSeed, memoryStats, rand, tensor, tidy } from "../../src/torch/index.js";
 import { trainedFixture } from "../helpers/trained-fixture.js";
+import { saveWithAttributeHead } from "../helpers/with-head.js";
 
 const BOX_TOL_PX = 1e-3;
 const SCORE_TOL = 1e-4;
@@ -182,23 +182,17 @@ describe("ONNX export of the detector", () => {
   });
 });
 
-/** A random attribute head on the fixture's taps, saved with the fixture's detector as one checkpoint. */
-function checkpointWithHead(name: string, taps: string[], inputNorm: boolean): { path: string; head: AttributeHead } {
-  manualSeed(taps.length);
-  const channels = tapChannels(model, taps);
-  const head = new AttributeHead({
-    inChannels: channels.reduce((a, b) => a + b, 0),
-    taps,
-    tapChannels: channels,
-    inputNorm,
-    ...(inputNorm ? {} : { boxScale: 1 }),
-  }).eval();
-  noGrad(() => {
-    for (const [, p] of head.namedParameters()) uniform_(p.data, -0.1, 0.1);
-  });
+/** The fixture's detector with a random head on `taps`, saved as one checkpoint; returns it and the head. */
+async function checkpointWithHead(
+  name: string,
+  taps: string[],
+  inputNorm: boolean,
+): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
-  saveCheckpoint(path, model, { attributeHead: head });
-  return { path, head };
+  saveWithAttributeHead((await trainedFixture()).best, path, { taps, inputNorm, seed: taps.length, randomise: true });
+  const loaded = loadForInference(path);
+  loaded.model.dispose();
+  return { path, head: loaded.attributeHead! };
 }
 
 /** libtorch's attribute probabilities for the detections `preds` made on `batch`. */
@@ -237,7 +231,7 @@ describe("ONNX export of the attribute head", () => {
     ["sladet's head on the image", ["image"], true],
   ] as const) {
     test(`${label}: probabilities equal libtorch's on the same detections`, async () => {
-      const { path: weights, head } = checkpointWithHead(taps.join("-"), [...taps], inputNorm);
+      const { path: weights, head } = await checkpointWithHead(taps.join("-"), [...taps], inputNorm);
       const out = join(dir, `${taps.join("-")}.onnx`);
       const paths = await runOnnxExport({
         weights,

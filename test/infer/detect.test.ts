@@ -18,9 +18,9 @@ import { PREDICTION_CSV_COLUMNS, SEED_PREDICTION_COLUMNS } from "../../src/infer
 import { PREDICTIONS_JSON_VERSION, type PredictionsJson } from "../../src/infer/prediction-json.js";
 import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";
 import { createTorchPredictor } from "../../src/infer/torch-predictor.js";
-import { ATTRIBUTE_TAPS, AttributeHead, loadCheckpoint, saveCheckpoint, tapChannels } from "../../src/model/index.js";
-import { manualSeed, memoryStats } from "../../src/torch/index.js";
+import { memoryStats } from "../../src/torch/index.js";
 import { trainedFixture } from "../helpers/trained-fixture.js";
+import { saveWithAttributeHead } from "../helpers/with-head.js";
 
 /** The fixture's network size (it trains on 128-px fields of view). */
 const IMGSZ = 128;
@@ -105,19 +105,8 @@ let json: PredictionsJson;
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "sladet-detect-"));
   const fixture = await trainedFixture();
-  const loaded = loadCheckpoint(fixture.best);
-  manualSeed(3);
-  const channels = tapChannels(loaded.model, ATTRIBUTE_TAPS);
-  const head = new AttributeHead({
-    inChannels: channels.reduce((a, b) => a + b, 0),
-    taps: ATTRIBUTE_TAPS,
-    tapChannels: channels,
-  });
   withHead = join(work, "with-head.safetensors");
-  saveCheckpoint(withHead, loaded.model, { attributeHead: head });
-  loaded.model.dispose();
-  head.dispose();
-  for (const t of loaded.training.values()) t.dispose();
+  saveWithAttributeHead(fixture.best, withHead);
   heldout = join(work, "heldout");
   await generateDataset({
     out: heldout,

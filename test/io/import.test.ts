@@ -325,7 +325,7 @@ describe("sladet export", () => {
     }
   });
 
-  test("the CLI converts a .pt and reports a hostile file as a user error", () => {
+  test("the CLI converts a .pt (to safetensors and to ONNX) and reports a hostile file as a user error", () => {
     const cli = join(REPO_ROOT, "bin", "sladet");
     const out = join(tmp, "cli.safetensors");
     const ok = spawnSync(cli, ["export", "--weights", TINY80, "--format", "safetensors", "--out", out], {
@@ -340,8 +340,15 @@ describe("sladet export", () => {
     const bad = spawnSync(cli, ["export", "--weights", evil], { encoding: "utf8" });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^sladet: .*evil\.pt.*refused to load the global "posix\.system"/);
-    const fmt = spawnSync(cli, ["export", "--weights", TINY80, "--format", "onnx"], { encoding: "utf8" });
+    const onnx = join(tmp, "tiny80.onnx");
+    const toOnnx = spawnSync(cli, ["export", "--weights", TINY80, "--format", "onnx", "--imgsz", "64", "--out", onnx], {
+      encoding: "utf8",
+    });
+    assert.equal(toOnnx.status, 0, toOnnx.stderr);
+    assert.match(toOnnx.stdout, /output0 \[batch, anchors, 85\][\s\S]*checked in onnxruntime/);
+    assert.ok(existsSync(onnx));
+    const fmt = spawnSync(cli, ["export", "--weights", TINY80, "--format", "tflite"], { encoding: "utf8" });
     assert.notEqual(fmt.status, 0);
-    assert.match(fmt.stderr, /onnx/);
+    assert.match(fmt.stderr, /tflite/);
   });
 });

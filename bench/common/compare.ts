@@ -16,6 +16,8 @@ export interface RunResult {
   times: number[];
   peakRssMiB: number;
   threads: number;
+  /** Whatever else a child reports (e.g. bench/detect's per-stage times). */
+  [extra: string]: unknown;
 }
 
 export function median(xs: readonly number[]): number {
@@ -72,6 +74,8 @@ export interface EngineChild {
   name: string;
   engine: "sladet" | "pytorch";
   script: string;
+  /** Arguments after the shared ones (e.g. a backend). */
+  args?: readonly string[];
 }
 
 /** Per engine: median time over repetitions, and per repetition the time ratio against the reference engine. */
@@ -94,6 +98,8 @@ export function compareEngineSet(options: {
   reps: number;
   engines: readonly EngineChild[];
   args: readonly string[];
+  /** Called with every child's result (engine index, repetition, the JSON line). */
+  onResult?: (engine: number, rep: number, result: RunResult) => void;
 }): EngineSummary[] {
   const { engines } = options;
   const times = engines.map(() => [] as number[]);
@@ -103,7 +109,8 @@ export function compareEngineSet(options: {
     const order = engines.map((_, i) => (i + rep) % engines.length);
     const ms: number[] = [];
     for (const i of order) {
-      const r = runChild(engines[i]!.engine, engines[i]!.script, options.args);
+      const r = runChild(engines[i]!.engine, engines[i]!.script, [...options.args, ...(engines[i]!.args ?? [])]);
+      options.onResult?.(i, rep, r);
       ms[i] = median(r.times);
       rss[i] = Math.max(rss[i]!, r.peakRssMiB);
     }

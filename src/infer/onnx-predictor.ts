@@ -74,6 +74,7 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
     const [b, , h, w] = batch.shape;
     const images = new this.ort.Tensor("float32", batch.data, [...batch.shape]);
     const out = await this.detector.run({ images });
+    const tNms = performance.now();
     const decoded = out.output0!;
     const no = decoded.dims[2]!;
     const rows = decoded.data as Float32Array;
@@ -87,7 +88,7 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
     if (this.head && !options.skipAttributes) await this.#attributes(preds, images, out, [h, w], batch.imgsz);
     for (const t of Object.values(out)) t.dispose();
     images.dispose();
-    this.lastTimings = { forwardMs: t1 - t0, attributesMs: performance.now() - t1 };
+    this.lastTimings = { forwardMs: t1 - t0, nmsMs: t1 - tNms, attributesMs: performance.now() - t1 };
     return preds;
   }
 

@@ -33,6 +33,8 @@ export function emptyTimings(): StageTimings {
 export interface PredictTimings {
   /** Milliseconds of the detector, decoding and NMS (including the input's copy in and the boxes' copy out). */
   forwardMs: number;
+  /** The part of forwardMs spent in NMS (from the decoded output to the boxes as typed arrays), when measured. */
+  nmsMs?: number;
   /** Milliseconds of the attribute head (0 when it did not run). */
   attributesMs: number;
 }

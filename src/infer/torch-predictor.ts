@@ -79,12 +79,14 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
     const [, , h, w] = batch.shape;
     const t0 = performance.now();
     let t1 = t0;
+    let tNms = t0;
     const result = inferenceMode(() =>
       tidy(() => {
         const images = tensor(batch.data, [...batch.shape], { device: this.#device });
         const out = model.forward(images, { decode: true, taps: head ? modelTaps(head) : [] });
         // NMS and its class filter run on the CPU (the kernel itself does; the filter's constant is a CPU tensor)
         const decoded = this.#device === "cpu" ? out.decoded! : out.decoded!.to("cpu");
+        tNms = performance.now();
         const detections = nonMaxSuppression(decoded, {
           confThres: options.confThres ?? DETECT_CONF_THRES,
           iouThres: options.iouThres ?? DETECT_IOU_THRES,
@@ -101,7 +103,7 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
       }),
     );
     const t2 = performance.now();
-    this.lastTimings = { forwardMs: t1 - t0, attributesMs: head ? t2 - t1 : 0 };
+    this.lastTimings = { forwardMs: t1 - t0, nmsMs: t1 - tNms, attributesMs: head ? t2 - t1 : 0 };
     return result.boxes.map((boxes, b) => ({
       count: boxes.length / DET_COLUMNS,
       boxes,

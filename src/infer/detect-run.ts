@@ -218,6 +218,8 @@ async function detectWith(
   const bar: Progress = progress({ total: files.length, label: "detect", unit: "img", silent: !io.verbose });
   const prefetch = options.prefetch ?? true;
   let cells = 0;
+  // the previous batch's input buffer, written over by the next (predictors keep no reference to it)
+  let input: Float32Array | null = null;
   let next: Promise<DecodedBatch> | null = chunks.length > 0 ? decodeAll(chunks[0]!) : null;
   try {
     for (let c = 0; c < chunks.length; c++) {
@@ -235,8 +237,10 @@ async function detectWith(
             stride: info.maxStride,
             fixedInput: info.fixedInput,
             batchSize: info.fixedBatch ?? decoded.images.length,
+            reuse: input,
           }),
         );
+        input = boxed.batch.data;
         const t0 = performance.now();
         const predictions = await predictor.predict(boxed.batch, predictOptions);
         const spent = performance.now() - t0;

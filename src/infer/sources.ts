@@ -176,6 +176,9 @@ export function toOriginal(
   return [cx(x1), cy(y1), cx(x2), cy(y2)];
 }
 
+/** v / 255 as float32 for every byte v (the network's input scale). */
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** Options of {@link letterboxBatch}. */
 export interface LetterboxBatchOptions {
   /** The network size: each image's long side is resized to it. */
@@ -188,6 +191,11 @@ export interface LetterboxBatchOptions {
   batchSize?: number;
   /** Grey of the border. @default 114 */
   padValue?: number;
+  /**
+   * A previous batch's data to write into when it has the new batch's size (its contents are overwritten): reusing
+   * it spares allocating and first touching a fresh buffer (~5 MB at 640²) per batch.
+   */
+  reuse?: Float32Array | null;
 }
 
 /** A letterboxed batch and where each image lies in it. */
@@ -233,7 +241,10 @@ export async function letterboxBatch(
     : [roundUp(Math.max(...sizes.map((s) => s.height))), roundUp(Math.max(...sizes.map((s) => s.width)))];
   const resized = await Promise.all(images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height)));
   const plane = h * w;
-  const data = new Float32Array(batchSize * 3 * plane).fill(padValue / 255);
+  const length = batchSize * 3 * plane;
+  const data = options.reuse?.length === length ? options.reuse : new Float32Array(length);
+  // the grey border, unless the images cover the whole input
+  if (images.length < batchSize || sizes.some((s) => s.width !== w || s.height !== h)) data.fill(padValue / 255);
   const transforms = images.map(({ image }, i) => {
     const { width: nw, height: nh } = sizes[i]!;
     // the border is split as YOLOv5's letterbox does: round(d/2 − 0.1) before (+ 0 turns −0 into 0)
@@ -243,11 +254,11 @@ export async function letterboxBatch(
     const base = i * 3 * plane;
     for (let y = 0; y < nh; y++) {
       let s = y * nw * 3;
-      const row = (y + top) * w + left;
-      for (let x = 0; x < nw; x++, s += 3) {
-        data[base + row + x] = src[s]! / 255;
-        data[base + plane + row + x] = src[s + 1]! / 255;
-        data[base + 2 * plane + row + x] = src[s + 2]! / 255;
+      let o = base + (y + top) * w + left;
+      for (const end = o + nw; o < end; o++, s += 3) {
+        data[o] = UNIT[src[s]!]!;
+        data[o + plane] = UNIT[src[s + 1]!]!;
+        data[o + 2 * plane] = UNIT[src[s + 2]!]!;
       }
     }
     return {

@@ -95,10 +95,10 @@ function main(): void {
         runs[i]!.push(r as unknown as DetectRun);
       },
     });
-    const cells = runs.map((rs) => rs.map((r) => r.cells / r.images));
-    console.log(
-      `\nyolov5${scale}: cells per image ${ENGINES.map((e, i) => `${e.name} ${cells[i]!.join("/")}`).join(", ")}`,
-    );
+    // every run of every engine should find as many cells (same weights, same settings)
+    const cells = [...new Set(runs.flat().map((r) => (r.cells / r.images).toFixed(2)))];
+    const same = cells.length === 1 ? "the same in every run of every engine" : "DIFFERENT between runs or engines";
+    console.log(`\nyolov5${scale}: cells per image ${cells.join(" / ")} (${same})`);
     console.log("\n| engine | images/s (median) | ms/image | speed-up over PyTorch, median (min–max) | peak RSS |");
     console.log("|---|---|---|---|---|");
     summaries.forEach((s) => {

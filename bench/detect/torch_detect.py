@@ -247,7 +247,6 @@ def run(source, out, model, head, head_taps, taps, roi_size, names, s):
     os.makedirs(out, exist_ok=True)
     write_atomic(os.path.join(out, "legend.txt"), "Annotated images (bench/detect PyTorch side)\n")
     stride = int(model.stride.max())
-    lw = max(round(s["imgsz"] * 0.003), 2)  # replaced per image below
     images, csv, cells_total = [], [",".join(csv_field(c) for c in CSV_COLUMNS)], 0
     fonts = {}
     for file in files:

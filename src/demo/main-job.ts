@@ -16,7 +16,6 @@ import { builtinModelYaml } from "../model/config.js";
 import type { Hyp } from "../train/hyp.js";
 import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
 import { type TrainResult, train } from "../train/trainer.js";
-import { formatTable } from "../util/table.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "./quickstart.js";
 
 export interface MainJobOptions {
@@ -43,7 +42,11 @@ export interface MainJobResult {
   pretrain: TrainResult;
   train: TrainResult;
   testDir: string;
+  /** Test-split mAP50 and the attribute macro F1 over all 7 (null without attributes). */
+  testScores: { map50: number; attributeMacroF1: number | null };
   detectDir: string;
+  /** Images and cells detect found. */
+  detected: { images: number; cells: number };
   /** report.html of each run, by stage. */
   reports: Record<"pretrain" | "train" | "test" | "detect", string | null>;
   seconds: number;
@@ -122,20 +125,32 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
     pretrain,
     train: phase2,
     testDir: test.runDir,
+    testScores: { map50: test.result.all.map50, attributeMacroF1: test.attributes?.macroF1 ?? null },
     detectDir: detect.runDir,
+    detected: { images: detect.images, cells: detect.perClass.reduce((a, b) => a + b, 0) },
     reports: { pretrain: pretrain.report, train: phase2.report, test: test.report, detect: detect.report },
     seconds: (performance.now() - started) / 1000,
   };
 }
 
-/** The closing summary: each stage's folder and report. */
+/** The closing summary: each stage's folder, its headline number, and the reports. */
 export function formatMainJobSummary(r: MainJobResult): string {
+  const f3 = (x: number) => x.toFixed(3);
+  const attr =
+    r.testScores.attributeMacroF1 === null ? "" : `, attribute macro F1 ${f3(r.testScores.attributeMacroF1)}`;
   const rows = [
-    ["stage", "run folder", "report"],
-    ["phase 1 (pretrain)", r.pretrain.runDir, r.reports.pretrain ?? "-"],
-    ["phase 2 (train)", r.train.runDir, r.reports.train ?? "-"],
-    ["test", r.testDir, r.reports.test ?? "-"],
-    ["detect", r.detectDir, r.reports.detect ?? "-"],
+    ["stage", "run folder", "result"],
+    ["phase 1 (pretrain)", r.pretrain.runDir, `best fitness ${f3(r.pretrain.bestFitness)}`],
+    ["phase 2 (train)", r.train.runDir, `best fitness ${f3(r.train.bestFitness)}`],
+    ["test", r.testDir, `mAP50 ${f3(r.testScores.map50)}${attr}`],
+    ["detect", r.detectDir, `${r.detected.cells} cells in ${r.detected.images} images`],
   ];
-  return `${formatTable(rows)}\n\nmain job done in ${(r.seconds / 60).toFixed(1)} min; open ${r.reports.detect ?? r.reports.test} in a browser`;
+  const widths = [0, 1].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const table = rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ")).join("\n");
+  const reports = Object.entries(r.reports)
+    .map(([stage, path]) => `  ${stage.padEnd(9)} ${path ?? "(not written)"}`)
+    .join("\n");
+  return (
+    `${table}\n\nreports (open in a browser):\n${reports}\n\n` + `main job done in ${(r.seconds / 60).toFixed(1)} min`
+  );
 }

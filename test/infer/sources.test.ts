@@ -10,14 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import sharp from "sharp";
 import { LLD_ATTRIBUTES } from "../../src/data/schema.js";
-import {
-  attributeCode,
-  attributeCodeParts,
-  legendText,
-  overlaySvg,
-  UNCERTAIN_BELOW,
-  valueLetters,
-} from "../../src/infer/draw.js";
+import { attributeCode, attributeCodeParts, legendText, UNCERTAIN_BELOW, valueLetters } from "../../src/infer/draw.js";
 import { csvField, csvLine } from "../../src/infer/outputs.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, toOriginal } from "../../src/infer/sources.js";
 import { ConfigError } from "../../src/util/errors.js";
@@ -178,22 +171,6 @@ describe("drawing and CSV", () => {
     assert.match(legend, /0 cell\s+#[0-9a-f]{6}/);
     assert.match(legend, /1 blast\s+#[0-9a-f]{6}/);
     assert.doesNotMatch(legendText(["cell"], false), /Attribute code/);
-  });
-
-  test("the overlay has a box per cell, escaped labels, and nothing but boxes with hideLabels", () => {
-    const cells = [
-      { box: [10, 10, 50, 60] as const, cls: 0, confidence: 0.91, code: attributeCodeParts([1, 0, 1, 0, 1, 0, 1]) },
-      { box: [70, 5, 99, 40] as const, cls: 1, confidence: 0.5 },
-    ];
-    const svg = overlaySvg(100, 80, cells, ["a<b", "c&d"]);
-    assert.match(svg, /a&lt;b 0\.91/);
-    assert.match(svg, /c&amp;d 0\.50/);
-    assert.match(svg, /M·OII·AS/);
-    const boxesOnly = overlaySvg(100, 80, cells, ["a", "b"], { hideLabels: true });
-    assert.equal((boxesOnly.match(/<rect/g) ?? []).length, 2);
-    assert.doesNotMatch(boxesOnly, /<text/);
-    assert.doesNotMatch(overlaySvg(100, 80, cells, ["a", "b"], { hideConf: true }), /0\.91/);
-    assert.doesNotMatch(overlaySvg(100, 80, cells, ["a", "b"], { hideAttrs: true }), /M·/);
   });
 
   test("CSV fields are quoted when they hold a comma, a quote or a line break", () => {

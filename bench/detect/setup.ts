@@ -21,8 +21,7 @@ import { LLD_CLASS_NAMES } from "../../src/data/schema.js";
 import { generateDataset } from "../../src/data/synth/dataset.js";
 import { runOnnxExport } from "../../src/export/onnx-command.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources } from "../../src/infer/sources.js";
-import { AttributeHead } from "../../src/model/attribute-head.js";
-import { ATTRIBUTE_TAPS, tapChannels } from "../../src/model/attribute-inference.js";
+import { newAttributeHead } from "../../src/model/attribute-inference.js";
 import { saveCheckpoint } from "../../src/model/checkpoint.js";
 import { builtinModelYaml, YoloModel, type Yolov5Scale } from "../../src/model/index.js";
 import { BatchNorm2d, cat, inferenceMode, manualSeed, noGrad, tensor, tidy } from "../../src/torch/index.js";
@@ -118,12 +117,7 @@ async function main(): Promise<void> {
     const model = new YoloModel(builtinModelYaml(scale as Yolov5Scale, NC), { names: LLD_CLASS_NAMES });
     await setBatchNormStatistics(model, decoded.slice(0, BN_IMAGES), imgsz);
     model.eval();
-    const channels = tapChannels(model, ATTRIBUTE_TAPS);
-    const head = new AttributeHead({
-      inChannels: channels.reduce((a, b) => a + b, 0),
-      taps: ATTRIBUTE_TAPS,
-      tapChannels: channels,
-    }).eval();
+    const head = newAttributeHead(model).eval();
     const checkpoint = join(out, `yolov5${scale}.safetensors`);
     saveCheckpoint(checkpoint, model, { attributeHead: head });
     const onnx = join(out, `yolov5${scale}.onnx`);

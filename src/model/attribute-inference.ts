@@ -9,7 +9,7 @@
 
 import type { Tensor } from "../torch/index.js";
 import { tidy } from "../torch/index.js";
-import { type AttributeHead, type AttributeOutput, attributeValues } from "./attribute-head.js";
+import { AttributeHead, type AttributeHeadOptions, type AttributeOutput, attributeValues } from "./attribute-head.js";
 import { IMAGE_TAP } from "./attribute-io.js";
 import { poolCells } from "./roi-pool.js";
 import type { YoloModel } from "./yolo.js";
@@ -41,6 +41,21 @@ export function tapChannels(model: YoloModel, taps: readonly string[]): number[]
         `unknown attribute tap "${t}": ${IMAGE_TAP} or one of the model's (${Object.keys(model.taps).join(", ")})`,
       );
     return model.tapChannels(t);
+  });
+}
+
+/** A new attribute head pooling `taps` of `model` (their channels read from the model). */
+export function newAttributeHead(
+  model: YoloModel,
+  taps: readonly string[] = ATTRIBUTE_TAPS,
+  options: Omit<AttributeHeadOptions, "inChannels" | "taps" | "tapChannels"> = {},
+): AttributeHead {
+  const channels = tapChannels(model, taps);
+  return new AttributeHead({
+    ...options,
+    inChannels: channels.reduce((a, b) => a + b, 0),
+    taps,
+    tapChannels: channels,
   });
 }
 

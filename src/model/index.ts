@@ -20,6 +20,7 @@ export {
   headMaps,
   IMAGE_TAP,
   modelTaps,
+  newAttributeHead,
   predictAttributes,
   tapChannels,
 } from "./attribute-inference.js";

@@ -8,7 +8,14 @@
 
 import type { Batch } from "../data/batch.js";
 import { AttributeHead } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS, attributeLogits, headMaps, IMAGE_TAP, tapChannels } from "../model/attribute-inference.js";
+import {
+  ATTRIBUTE_TAPS,
+  attributeLogits,
+  headMaps,
+  IMAGE_TAP,
+  newAttributeHead,
+  tapChannels,
+} from "../model/attribute-inference.js";
 import { boxSizes } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
 import { SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
@@ -68,7 +75,7 @@ export class AttributeBranch {
       );
     const channels = tapChannels(model, taps);
     const inChannels = channels.reduce((a, b) => a + b, 0);
-    this.head = head ?? new AttributeHead({ inChannels, taps, tapChannels: channels });
+    this.head = head ?? newAttributeHead(model, taps);
     if (this.head.inChannels !== inChannels) {
       throw new Error(
         `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,

@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { readLldLabelFile } from "../../src/data/formats/lld.js";
 import { DataLoader, type LoaderItem, loadSplitItems } from "../../src/data/loader.js";
 import { AttributeEvaluation } from "../../src/eval/attribute-eval.js";
-import { ATTRIBUTE_TAPS, AttributeHead, modelTaps, tapChannels, YoloModel } from "../../src/model/index.js";
+import { modelTaps, newAttributeHead, YoloModel } from "../../src/model/index.js";
 import { inferenceMode, stack, type Tensor, tensor, tidy } from "../../src/torch/index.js";
 import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
 
@@ -60,12 +60,7 @@ function truthAsDetections(targets: Tensor, images: number, h: number, w: number
 for (const batchSize of [1, 4, 16]) {
   test(`batch ${batchSize}: every CSV row carries its own image's ground-truth attributes`, async () => {
     const model = new YoloModel(tinyModelYaml()).eval();
-    const channels = tapChannels(model, ATTRIBUTE_TAPS);
-    const head = new AttributeHead({
-      inChannels: channels.reduce((a, b) => a + b, 0),
-      taps: ATTRIBUTE_TAPS,
-      tapChannels: channels,
-    }).eval();
+    const head = newAttributeHead(model).eval();
     const evaluation = new AttributeEvaluation(head, { imgSize: 96 });
     const loader = new DataLoader({ items, imgSize: 96, batchSize, rect: true, workers: 0, numAttributes: 7 });
     let cells = 0;

@@ -1,6 +1,5 @@
 /** A trained detector with a fresh (seeded, untrained) attribute head, for tests of what carries heads around. */
-import { AttributeHead } from "../../src/model/attribute-head.js";
-import { ATTRIBUTE_TAPS, tapChannels } from "../../src/model/attribute-inference.js";
+import { ATTRIBUTE_TAPS, newAttributeHead } from "../../src/model/attribute-inference.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/model/checkpoint.js";
 import { manualSeed, noGrad, uniform_ } from "../../src/torch/index.js";
 
@@ -23,14 +22,7 @@ export function saveWithAttributeHead(weights: string, out: string, options: Wit
   const { taps = ATTRIBUTE_TAPS, inputNorm = true, seed = 3, randomise = false } = options;
   const loaded = loadCheckpoint(weights);
   manualSeed(seed);
-  const channels = tapChannels(loaded.model, taps);
-  const head = new AttributeHead({
-    inChannels: channels.reduce((a, b) => a + b, 0),
-    taps,
-    tapChannels: channels,
-    inputNorm,
-    ...(inputNorm ? {} : { boxScale: 1 }),
-  });
+  const head = newAttributeHead(loaded.model, taps, { inputNorm, ...(inputNorm ? {} : { boxScale: 1 }) });
   if (randomise)
     noGrad(() => {
       for (const [, p] of head.namedParameters()) uniform_(p.data, -0.1, 0.1);

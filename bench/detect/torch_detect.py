@@ -51,7 +51,7 @@ from nms import nms  # noqa: E402  (tools/oracle/nms.py)
 STAGES = ["decode", "letterbox", "forward", "nms", "attributes", "drawing", "writing"]
 PAD = 114
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
-# src/data/schema.ts, src/infer/draw.ts, src/data/synth/contact-sheet.ts
+# src/data/schema.ts (classes, attributes, CLASS_COLOURS), src/infer/attribute-code.ts, src/infer/draw.ts
 LLD_CLASSES = ["None", "Myeloblast", "Lymphoblast", "Neutrophil", "Atypical lymphocyte", "Promonocyte", "Monoblast",
                "Lymphocyte", "Myelocyte", "Abnormal promyelocyte", "Monocyte", "Metamyelocyte", "Eosinophil",
                "Basophil"]

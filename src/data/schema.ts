@@ -21,6 +21,42 @@ export const LLD_CLASS_NAMES = [
   "Basophil",
 ] as const;
 
+/**
+ * A distinct colour (#rrggbb) per LLD class id, for boxes: the synthetic contact sheet's and `sladet detect`'s annotated
+ * images' (class 0 "None" grey).
+ */
+export const CLASS_COLOURS = [
+  "#9e9e9e",
+  "#e6194b",
+  "#3cb44b",
+  "#ffe119",
+  "#4363d8",
+  "#f58231",
+  "#911eb4",
+  "#42d4f4",
+  "#f032e6",
+  "#bfef45",
+  "#fabed4",
+  "#469990",
+  "#dcbeff",
+  "#9a6324",
+];
+
+/** True when `names` are the LLD classes (in order). */
+function isLld(names: readonly string[]): boolean {
+  return names.length === LLD_CLASS_NAMES.length && names.every((n, i) => n === LLD_CLASS_NAMES[i]);
+}
+
+/**
+ * The box colour of class `cls` of a model with these class names: {@link CLASS_COLOURS} for the LLD classes (grey for
+ * "None"); for other models the same palette without its grey, so that a one-class model's cells stand out.
+ */
+export function classColour(cls: number, names: readonly string[]): string {
+  if (isLld(names)) return CLASS_COLOURS[cls % CLASS_COLOURS.length]!;
+  const vivid = CLASS_COLOURS.slice(1);
+  return vivid[cls % vivid.length]!;
+}
+
 /** One morphological attribute: its name and the names of its values (value index = the number in label files). */
 export interface AttributeSpec {
   /** Human-readable name, as in the seed's CSV headers where it has one. */

@@ -6,7 +6,8 @@
 
 import type { RgbImage } from "../../src/data/images.js";
 import { LLD_CLASS_NAMES } from "../../src/data/schema.js";
-import { attributeCodeParts, type DrawnCell, type DrawOptions } from "../../src/infer/draw.js";
+import { attributeCodeParts } from "../../src/infer/attribute-code.js";
+import type { DrawnCell, DrawOptions } from "../../src/infer/draw.js";
 
 /** A scene: what to draw and how. */
 export interface DrawScene {

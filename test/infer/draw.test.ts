@@ -8,16 +8,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import sharp from "sharp";
 import type { RgbImage } from "../../src/data/images.js";
-import {
-  attributeCodeParts,
-  classColour,
-  type DrawnCell,
-  drawAnnotated,
-  drawCells,
-  glyphAtlas,
-  labelLines,
-  REPLACEMENT_CHARACTER,
-} from "../../src/infer/draw.js";
+import { classColour } from "../../src/data/schema.js";
+import { attributeCodeParts } from "../../src/infer/attribute-code.js";
+import { type DrawnCell, drawAnnotated, drawCells, labelLines } from "../../src/infer/draw.js";
+import { GLYPH_PHASES, glyphAtlas, glyphPhases, REPLACEMENT_CHARACTER } from "../../src/infer/glyph-atlas.js";
 import { fixturePath } from "../helpers.js";
 import { SCENES } from "./draw-scenes.js";
 
@@ -201,5 +195,19 @@ describe("drawing annotated images", () => {
     // one atlas per font size, rendered once
     assert.equal(glyphAtlas(12), glyphAtlas(12));
     assert.ok((await glyphAtlas(12)).glyphs.has("·"));
+  });
+
+  test("large fonts are rasterised at fewer sub-pixel positions (a 4000-px image's atlas stays small)", async () => {
+    assert.equal(glyphPhases(12), GLYPH_PHASES);
+    assert.equal(glyphPhases(31), GLYPH_PHASES);
+    assert.equal(glyphPhases(32), 2);
+    assert.equal(glyphPhases(66), 1);
+    const atlas = await glyphAtlas(66);
+    assert.equal(atlas.phases, 1);
+    assert.equal(atlas.glyphs.get("M")!.length, 1);
+    // a label at that size still draws its text: black letters on the yellow label of class 2 of a 4-class model
+    const img = grey(600, 400);
+    await drawCells(img, [{ box: [50, 250, 500, 390], cls: 2, confidence: 0.5 }], NAMES, { lineThickness: 11 });
+    assert.ok(count(img, 0, 0, 600, 250, (p) => p[0]! + p[1]! + p[2]! < 100) > 500, "text drawn at font 66");
   });
 });

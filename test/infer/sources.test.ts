@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import sharp from "sharp";
 import { LLD_ATTRIBUTES } from "../../src/data/schema.js";
-import { attributeCode, attributeCodeParts, legendText, UNCERTAIN_BELOW, valueLetters } from "../../src/infer/draw.js";
+import {
+  attributeCode,
+  attributeCodeParts,
+  legendText,
+  UNCERTAIN_BELOW,
+  valueLetters,
+} from "../../src/infer/attribute-code.js";
 import { csvField, csvLine } from "../../src/infer/outputs.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, toOriginal } from "../../src/infer/sources.js";
 import { ConfigError } from "../../src/util/errors.js";

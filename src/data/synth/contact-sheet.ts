@@ -5,7 +5,7 @@
  * "?" when unknown).
  */
 import sharp, { type OverlayOptions } from "sharp";
-import { LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "../schema.js";
+import { CLASS_COLOURS, LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "../schema.js";
 import { cellBox, regionHoldsCentre } from "./annotate.js";
 import { synthesizeImage } from "./image.js";
 
@@ -40,24 +40,6 @@ const MAX_SCAN = 400;
 
 /** Class names too long for a tile caption. */
 const SHORT_NAMES: Readonly<Record<number, string>> = { 4: "Atypical lymph.", 9: "Abn. promyelo." };
-
-/** A distinct colour per LLD class id, for boxes (also those of `sladet detect`; class 0 "None" grey). */
-export const CLASS_COLOURS = [
-  "#9e9e9e",
-  "#e6194b",
-  "#3cb44b",
-  "#ffe119",
-  "#4363d8",
-  "#f58231",
-  "#911eb4",
-  "#42d4f4",
-  "#f032e6",
-  "#bfef45",
-  "#fabed4",
-  "#469990",
-  "#dcbeff",
-  "#9a6324",
-];
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

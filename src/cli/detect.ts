@@ -14,7 +14,7 @@ import { resolveTestWeights } from "./test.js";
 export interface DetectFlags {
   weights?: string;
   source: string;
-  imgsz: number;
+  imgsz?: number;
   batchSize: number;
   confThres: number;
   iouThres: number;
@@ -22,7 +22,8 @@ export interface DetectFlags {
   classes?: number[];
   agnosticNms: boolean;
   device: string;
-  backend: Backend;
+  /** Default: onnx for an .onnx file, libtorch otherwise. */
+  backend?: Backend;
   hideAttrs: boolean;
   hideLabels: boolean;
   hideConf: boolean;
@@ -37,6 +38,14 @@ export interface DetectFlags {
 
 /** The ONNX file of a run folder (written by `sladet export --format onnx` next to the checkpoints). */
 export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
+
+/** The backend for `--weights`: as given, else onnx for an .onnx file; libtorch cannot open an .onnx file. */
+export function detectBackend(weights: string | undefined, given: Backend | undefined): Backend {
+  const isOnnx = weights?.toLowerCase().endsWith(".onnx") ?? false;
+  if (given === "libtorch" && isOnnx)
+    throw new UserError(`detect: ${weights} is an ONNX model: run it with --backend onnx (or leave --backend out)`);
+  return given ?? (isOnnx ? "onnx" : "libtorch");
+}
 
 /** The weights file detect opens for `--weights` (a file, a run folder, or nothing: the newest run's best). */
 export function resolveDetectWeights(weights: string | undefined, backend: Backend): string {
@@ -85,9 +94,8 @@ export function register(program: Command): void {
     .requiredOption("--source <path>", "an image, a folder, a glob (quoted) or a .txt list of images")
     .option(
       "--imgsz <px>",
-      "network size: the long side of each image (aliases --img, --img-size)",
+      "network size: the long side of each image (aliases --img, --img-size; default 640, or a fixed-size ONNX export's)",
       parseIntOption("--imgsz", 1),
-      640,
     )
     .option("--batch-size <n>", "images per forward pass (alias --batch)", parseIntOption("--batch-size", 1), 1)
     .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), 0.25)
@@ -99,7 +107,11 @@ export function register(program: Command): void {
     ])
     .option("--agnostic-nms", "class-agnostic NMS (one box per cell whatever its class)", false)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
-    .addOption(new Option("--backend <name>", "inference engine").choices(BACKENDS).default("libtorch"))
+    .addOption(
+      new Option("--backend <name>", "inference engine (default: onnx for an .onnx file, else libtorch)").choices(
+        BACKENDS,
+      ),
+    )
     .option("--hide-attrs", "no attributes (the attribute head does not run)", false)
     .option("--hide-labels", "boxes only, no labels", false)
     .option("--hide-conf", "no confidence in the labels", false)
@@ -116,11 +128,12 @@ export function register(program: Command): void {
     .option("--exist-ok", "reuse the run folder instead of incrementing", false)
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {
-      const weights = resolveDetectWeights(flags.weights, flags.backend);
+      const backend = detectBackend(flags.weights, flags.backend);
+      const weights = resolveDetectWeights(flags.weights, backend);
       const { asUserErrors } = await import("./user-errors.js");
       const { runDetect } = await import("../infer/detect-run.js");
       let device = "cpu";
-      if (flags.backend === "libtorch") {
+      if (backend === "libtorch") {
         const { resolveDevice } = await import("../torch/index.js");
         try {
           device = resolveDevice(flags.device);
@@ -131,14 +144,14 @@ export function register(program: Command): void {
         throw new UserError(`--device ${flags.device}: the onnx backend runs on the CPU`);
       }
       process.stdout.write(
-        `detect: ${weights} (${flags.backend}${device === "cpu" ? "" : `, ${device}`}) on ${flags.source}\n`,
+        `detect: ${weights} (${backend}${device === "cpu" ? "" : `, ${device}`}) on ${flags.source}\n`,
       );
       await asUserErrors(() =>
         runDetect({
           weights,
           source: flags.source,
-          backend: flags.backend,
-          imgsz: flags.imgsz,
+          backend,
+          ...(flags.imgsz === undefined ? {} : { imgsz: flags.imgsz }),
           batchSize: flags.batchSize,
           confThres: flags.confThres,
           iouThres: flags.iouThres,

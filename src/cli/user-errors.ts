@@ -1,34 +1,33 @@
 /**
  * Runs a command's work, turning the error classes that describe a user's input (a data file, a checkpoint, a model
- * YAML, a hyp file, an option) into {@link UserError}s: printed as one message, no stack trace. Loaded lazily by the
- * commands that need the engine.
+ * YAML, a hyp file, an ONNX file, an option) into {@link UserError}s: printed as one message, no stack trace.
+ * The classes are recognised by name, so that this module loads none of them: a command that runs without the
+ * native addon (detect on onnxruntime) must not load the modules that define the checkpoint errors.
  */
-import { DatasetCheckError } from "../data/check.js";
-import { DataFormatError } from "../data/problems.js";
-import { PickleError } from "../io/pickle.js";
-import { CheckpointError } from "../io/torch-archive.js";
-import { ZipError } from "../io/zip.js";
-import { SladetCheckpointError } from "../model/checkpoint.js";
-import { ModelConfigError } from "../model/config.js";
 import { ConfigError } from "../util/errors.js";
 import { UserError } from "./errors.js";
 
-const USER_ERRORS = [
-  DatasetCheckError,
-  DataFormatError,
-  PickleError,
-  CheckpointError,
-  ZipError,
-  SladetCheckpointError,
-  ModelConfigError,
-  ConfigError,
-];
+/** Names of the error classes whose message is for the user (each class sets `name` to its class name). */
+export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
+  "DatasetCheckError", // src/data/check.ts
+  "DataFormatError", // src/data/problems.ts
+  "PickleError", // src/io/pickle.ts
+  "CheckpointError", // src/io/torch-archive.ts
+  "ZipError", // src/io/zip.ts
+  "SladetCheckpointError", // src/model/checkpoint.ts
+  "ModelConfigError", // src/model/config.ts
+]);
+
+/** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */
+export function isUserInputError(err: unknown): err is Error {
+  return err instanceof ConfigError || (err instanceof Error && USER_ERROR_NAMES.has(err.name));
+}
 
 export async function asUserErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (USER_ERRORS.some((E) => err instanceof E)) throw new UserError((err as Error).message);
+    if (isUserInputError(err)) throw new UserError(err.message);
     throw err;
   }
 }

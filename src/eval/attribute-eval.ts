@@ -9,6 +9,7 @@ import type { Batch } from "../data/batch.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { headMaps, predictAttributes } from "../model/attribute-inference.js";
 import { type Tensor, tensor, tidy } from "../torch/index.js";
+import { csvField, csvLine } from "../util/csv.js";
 import { writeFileAtomic } from "../util/fs.js";
 import {
   ATTRIBUTE_MATCH_IOU,
@@ -112,7 +113,7 @@ export class AttributeEvaluation {
 
   /** Writes the CSV (atomically; a new file, never appended to an earlier run's). */
   writeCsv(path: string): void {
-    const header = [...SEED_ATTRIBUTE_COLUMNS, ...EXTRA_ATTRIBUTE_COLUMNS].map((c) => JSON.stringify(c)).join(",");
+    const header = csvLine([...SEED_ATTRIBUTE_COLUMNS, ...EXTRA_ATTRIBUTE_COLUMNS]);
     writeFileAtomic(path, `${[header, ...this.rows].join("\n")}\n`);
   }
 }
@@ -129,7 +130,7 @@ function csvRow(
 ): string {
   const fmt = (v: number) => (v < 0 ? "" : String(v));
   return [
-    JSON.stringify(basename(file)),
+    csvField(basename(file)),
     ...truth.slice(1).map(fmt),
     ...pred.slice(1).map(String),
     fmt(truth[0]!),

@@ -8,6 +8,7 @@
  * matrix. Pure TypeScript.
  */
 import { type AttributeSpec, LLD_ATTRIBUTES, SEED_ATTRIBUTE_NAMES } from "../data/schema.js";
+import { csvLine } from "../util/csv.js";
 import { formatTable } from "../util/table.js";
 import { iouAt } from "./box.js";
 
@@ -193,9 +194,9 @@ export function formatCellSizeConfusion(s: AttributeSummary): string {
 export function cellSizeConfusionCsv(s: AttributeSummary): string {
   const rows: string[] = [];
   for (const a of multiValued(s)) {
-    rows.push(["attribute", "true", ...a.values.map((v) => `pred_${v}`)].map((c) => JSON.stringify(c)).join(","));
+    rows.push(csvLine(["attribute", "true", ...a.values.map((v) => `pred_${v}`)]));
     a.confusion.forEach((row, t) => {
-      rows.push([JSON.stringify(a.name), JSON.stringify(a.values[t]), ...row].join(","));
+      rows.push(csvLine([a.name, a.values[t]!, ...row]));
     });
   }
   return `${rows.join("\n")}\n`;

@@ -4,6 +4,7 @@
  * when collected, gallery.json (predictions against ground truth for the report's gallery).
  */
 import { join } from "node:path";
+import { csvLine } from "../util/csv.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { AttributeSummary } from "./attribute-metrics.js";
 import type { CocoStats } from "./coco-eval.js";
@@ -14,16 +15,15 @@ import { SPARSE_MEANINGLESS } from "./sparse.js";
 
 export function perClassCsv(s: DetectionSummary): string {
   const rows = ["class,name,images,instances,precision,recall,mAP50,mAP50-95"];
-  for (const c of s.perClass)
-    rows.push([c.cls, JSON.stringify(c.name), c.images, c.instances, c.p, c.r, c.ap50, c.ap].join(","));
+  for (const c of s.perClass) rows.push(csvLine([c.cls, c.name, c.images, c.instances, c.p, c.r, c.ap50, c.ap]));
   return `${rows.join("\n")}\n`;
 }
 
 export function confusionCsv(s: DetectionSummary, names: readonly string[]): string {
   const labels = [...names, "background"];
-  const rows = [`predicted\\true,${labels.map((n) => JSON.stringify(n)).join(",")}`];
+  const rows = [csvLine(["predicted\\true", ...labels])];
   s.confusion.matrix.forEach((row, i) => {
-    rows.push([JSON.stringify(labels[i]), ...row].join(","));
+    rows.push(csvLine([labels[i]!, ...row]));
   });
   return `${rows.join("\n")}\n`;
 }

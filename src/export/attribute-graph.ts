@@ -10,17 +10,18 @@
  * names), `rois` [K, 5] float32 rows of (image index, x1, y1, x2, y2) normalised to the input, `sizes` [K, 2] float32
  * (box w, h / network size). Outputs: `cell_size` [K, 3] and `binary` [K, 6, 2] probabilities (softmax).
  */
-import { type AttributeHead, BINARY_ATTRIBUTES, CELL_SIZE_CLASSES } from "../model/attribute-head.js";
+import {
+  ATTRIBUTE_INPUT_NORM_EPS,
+  ATTRIBUTE_STAGE_POOL,
+  type AttributeHead,
+  BINARY_ATTRIBUTES,
+  CELL_SIZE_CLASSES,
+} from "../model/attribute-head.js";
 import { attributeInputName } from "../model/attribute-io.js";
 import type { Conv2d, Linear } from "../torch/index.js";
 import { float, type GraphBuilder } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { emitConv2d, floatData } from "./yolo-graph.js";
-
-/** Floor of the variance in the head's input standardisation (attribute-head.ts). */
-const INPUT_NORM_EPS = 1e-5;
-/** Max-pool window of each conv stage (attribute-head.ts). */
-const STAGE_POOL = 2;
 
 /** trunc(x) = sign(x)·floor(|x|) (ONNX has no Trunc). */
 function emitTrunc(g: GraphBuilder, x: string): string {
@@ -58,7 +59,7 @@ function emitStandardise(g: GraphBuilder, x: string): string {
   const axes = { axes: [1, 2, 3], keepdims: 1 };
   const centred = g.op("Sub", [x, g.op("ReduceMean", [x], axes)]);
   const variance = g.op("ReduceMean", [g.op("Mul", [centred, centred])], axes);
-  return g.op("Div", [centred, g.op("Sqrt", [g.op("Add", [variance, g.constFloat([INPUT_NORM_EPS], [])])])]);
+  return g.op("Div", [centred, g.op("Sqrt", [g.op("Add", [variance, g.constFloat([ATTRIBUTE_INPUT_NORM_EPS], [])])])]);
 }
 
 function emitLinear(g: GraphBuilder, x: string, m: Linear, hint: string): string {
@@ -71,7 +72,10 @@ function emitLinear(g: GraphBuilder, x: string, m: Linear, hint: string): string
 function emitStage(g: GraphBuilder, x: string, conv: Conv2d, slope: number, hint: string): string {
   const y = emitConv2d(g, x, conv, floatData(conv.weight.data), floatData(conv.bias!.data), hint);
   const act = g.op("LeakyRelu", [y], { alpha: float(slope) });
-  return g.op("MaxPool", [act], { kernel_shape: [STAGE_POOL, STAGE_POOL], strides: [STAGE_POOL, STAGE_POOL] });
+  return g.op("MaxPool", [act], {
+    kernel_shape: [ATTRIBUTE_STAGE_POOL, ATTRIBUTE_STAGE_POOL],
+    strides: [ATTRIBUTE_STAGE_POOL, ATTRIBUTE_STAGE_POOL],
+  });
 }
 
 /**

@@ -9,7 +9,14 @@ import { loadForInference } from "../eval/val-run.js";
 import { readSeedAttributeHead } from "../io/seed-attributes.js";
 import { runFolderWeights } from "../train/run-dir.js";
 import { ConfigError } from "../util/errors.js";
-import { attributeModelPath, buildOnnx, type OnnxExportOptions, strideMultiple, writeOnnx } from "./onnx-export.js";
+import {
+  attributeModelPath,
+  buildOnnx,
+  DEFAULT_ONNX_OPSET,
+  type OnnxExportOptions,
+  strideMultiple,
+  writeOnnx,
+} from "./onnx-export.js";
 
 export interface OnnxCommandOptions {
   weights: string;
@@ -80,7 +87,7 @@ export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCo
       ? "[batch, 3, height, width] (dynamic)"
       : `[${options.batch}, 3, ${imgsz.join(", ")}]`;
     process.stdout.write(
-      `export: ${weights} → ONNX opset ${exportOptions.opset ?? 17}, input images ${shape}, ` +
+      `export: ${weights} → ONNX opset ${exportOptions.opset ?? DEFAULT_ONNX_OPSET}, input images ${shape}, ` +
         `output0 [batch, anchors, ${built.meta.names.length + 5}] (xywh, objectness, class scores), ${built.nodes} nodes\n` +
         `  ${paths.model} (${mib(paths.model)})\n` +
         (paths.attributes ? `  ${paths.attributes} (${mib(paths.attributes)}): the attribute head\n` : "") +

@@ -16,10 +16,16 @@ import { type CreatePredictorOptions, createPredictor } from "./create-predictor
 import { type AnnotatedFormat, type DrawOptions, drawAnnotated } from "./draw.js";
 import { type Cell, cellsOf, lldLabelText, predictedCell, predictionCsvHeader, predictionCsvRow } from "./outputs.js";
 import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "./prediction-json.js";
-import type { Backend, PredictOptions, Predictor } from "./predictor.js";
+import {
+  type Backend,
+  DETECT_CONF_THRES,
+  DETECT_IOU_THRES,
+  DETECT_MAX_DET,
+  type PredictOptions,
+  type Predictor,
+} from "./predictor.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "./sources.js";
 import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "./timings.js";
-import { DETECT_CONF_THRES, DETECT_IOU_THRES, DETECT_MAX_DET } from "./torch-predictor.js";
 
 /** Options of {@link runDetect}. */
 export interface DetectOptions extends DrawOptions {

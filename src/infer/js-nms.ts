@@ -9,7 +9,7 @@ export interface JsNmsOptions {
   confThres: number;
   iouThres: number;
   maxDet: number;
-  classes?: readonly number[] | undefined;
+  classes?: readonly number[] | null | undefined;
   agnostic: boolean;
 }
 

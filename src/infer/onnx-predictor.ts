@@ -11,7 +11,17 @@ import { OnnxModelError, type OnnxModelMetadata, readMetadata } from "../export/
 import { decodeOnnxModel } from "../export/onnx-proto.js";
 import { attributeInputName } from "../model/attribute-io.js";
 import { nmsRows } from "./js-nms.js";
-import type { ImagePrediction, InputBatch, PredictOptions, Predictor, PredictorInfo } from "./predictor.js";
+import {
+  checkInputBatch,
+  detectionRois,
+  type ImagePrediction,
+  type InputBatch,
+  type PredictOptions,
+  type Predictor,
+  type PredictorInfo,
+  resolvePredictOptions,
+  splitAttributes,
+} from "./predictor.js";
 import type { PredictTimings, StageTimedPredictor } from "./timings.js";
 
 export interface OnnxPredictorOptions {
@@ -20,9 +30,6 @@ export interface OnnxPredictorOptions {
 }
 
 type Ort = typeof import("onnxruntime-node");
-
-/** Defaults of PredictOptions (predictor.ts). */
-const DEFAULTS = { confThres: 0.25, iouThres: 0.45, maxDet: 1000, agnostic: false };
 
 function defaultThreads(): number {
   const env = Number(process.env.SLADET_THREADS);
@@ -70,32 +77,36 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
   async predict(batch: InputBatch, options: PredictOptions = {}): Promise<ImagePrediction[]> {
     if (this.#released) throw new Error("OnnxPredictor: used after dispose()");
     this.#checkShape(batch);
+    const resolved = resolvePredictOptions(options);
     const t0 = performance.now();
     const [b, , h, w] = batch.shape;
     const images = new this.ort.Tensor("float32", batch.data, [...batch.shape]);
-    const out = await this.detector.run({ images });
-    const tNms = performance.now();
-    const decoded = out.output0!;
-    const no = decoded.dims[2]!;
-    const rows = decoded.data as Float32Array;
-    const perImage = rows.length / b;
-    const nms = { ...DEFAULTS, ...options };
-    const preds: ImagePrediction[] = Array.from({ length: b }, (_, i) => ({
-      ...nmsRows(rows.subarray(i * perImage, (i + 1) * perImage), no, nms),
-      attributes: null,
-    }));
-    const t1 = performance.now();
-    if (this.head && !options.skipAttributes) await this.#attributes(preds, images, out, [h, w], batch.imgsz);
-    for (const t of Object.values(out)) t.dispose();
-    images.dispose();
-    this.lastTimings = { forwardMs: t1 - t0, nmsMs: t1 - tNms, attributesMs: performance.now() - t1 };
-    return preds;
+    let out: InferenceSession.OnnxValueMapType | null = null;
+    try {
+      out = await this.detector.run({ images });
+      const tNms = performance.now();
+      const decoded = out.output0!;
+      const no = decoded.dims[2]!;
+      const rows = decoded.data as Float32Array;
+      const perImage = rows.length / b;
+      const preds: ImagePrediction[] = Array.from({ length: b }, (_, i) => ({
+        ...nmsRows(rows.subarray(i * perImage, (i + 1) * perImage), no, resolved),
+        attributes: null,
+      }));
+      const t1 = performance.now();
+      const withHead = this.head !== null && !resolved.skipAttributes;
+      if (withHead) await this.#attributes(preds, images, out, { h, w, imgsz: batch.imgsz });
+      this.lastTimings = { forwardMs: t1 - t0, nmsMs: t1 - tNms, attributesMs: withHead ? performance.now() - t1 : 0 };
+      return preds;
+    } finally {
+      for (const t of Object.values(out ?? {})) t.dispose();
+      images.dispose();
+    }
   }
 
   #checkShape(batch: InputBatch): void {
-    const [b, c, h, w] = batch.shape;
-    if (c !== 3 || batch.data.length !== b * c * h * w)
-      throw new Error(`OnnxPredictor: input [${batch.shape}] with ${batch.data.length} values`);
+    checkInputBatch(batch, this.info.maxStride);
+    const [b, , h, w] = batch.shape;
     const fixed = this.info.fixedInput;
     if (fixed && (fixed[0] !== h || fixed[1] !== w))
       throw new Error(
@@ -103,8 +114,6 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
       );
     if (this.info.fixedBatch !== null && this.info.fixedBatch !== b)
       throw new Error(`this ONNX export takes batches of ${this.info.fixedBatch} (re-export with --dynamic), got ${b}`);
-    const s = this.info.maxStride;
-    if (h % s || w % s) throw new Error(`input ${h}×${w}: sides must be multiples of the stride ${s}`);
   }
 
   /** Runs the attribute graph once on every detection of the batch. */
@@ -112,46 +121,33 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
     preds: ImagePrediction[],
     images: OrtTensor,
     out: InferenceSession.OnnxValueMapType,
-    [h, w]: [number, number],
-    imgsz: number,
+    size: { h: number; w: number; imgsz: number },
   ): Promise<void> {
-    const k = preds.reduce((n, p) => n + p.count, 0);
+    const { rois, sizes, counts } = detectionRois(
+      preds.map((p) => p.boxes),
+      size,
+    );
+    const k = counts.reduce((a, b) => a + b, 0);
     if (k === 0) {
       for (const p of preds) p.attributes = { cellSize: new Float32Array(0), binary: new Float32Array(0) };
       return;
     }
-    const rois = new Float32Array(k * 5);
-    const sizes = new Float32Array(k * 2);
-    let r = 0;
-    preds.forEach((p, img) => {
-      for (let d = 0; d < p.count; d++, r++) {
-        const [x1, y1, x2, y2] = p.boxes.subarray(d * 6, d * 6 + 4) as unknown as number[];
-        rois.set([img, x1! / w, y1! / h, x2! / w, y2! / h], r * 5);
-        sizes.set([(x2! - x1!) / imgsz, (y2! - y1!) / imgsz], r * 2);
-      }
-    });
-    const feeds: Record<string, OrtTensor> = {
-      rois: new this.ort.Tensor("float32", rois, [k, 5]),
-      sizes: new this.ort.Tensor("float32", sizes, [k, 2]),
-    };
+    const own = [new this.ort.Tensor("float32", rois, [k, 5]), new this.ort.Tensor("float32", sizes, [k, 2])];
+    const feeds: Record<string, OrtTensor> = { rois: own[0]!, sizes: own[1]! };
     for (const tap of this.meta.attributeTaps ?? []) {
       const name = attributeInputName(tap);
       feeds[name] = name === "images" ? images : (out[tap] as OrtTensor);
     }
-    const res = await this.head!.run(feeds);
-    const cellSize = res.cell_size!.data as Float32Array;
-    const binary = res.binary!.data as Float32Array;
-    let start = 0;
-    for (const p of preds) {
-      p.attributes = {
-        cellSize: cellSize.slice(start * 3, (start + p.count) * 3),
-        binary: binary.slice(start * 12, (start + p.count) * 12),
-      };
-      start += p.count;
+    let res: InferenceSession.OnnxValueMapType | null = null;
+    try {
+      res = await this.head!.run(feeds);
+      const parts = splitAttributes(res.cell_size!.data as Float32Array, res.binary!.data as Float32Array, counts);
+      preds.forEach((p, i) => {
+        p.attributes = parts[i]!;
+      });
+    } finally {
+      for (const t of [...own, ...Object.values(res ?? {})]) t.dispose();
     }
-    for (const t of Object.values(res)) t.dispose();
-    feeds.rois!.dispose();
-    feeds.sizes!.dispose();
   }
 
   async dispose(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { formatLldLabelText } from "../data/formats/lld.js";
 import { LLD_ATTRIBUTES, SEED_ATTRIBUTE_NAMES } from "../data/schema.js";
+import { csvLine } from "../util/csv.js";
 import type { PredictedAttribute, PredictedCell } from "./prediction-json.js";
 import type { AttributeProbabilities, ImagePrediction } from "./predictor.js";
 import { type LetterboxTransform, toOriginal } from "./sources.js";
@@ -84,16 +85,6 @@ export const PREDICTION_CSV_COLUMNS: readonly string[] = [
 /** Digits of confidences and probabilities, and of box coordinates, in the CSV and JSON. */
 export const SCORE_DIGITS = 4;
 export const BOX_DIGITS = 1;
-
-/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled. */
-export function csvField(value: string | number): string {
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function csvLine(fields: readonly (string | number)[]): string {
-  return fields.map(csvField).join(",");
-}
 
 /** The CSV header line. */
 export function predictionCsvHeader(): string {

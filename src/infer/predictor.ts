@@ -76,3 +76,88 @@ export interface Predictor {
   /** Frees native memory (tensors or the runtime session). Idempotent. */
   dispose(): Promise<void>;
 }
+
+/** Defaults of {@link PredictOptions} (the seed's detect.py). */
+export const DETECT_CONF_THRES = 0.25;
+export const DETECT_IOU_THRES = 0.45;
+export const DETECT_MAX_DET = 1000;
+
+/** Values per detection in {@link AttributeProbabilities}: Cell Size's 3, and 6 binary attributes × 2. */
+export const CELL_SIZE_VALUES = 3;
+export const BINARY_VALUES = 12;
+
+/** {@link PredictOptions} with every default applied (an explicit `undefined` means the default too). */
+export type ResolvedPredictOptions = Required<Omit<PredictOptions, "classes">> & { classes: readonly number[] | null };
+
+/** Applies the defaults and checks the ranges, the same for every backend. */
+export function resolvePredictOptions(options: PredictOptions = {}): ResolvedPredictOptions {
+  const resolved = {
+    confThres: options.confThres ?? DETECT_CONF_THRES,
+    iouThres: options.iouThres ?? DETECT_IOU_THRES,
+    maxDet: options.maxDet ?? DETECT_MAX_DET,
+    agnostic: options.agnostic ?? false,
+    skipAttributes: options.skipAttributes ?? false,
+    classes: options.classes && options.classes.length > 0 ? options.classes : null,
+  };
+  for (const key of ["confThres", "iouThres"] as const) {
+    const v = resolved[key];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${key} ${v} is outside [0, 1]`);
+  }
+  if (!(Number.isInteger(resolved.maxDet) && resolved.maxDet > 0))
+    throw new RangeError(`maxDet ${resolved.maxDet} must be a positive integer`);
+  return resolved;
+}
+
+/** Checks a batch against a model: 3 channels, data length, sides multiples of the stride, imgsz > 0. */
+export function checkInputBatch(batch: InputBatch, maxStride: number): void {
+  const [b, c, h, w] = batch.shape;
+  if (c !== 3) throw new Error(`predict: expected 3 channels, found ${c}`);
+  if (batch.data.length !== b * c * h * w)
+    throw new Error(`predict: ${batch.data.length} values for shape [${batch.shape}] (${b * c * h * w} expected)`);
+  if (h % maxStride !== 0 || w % maxStride !== 0)
+    throw new Error(`predict: input ${h}×${w} is not a multiple of the model's stride ${maxStride}`);
+  if (!(batch.imgsz > 0)) throw new Error(`predict: imgsz ${batch.imgsz} must be > 0`);
+}
+
+/**
+ * The attribute head's inputs for every detection of a batch: rows (image index, x1, y1, x2, y2) normalised to the
+ * input, and sizes (w, h) / imgsz (src/model/attribute-inference.ts), in image order.
+ */
+export function detectionRois(
+  boxes: readonly Float32Array[],
+  size: { h: number; w: number; imgsz: number },
+): { rois: Float32Array; sizes: Float32Array; counts: number[] } {
+  const counts = boxes.map((b) => b.length / DETECTION_COLUMNS);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const rois = new Float32Array(total * 5);
+  const sizes = new Float32Array(total * 2);
+  let k = 0;
+  boxes.forEach((rows, b) => {
+    for (let i = 0; i < rows.length; i += DETECTION_COLUMNS, k++) {
+      const [x1, y1, x2, y2] = [rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!];
+      rois.set([b, x1 / size.w, y1 / size.h, x2 / size.w, y2 / size.h], k * 5);
+      sizes.set([(x2 - x1) / size.imgsz, (y2 - y1) / size.imgsz], k * 2);
+    }
+  });
+  return { rois, sizes, counts };
+}
+
+/** Splits the head's probabilities for all detections of a batch back into one part per image. */
+export function splitAttributes(
+  cellSize: Float32Array,
+  binary: Float32Array,
+  counts: readonly number[],
+): AttributeProbabilities[] {
+  let start = 0;
+  return counts.map((n) => {
+    const part = {
+      cellSize: cellSize.slice(start * CELL_SIZE_VALUES, (start + n) * CELL_SIZE_VALUES),
+      binary: binary.slice(start * BINARY_VALUES, (start + n) * BINARY_VALUES),
+    };
+    start += n;
+    return part;
+  });
+}
+
+/** Columns of a detection row: x1, y1, x2, y2, confidence, class. */
+export const DETECTION_COLUMNS = 6;

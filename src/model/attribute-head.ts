@@ -31,7 +31,7 @@ export const ATTRIBUTE_LEAKY_SLOPE = 0.01;
 /** Dropout probability of the seed's head. */
 export const ATTRIBUTE_DROPOUT = 0.5;
 /** Each conv stage halves the map with a 2×2 max pool. */
-const POOL = 2;
+export const ATTRIBUTE_STAGE_POOL = 2;
 /** Box features joined in the fully connected part: normalised width and height. */
 export const BOX_FEATURES = 2;
 /**
@@ -69,7 +69,7 @@ export interface AttributeHeadOptions {
 }
 
 /** Floor of the variance in the input standardisation. */
-const INPUT_NORM_EPS = 1e-5;
+export const ATTRIBUTE_INPUT_NORM_EPS = 1e-5;
 
 /** What a copy of a head needs besides its weights (checkpoint metadata, the EMA twin). */
 export interface AttributeHeadConfig {
@@ -124,7 +124,7 @@ export class AttributeHead extends Module {
     if (this.tapChannels.reduce((a, b) => a + b, 0) !== options.inChannels)
       throw new Error(`AttributeHead: tap channels [${this.tapChannels}] do not sum to ${options.inChannels}`);
     this.boxScale = options.boxScale ?? BOX_SIZE_SCALE;
-    const shrink = (n: number) => Math.floor(Math.floor(Math.floor(n / POOL) / POOL) / POOL);
+    const shrink = (n: number) => [1, 2, 3].reduce((m) => Math.floor(m / ATTRIBUTE_STAGE_POOL), n);
     const [h, w] = [shrink(this.roiSize[0]), shrink(this.roiSize[1])];
     if (h < 1 || w < 1) throw new Error(`AttributeHead: RoI grid [${this.roiSize}] is too small for 3 pooling stages`);
     this.flatFeatures = c3 * h * w;
@@ -137,7 +137,7 @@ export class AttributeHead extends Module {
     this.fc3 = this.registerModule("fc3", new Linear(f2, BINARY_ATTRIBUTES * 2));
     this.fcSize = this.registerModule("fcSize", new Linear(f2, CELL_SIZE_CLASSES));
     this.#act = new LeakyReLU(ATTRIBUTE_LEAKY_SLOPE);
-    this.#pool = new MaxPool2d(POOL);
+    this.#pool = new MaxPool2d(ATTRIBUTE_STAGE_POOL);
     this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
     this.zeroBoxWeights();
   }
@@ -188,7 +188,7 @@ export class AttributeHead extends Module {
 function standardise(x: Tensor): Tensor {
   return tidy(() => {
     const centred = x.sub(x.mean([1, 2, 3], true));
-    return centred.div(centred.pow(2).mean([1, 2, 3], true).add(INPUT_NORM_EPS).sqrt());
+    return centred.div(centred.pow(2).mean([1, 2, 3], true).add(ATTRIBUTE_INPUT_NORM_EPS).sqrt());
   });
 }
 

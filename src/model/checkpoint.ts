@@ -145,7 +145,13 @@ function checkMeta(raw: string | undefined, source: string): CheckpointMeta {
 
 /** Reads checkpoint bytes: builds the model (and head) and loads every tensor strictly. */
 export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): LoadedCheckpoint {
-  const { tensors, metadata } = parseSafetensors(bytes, { source });
+  let parsed: ReturnType<typeof parseSafetensors>;
+  try {
+    parsed = parseSafetensors(bytes, { source });
+  } catch (err) {
+    throw new SladetCheckpointError((err as Error).message); // names the file already
+  }
+  const { tensors, metadata } = parsed;
   let model: YoloModel | null = null;
   let head: AttributeHead | null = null;
   try {

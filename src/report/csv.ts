@@ -1,42 +1,7 @@
-/** A small CSV reader for the run folder's own files: comma-separated, double-quoted fields with "" escapes. */
+/** Tables of the run folder's CSV files for the report (the reader itself is src/util/csv.ts). */
+import { parseCsv } from "../util/csv.js";
 
-/** Splits CSV text into rows of fields (a trailing newline ends the last row; blank lines are skipped). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const endRow = () => {
-    row.push(field);
-    if (row.length > 1 || row[0] !== "") rows.push(row);
-    row = [];
-    field = "";
-  };
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      endRow();
-    } else field += c;
-    i++;
-  }
-  if (quoted) throw new Error("unterminated quoted field");
-  if (field !== "" || row.length > 0) endRow();
-  return rows;
-}
+export { parseCsv };
 
 /** A CSV with a header: the column names and the rows as records (fields trimmed). */
 export interface CsvTable {

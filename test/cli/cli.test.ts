@@ -43,3 +43,27 @@ test("a bad flag value is reported by name with a non-zero exit", () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /--steps expects an integer >= 1, got "many"/);
 });
+
+test("user-input errors are recognised by the class names asUserErrors lists (the classes' name fields agree)", async () => {
+  const { isUserInputError } = await import("../../src/cli/user-errors.js");
+  const { DatasetCheckError } = await import("../../src/data/check.js");
+  const report = { problems: [], config: { file: "data.yaml" } } as unknown as ConstructorParameters<
+    typeof DatasetCheckError
+  >[0];
+  assert.ok(isUserInputError(new DatasetCheckError(report)), "DatasetCheckError");
+  const classes = [
+    (await import("../../src/data/problems.js")).DataFormatError,
+    (await import("../../src/io/pickle.js")).PickleError,
+    (await import("../../src/io/torch-archive.js")).CheckpointError,
+    (await import("../../src/io/zip.js")).ZipError,
+    (await import("../../src/model/checkpoint.js")).SladetCheckpointError,
+    (await import("../../src/model/config.js")).ModelConfigError,
+    (await import("../../src/util/errors.js")).ConfigError,
+    (await import("../../src/export/onnx-metadata.js")).OnnxModelError,
+  ] as unknown as (new (
+    m: string,
+  ) => Error)[];
+  for (const E of classes) assert.ok(isUserInputError(new E("x")), E.name);
+  assert.equal(isUserInputError(new Error("x")), false);
+  assert.equal(isUserInputError(new TypeError("x")), false);
+});

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateDataset } from "../../src/data/synth/index.js";
 import { SEED_ATTRIBUTE_COLUMNS } from "../../src/eval/attribute-eval.js";
+import { parseCsv } from "../../src/util/csv.js";
 import { type TrainedFixture, trainedFixture } from "../helpers/trained-fixture.js";
 import { saveWithAttributeHead } from "../helpers/with-head.js";
 import { fixturePath, REPO_ROOT } from "../helpers.js";
@@ -36,10 +37,10 @@ before(async () => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** Header and rows of a CSV written by sladet (no commas inside fields here). */
+/** Header and rows of a CSV written by sladet. */
 function readCsv(path: string): { header: string[]; rows: string[][] } {
-  const [header, ...rows] = readFileSync(path, "utf8").trim().split("\n");
-  return { header: JSON.parse(`[${header}]`) as string[], rows: rows.map((r) => r.split(",")) };
+  const [header, ...rows] = parseCsv(readFileSync(path, "utf8"));
+  return { header: header ?? [], rows };
 }
 
 describe("sladet test", () => {

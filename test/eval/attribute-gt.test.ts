@@ -14,6 +14,7 @@ import { DataLoader, type LoaderItem, loadSplitItems } from "../../src/data/load
 import { AttributeEvaluation } from "../../src/eval/attribute-eval.js";
 import { modelTaps, newAttributeHead, YoloModel } from "../../src/model/index.js";
 import { inferenceMode, stack, type Tensor, tensor, tidy } from "../../src/torch/index.js";
+import { parseCsv } from "../../src/util/csv.js";
 import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
 
 let dir: string;
@@ -86,8 +87,8 @@ for (const batchSize of [1, 4, 16]) {
     assert.equal(evaluation.metrics.summary().unmatched, 0);
     const byFile = new Map<string, string[]>();
     for (const row of evaluation.rows) {
-      const cols = row.split(",");
-      const file = JSON.parse(cols[0]!) as string;
+      const cols = parseCsv(row)[0]!;
+      const file = cols[0]!;
       const unknown = (v: string) => (v === "" ? "-1" : v);
       // the seed's six GT columns are a1..a6; Cell Size (a0) is column 13
       const tuple = [cols[13]!, ...cols.slice(1, 7)].map(unknown).join(" ");

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,14 +16,17 @@ import { loadForInference } from "../../src/eval/val-run.js";
 import { runOnnxExport } from "../../src/export/onnx-command.js";
 import { buildOnnx } from "../../src/export/onnx-export.js";
 import { OnnxModelError } from "../../src/export/onnx-metadata.js";
+import { nmsRows } from "../../src/infer/js-nms.js";
 import { createOnnxPredictor } from "../../src/infer/onnx-predictor.js";
+import type { PredictionsJson } from "../../src/infer/prediction-json.js";
 import type { ImagePrediction, Predictor } from "../../src/infer/predictor.js";
 import type { AttributeHead } from "../../src/model/attribute-head.js";
 import { attributeLogits, headMaps, modelTaps } from "../../src/model/attribute-inference.js";
 import type { YoloModel } from "../../src/model/yolo.js";
-import { inferenceMode, manualSeed, memoryStats, rand, tensor, tidy } from "../../src/torch/index.js";
+import { cat, inferenceMode, manualSeed, memoryStats, rand, tensor, tidy } from "../../src/torch/index.js";
 import { trainedFixture } from "../helpers/trained-fixture.js";
 import { saveWithAttributeHead } from "../helpers/with-head.js";
+import { REPO_ROOT } from "../helpers.js";
 
 const BOX_TOL_PX = 1e-3;
 const SCORE_TOL = 1e-4;
@@ -292,5 +295,102 @@ describe("ONNX export errors", () => {
       /--opset 18: sladet writes opset 16 or 17/,
     );
     assert.throws(() => buildOnnx(model, null, { imgsz: [100, 128] }, null), /multiples of the model's stride/);
+  });
+});
+
+describe("the JavaScript NMS", () => {
+  test("equals libtorch's on 14-class rows: class-aware and agnostic, a class filter, max_det, IoUs at the threshold", () => {
+    manualSeed(7);
+    const nc = 14;
+    const no = nc + 5;
+    // 400 boxes on a 160 px image: clustered centres so that many overlap, sizes 8–40 px, random scores
+    const rows = tidy(() => {
+      const xy = rand([400, 2])
+        .mul(40)
+        .add(rand([1, 2]).mul(80));
+      const wh = rand([400, 2]).mul(32).add(8);
+      return Float32Array.from(cat([xy, wh, rand([400, 1]), rand([400, nc])], 1).toTypedArray<"float32">());
+    });
+    for (const options of [
+      { confThres: 0.2, iouThres: 0.45, maxDet: 1000, agnostic: false },
+      { confThres: 0.1, iouThres: 0.3, maxDet: 5, agnostic: false },
+      { confThres: 0.05, iouThres: 0.5, maxDet: 1000, agnostic: true },
+      { confThres: 0.1, iouThres: 0.45, maxDet: 1000, agnostic: false, classes: [2, 5, 13] },
+    ]) {
+      const js = nmsRows(rows, no, options);
+      const ref = inferenceMode(() =>
+        tidy(() => nonMaxSuppression(tensor(rows, [1, 400, no]), options)[0]!.toTypedArray<"float32">()),
+      );
+      const label = JSON.stringify(options);
+      assert.ok(js.count > 0, `${label}: something survives`);
+      assert.equal(js.count, ref.length / 6, `${label}: number of boxes`);
+      assert.ok(maxDiff(js.boxes, ref, 6, 0, 5) <= 1e-4, `${label}: boxes and scores`);
+      assert.equal(maxDiff(js.boxes, ref, 6, 5, 6), 0, `${label}: classes`);
+      if (options.maxDet === 5) assert.equal(js.count, 5);
+      if (options.classes) for (let i = 0; i < js.count; i++) assert.ok(options.classes.includes(js.boxes[i * 6 + 5]!));
+    }
+  });
+});
+
+describe("sladet detect --backend onnx", () => {
+  test("runs without the native addon and finds the same cells as the libtorch backend", async () => {
+    const fixture = await trainedFixture();
+    const weights = join(dir, "detect-head.safetensors");
+    saveWithAttributeHead(fixture.best, weights);
+    const onnx = join(dir, "detect-head.onnx");
+    const bin = join(REPO_ROOT, "bin", "sladet");
+    const exported = spawnSync(bin, ["export", "--weights", weights, "--format", "onnx", "--dynamic", "--out", onnx], {
+      encoding: "utf8",
+    });
+    assert.equal(exported.status, 0, exported.stderr);
+    const source = join(fixture.dataYaml, "..", "images", "val");
+    const detect = (name: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+      const r = spawnSync(
+        bin,
+        [
+          "detect",
+          "--source",
+          source,
+          "--imgsz",
+          "128",
+          "--conf-thres",
+          "0.05",
+          "--project",
+          dir,
+          "--name",
+          name,
+          ...args,
+        ],
+        { encoding: "utf8", env },
+      );
+      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+      return JSON.parse(readFileSync(join(dir, name, "predictions.json"), "utf8")) as PredictionsJson;
+    };
+    // the backend follows the .onnx extension; the addon path points nowhere
+    const viaOnnx = detect("onnx", ["--weights", onnx], { ...process.env, SLADET_ADDON: join(dir, "missing.node") });
+    const viaTorch = detect("libtorch", ["--weights", weights]);
+    assert.equal(viaOnnx.model.backend, "onnx");
+    assert.equal(viaTorch.model.backend, "libtorch");
+    assert.equal(viaOnnx.images.length, viaTorch.images.length);
+    let cells = 0;
+    viaOnnx.images.forEach((im, i) => {
+      const ref = viaTorch.images[i]!;
+      assert.equal(im.detections.length, ref.detections.length, `${im.file}: cells`);
+      im.detections.forEach((d, j) => {
+        const r = ref.detections[j]!;
+        for (let k = 0; k < 4; k++)
+          assert.ok(Math.abs(d.box[k]! - r.box[k]!) <= 0.1, `${im.file}: box (written to 0.1 px)`);
+        assert.ok(Math.abs(d.confidence - r.confidence) <= 2e-4, `${im.file}: confidence`);
+        for (const [name, a] of Object.entries(d.attributes ?? {})) {
+          const b = r.attributes![name]!;
+          assert.equal(a.value, b.value, `${im.file}: ${name}`);
+          a.probabilities.forEach((p, v) => {
+            assert.ok(Math.abs(p - b.probabilities[v]!) <= 2e-4, `${im.file}: P(${name})`);
+          });
+        }
+        cells++;
+      });
+    });
+    assert.ok(cells > 0, "cells to compare");
   });
 });

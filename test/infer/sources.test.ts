@@ -17,8 +17,8 @@ import {
   UNCERTAIN_BELOW,
   valueLetters,
 } from "../../src/infer/attribute-code.js";
-import { csvField, csvLine } from "../../src/infer/outputs.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, toOriginal } from "../../src/infer/sources.js";
+import { csvField, csvLine } from "../../src/util/csv.js";
 import { ConfigError } from "../../src/util/errors.js";
 
 let work: string;

@@ -76,7 +76,7 @@ What you get (a new folder runs/detect/exp, exp2, …; --project/--name/--exist-
   report.html        a report of the run
 Unreadable images are reported, listed in predictions.json "skipped", and the run goes on.
 
-Sources: an image, a folder (its images, sorted), a glob in quotes ("films/**/*.jpg"), or a .txt list of paths
+Sources: an image, a folder (its images, in natural order: img2 before img10), a glob in quotes ("films/**/*.jpg"), or a .txt list of paths
 (relative to the list's folder).
 
 Example:

@@ -9,10 +9,11 @@ import { type Command, Option } from "commander";
 import { BACKENDS, type Backend } from "../infer/predictor.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
-import { resolveTestWeights } from "./test.js";
+import { resolveTestWeights, seedAttributeWeights } from "./test.js";
 
 export interface DetectFlags {
   weights?: string;
+  attrWeights?: string;
   source: string;
   imgsz?: number;
   batchSize: number;
@@ -89,7 +90,11 @@ export function register(program: Command): void {
     .description("detect white cells and their 7 attributes in images: annotated images, CSV, JSON, labels")
     .option(
       "--weights <file|run>",
-      "checkpoint, YOLOv5 .pt, .onnx (--backend onnx), or a run folder (its weights/best); default: the newest run's weights/best",
+      "checkpoint, YOLOv5 .pt, .onnx (selects --backend onnx), or a run folder (its weights/best); default: the newest run's weights/best",
+    )
+    .option(
+      "--attr-weights <file>",
+      "the seed's attribute head (Attribute_model/last_weights.pth; used by default with a .pt when it exists)",
     )
     .requiredOption("--source <path>", "an image, a folder, a glob (quoted) or a .txt list of images")
     .option(
@@ -130,6 +135,7 @@ export function register(program: Command): void {
     .action(async (flags: DetectFlags) => {
       const backend = detectBackend(flags.weights, flags.backend);
       const weights = resolveDetectWeights(flags.weights, backend);
+      const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
       const { asUserErrors } = await import("./user-errors.js");
       const { runDetect } = await import("../infer/detect-run.js");
       let device = "cpu";
@@ -157,7 +163,7 @@ export function register(program: Command): void {
           iouThres: flags.iouThres,
           maxDet: flags.maxDet,
           agnostic: flags.agnosticNms,
-          predictorOptions: { device },
+          predictorOptions: { device, ...(attrWeights === undefined ? {} : { attrWeights }) },
           hideAttrs: flags.hideAttrs,
           hideLabels: flags.hideLabels,
           hideConf: flags.hideConf,

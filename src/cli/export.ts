@@ -71,11 +71,13 @@ async function exportSafetensorsCommand(opts: ExportFlags): Promise<void> {
 
 async function exportOnnxCommand(opts: ExportFlags): Promise<void> {
   const { runOnnxExport } = await import("../export/onnx-command.js");
+  const { seedAttributeWeights } = await import("./test.js");
+  const attrWeights = seedAttributeWeights(opts.weights, opts.attrWeights);
   const { asUserErrors } = await import("./user-errors.js");
   await asUserErrors(() =>
     runOnnxExport({
       weights: opts.weights,
-      attrWeights: opts.attrWeights ?? null,
+      attrWeights: attrWeights ?? null,
       out: opts.out ?? null,
       imgsz: opts.imgsz ?? [640],
       dynamic: opts.dynamic ?? false,

@@ -93,7 +93,9 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
   const [index, coords] = g.opN("Split", [rois, g.constInt([1, 4])], 2, { axis: 1 });
   const batchIndex = g.op("Cast", [g.op("Squeeze", [index!, g.constInt([1])])], { to: OnnxDataType.INT64 });
   const pooled = head.taps.map((tap, i) => {
-    const dims = ["batch", head.tapChannels[i]!, `${tap}_height`, `${tap}_width`];
+    // the seed's heads know only their total input channels (one entry for several taps): leave each tap's symbolic
+    const channels = head.tapChannels.length === head.taps.length ? head.tapChannels[i]! : `${tap}_channels`;
+    const dims = ["batch", channels, `${tap}_height`, `${tap}_width`];
     const map = g.input(attributeInputName(tap), OnnxDataType.FLOAT, dims);
     const p = emitPool(g, map, coords!, batchIndex, head.roiSize);
     return head.inputNorm ? emitStandardise(g, p) : p;

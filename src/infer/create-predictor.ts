@@ -1,4 +1,5 @@
 /** Opens a {@link Predictor} for a backend (`sladet detect --backend`). Each backend is imported only when used. */
+import { ConfigError } from "../util/errors.js";
 import type { Backend, Predictor } from "./predictor.js";
 
 /** Options of {@link createPredictor}: each backend reads the ones it knows. */
@@ -7,6 +8,8 @@ export interface CreatePredictorOptions {
   device?: string;
   /** onnx: intra-op threads. @default the core count */
   threads?: number;
+  /** libtorch: the seed's attribute head (Attribute_model/*.pth), replacing the checkpoint's. */
+  attrWeights?: string;
 }
 
 export async function createPredictor(
@@ -17,9 +20,16 @@ export async function createPredictor(
   switch (backend) {
     case "libtorch": {
       const { createTorchPredictor } = await import("./torch-predictor.js");
-      return createTorchPredictor(weights, options.device === undefined ? {} : { device: options.device });
+      return createTorchPredictor(weights, {
+        ...(options.device === undefined ? {} : { device: options.device }),
+        ...(options.attrWeights === undefined ? {} : { attrWeights: options.attrWeights }),
+      });
     }
     case "onnx": {
+      if (options.attrWeights !== undefined)
+        throw new ConfigError(
+          `--attr-weights ${options.attrWeights}: an ONNX model carries its head; export it with sladet export --attr-weights`,
+        );
       const { createOnnxPredictor } = await import("./onnx-predictor.js");
       return createOnnxPredictor(weights, options.threads === undefined ? {} : { threads: options.threads });
     }

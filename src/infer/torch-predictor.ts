@@ -8,6 +8,7 @@
 
 import { nonMaxSuppression } from "../eval/nms.js";
 import { loadForInference } from "../eval/val-run.js";
+import { readSeedAttributeHead } from "../io/seed-attributes.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { attributeLogits, headMaps, modelTaps } from "../model/attribute-inference.js";
 import type { YoloModel } from "../model/yolo.js";
@@ -31,6 +32,8 @@ import type { PredictTimings, StageTimedPredictor } from "./timings.js";
 export interface TorchPredictorOptions {
   /** "cpu", "cuda:N" (with a CUDA libtorch). @default "cpu" */
   device?: string;
+  /** The seed's attribute head (Attribute_model/*.pth), used instead of the checkpoint's (a YOLOv5 .pt has none). */
+  attrWeights?: string;
 }
 
 class TorchPredictor implements Predictor, StageTimedPredictor {
@@ -129,8 +132,14 @@ export async function createTorchPredictor(
   options: TorchPredictorOptions = {},
 ): Promise<Predictor & StageTimedPredictor> {
   const device = resolveDevice(options.device ?? "cpu");
-  const { model, attributeHead } = loadForInference(weights);
+  const { model, attributeHead: ownHead } = loadForInference(weights);
+  let attributeHead = ownHead;
   try {
+    if (options.attrWeights !== undefined) {
+      ownHead?.dispose();
+      attributeHead = null;
+      attributeHead = readSeedAttributeHead(options.attrWeights).head;
+    }
     model.eval();
     attributeHead?.eval();
     if (device !== "cpu") {

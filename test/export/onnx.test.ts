@@ -26,7 +26,7 @@ import type { YoloModel } from "../../src/model/yolo.js";
 import { cat, inferenceMode, manualSeed, memoryStats, rand, tensor, tidy } from "../../src/torch/index.js";
 import { trainedFixture } from "../helpers/trained-fixture.js";
 import { saveWithAttributeHead } from "../helpers/with-head.js";
-import { REPO_ROOT } from "../helpers.js";
+import { fixturePath, REPO_ROOT } from "../helpers.js";
 
 const BOX_TOL_PX = 1e-3;
 const SCORE_TOL = 1e-4;
@@ -392,5 +392,44 @@ describe("sladet detect --backend onnx", () => {
       });
     });
     assert.ok(cells > 0, "cells to compare");
+  });
+});
+
+describe("the seed's YOLOv5 .pt with its attribute head (Attribute_model/last_weights.pth)", () => {
+  test("exports with --attr-weights and gives libtorch's cells and attribute probabilities", async () => {
+    const pt = fixturePath("models/tiny14.pt");
+    const attrWeights = fixturePath("models/seed_attr.pth");
+    const out = join(dir, "seed.onnx");
+    // the seed's file has no Cell Size layer: it starts fresh from the random generator, so both loads seed it alike
+    manualSeed(11);
+    await runOnnxExport({ weights: pt, attrWeights, out, imgsz: [64], dynamic: true, batch: 1, include: "attributes" });
+    onnxCheck([out, join(dir, "seed.attributes.onnx")]);
+    const { createTorchPredictor } = await import("../../src/infer/torch-predictor.js");
+    const onnxPredictor = await createOnnxPredictor(out);
+    manualSeed(11);
+    const torchPredictor = await createTorchPredictor(pt, { attrWeights });
+    try {
+      manualSeed(5);
+      const batch = {
+        data: Float32Array.from(rand([2, 3, 64, 96]).toTypedArray<"float32">()),
+        shape: [2, 3, 64, 96] as const,
+        imgsz: 96,
+      };
+      const options = { confThres: 0.001, maxDet: 20 };
+      const [a, b] = [await onnxPredictor.predict(batch, options), await torchPredictor.predict(batch, options)];
+      a.forEach((p, i) => {
+        const q = b[i]!;
+        assert.ok(p.count > 0 && p.count === q.count, `image ${i}: ${p.count} vs ${q.count} cells`);
+        assert.ok(maxDiff(p.boxes, q.boxes, 6, 0, 4) <= BOX_TOL_PX, `image ${i}: boxes`);
+        assert.ok(
+          maxDiff(p.attributes!.cellSize, q.attributes!.cellSize, 1, 0, 1) <= SCORE_TOL,
+          `image ${i}: Cell Size`,
+        );
+        assert.ok(maxDiff(p.attributes!.binary, q.attributes!.binary, 1, 0, 1) <= SCORE_TOL, `image ${i}: a1..a6`);
+      });
+    } finally {
+      await onnxPredictor.dispose();
+      await torchPredictor.dispose();
+    }
   });
 });

@@ -273,6 +273,7 @@ async function detectWith(
 
   const predictions: PredictionsJson = {
     version: PREDICTIONS_JSON_VERSION,
+    workingDir: process.cwd(),
     model: {
       weights: options.weights,
       backend: info.backend,

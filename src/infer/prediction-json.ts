@@ -49,4 +49,6 @@ export interface PredictionsJson {
   images: PredictedImage[];
   /** Inputs that could not be read, with the reason. */
   skipped: { file: string; reason: string }[];
+  /** The working folder relative `file` paths are relative to (absent in files written before it was recorded). */
+  workingDir?: string;
 }

@@ -177,12 +177,13 @@ function detailsTable(dets: readonly PredictedCell[], withAttributes: boolean): 
 
 /**
  * The first `limit` images of predictions.json as gallery items. The image is read from its path (relative to the
- * working directory); when it is gone, the annotated copy in the run folder is shown instead, without an overlay.
+ * folder detect ran in, recorded as `workingDir`); when it is gone, the annotated copy in the run folder is shown
+ * instead, without an overlay.
  */
 export function detectGalleryItems(p: PredictionsJson, runDir: string, limit = 16): GalleryItem[] {
   const withAttributes = p.model.attributes !== null && p.model.attributes !== undefined;
   return p.images.slice(0, limit).map((im) => {
-    const original = isAbsolute(im.file) ? im.file : resolve(im.file);
+    const original = isAbsolute(im.file) ? im.file : resolve(p.workingDir ?? ".", im.file);
     const useAnnotated = !existsSync(original) && im.annotated !== undefined;
     const dets = im.detections;
     return {

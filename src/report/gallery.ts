@@ -5,6 +5,7 @@
  */
 import { basename } from "node:path";
 import sharp from "sharp";
+import { readImageRgb } from "../data/images.js";
 import { esc } from "./html.js";
 
 /** Longest side of a thumbnail in pixels. */
@@ -47,8 +48,8 @@ export interface Thumbnail {
 /** A JPEG thumbnail of `file` as a data URI (EXIF orientation applied); null when it cannot be read. */
 export async function thumbnail(file: string, size = THUMBNAIL_SIZE): Promise<Thumbnail | null> {
   try {
-    const { data, info } = await sharp(file)
-      .rotate()
+    const rgb = await readImageRgb(file); // EXIF orientation applied; BMP too, as the loader reads it
+    const { data, info } = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
       .resize({ width: size, height: size, fit: "inside", withoutEnlargement: true })
       .jpeg({ quality: THUMBNAIL_QUALITY })
       .toBuffer({ resolveWithObject: true });

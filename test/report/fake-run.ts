@@ -239,10 +239,12 @@ export async function writeFakeDetectRun(runDir: string): Promise<PredictionsJso
     settings: { confThres: 0.25, iouThres: 0.45, maxDet: 1000, classes: null, agnostic: false },
     images: [
       { file: files[0]!, width: IMAGE_W, height: IMAGE_H, detections: [cell(0), cell(1), cell(2)] },
-      { file: files[1]!, width: IMAGE_W, height: IMAGE_H, detections: [cell(1)] },
+      // a path relative to the folder detect ran in (workingDir), not to where the report is written
+      { file: "in_1.png", width: IMAGE_W, height: IMAGE_H, detections: [cell(1)] },
       { file: files[2]!, width: IMAGE_W, height: IMAGE_H, detections: [] },
     ],
     skipped: [{ file: join(runDir, "broken.jpg"), reason: "not an image <unsupported>" }],
+    workingDir: runDir,
   };
   writeFileSync(join(runDir, "predictions.json"), JSON.stringify(predictions));
   return predictions;

@@ -150,29 +150,35 @@ export function checkCurves(v: unknown): CurvesJson {
   return { ...(o as unknown as CurvesJson), all: (o["all"] ?? null) as CurvesJson["all"] };
 }
 
+/** An image entry's common fields (file, width, height); returns the entry as an object. */
+function imageEntry(im: unknown, p: string): Obj {
+  const io = object(im, p);
+  string(io["file"], `${p}.file`);
+  number(io["width"], `${p}.width`);
+  number(io["height"], `${p}.height`);
+  return io;
+}
+
+/** A box with its class (and confidence when `scored`); returns it as an object. */
+function boxEntry(d: unknown, q: string, scored: boolean): Obj {
+  const dobj = object(d, q);
+  numbers(dobj["box"], `${q}.box`, 4);
+  number(dobj["class"], `${q}.class`);
+  if (scored) number(dobj["confidence"], `${q}.confidence`);
+  return dobj;
+}
+
 export function checkGallery(v: unknown): GalleryJson {
   const o = object(v, "");
   strings(o["names"], "names");
   number(o["confThres"], "confThres");
   array(o["images"], "images").forEach((im, i) => {
     const p = `images[${i}]`;
-    const io = object(im, p);
-    string(io["file"], `${p}.file`);
-    number(io["width"], `${p}.width`);
-    number(io["height"], `${p}.height`);
+    const io = imageEntry(im, p);
     if (io["region"] !== null) numbers(io["region"], `${p}.region`, 4);
-    array(io["labels"], `${p}.labels`).forEach((l, j) => {
-      const lo = object(l, `${p}.labels[${j}]`);
-      numbers(lo["box"], `${p}.labels[${j}].box`, 4);
-      number(lo["class"], `${p}.labels[${j}].class`);
-    });
-    array(io["predictions"], `${p}.predictions`).forEach((d, j) => {
-      const q = `${p}.predictions[${j}]`;
-      const dobj = object(d, q);
-      numbers(dobj["box"], `${q}.box`, 4);
-      number(dobj["class"], `${q}.class`);
-      number(dobj["confidence"], `${q}.confidence`);
-    });
+    for (const [j, l] of array(io["labels"], `${p}.labels`).entries()) boxEntry(l, `${p}.labels[${j}]`, false);
+    for (const [j, d] of array(io["predictions"], `${p}.predictions`).entries())
+      boxEntry(d, `${p}.predictions[${j}]`, true);
   });
   return o as unknown as GalleryJson;
 }
@@ -190,18 +196,12 @@ export function checkPredictions(v: unknown): PredictionsJson {
     });
   array(o["images"], "images").forEach((im, i) => {
     const p = `images[${i}]`;
-    const io = object(im, p);
-    string(io["file"], `${p}.file`);
-    number(io["width"], `${p}.width`);
-    number(io["height"], `${p}.height`);
+    const io = imageEntry(im, p);
     optionalString(io, "annotated", `${p}.`);
     array(io["detections"], `${p}.detections`).forEach((d, j) => {
       const q = `${p}.detections[${j}]`;
-      const dobj = object(d, q);
-      numbers(dobj["box"], `${q}.box`, 4);
-      number(dobj["class"], `${q}.class`);
+      const dobj = boxEntry(d, q, true);
       string(dobj["name"], `${q}.name`);
-      number(dobj["confidence"], `${q}.confidence`);
       if (dobj["attributes"] !== undefined) {
         for (const [name, a] of Object.entries(object(dobj["attributes"], `${q}.attributes`))) {
           const ao = object(a, `${q}.attributes.${name}`);

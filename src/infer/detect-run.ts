@@ -6,7 +6,7 @@
  */
 import { join, parse as parsePath } from "node:path";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
-import { writeRunReport } from "../report/index.js";
+import { tryWriteRunReport } from "../report/index.js";
 import { incrementRunDir } from "../train/run-dir.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -296,12 +296,7 @@ async function detectWith(
     writeFileAtomic(join(runDir, PREDICTIONS_JSON), `${JSON.stringify(predictions, null, 1)}\n`);
   });
   const wallSeconds = (performance.now() - io.start) / 1000;
-  let report: string | null = null;
-  try {
-    report = await writeRunReport(runDir);
-  } catch (err) {
-    io.warn(`warning: report.html not written: ${(err as Error).message}`);
-  }
+  const report = await tryWriteRunReport(runDir, io.warn);
   if (io.verbose)
     io.say(summary(images.length, skipped.length, perClass, names, timings, wallSeconds, runDir, report, options));
   return { runDir, predictions, images: images.length, perClass, timings, wallSeconds, report };

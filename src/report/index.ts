@@ -219,12 +219,18 @@ export async function writeRunReport(runDir: string): Promise<string> {
   return path;
 }
 
-/** {@link writeRunReport}, with a failure printed as a warning (the run's results are written already). */
-export async function tryWriteRunReport(runDir: string): Promise<string | null> {
+/**
+ * {@link writeRunReport}, with a failure reported as a warning (the run's results are written already).
+ * @param warn where the warning goes. @default a line on stderr
+ */
+export async function tryWriteRunReport(
+  runDir: string,
+  warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<string | null> {
   try {
     return await writeRunReport(runDir);
   } catch (err) {
-    process.stderr.write(`warning: report.html not written: ${(err as Error).message}\n`);
+    warn(`warning: report.html not written: ${(err as Error).message}`);
     return null;
   }
 }

@@ -19,6 +19,7 @@ import { PREDICTIONS_JSON_VERSION, type PredictionsJson } from "../../src/infer/
 import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";
 import { createTorchPredictor } from "../../src/infer/torch-predictor.js";
 import { memoryStats } from "../../src/torch/index.js";
+import { parseCsv } from "../../src/util/csv.js";
 import { trainedFixture } from "../helpers/trained-fixture.js";
 import { saveWithAttributeHead } from "../helpers/with-head.js";
 
@@ -66,34 +67,6 @@ function matched(truth: readonly Box[], dets: readonly Box[]): number {
     dj.add(j);
   }
   return ti.size;
-}
-
-/** A CSV parser for RFC 4180 fields (quotes, doubled quotes, commas inside quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += ch;
-  }
-  return rows;
 }
 
 let work: string;

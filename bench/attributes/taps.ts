@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
-import { runValidation } from "../../src/eval/val-run.js";
+import { runValidation } from "../../src/runs/val-run.js";
 import { builtinModelYaml } from "../../src/model/config.js";
 import { train } from "../../src/train/trainer.js";
 

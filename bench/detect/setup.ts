@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LLD_CLASS_NAMES } from "../../src/data/schema.js";
 import { generateDataset } from "../../src/data/synth/dataset.js";
-import { runOnnxExport } from "../../src/export/onnx-command.js";
+import { runOnnxExport } from "../../src/runs/export-run.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources } from "../../src/infer/sources.js";
 import { newAttributeHead } from "../../src/model/attribute-inference.js";
 import { saveCheckpoint } from "../../src/model/checkpoint.js";

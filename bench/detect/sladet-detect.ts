@@ -11,7 +11,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createPredictor } from "../../src/infer/create-predictor.js";
-import { type DetectOptions, runDetect } from "../../src/infer/detect-run.js";
+import { type DetectOptions, runDetect } from "../../src/runs/detect-run.js";
 import type { Backend, InputBatch, PredictOptions, Predictor } from "../../src/infer/predictor.js";
 import { DETECT_STAGES, hasStageTimings, type PredictTimings } from "../../src/infer/timings.js";
 import { peakRssMiB } from "../common/compare.js";

@@ -9,7 +9,7 @@ import { type Command, Option } from "commander";
 import { BACKENDS, type Backend } from "../infer/predictor.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
-import { resolveTestWeights, seedAttributeWeights } from "./test.js";
+import { resolveTestWeights } from "./test.js";
 
 export interface DetectFlags {
   weights?: string;
@@ -135,9 +135,10 @@ export function register(program: Command): void {
     .action(async (flags: DetectFlags) => {
       const backend = detectBackend(flags.weights, flags.backend);
       const weights = resolveDetectWeights(flags.weights, backend);
+      const { seedAttributeWeights } = await import("../io/inference-model.js");
       const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
       const { asUserErrors } = await import("./user-errors.js");
-      const { runDetect } = await import("../infer/detect-run.js");
+      const { runDetect } = await import("../runs/detect-run.js");
       let device = "cpu";
       if (backend === "libtorch") {
         const { resolveDevice } = await import("../torch/index.js");

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { newestRunWeights } from "../train/run-dir.js";
+import { newestRunWeights } from "../util/run-dir.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parseUnitFloat } from "./options.js";
@@ -109,9 +109,9 @@ export async function runTrainingCommand(
   extra: Pick<TrainOptions, "sla" | "attributes">,
 ): Promise<void> {
   const { asUserErrors } = await import("./user-errors.js");
-  const { train } = await import("../train/trainer.js");
+  const { runTraining } = await import("../runs/train-run.js");
   const result = await asUserErrors(() =>
-    train({
+    runTraining({
       data: flags.data,
       cfg: flags.cfg,
       weights: flags.weights,

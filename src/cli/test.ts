@@ -4,24 +4,10 @@
  * weights/best) or nothing (the newest run's weights/best under runs/train and runs/pretrain; design.md §7.7). With a
  * YOLOv5 .pt, the seed's head is read from Attribute_model/last_weights.pth as test.py does, unless --attr-weights.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { newestRunWeights, runFolderWeights } from "../train/run-dir.js";
+import { newestRunWeights, runFolderWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { addValidationOptions, runValidationCommand, type ValFlags } from "./val.js";
-
-/** Where the seed's test.py reads its attribute head (relative to the working folder). */
-export const SEED_ATTRIBUTE_HEAD = join("Attribute_model", "last_weights.pth");
-
-/**
- * The seed's attribute head for a YOLOv5 .pt, as test.py finds it: `--attr-weights`, else Attribute_model/
- * last_weights.pth when it exists; none for sladet checkpoints (they carry their head).
- */
-export function seedAttributeWeights(weights: string, attrWeights: string | undefined): string | undefined {
-  if (attrWeights !== undefined || !weights.endsWith(".pt") || !existsSync(SEED_ATTRIBUTE_HEAD)) return attrWeights;
-  return SEED_ATTRIBUTE_HEAD;
-}
 
 /** Where `sladet test` looks for runs when --weights is not given. */
 export const TEST_DEFAULT_PROJECTS = ["runs/train", "runs/pretrain"] as const;
@@ -56,6 +42,7 @@ export function register(program: Command): void {
   addValidationOptions(cmd, { project: "runs/test", task: "test" }).action(
     async (flags: ValFlags & { weights?: string }) => {
       const weights = resolveTestWeights(flags.weights);
+      const { seedAttributeWeights } = await import("../io/inference-model.js");
       const attrWeights = seedAttributeWeights(weights, flags.attrWeights);
       process.stdout.write(`test: ${weights}${attrWeights ? ` with the attribute head ${attrWeights}` : ""}\n`);
       await runValidationCommand({ ...flags, ...(attrWeights ? { attrWeights } : {}) }, weights);

@@ -5,7 +5,7 @@
  * columns, continuing the head of the weights when they carry one.
  */
 import { type Command, Option } from "commander";
-import { runFolderWeights } from "../train/run-dir.js";
+import { runFolderWeights } from "../util/run-dir.js";
 import { PROPOSERS, SEED_SLA_OPTIONS, type SlaOptions, TRIPLET_SIGNS } from "../train/sla/options.js";
 import { UserError } from "./errors.js";
 import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";

@@ -3,7 +3,7 @@
  * and attributes in the data, the attribute table and CSVs too. `sladet test` (./test.ts) shares these options.
  */
 import { type Command, Option } from "commander";
-import type { ValRunOptions } from "../eval/val-run.js";
+import type { ValRunOptions } from "../runs/val-run.js";
 import { parseIntOption, parseUnitFloat } from "./options.js";
 
 export interface ValFlags {
@@ -62,7 +62,7 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
 /** Runs the validation a `val`/`test` command describes, with errors a user can act on. */
 export async function runValidationCommand(flags: ValFlags, weights: string): Promise<void> {
   const { asUserErrors } = await import("./user-errors.js");
-  const { runValidation } = await import("../eval/val-run.js");
+  const { runValidation } = await import("../runs/val-run.js");
   const { resolveDevice } = await import("../torch/index.js");
   await asUserErrors(async () => {
     if (resolveDevice(flags.device) !== "cpu") throw new Error("validation runs on the CPU in this build");

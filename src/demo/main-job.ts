@@ -10,12 +10,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../data/synth/index.js";
-import { runValidation } from "../eval/val-run.js";
-import { runDetect } from "../infer/detect-run.js";
+import { runValidation } from "../runs/val-run.js";
+import { runDetect } from "../runs/detect-run.js";
 import { builtinModelYaml } from "../model/config.js";
 import type { Hyp } from "../train/hyp.js";
 import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
-import { type TrainResult, train } from "../train/trainer.js";
+import { runTraining, type TrainingRunResult } from "../runs/train-run.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "./quickstart.js";
 
 export interface MainJobOptions {
@@ -39,8 +39,8 @@ export interface MainJobOptions {
 
 export interface MainJobResult {
   data: string;
-  pretrain: TrainResult;
-  train: TrainResult;
+  pretrain: TrainingRunResult;
+  train: TrainingRunResult;
   testDir: string;
   /** Test-split mAP50 and the attribute macro F1 over all 7 (null without attributes). */
   testScores: { map50: number; attributeMacroF1: number | null };
@@ -82,7 +82,7 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
     attributes: true as const,
   };
   say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
-  const pretrain = await train({
+  const pretrain = await runTraining({
     ...common,
     cfg: { ...builtinModelYaml("n"), ...QUICKSTART_MODEL },
     epochs: options.pretrainEpochs ?? 60,
@@ -92,7 +92,7 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
   });
   say("3/5 phase 2 (sladet train): pseudo-labels outside the labelled regions and the similarity loss");
   const phase2Hyp: Partial<Hyp> = { ...QUICKSTART_HYP, lr0: QUICKSTART_HYP.lr0 * PHASE2_LR_FACTOR };
-  const phase2 = await train({
+  const phase2 = await runTraining({
     ...common,
     weights: pretrain.last,
     epochs: options.trainEpochs ?? 8,

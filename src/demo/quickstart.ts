@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../data/synth/index.js";
 import { builtinModelYaml } from "../model/config.js";
-import { type TrainResult, train } from "../train/trainer.js";
+import { runTraining, type TrainingRunResult } from "../runs/train-run.js";
 
 export interface QuickstartOptions {
   /** Output folder (the dataset goes to <out>/data, runs to <out>/pretrain). @default "runs/demo" */
@@ -34,7 +34,7 @@ export interface QuickstartOptions {
 export const QUICKSTART_MODEL = { width_multiple: 0.125, depth_multiple: 0.33 } as const;
 export const QUICKSTART_HYP = { lr0: 0.02, warmup_epochs: 0, fl_gamma: 0, mosaic: 0, mixup: 0 } as const;
 
-export async function runQuickstart(options: QuickstartOptions = {}): Promise<TrainResult & { data: string }> {
+export async function runQuickstart(options: QuickstartOptions = {}): Promise<TrainingRunResult & { data: string }> {
   const { out = "runs/demo", images = 64, imgsz = 128, epochs = 100, dataSeed = 1, seed = 0, verbose = true } = options;
   const dataRoot = join(out, "data");
   rmSync(dataRoot, { recursive: true, force: true });
@@ -48,7 +48,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Tr
     onImage: () => {},
   });
   const data = collapseToOneClass(dataRoot);
-  const result = await train({
+  const result = await runTraining({
     data,
     cfg: { ...builtinModelYaml("n"), ...QUICKSTART_MODEL },
     epochs,

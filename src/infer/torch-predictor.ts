@@ -1,5 +1,5 @@
 /**
- * The libtorch backend of the {@link Predictor} contract: a sladet checkpoint or a YOLOv5 .pt (loadForInference), its
+ * The libtorch backend of the {@link Predictor} contract: a model opened by loadInferenceModel (src/io/inference-model.ts), its
  * convolutions fused with their BatchNorms, YOLOv5's NMS (src/eval/nms.ts) and, when the checkpoint carries one, the
  * attribute head on the detections exactly as evaluation runs it (boxes normalised to the input, sizes = box (w, h) /
  * the network size), with softmax probabilities. Every call runs under inference mode in a tidy scope: only typed
@@ -7,12 +7,11 @@
  */
 
 import { nonMaxSuppression } from "../eval/nms.js";
-import { loadForInference } from "../eval/val-run.js";
-import { readSeedAttributeHead } from "../io/seed-attributes.js";
+import { type LoadInferenceModelOptions, loadInferenceModel } from "../io/inference-model.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { attributeLogits, headMaps, modelTaps } from "../model/attribute-inference.js";
 import type { YoloModel } from "../model/yolo.js";
-import { inferenceMode, resolveDevice, type Tensor, tensor, tidy } from "../torch/index.js";
+import { inferenceMode, type Tensor, tensor, tidy } from "../torch/index.js";
 import {
   type AttributeProbabilities,
   checkInputBatch,
@@ -28,13 +27,8 @@ import {
 } from "./predictor.js";
 import type { PredictTimings, StageTimedPredictor } from "./timings.js";
 
-/** Options of {@link createTorchPredictor}. */
-export interface TorchPredictorOptions {
-  /** "cpu", "cuda:N" (with a CUDA libtorch). @default "cpu" */
-  device?: string;
-  /** The seed's attribute head (Attribute_model/*.pth), used instead of the checkpoint's (a YOLOv5 .pt has none). */
-  attrWeights?: string;
-}
+/** Options of {@link createTorchPredictor}: the device and the seed's attribute head (a YOLOv5 .pt has none). */
+export type TorchPredictorOptions = LoadInferenceModelOptions;
 
 class TorchPredictor implements Predictor, StageTimedPredictor {
   readonly info: PredictorInfo;
@@ -124,28 +118,15 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
 }
 
 /**
- * Opens weights for inference on libtorch: a sladet checkpoint (with its attribute head when it has one) or a YOLOv5
- * .pt, in eval mode with fused convolutions, on `device`.
+ * Opens weights for inference on libtorch (src/io/inference-model.ts: a sladet checkpoint with its attribute head when
+ * it has one, a YOLOv5 .pt or a run folder; the seed's head with `attrWeights`), with fused convolutions, on `device`.
  */
 export async function createTorchPredictor(
   weights: string,
   options: TorchPredictorOptions = {},
 ): Promise<Predictor & StageTimedPredictor> {
-  const device = resolveDevice(options.device ?? "cpu");
-  const { model, attributeHead: ownHead } = loadForInference(weights);
-  let attributeHead = ownHead;
+  const { model, attributeHead, device } = loadInferenceModel(weights, options);
   try {
-    if (options.attrWeights !== undefined) {
-      ownHead?.dispose();
-      attributeHead = null;
-      attributeHead = readSeedAttributeHead(options.attrWeights).head;
-    }
-    model.eval();
-    attributeHead?.eval();
-    if (device !== "cpu") {
-      model.to(device);
-      attributeHead?.to(device);
-    }
     model.fuse();
     return new TorchPredictor(model, attributeHead, device);
   } catch (err) {

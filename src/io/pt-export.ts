@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
-import { readSeedAttributeHead, type SeedAttributeReport } from "./seed-attributes.js";
+import { readSeedHeadFor } from "./inference-model.js";
+import type { SeedAttributeReport } from "./seed-attributes.js";
 import { CheckpointError } from "./torch-archive.js";
 import { disposeCheckpoint, modelFromCheckpoint, readYoloCheckpoint } from "./yolo-import.js";
 
@@ -42,15 +43,9 @@ export function exportPtCheckpoint(options: PtExportOptions): PtExportReport {
     model = modelFromCheckpoint(ckpt);
     let attributes: SeedAttributeReport | null = null;
     if (options.attrWeights) {
-      const seed = readSeedAttributeHead(options.attrWeights);
+      const seed = readSeedHeadFor(model, options.attrWeights, options.weights);
       head = seed.head;
       attributes = seed.report;
-      const expected = model.tapChannels("p2") + model.tapChannels("p3");
-      if (head.inChannels !== expected) {
-        throw new CheckpointError(
-          `${options.attrWeights}: the attribute head takes ${head.inChannels} channels, but ${options.weights}'s p2 + p3 taps give ${expected}`,
-        );
-      }
     }
     const out = options.out ?? defaultExportPath(options.weights);
     saveCheckpoint(out, model, {

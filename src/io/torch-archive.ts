@@ -7,8 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DType } from "../torch/dtype.js";
-import { Tensor } from "../torch/index.js";
-import { native } from "../torch/native.js";
+import { type Tensor, tensorFromBytes } from "../torch/index.js";
 import { describe, type GlobalHandler, PickleError, PyObject, type Settable, unpickle } from "./pickle.js";
 import { ZipError, ZipReader } from "./zip.js";
 
@@ -123,7 +122,7 @@ export class TensorRef {
    * @param options.float32 convert float16 to float32. @default true
    */
   toTensor(options: { float32?: boolean } = {}): Tensor {
-    const t = new Tensor(native.fromBuffer(this.contiguousBytes(), [...this.shape], this.dtype));
+    const t = tensorFromBytes(this.contiguousBytes(), this.shape, this.dtype);
     if (this.dtype !== "float16" || options.float32 === false) return t;
     const f = t.to("float32");
     t.dispose();

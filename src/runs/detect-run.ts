@@ -6,16 +6,18 @@
  */
 import { join, parse as parsePath } from "node:path";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
-import { tryWriteRunReport } from "../report/index.js";
-import { incrementRunDir } from "../train/run-dir.js";
-import { ConfigError } from "../util/errors.js";
-import { writeFileAtomic } from "../util/fs.js";
-import { type Progress, progress } from "../util/progress.js";
-import { attributeCodeParts, legendText } from "./attribute-code.js";
-import { type CreatePredictorOptions, createPredictor } from "./create-predictor.js";
-import { type AnnotatedFormat, type DrawOptions, drawAnnotated } from "./draw.js";
-import { type Cell, cellsOf, lldLabelText, predictedCell, predictionCsvHeader, predictionCsvRow } from "./outputs.js";
-import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "./prediction-json.js";
+import { attributeCodeParts, legendText } from "../infer/attribute-code.js";
+import { type CreatePredictorOptions, createPredictor } from "../infer/create-predictor.js";
+import { type AnnotatedFormat, type DrawOptions, drawAnnotated } from "../infer/draw.js";
+import {
+  type Cell,
+  cellsOf,
+  lldLabelText,
+  predictedCell,
+  predictionCsvHeader,
+  predictionCsvRow,
+} from "../infer/outputs.js";
+import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "../infer/prediction-json.js";
 import {
   type Backend,
   DETECT_CONF_THRES,
@@ -23,9 +25,14 @@ import {
   DETECT_MAX_DET,
   type PredictOptions,
   type Predictor,
-} from "./predictor.js";
-import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "./sources.js";
-import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "./timings.js";
+} from "../infer/predictor.js";
+import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "../infer/sources.js";
+import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "../infer/timings.js";
+import { tryWriteRunReport } from "../report/index.js";
+import { ConfigError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { type Progress, progress } from "../util/progress.js";
+import { incrementRunDir } from "../util/run-dir.js";
 
 /** Options of {@link runDetect}. */
 export interface DetectOptions extends DrawOptions {

@@ -5,10 +5,6 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { loadForInference } from "../eval/val-run.js";
-import { readSeedAttributeHead } from "../io/seed-attributes.js";
-import { runFolderWeights } from "../train/run-dir.js";
-import { ConfigError } from "../util/errors.js";
 import {
   attributeModelPath,
   buildOnnx,
@@ -16,7 +12,9 @@ import {
   type OnnxExportOptions,
   strideMultiple,
   writeOnnx,
-} from "./onnx-export.js";
+} from "../export/onnx-export.js";
+import { loadInferenceModel, resolveWeightsFile } from "../io/inference-model.js";
+import { ConfigError } from "../util/errors.js";
 
 export interface OnnxCommandOptions {
   weights: string;
@@ -38,12 +36,6 @@ export interface OnnxCommandResult {
   imgsz: [number, number];
 }
 
-function resolveWeights(weights: string): string {
-  const file = runFolderWeights(weights, "best");
-  if (!file) throw new ConfigError(`${weights}: a folder without weights/best.safetensors`);
-  return file;
-}
-
 function defaultOut(weights: string): string {
   return join(dirname(weights), `${basename(weights).replace(/\.(safetensors|pt)$/i, "")}.onnx`);
 }
@@ -51,17 +43,13 @@ function defaultOut(weights: string): string {
 const mib = (path: string) => `${(statSync(path).size / 2 ** 20).toFixed(1)} MiB`;
 
 export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCommandResult> {
-  const weights = resolveWeights(options.weights);
+  const weights = resolveWeightsFile(options.weights);
   if (options.imgsz.length < 1 || options.imgsz.length > 2)
     throw new ConfigError(`--imgsz takes one size or height and width, got ${options.imgsz.length} numbers`);
   const started = performance.now();
-  const loaded = loadForInference(weights);
-  let head = loaded.attributeHead;
+  const loaded = loadInferenceModel(weights, options.attrWeights ? { attrWeights: options.attrWeights } : {});
+  const head = loaded.attributeHead;
   try {
-    if (options.attrWeights) {
-      head?.dispose();
-      head = readSeedAttributeHead(options.attrWeights).head.eval();
-    }
     if (options.include === "attributes" && !head)
       throw new ConfigError(`${weights}: --include attributes, but the weights have no attribute head`);
     const exportHead = options.include === "none" ? null : head;
@@ -79,7 +67,7 @@ export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCo
       ...(options.opset === undefined ? {} : { opset: options.opset }),
     };
     const out = options.out ?? defaultOut(weights);
-    const built = buildOnnx(loaded.model.eval(), exportHead, exportOptions, basename(attributeModelPath(out)));
+    const built = buildOnnx(loaded.model, exportHead, exportOptions, basename(attributeModelPath(out)));
     const paths = writeOnnx(built, out);
     await verifyInOnnxRuntime(paths, imgsz, options.dynamic ? 1 : options.batch);
     const secs = ((performance.now() - started) / 1000).toFixed(1);
@@ -107,7 +95,7 @@ async function verifyInOnnxRuntime(
   [h, w]: [number, number],
   batch: number,
 ): Promise<void> {
-  const { createOnnxPredictor } = await import("../infer/onnx-predictor.js");
+  const { createOnnxPredictor } = await import("../infer/onnx-predictor.js"); // onnxruntime loads only here
   try {
     const predictor = await createOnnxPredictor(paths.model);
     try {

@@ -5,34 +5,22 @@
  * write the run folder: metrics.json, per_class.csv, confusion_matrix.csv, curves.json, gallery.json,
  * attributes/<split>.csv with attributes/cell_size_confusion.csv, and last the run report, report.html.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Batch } from "../data/batch.js";
 import { loadDataYaml, type Split } from "../data/dataset-yaml.js";
 import { DataLoader, loadSplitItems } from "../data/loader.js";
-import { describeSeedAttributeReport, readSeedAttributeHead } from "../io/seed-attributes.js";
-import { loadYoloCheckpoint } from "../io/yolo-import.js";
-import type { AttributeHead } from "../model/attribute-head.js";
-import { modelTaps } from "../model/attribute-inference.js";
-import { loadCheckpoint } from "../model/checkpoint.js";
-import type { YoloModel } from "../model/yolo.js";
-import { tryWriteRunReport } from "../report/index.js";
-import type { Tensor } from "../torch/index.js";
-import { incrementRunDir } from "../train/run-dir.js";
-import { ConfigError } from "../util/errors.js";
-import { writeFileAtomic } from "../util/fs.js";
-import { AttributeEvaluation } from "./attribute-eval.js";
+import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import {
   ATTRIBUTE_MATCH_IOU,
   type AttributeSummary,
   cellSizeConfusionCsv,
   formatAttributeTable,
   formatCellSizeConfusion,
-} from "./attribute-metrics.js";
-import { type CocoStats, cocoEvaluate, formatCocoStats } from "./coco-eval.js";
-import { formatDetectionTable } from "./detection-metrics.js";
-import { GalleryCollector } from "./gallery.js";
-import { writeValidationFiles } from "./run-files.js";
+} from "../eval/attribute-metrics.js";
+import { type CocoStats, cocoEvaluate, formatCocoStats } from "../eval/coco-eval.js";
+import { formatDetectionTable } from "../eval/detection-metrics.js";
+import { GalleryCollector } from "../eval/gallery.js";
+import { writeValidationFiles } from "../eval/run-files.js";
 import {
   labelRows,
   SPARSE_CAVEAT,
@@ -41,7 +29,16 @@ import {
   VAL_MAX_DET,
   type ValidationResult,
   validate,
-} from "./validate.js";
+} from "../eval/validate.js";
+import { type InferenceModel, loadInferenceModel } from "../io/inference-model.js";
+import { describeSeedAttributeReport } from "../io/seed-attributes.js";
+import type { AttributeHead } from "../model/attribute-head.js";
+import { modelTaps } from "../model/attribute-inference.js";
+import { tryWriteRunReport } from "../report/index.js";
+import type { Tensor } from "../torch/index.js";
+import { ConfigError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { incrementRunDir } from "../util/run-dir.js";
 
 export interface ValRunOptions {
   data: string;
@@ -81,41 +78,13 @@ export interface ValRunResult {
   attributes: AttributeSummary | null;
 }
 
-/** A detector and, when the weights carry one, its attribute head (eval mode). */
-export interface InferenceModel {
-  model: YoloModel;
-  attributeHead: AttributeHead | null;
-}
-
-/** Loads a sladet checkpoint or a YOLOv5 .pt (decided by the file's first bytes: a .pt is a zip). */
-export function loadForInference(path: string): InferenceModel {
-  let head: Buffer;
-  try {
-    head = readFileSync(path).subarray(0, 4);
-  } catch (err) {
-    throw new ConfigError(
-      `${path}: cannot read the weights (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
-  if (head[0] === 0x50 && head[1] === 0x4b) return { model: loadYoloCheckpoint(path).model, attributeHead: null };
-  const loaded = loadCheckpoint(path);
-  for (const t of loaded.training.values()) t.dispose();
-  return { model: loaded.model, attributeHead: loaded.attributeHead?.eval() ?? null };
-}
-
 /** The model and the attribute head to evaluate (the seed's head from `attrWeights` replaces the checkpoint's). */
 function loadModels(options: ValRunOptions, verbose: boolean): InferenceModel {
-  const loaded = loadForInference(options.weights);
-  if (!options.attrWeights) return loaded;
-  loaded.attributeHead?.dispose();
-  try {
-    const { head, report } = readSeedAttributeHead(options.attrWeights);
-    if (verbose) process.stdout.write(`${describeSeedAttributeReport(report)}\n`);
-    return { model: loaded.model, attributeHead: head.eval() };
-  } catch (err) {
-    loaded.model.dispose();
-    throw err;
-  }
+  const { model, attributeHead, seedReport } = loadInferenceModel(options.weights, {
+    ...(options.attrWeights ? { attrWeights: options.attrWeights } : {}),
+  });
+  if (seedReport && verbose) process.stdout.write(`${describeSeedAttributeReport(seedReport)}\n`);
+  return { model, attributeHead };
 }
 
 /** The attribute evaluation, when there is a head to evaluate and the data has the 7 LLD attribute columns. */

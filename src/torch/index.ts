@@ -81,6 +81,7 @@ export {
   type TensorLike,
   type TensorOptions,
   tensor,
+  tensorFromBytes,
   where,
   zeros,
   zerosLike,

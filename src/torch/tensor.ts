@@ -539,6 +539,19 @@ export function tensor(
   return finish(new Tensor(native.fromBuffer(typed, [...(shape ?? inferred)], dtype, device)), options);
 }
 
+/**
+ * Creates a tensor from raw little-endian bytes holding `shape`'s elements of `dtype` in C order (what a file format
+ * such as safetensors or a PyTorch archive stores). The bytes are copied; the tensor never aliases JS memory.
+ */
+export function tensorFromBytes(
+  bytes: Uint8Array,
+  shape: readonly number[],
+  dtype: DType,
+  options: Pick<TensorOptions, "device"> = {},
+): Tensor {
+  return new Tensor(native.fromBuffer(bytes, [...shape], dtype, options.device));
+}
+
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return finish(new Tensor(native.zeros([...shape], options.dtype ?? "float32", options.device)), options);
 }

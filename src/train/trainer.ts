@@ -24,7 +24,6 @@ import { ATTRIBUTE_TAPS, modelTaps } from "../model/attribute-inference.js";
 import { saveCheckpoint } from "../model/checkpoint.js";
 import type { ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
-import { tryWriteRunReport } from "../report/index.js";
 import {
   clipGradNorm,
   manualSeed,
@@ -50,7 +49,7 @@ import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
 import { splitParameterGroups } from "./param-groups.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
-import { incrementRunDir } from "./run-dir.js";
+import { incrementRunDir } from "../util/run-dir.js";
 import {
   iterationSettings,
   lrFactor,
@@ -144,8 +143,6 @@ export interface TrainResult {
   bestFitness: number;
   epochsRun: number;
   final: ValidationResult | null;
-  /** report.html; null when it could not be written (the reason was printed). */
-  report: string | null;
   skippedSteps: number;
   /** Stopped by SIGINT (weights/last saved; `--resume` continues). */
   interrupted: boolean;
@@ -822,11 +819,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await run.dispose();
   }
   if (last) run.writeFinalValidation(last);
-  const report = await tryWriteRunReport(run.runDir);
   const peak = (memoryStats().peakBytes / 2 ** 20).toFixed(0);
   log(`${epochsRun} epoch(s) in ${run.runDir}; ${run.skipped} step(s) skipped; native ${peak} MiB peak`);
   log(`weights: ${run.lastPath}, ${run.bestPath}`);
-  if (report) log(`report: ${report}`);
   return {
     runDir: run.runDir,
     last: run.lastPath,
@@ -834,7 +829,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     bestFitness: run.bestFitness,
     epochsRun,
     final: last?.val ?? null,
-    report,
     skippedSteps: run.skipped,
     interrupted: run.interrupted,
   };

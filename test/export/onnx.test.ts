@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readImageRgb } from "../../src/data/images.js";
 import { nonMaxSuppression } from "../../src/eval/nms.js";
-import { loadForInference } from "../../src/eval/val-run.js";
-import { runOnnxExport } from "../../src/export/onnx-command.js";
+import { loadInferenceModel } from "../../src/io/inference-model.js";
+import { runOnnxExport } from "../../src/runs/export-run.js";
 import { buildOnnx } from "../../src/export/onnx-export.js";
 import { OnnxModelError } from "../../src/export/onnx-metadata.js";
 import { nmsRows } from "../../src/infer/js-nms.js";
@@ -38,7 +38,7 @@ let images: string[];
 before(async () => {
   const fixture = await trainedFixture();
   dir = mkdtempSync(join(tmpdir(), "sladet-onnx-"));
-  model = loadForInference(fixture.best).model.eval();
+  model = loadInferenceModel(fixture.best).model;
   const imageDir = join(fixture.dataYaml, "..", "images", "val");
   images = readdirSync(imageDir)
     .sort()
@@ -193,7 +193,7 @@ async function checkpointWithHead(
 ): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
   saveWithAttributeHead((await trainedFixture()).best, path, { taps, inputNorm, seed: taps.length, randomise: true });
-  const loaded = loadForInference(path);
+  const loaded = loadInferenceModel(path);
   loaded.model.dispose();
   return { path, head: loaded.attributeHead! };
 }

@@ -13,7 +13,7 @@ import sharp from "sharp";
 import { readLldLabelFile } from "../../src/data/formats/lld.js";
 import { LLD_ATTRIBUTES } from "../../src/data/schema.js";
 import { generateDataset, synthesizeImage } from "../../src/data/synth/index.js";
-import { type DetectResult, runDetect } from "../../src/infer/detect-run.js";
+import { type DetectResult, runDetect } from "../../src/runs/detect-run.js";
 import { PREDICTION_CSV_COLUMNS, SEED_PREDICTION_COLUMNS } from "../../src/infer/outputs.js";
 import { PREDICTIONS_JSON_VERSION, type PredictionsJson } from "../../src/infer/prediction-json.js";
 import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";

@@ -1,5 +1,5 @@
 /**
- * The report wired into the commands: `sladet val` on the shared trained fixture and a one-epoch `train()` each end
+ * The report wired into the commands: `sladet val` on the shared trained fixture and a one-epoch `runTraining()` each end
  * with report.html in their run folder and a `report: <path>` line; the validation's curves.json and gallery.json
  * (predictions mapped back to the original images) are in place and drawn.
  */
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { GalleryJson } from "../../src/eval/gallery.js";
-import { train } from "../../src/train/trainer.js";
+import { runTraining } from "../../src/runs/train-run.js";
 import { makeCellDataset, tinyModelYaml, trainedFixture } from "../helpers/trained-fixture.js";
 import { REPO_ROOT } from "../helpers.js";
 import { launchBrowser, openReport } from "./browser.js";
@@ -72,9 +72,9 @@ describe("report.html at the end of the commands", () => {
       logged.push(String(chunk));
       return true;
     }) as typeof process.stdout.write;
-    let result: Awaited<ReturnType<typeof train>>;
+    let result: Awaited<ReturnType<typeof runTraining>>;
     try {
-      result = await train({
+      result = await runTraining({
         data,
         cfg: tinyModelYaml(1),
         epochs: 1,

@@ -13,7 +13,7 @@ import { after, test } from "node:test";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
-import { runValidation } from "../../src/eval/val-run.js";
+import { runValidation } from "../../src/runs/val-run.js";
 import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";

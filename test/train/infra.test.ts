@@ -10,7 +10,7 @@ import { EarlyStopping } from "../../src/train/early-stopping.js";
 import { ModelEMA } from "../../src/train/ema.js";
 import { splitParameterGroups } from "../../src/train/param-groups.js";
 import { ResultsCsv } from "../../src/train/results-csv.js";
-import { incrementRunDir } from "../../src/train/run-dir.js";
+import { incrementRunDir } from "../../src/util/run-dir.js";
 import {
   accumulateSteps,
   iterationSettings,

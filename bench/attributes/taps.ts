@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
-import { runValidation } from "../../src/runs/val-run.js";
 import { builtinModelYaml } from "../../src/model/config.js";
+import { runValidation } from "../../src/runs/val-run.js";
 import { train } from "../../src/train/trainer.js";
 
 const choices = process.argv.length > 2 ? process.argv.slice(2) : ["image", "image,p2,p3", "p2,p3"];

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../../src/torch/native.js";
+import { PACKAGE_ROOT } from "../../src/util/package-root.js";
 
 /** What a benchmark child prints (one JSON line). */
 export interface RunResult {

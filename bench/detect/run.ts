@@ -16,7 +16,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { PACKAGE_ROOT } from "../../src/torch/native.js";
+import { PACKAGE_ROOT } from "../../src/util/package-root.js";
 import { benchHeader, compareEngineSet, type EngineChild, median } from "../common/compare.js";
 
 const STAGES = ["decode", "letterbox", "forward", "nms", "attributes", "drawing", "writing", "other"] as const;

@@ -19,11 +19,11 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LLD_CLASS_NAMES } from "../../src/data/schema.js";
 import { generateDataset } from "../../src/data/synth/dataset.js";
-import { runOnnxExport } from "../../src/runs/export-run.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources } from "../../src/infer/sources.js";
 import { newAttributeHead } from "../../src/model/attribute-inference.js";
 import { saveCheckpoint } from "../../src/model/checkpoint.js";
 import { builtinModelYaml, YoloModel, type Yolov5Scale } from "../../src/model/index.js";
+import { runOnnxExport } from "../../src/runs/export-run.js";
 import { BatchNorm2d, cat, inferenceMode, manualSeed, noGrad, tensor, tidy } from "../../src/torch/index.js";
 
 /** Boxes a typical image sends into NMS (a trained detector at --conf-thres 0.25 on a dense film: a few hundred). */

@@ -11,9 +11,9 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createPredictor } from "../../src/infer/create-predictor.js";
-import { type DetectOptions, runDetect } from "../../src/runs/detect-run.js";
 import type { Backend, InputBatch, PredictOptions, Predictor } from "../../src/infer/predictor.js";
 import { DETECT_STAGES, hasStageTimings, type PredictTimings } from "../../src/infer/timings.js";
+import { type DetectOptions, runDetect } from "../../src/runs/detect-run.js";
 import { peakRssMiB } from "../common/compare.js";
 import type { DetectBenchSettings } from "./setup.js";
 

@@ -16,7 +16,7 @@ import {
   SiLU,
   tidy,
 } from "../../src/torch/index.js";
-import { PACKAGE_ROOT } from "../../src/torch/native.js";
+import { PACKAGE_ROOT } from "../../src/util/package-root.js";
 import { peakRssMiB } from "../common/compare.js";
 
 interface StackSpec {

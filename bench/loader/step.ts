@@ -15,7 +15,7 @@ import {
   type Tensor,
   tidy,
 } from "../../src/torch/index.js";
-import { PACKAGE_ROOT } from "../../src/torch/native.js";
+import { PACKAGE_ROOT } from "../../src/util/package-root.js";
 
 interface StackSpec {
   layers: Array<[number, number, number, number]>;

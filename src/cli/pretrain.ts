@@ -4,8 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { newestRunWeights } from "../util/run-dir.js";
 import type { TrainOptions } from "../train/trainer.js";
+import { newestRunWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parseUnitFloat } from "./options.js";
 

@@ -5,8 +5,8 @@
  * columns, continuing the head of the weights when they carry one.
  */
 import { type Command, Option } from "commander";
-import { runFolderWeights } from "../util/run-dir.js";
 import { PROPOSERS, SEED_SLA_OPTIONS, type SlaOptions, TRIPLET_SIGNS } from "../train/sla/options.js";
+import { runFolderWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";
 

@@ -10,12 +10,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../data/synth/index.js";
-import { runValidation } from "../runs/val-run.js";
-import { runDetect } from "../runs/detect-run.js";
 import { builtinModelYaml } from "../model/config.js";
+import { runDetect } from "../runs/detect-run.js";
+import { runTraining, type TrainingRunResult } from "../runs/train-run.js";
+import { runValidation } from "../runs/val-run.js";
 import type { Hyp } from "../train/hyp.js";
 import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
-import { runTraining, type TrainingRunResult } from "../runs/train-run.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "./quickstart.js";
 
 export interface MainJobOptions {

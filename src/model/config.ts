@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { PACKAGE_ROOT } from "../torch/native.js";
+import { PACKAGE_ROOT } from "../util/package-root.js";
 import {
   BOTTLENECK_EXPANSION,
   BOX_OUTPUTS,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../util/package-root.js";
 
 /** Opaque native tensor handle (type-tagged in C++; foreign objects are refused). */
 export type Handle = { readonly __brand: "sladet.TensorHandle" };
@@ -217,10 +217,6 @@ export interface NativeAddon {
   nms(boxes: H, scores: H, iouThreshold: number): H;
   batchedNms(boxes: H, scores: H, idxs: H, iouThreshold: number): H;
 }
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** Repository root (this file is dist/src/torch/native.js once compiled). */
-export const PACKAGE_ROOT = join(here, "..", "..", "..");
 
 function loadAddon(): NativeAddon {
   const path = process.env["SLADET_ADDON"] ?? join(PACKAGE_ROOT, "build", "Release", "sladet.node");

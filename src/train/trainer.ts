@@ -39,6 +39,7 @@ import { yieldToEventLoop } from "../util/async.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
+import { incrementRunDir } from "../util/run-dir.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { anchorFit, BPR_THRESHOLD, evolveAnchors } from "./autoanchor.js";
 import { EarlyStopping } from "./early-stopping.js";
@@ -49,7 +50,6 @@ import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
 import { splitParameterGroups } from "./param-groups.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
-import { incrementRunDir } from "../util/run-dir.js";
 import {
   iterationSettings,
   lrFactor,

@@ -10,7 +10,6 @@ import { EarlyStopping } from "../../src/train/early-stopping.js";
 import { ModelEMA } from "../../src/train/ema.js";
 import { splitParameterGroups } from "../../src/train/param-groups.js";
 import { ResultsCsv } from "../../src/train/results-csv.js";
-import { incrementRunDir } from "../../src/util/run-dir.js";
 import {
   accumulateSteps,
   iterationSettings,
@@ -19,6 +18,7 @@ import {
   warmupIterations,
 } from "../../src/train/schedule.js";
 import { Rng } from "../../src/util/random.js";
+import { incrementRunDir } from "../../src/util/run-dir.js";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const HYP = { lr0: 0.01, lrf: 0.1, momentum: 0.937, warmup_epochs: 3, warmup_momentum: 0.8, warmup_bias_lr: 0.1 };

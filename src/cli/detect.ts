@@ -7,6 +7,16 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { BACKENDS, type Backend } from "../infer/predictor.js";
+import {
+  DEFAULT_DEVICE,
+  DEFAULT_IMG_SIZE,
+  DEFAULT_RUN_NAME,
+  DETECT_BATCH_SIZE,
+  DETECT_CONF_THRES,
+  DETECT_IOU_THRES,
+  DETECT_MAX_DET,
+  DETECT_PROJECT,
+} from "../runs/defaults.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
 import { resolveTestWeights } from "./test.js";
@@ -99,19 +109,24 @@ export function register(program: Command): void {
     .requiredOption("--source <path>", "an image, a folder, a glob (quoted) or a .txt list of images")
     .option(
       "--imgsz <px>",
-      "network size: the long side of each image (aliases --img, --img-size; default 640, or a fixed-size ONNX export's)",
+      `network size: the long side of each image (aliases --img, --img-size; default ${DEFAULT_IMG_SIZE}, or a fixed-size ONNX export's)`,
       parseIntOption("--imgsz", 1),
     )
-    .option("--batch-size <n>", "images per forward pass (alias --batch)", parseIntOption("--batch-size", 1), 1)
-    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), 0.25)
-    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), 0.45)
-    .option("--max-det <n>", "cells per image at most", parseIntOption("--max-det", 1), 1000)
+    .option(
+      "--batch-size <n>",
+      "images per forward pass (alias --batch)",
+      parseIntOption("--batch-size", 1),
+      DETECT_BATCH_SIZE,
+    )
+    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), DETECT_CONF_THRES)
+    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), DETECT_IOU_THRES)
+    .option("--max-det <n>", "cells per image at most", parseIntOption("--max-det", 1), DETECT_MAX_DET)
     .option("--classes <n...>", "keep only these class indices", (v: string, prev: number[] | undefined) => [
       ...(prev ?? []),
       parseIntOption("--classes", 0)(v),
     ])
     .option("--agnostic-nms", "class-agnostic NMS (one box per cell whatever its class)", false)
-    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
+    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
     .addOption(
       new Option("--backend <name>", "inference engine (default: onnx for an .onnx file, else libtorch)").choices(
         BACKENDS,
@@ -128,8 +143,8 @@ export function register(program: Command): void {
     .option("--save-txt", "also write labels/<stem>.txt (LLD label lines)", false)
     .option("--save-csv", "predictions.csv (always written; accepted for the seed's detect.py command)", false)
     .option("--nosave", "no annotated images", false)
-    .option("--project <dir>", "parent folder of run folders", "runs/detect")
-    .option("--name <name>", "run name (<project>/<name>, <name>2, …)", "exp")
+    .option("--project <dir>", "parent folder of run folders", DETECT_PROJECT)
+    .option("--name <name>", "run name (<project>/<name>, <name>2, …)", DEFAULT_RUN_NAME)
     .option("--exist-ok", "reuse the run folder instead of incrementing", false)
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {

@@ -3,6 +3,7 @@
  * sladet weights to ONNX (`--format onnx`: the detector graph and the attribute head's, checked in onnxruntime).
  */
 import { type Command, Option } from "commander";
+import { DEFAULT_IMG_SIZE, ONNX_EXPORT_BATCH_SIZE } from "../runs/defaults.js";
 import { parseIntOption } from "./options.js";
 
 /** Formats `export` writes. */
@@ -41,7 +42,12 @@ export function register(program: Command): void {
       (v: string, prev: number[] | undefined) => [...(prev ?? []), parseIntOption("--imgsz", 32)(v)],
     )
     .option("--dynamic", "onnx: dynamic batch, height and width")
-    .option("--batch-size <n>", "onnx: batch size of a static export", parseIntOption("--batch-size", 1), 1)
+    .option(
+      "--batch-size <n>",
+      "onnx: batch size of a static export",
+      parseIntOption("--batch-size", 1),
+      ONNX_EXPORT_BATCH_SIZE,
+    )
     .option("--opset <n>", "onnx: ONNX opset (16 or 17; default 17)", parseIntOption("--opset", 1))
     .addOption(
       new Option("--include <part>", "onnx: the attribute head (auto = when the weights have one)")
@@ -79,7 +85,7 @@ async function exportOnnxCommand(opts: ExportFlags): Promise<void> {
       weights: opts.weights,
       attrWeights: attrWeights ?? null,
       out: opts.out ?? null,
-      imgsz: opts.imgsz ?? [640],
+      imgsz: opts.imgsz ?? [DEFAULT_IMG_SIZE],
       dynamic: opts.dynamic ?? false,
       batch: opts.batchSize,
       ...(opts.opset === undefined ? {} : { opset: opts.opset }),

@@ -5,6 +5,7 @@
  * YOLOv5 .pt, the seed's head is read from Attribute_model/last_weights.pth as test.py does, unless --attr-weights.
  */
 import type { Command } from "commander";
+import { TEST_PROJECT } from "../runs/defaults.js";
 import { newestRunWeights, runFolderWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { addValidationOptions, runValidationCommand, type ValFlags } from "./val.js";
@@ -39,7 +40,7 @@ export function register(program: Command): void {
       "--weights <file|run>",
       "checkpoint, .pt, or run folder (its weights/best); default: the newest run's weights/best",
     );
-  addValidationOptions(cmd, { project: "runs/test", task: "test" }).action(
+  addValidationOptions(cmd, { project: TEST_PROJECT, task: "test" }).action(
     async (flags: ValFlags & { weights?: string }) => {
       const weights = resolveTestWeights(flags.weights);
       const { seedAttributeWeights } = await import("../io/inference-model.js");

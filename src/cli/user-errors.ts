@@ -4,8 +4,33 @@
  * The classes are recognised by name, so that this module loads none of them: a command that runs without the
  * native addon (detect on onnxruntime) must not load the modules that define the checkpoint errors.
  */
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, OptionError } from "../util/errors.js";
 import { UserError } from "./errors.js";
+
+/**
+ * The flag of each library option field that an {@link OptionError} may name (the library names fields; a CLI user
+ * reads flags). A field missing here is shown as it is.
+ */
+export const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  attrWeights: "--attr-weights",
+  batch: "--batch-size",
+  batchSize: "--batch-size",
+  classes: "--classes",
+  confThres: "--conf-thres",
+  imgsz: "--imgsz",
+  include: "--include",
+  iouThres: "--iou-thres",
+  lineThickness: "--line-thickness",
+  maxDet: "--max-det",
+  opset: "--opset",
+  source: "--source",
+};
+
+/** The message of `err` for a CLI user: an option field becomes its flag. */
+export function userMessage(err: Error): string {
+  if (!(err instanceof OptionError)) return err.message;
+  return `${OPTION_FLAGS[err.option] ?? err.option} ${err.problem}`;
+}
 
 /** Names of the error classes whose message is for the user (each class sets `name` to its class name). */
 export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
@@ -27,7 +52,7 @@ export async function asUserErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isUserInputError(err)) throw new UserError(err.message);
+    if (isUserInputError(err)) throw new UserError(userMessage(err));
     throw err;
   }
 }

@@ -3,6 +3,16 @@
  * and attributes in the data, the attribute table and CSVs too. `sladet test` (./test.ts) shares these options.
  */
 import { type Command, Option } from "commander";
+import {
+  ATTRIBUTE_MATCH_IOU,
+  DEFAULT_IMG_SIZE,
+  DEFAULT_RUN_NAME,
+  VAL_BATCH_SIZE,
+  VAL_CONF_THRES,
+  VAL_IOU_THRES,
+  VAL_MAX_DET,
+  VAL_PROJECT,
+} from "../runs/defaults.js";
 import type { ValRunOptions } from "../runs/val-run.js";
 import { parseIntOption, parseUnitFloat } from "./options.js";
 
@@ -33,20 +43,20 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
     .addOption(
       new Option("--task <split>", "split to evaluate").choices(["val", "test", "train"]).default(defaults.task),
     )
-    .option("--batch-size <n>", "images per batch (alias --batch)", parseIntOption("--batch", 1), 32)
+    .option("--batch-size <n>", "images per batch (alias --batch)", parseIntOption("--batch", 1), VAL_BATCH_SIZE)
     .option(
       "--imgsz <px>",
       "input size, a multiple of 32 (aliases --img, --img-size)",
       parseIntOption("--imgsz", 32),
-      640,
+      DEFAULT_IMG_SIZE,
     )
-    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), 0.001)
-    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), 0.6)
-    .option("--max-det <n>", "detections per image", parseIntOption("--max-det", 1), 300)
+    .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), VAL_CONF_THRES)
+    .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), VAL_IOU_THRES)
+    .option("--max-det <n>", "detections per image", parseIntOption("--max-det", 1), VAL_MAX_DET)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
     .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
     .option("--project <dir>", "parent folder of run folders", defaults.project)
-    .option("--name <name>", "run name", "exp")
+    .option("--name <name>", "run name", DEFAULT_RUN_NAME)
     .option("--exist-ok", "reuse the run folder", false)
     .option("--coco", "also compute COCO-style metrics (area ranges, maxDets)", false)
     .option("--save-csv", "per-class metrics CSV (always written; accepted for the seed's test.py command)", false)
@@ -55,7 +65,7 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
       "--attr-iou <x>",
       "IoU a detection needs to be compared with a ground-truth cell's attributes",
       parseUnitFloat("--attr-iou"),
-      0.5,
+      ATTRIBUTE_MATCH_IOU,
     );
 }
 
@@ -94,7 +104,7 @@ export function register(program: Command): void {
       "validate weights on a dataset split: the YOLOv5 table, per-class CSV, confusion matrix, attribute table",
     )
     .requiredOption("--weights <file>", "sladet checkpoint or YOLOv5 .pt");
-  addValidationOptions(cmd, { project: "runs/val", task: "val" }).action((flags: ValFlags) =>
+  addValidationOptions(cmd, { project: VAL_PROJECT, task: "val" }).action((flags: ValFlags) =>
     runValidationCommand(flags, flags.weights),
   );
 }

@@ -23,6 +23,7 @@ import {
 import type { Batch } from "./batch.js";
 import type { MakerInit, MakerTask } from "./batch-maker.js";
 import { type CheckOptions, checkDatasetForTraining } from "./check.js";
+import { DEFAULT_IMG_SIZE } from "./constants.js";
 import { imageToLabelPath } from "./dataset.js";
 import type { DataConfig, Split } from "./dataset-yaml.js";
 import { readLldLabelFile } from "./formats/lld.js";
@@ -33,10 +34,8 @@ import { type LoaderItem, loadedSize } from "./sample-source.js";
 import { type AttributeSpec, type CellLabel, NUM_ATTRIBUTES } from "./schema.js";
 import { InlineRunner, type TaskRunner, WorkerPool } from "./worker-pool.js";
 
+export { DEFAULT_IMG_SIZE } from "./constants.js";
 export type { LoaderItem } from "./sample-source.js";
-
-/** Network input size of YOLOv5 and the seed. */
-export const DEFAULT_IMG_SIZE = 640;
 /** YOLOv5's default batch size. */
 export const DEFAULT_BATCH_SIZE = 16;
 /** Model stride that rect shapes are multiples of. */

@@ -14,11 +14,9 @@ import type { ComputeLoss } from "../train/loss/compute-loss.js";
 import { type Progress, progress } from "../util/progress.js";
 import { DetectionMetrics, type DetectionSummary } from "./detection-metrics.js";
 import { nonMaxSuppression } from "./nms.js";
+import { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "./nms-constants.js";
 
-/** YOLOv5's validation thresholds. */
-export const VAL_CONF_THRES = 0.001;
-export const VAL_IOU_THRES = 0.6;
-export const VAL_MAX_DET = 300;
+export { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "./nms-constants.js";
 
 export interface ValidateOptions {
   names: readonly string[];

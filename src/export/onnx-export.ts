@@ -8,7 +8,7 @@ import { ATTRIBUTE_LEAKY_SLOPE, type AttributeHead } from "../model/attribute-he
 import { modelTaps } from "../model/attribute-inference.js";
 import { sladetVersion } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { emitAttributeHead } from "./attribute-graph.js";
 import { GraphBuilder } from "./graph-builder.js";
@@ -61,13 +61,13 @@ export function buildOnnx(
 ): OnnxExportResult {
   const opset = options.opset ?? DEFAULT_ONNX_OPSET;
   if (!(ONNX_OPSETS as readonly number[]).includes(opset))
-    throw new ConfigError(`--opset ${opset}: sladet writes opset ${ONNX_OPSETS.join(" or ")}`);
+    throw new OptionError("opset", `${opset}: sladet writes opset ${ONNX_OPSETS.join(" or ")}`);
   const dynamic = options.dynamic ?? false;
   const batch = options.batch ?? 1;
   const maxStride = Math.max(...model.stride);
   const [h, w] = options.imgsz;
   if (h % maxStride || w % maxStride)
-    throw new ConfigError(`--imgsz ${h}×${w}: sides must be multiples of the model's stride ${maxStride}`);
+    throw new OptionError("imgsz", `${h}×${w}: sides must be multiples of the model's stride ${maxStride}`);
   const meta: OnnxModelMetadata = {
     format: ONNX_FORMAT,
     formatVersion: ONNX_FORMAT_VERSION,

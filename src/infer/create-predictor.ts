@@ -1,5 +1,5 @@
 /** Opens a {@link Predictor} for a backend (`sladet detect --backend`). Each backend is imported only when used. */
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 import type { Backend, Predictor } from "./predictor.js";
 
 /** Options of {@link createPredictor}: each backend reads the ones it knows. */
@@ -27,8 +27,9 @@ export async function createPredictor(
     }
     case "onnx": {
       if (options.attrWeights !== undefined)
-        throw new ConfigError(
-          `--attr-weights ${options.attrWeights}: an ONNX model carries its head; export it with sladet export --attr-weights`,
+        throw new OptionError(
+          "attrWeights",
+          `${options.attrWeights}: an ONNX model carries its head; export the model with its attribute head instead`,
         );
       const { createOnnxPredictor } = await import("./onnx-predictor.js");
       return createOnnxPredictor(weights, options.threads === undefined ? {} : { threads: options.threads });

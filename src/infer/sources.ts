@@ -18,7 +18,7 @@ import { glob, isDynamicPattern } from "tinyglobby";
 import { PAD_VALUE } from "../data/augment/hyp.js";
 import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
 import { loadedSize } from "../data/sample-source.js";
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 import type { InputBatch } from "./predictor.js";
 
 /** The kinds of `--source`. */
@@ -83,15 +83,15 @@ function listFile(list: string): SourceList {
 }
 
 /**
- * The images `source` names (see the module comment). Throws a {@link ConfigError} for a source that does not exist,
+ * The images `source` names (see the module comment). Throws an {@link OptionError} (`source`) for a source that does not exist,
  * a stream or video, a file that is not an image or a list, and a source that holds no image.
  */
 export async function listSources(source: string): Promise<SourceList> {
   const lower = source.toLowerCase();
   if (STREAM_PREFIXES.some((p) => lower.startsWith(p)) || /^\d+$/.test(source))
-    throw new ConfigError(`--source ${source}: streams, URLs and cameras are not supported; give image files`);
+    throw new OptionError("source", `${source}: streams, URLs and cameras are not supported; give image files`);
   if ((VIDEO_EXTENSIONS as readonly string[]).includes(extname(lower)))
-    throw new ConfigError(`--source ${source}: videos are not supported; extract the frames as images first`);
+    throw new OptionError("source", `${source}: videos are not supported; extract the frames as images first`);
   let found: SourceList;
   if (existsSync(source)) {
     if (statSync(source).isDirectory()) {
@@ -105,7 +105,7 @@ export async function listSources(source: string): Promise<SourceList> {
     } else if (isImagePath(source)) {
       found = { kind: "file", images: [source], rejected: [] };
     } else {
-      throw new ConfigError(`--source ${source}: ${notAnImage(source)}, or a ${LIST_EXTENSION} list of images`);
+      throw new OptionError("source", `${source}: ${notAnImage(source)}, or a ${LIST_EXTENSION} list of images`);
     }
   } else if (isDynamicPattern(source)) {
     // paths as given: absolute for an absolute pattern, else relative to the working folder
@@ -117,14 +117,14 @@ export async function listSources(source: string): Promise<SourceList> {
     });
     found = { kind: "glob", ...classify(matches.sort(naturalOrder)) };
   } else {
-    throw new ConfigError(`--source ${source}: no such file or folder`);
+    throw new OptionError("source", `${source}: no such file or folder`);
   }
   if (found.images.length === 0) {
     const why =
       found.rejected.length > 0
         ? ` (${found.rejected.length} entries rejected, e.g. ${found.rejected[0]!.file}: ${found.rejected[0]!.reason})`
         : "";
-    throw new ConfigError(`--source ${source}: no images found${why}`);
+    throw new OptionError("source", `${source}: no images found${why}`);
   }
   return found;
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
+import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { resolveDevice } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { runFolderWeights } from "../util/run-dir.js";
@@ -17,9 +18,6 @@ import { loadYoloCheckpoint } from "./yolo-import.js";
 
 /** Where the seed's test.py reads its attribute head (relative to the working folder). */
 export const SEED_ATTRIBUTE_HEAD = join("Attribute_model", "last_weights.pth");
-
-/** The device models are loaded on when none is given. */
-export const DEFAULT_DEVICE = "cpu";
 
 /** A detector and, when the weights carry one (or one was given), its attribute head; both in eval mode. */
 export interface InferenceModel {

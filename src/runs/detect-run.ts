@@ -29,10 +29,11 @@ import {
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "../infer/sources.js";
 import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "../infer/timings.js";
 import { tryWriteRunReport } from "../report/index.js";
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { type Progress, progress } from "../util/progress.js";
 import { incrementRunDir } from "../util/run-dir.js";
+import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, DETECT_BATCH_SIZE, DETECT_PROJECT } from "./defaults.js";
 
 /** Options of {@link runDetect}. */
 export interface DetectOptions extends DrawOptions {
@@ -42,7 +43,7 @@ export interface DetectOptions extends DrawOptions {
   source: string;
   /** @default "libtorch" */
   backend?: Backend;
-  /** Network size: each image's long side is resized to it. @default 640 */
+  /** Network size: each image's long side is resized to it. @default DEFAULT_IMG_SIZE (640) */
   imgsz?: number;
   /** Images per forward pass. @default 1 */
   batchSize?: number;
@@ -96,9 +97,6 @@ export interface DetectResult {
   report: string | null;
 }
 
-/** Default project and name of detect runs. */
-export const DETECT_PROJECT = join("runs", "detect");
-export const DETECT_NAME = "exp";
 /** Files of a detect run folder. */
 export const PREDICTIONS_CSV = "predictions.csv";
 export const PREDICTIONS_JSON = "predictions.json";
@@ -141,19 +139,20 @@ function annotatedFormat(file: string): { format: AnnotatedFormat; ext: string }
 }
 
 function checkOptions(o: DetectOptions): void {
-  const unit = (flag: string, v: number | undefined) => {
-    if (v !== undefined && !(v >= 0 && v <= 1)) throw new ConfigError(`${flag} ${v} is outside [0, 1]`);
+  const unit = (option: string, v: number | undefined) => {
+    if (v !== undefined && !(v >= 0 && v <= 1)) throw new OptionError(option, `${v} is outside [0, 1]`);
   };
-  unit("--conf-thres", o.confThres);
-  unit("--iou-thres", o.iouThres);
-  if (o.imgsz !== undefined && !(Number.isInteger(o.imgsz) && o.imgsz > 0))
-    throw new ConfigError(`--imgsz ${o.imgsz} must be a positive integer`);
-  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize > 0))
-    throw new ConfigError(`--batch-size ${o.batchSize} must be a positive integer`);
-  if (o.maxDet !== undefined && !(Number.isInteger(o.maxDet) && o.maxDet > 0))
-    throw new ConfigError(`--max-det ${o.maxDet} must be a positive integer`);
+  const positiveInteger = (option: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      throw new OptionError(option, `${v} must be a positive integer`);
+  };
+  unit("confThres", o.confThres);
+  unit("iouThres", o.iouThres);
+  positiveInteger("imgsz", o.imgsz);
+  positiveInteger("batchSize", o.batchSize);
+  positiveInteger("maxDet", o.maxDet);
   if (o.lineThickness !== undefined && !(o.lineThickness > 0))
-    throw new ConfigError(`--line-thickness ${o.lineThickness} must be > 0`);
+    throw new OptionError("lineThickness", `${o.lineThickness} must be > 0`);
 }
 
 /** Runs detection on a source and writes the run folder (see the module comment). */
@@ -188,21 +187,21 @@ async function detectWith(
   const names = info.names;
   for (const c of options.classes ?? [])
     if (!(Number.isInteger(c) && c >= 0 && c < names.length))
-      throw new ConfigError(`--classes ${c}: the model has classes 0…${names.length - 1} (${names.join(", ")})`);
-  let batchSize = options.batchSize ?? 1;
+      throw new OptionError("classes", `${c}: the model has classes 0…${names.length - 1} (${names.join(", ")})`);
+  let batchSize = options.batchSize ?? DETECT_BATCH_SIZE;
   if (info.fixedBatch !== null && info.fixedBatch !== batchSize) {
     io.warn(
-      `the model takes batches of ${info.fixedBatch} exactly: --batch-size ${batchSize} becomes ${info.fixedBatch}`,
+      `the model takes batches of ${info.fixedBatch} exactly: batch size ${batchSize} becomes ${info.fixedBatch}`,
     );
     batchSize = info.fixedBatch;
   }
-  const imgsz = info.fixedInput ? Math.max(...info.fixedInput) : (options.imgsz ?? 640);
+  const imgsz = info.fixedInput ? Math.max(...info.fixedInput) : (options.imgsz ?? DEFAULT_IMG_SIZE);
   if (info.fixedInput && options.imgsz !== undefined && options.imgsz !== imgsz)
     io.warn(
-      `the model takes ${info.fixedInput[0]}×${info.fixedInput[1]} inputs exactly: --imgsz ${options.imgsz} is not used`,
+      `the model takes ${info.fixedInput[0]}×${info.fixedInput[1]} inputs exactly: image size ${options.imgsz} is not used`,
     );
   if (imgsz < info.maxStride)
-    throw new ConfigError(`--imgsz ${imgsz} is smaller than the model's stride ${info.maxStride}`);
+    throw new OptionError("imgsz", `${imgsz} is smaller than the model's stride ${info.maxStride}`);
   const withAttributes = info.hasAttributes && !options.hideAttrs;
   const predictOptions: PredictOptions = {
     confThres: options.confThres ?? DETECT_CONF_THRES,
@@ -215,7 +214,7 @@ async function detectWith(
 
   const runDir = incrementRunDir(
     options.project ?? DETECT_PROJECT,
-    options.name ?? DETECT_NAME,
+    options.name ?? DEFAULT_RUN_NAME,
     options.existOk ?? false,
   );
   const timings = emptyTimings();

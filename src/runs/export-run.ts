@@ -14,7 +14,7 @@ import {
   writeOnnx,
 } from "../export/onnx-export.js";
 import { loadInferenceModel, resolveWeightsFile } from "../io/inference-model.js";
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 
 export interface OnnxCommandOptions {
   weights: string;
@@ -45,20 +45,20 @@ const mib = (path: string) => `${(statSync(path).size / 2 ** 20).toFixed(1)} MiB
 export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCommandResult> {
   const weights = resolveWeightsFile(options.weights);
   if (options.imgsz.length < 1 || options.imgsz.length > 2)
-    throw new ConfigError(`--imgsz takes one size or height and width, got ${options.imgsz.length} numbers`);
+    throw new OptionError("imgsz", `takes one size or height and width, got ${options.imgsz.length} numbers`);
   const started = performance.now();
   const loaded = loadInferenceModel(weights, options.attrWeights ? { attrWeights: options.attrWeights } : {});
   const head = loaded.attributeHead;
   try {
     if (options.include === "attributes" && !head)
-      throw new ConfigError(`${weights}: --include attributes, but the weights have no attribute head`);
+      throw new OptionError("include", `attributes: ${weights} has no attribute head`);
     const exportHead = options.include === "none" ? null : head;
     const maxStride = Math.max(...loaded.model.stride);
     const [h0, w0] = [options.imgsz[0]!, options.imgsz[1] ?? options.imgsz[0]!];
     const imgsz: [number, number] = [strideMultiple(h0, maxStride), strideMultiple(w0, maxStride)];
     if (imgsz[0] !== h0 || imgsz[1] !== w0)
       process.stderr.write(
-        `export: --imgsz ${h0} ${w0} rounded up to ${imgsz.join(" ")} (multiples of stride ${maxStride})\n`,
+        `export: image size ${h0} ${w0} rounded up to ${imgsz.join(" ")} (multiples of stride ${maxStride})\n`,
       );
     const exportOptions: OnnxExportOptions = {
       imgsz,

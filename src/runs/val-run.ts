@@ -39,15 +39,16 @@ import type { Tensor } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
+import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, VAL_BATCH_SIZE, VAL_PROJECT } from "./defaults.js";
 
 export interface ValRunOptions {
   data: string;
   weights: string;
   /** @default "val" */
   task?: Split;
-  /** @default 32 */
+  /** @default VAL_BATCH_SIZE (32) */
   batch?: number;
-  /** @default 640 */
+  /** @default DEFAULT_IMG_SIZE (640) */
   imgsz?: number;
   confThres?: number;
   iouThres?: number;
@@ -99,7 +100,7 @@ function createAttributeEvaluation(
   }
   if (attributeColumns !== 7) return null;
   return new AttributeEvaluation(head, {
-    imgSize: options.imgsz ?? 640,
+    imgSize: options.imgsz ?? DEFAULT_IMG_SIZE,
     minIou: options.attrIou ?? ATTRIBUTE_MATCH_IOU,
   });
 }
@@ -128,18 +129,22 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       throw new ConfigError(`${options.weights} predicts ${model.nc} classes but ${options.data} has ${data.nc}`);
     const attributes = createAttributeEvaluation(attributeHead, data.attributes.length, options);
     const items = await loadSplitItems(data, task);
-    const runDir = incrementRunDir(options.project ?? "runs/val", options.name ?? "exp", options.existOk ?? false);
+    const runDir = incrementRunDir(
+      options.project ?? VAL_PROJECT,
+      options.name ?? DEFAULT_RUN_NAME,
+      options.existOk ?? false,
+    );
     loader = new DataLoader({
       items,
-      imgSize: options.imgsz ?? 640,
-      batchSize: options.batch ?? 32,
+      imgSize: options.imgsz ?? DEFAULT_IMG_SIZE,
+      batchSize: options.batch ?? VAL_BATCH_SIZE,
       rect: true,
       workers: options.workers,
       numAttributes: data.attributes.length,
     });
     const cocoImages: Array<{ detections: Float32Array; labels: Float64Array }> = [];
     const collectCoco = options.coco ? cocoCollector(cocoImages) : null;
-    const gallery = new GalleryCollector(items, options.imgsz ?? 640, data.names);
+    const gallery = new GalleryCollector(items, options.imgsz ?? DEFAULT_IMG_SIZE, data.names);
     const result = await validate(model, loader, {
       names: data.names,
       confThres: options.confThres ?? VAL_CONF_THRES,

@@ -1,4 +1,6 @@
 /** sladet's tensor engine: libtorch through a native addon, with explicit lifetimes. */
+
+export { DEFAULT_DEVICE } from "./defaults.js";
 export type { AnyTypedArray, DType, TypedArrayOf } from "./dtype.js";
 export { DTYPES, elementSize, isFloatingDtype } from "./dtype.js";
 export * as F from "./functional.js";

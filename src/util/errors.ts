@@ -5,3 +5,21 @@
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
+
+/**
+ * A bad value of one option of a library call, named by its field (`imgsz`, `confThres`): the message is
+ * `<option> <problem>`. The CLI names the flag instead (src/cli/user-errors.ts maps fields to flags).
+ */
+export class OptionError extends ConfigError {
+  override name = "OptionError";
+  /** The option's field name in the library's options object. */
+  readonly option: string;
+  /** What is wrong, after the option's name (its value first, as the message shows it). */
+  readonly problem: string;
+
+  constructor(option: string, problem: string) {
+    super(`${option} ${problem}`);
+    this.option = option;
+    this.problem = problem;
+  }
+}

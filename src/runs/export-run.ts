@@ -42,6 +42,7 @@ function defaultOut(weights: string): string {
 
 const mib = (path: string) => `${(statSync(path).size / 2 ** 20).toFixed(1)} MiB`;
 
+/** Exports weights to ONNX, checks the files in onnxruntime, and prints where they are (see the module comment). */
 export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCommandResult> {
   const weights = resolveWeightsFile(options.weights);
   if (options.imgsz.length < 1 || options.imgsz.length > 2)

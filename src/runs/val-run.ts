@@ -116,6 +116,7 @@ function cocoCollector(images: Array<{ detections: Float32Array; labels: Float64
   };
 }
 
+/** Validates weights on a split of a dataset and writes the run folder and its report (see the module comment). */
 export async function runValidation(options: ValRunOptions): Promise<ValRunResult> {
   const verbose = options.verbose ?? true;
   const task = options.task ?? "val";

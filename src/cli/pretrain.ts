@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { DEFAULT_DEVICE, DEFAULT_IMG_SIZE } from "../runs/defaults.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
@@ -61,9 +62,9 @@ export function addTrainingOptions(
       "--imgsz <px>",
       "input size, a multiple of 32 (aliases --img, --img-size)",
       parseIntOption("--imgsz", 32),
-      640,
+      DEFAULT_IMG_SIZE,
     )
-    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
+    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
     .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
     .option("--seed <n>", "global seed", parseIntOption("--seed", 0), 0)
     .option("--resume [last]", "continue a run from its weights/last (default: the newest run's)")

@@ -5,6 +5,7 @@
 import { type Command, Option } from "commander";
 import {
   ATTRIBUTE_MATCH_IOU,
+  DEFAULT_DEVICE,
   DEFAULT_IMG_SIZE,
   DEFAULT_RUN_NAME,
   VAL_BATCH_SIZE,
@@ -53,7 +54,7 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
     .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), VAL_CONF_THRES)
     .option("--iou-thres <x>", "NMS IoU threshold", parseUnitFloat("--iou-thres"), VAL_IOU_THRES)
     .option("--max-det <n>", "detections per image", parseIntOption("--max-det", 1), VAL_MAX_DET)
-    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", "cpu")
+    .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
     .option("--workers <n>", "data-loader worker threads", parseIntOption("--workers", 0))
     .option("--project <dir>", "parent folder of run folders", defaults.project)
     .option("--name <name>", "run name", DEFAULT_RUN_NAME)

@@ -1,0 +1,173 @@
+/**
+ * The public API's run commands: the library calls behind `sladet pretrain`, `train`, `val`/`test`, `export --format
+ * onnx`, the run report and `synth`, with typed options whose defaults are the CLI's. Each writes a run folder (or a
+ * dataset) and returns what it did; a thin facade over src/train, src/eval, src/export, src/report and src/data/synth.
+ */
+import { DEFAULT_IMG_SIZE } from "../data/loader.js";
+import {
+  collapseToOneClass,
+  type DatasetSummary,
+  type GenerateDatasetOptions,
+  generateDataset,
+} from "../data/synth/index.js";
+// the engine's modules are imported when called, so that `import "sladet"` loads no native addon (the onnx backend
+// runs where libtorch cannot be built)
+import type { ValRunOptions, ValRunResult } from "../eval/val-run.js";
+import type { OnnxCommandOptions, OnnxCommandResult } from "../export/onnx-command.js";
+import { writeRunReport } from "../report/index.js";
+import { PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "../train/phases.js";
+import { runFolderWeights } from "../train/run-dir.js";
+import { DEFAULT_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
+import type { TrainOptions as EngineTrainOptions, TrainResult } from "../train/trainer.js";
+import { ConfigError } from "../util/errors.js";
+
+async function runTraining(options: EngineTrainOptions): Promise<TrainResult> {
+  const { train: engineTrain } = await import("../train/trainer.js");
+  return engineTrain(options);
+}
+
+/**
+ * Options of {@link pretrain} (phase 1): the trainer's options (src/train/trainer.ts, each with its default) without
+ * phase 2's. `project` defaults to PRETRAIN_DEFAULTS.project ("runs/pretrain"), `epochs` to 100, `batch` to 16.
+ */
+export type PretrainOptions = Omit<EngineTrainOptions, "sla">;
+
+/**
+ * Phase 1 (`sladet pretrain`): trains the detector (and, with `attributes: true`, the attribute head) with the
+ * region-masked loss on sparse labels; writes `<project>/<name>` with weights/{last,best}.safetensors, results.csv
+ * and report.html.
+ */
+export async function pretrain(options: PretrainOptions): Promise<TrainResult> {
+  return runTraining({
+    ...options,
+    project: options.project ?? PRETRAIN_DEFAULTS.project,
+    epochs: options.epochs ?? PRETRAIN_DEFAULTS.epochs,
+    batch: options.batch ?? PRETRAIN_DEFAULTS.batch,
+    sla: null,
+  });
+}
+
+/** Options of {@link train} (phase 2). */
+export interface TrainOptions extends Omit<EngineTrainOptions, "sla" | "weights" | "attributes"> {
+  /** Phase 1's weights: a checkpoint or a run folder (its weights/last). Required unless `resume` is given. */
+  weights?: string;
+  /** Phase 2's behaviour switches. @default DEFAULT_SLA_OPTIONS (EMA proposer, conventional triplet, not in regions) */
+  sla?: Partial<SlaOptions>;
+  /** Also train the attribute head; "auto": when the data has the 7 attribute columns. @default "auto" */
+  attributes?: boolean | "auto";
+  /** @default TRAIN_DEFAULTS.project ("runs/train") */
+  project?: string;
+  /** @default TRAIN_DEFAULTS.epochs (30) */
+  epochs?: number;
+  /** @default TRAIN_DEFAULTS.batch (4) */
+  batch?: number;
+}
+
+/**
+ * Phase 2 (`sladet train`, the seed's train.py): the region-masked loss plus pseudo-labels outside the labelled
+ * regions and the similarity loss, from phase 1's weights (never from scratch).
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { weights, sla, ...rest } = options;
+  if (weights === undefined && options.resume === undefined)
+    throw new ConfigError("train (phase 2) needs weights (phase 1's checkpoint or run folder) or resume");
+  const file = weights === undefined ? undefined : runFolderWeights(weights, "last");
+  if (file === null) throw new ConfigError(`weights ${weights} is a folder without weights/last.safetensors`);
+  return runTraining({
+    ...rest,
+    ...(file === undefined ? {} : { weights: file }),
+    project: options.project ?? TRAIN_DEFAULTS.project,
+    epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
+    batch: options.batch ?? TRAIN_DEFAULTS.batch,
+    attributes: options.attributes ?? "auto",
+    sla: { ...DEFAULT_SLA_OPTIONS, ...sla },
+  });
+}
+
+/**
+ * Options of {@link validate}: `sladet val`'s (src/eval/val-run.ts); `weights` may also be a run folder (its
+ * weights/best), and `task: "test"` is `sladet test`.
+ */
+export type ValidateOptions = ValRunOptions;
+
+/**
+ * `sladet val` / `sladet test`: the YOLOv5 validation table (and on sparse data the labelled-region metrics), the
+ * attribute table when the weights carry a head and the data has attributes; writes `<project>/<name>` with
+ * metrics.json, per_class.csv, curves.json, … and report.html. `result.all.map50` and `result.all.map` are mAP50 and mAP50-95 (`result.region`: the labelled-region numbers).
+ */
+export async function validate(options: ValidateOptions): Promise<ValRunResult> {
+  const weights = runFolderWeights(options.weights, "best");
+  if (!weights) throw new ConfigError(`weights ${options.weights} is a folder without weights/best.safetensors`);
+  const { runValidation } = await import("../eval/val-run.js");
+  return runValidation({ ...options, weights });
+}
+
+/** Defaults of {@link ExportOnnxOptions} (`sladet export --format onnx`). */
+export const EXPORT_ONNX_DEFAULTS = {
+  imgsz: [DEFAULT_IMG_SIZE],
+  dynamic: false,
+  batch: 1,
+  include: "auto",
+} as const satisfies Partial<OnnxCommandOptions>;
+
+/** Options of {@link exportOnnx}. */
+export interface ExportOnnxOptions {
+  /** A checkpoint, a YOLOv5 `.pt` or a run folder (its weights/best). */
+  weights: string;
+  /** The seed's attribute head (`Attribute_model/last_weights.pth`), exported instead of the checkpoint's. */
+  attrWeights?: string;
+  /** Output file. @default the weights' path with `.onnx` (the head goes beside it as `<name>.attributes.onnx`) */
+  out?: string;
+  /** [size] or [height, width], rounded up to stride multiples. @default [DEFAULT_IMG_SIZE] ([640]) */
+  imgsz?: number[];
+  /** Dynamic batch, height and width. @default false */
+  dynamic?: boolean;
+  /** Batch size of a static export. @default 1 */
+  batch?: number;
+  /** ONNX opset (16 or 17). @default DEFAULT_ONNX_OPSET (17) */
+  opset?: number;
+  /** "auto": the attribute head when the weights have one. @default "auto" */
+  include?: OnnxCommandOptions["include"];
+}
+
+/**
+ * `sladet export --format onnx`: writes the detector (and its attribute head) as ONNX, checked in onnxruntime;
+ * {@link load} runs the result on the onnx backend. Prints what it wrote.
+ */
+export async function exportOnnx(options: ExportOnnxOptions): Promise<OnnxCommandResult> {
+  const { runOnnxExport } = await import("../export/onnx-command.js");
+  return runOnnxExport({
+    weights: options.weights,
+    attrWeights: options.attrWeights ?? null,
+    out: options.out ?? null,
+    imgsz: options.imgsz ?? [...EXPORT_ONNX_DEFAULTS.imgsz],
+    dynamic: options.dynamic ?? EXPORT_ONNX_DEFAULTS.dynamic,
+    batch: options.batch ?? EXPORT_ONNX_DEFAULTS.batch,
+    include: options.include ?? EXPORT_ONNX_DEFAULTS.include,
+    ...(options.opset === undefined ? {} : { opset: options.opset }),
+  });
+}
+
+/**
+ * Writes `report.html` for a run folder (training, validation or detect; older runs too): one self-contained file.
+ * Returns its path.
+ */
+export function writeReport(runDir: string): Promise<string> {
+  return writeRunReport(runDir);
+}
+
+/** Options of {@link synthesize}: `sladet synth`'s (src/data/synth/dataset.ts, each with its default). */
+export interface SynthesizeOptions extends GenerateDatasetOptions {
+  /** Relabel every cell as one class "cell" (the demo's and the examples' setting: a tiny model learns it fast). @default false */
+  oneClass?: boolean;
+}
+
+/**
+ * `sladet synth`: writes a synthetic LLD-style dataset (images, 16-column label lines, COCO JSON, data.yaml) in
+ * `out`; `summary.dataYaml` is what {@link pretrain}, {@link train} and {@link validate} take as `data`.
+ */
+export async function synthesize(options: SynthesizeOptions): Promise<DatasetSummary> {
+  const { oneClass = false, ...generate } = options;
+  const summary = await generateDataset(generate);
+  return oneClass ? { ...summary, dataYaml: collapseToOneClass(summary.out) } : summary;
+}

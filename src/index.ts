@@ -27,6 +27,7 @@ export {
   RUN_FOLDER_ONNX,
 } from "./api/detector.js";
 export {
+  builtinModel,
   EXPORT_ONNX_DEFAULTS,
   type ExportOnnxOptions,
   exportOnnx,
@@ -58,6 +59,7 @@ export {
   type PredictorInfo,
 } from "./infer/predictor.js";
 export { listSources, type SourceList } from "./infer/sources.js";
+export type { ModelYaml, Yolov5Scale } from "./model/config.js";
 export { type PhaseDefaults, PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "./train/phases.js";
 export { DEFAULT_SLA_OPTIONS, type SlaOptions } from "./train/sla/options.js";
 export type { TrainResult } from "./train/trainer.js";

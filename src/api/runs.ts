@@ -14,6 +14,7 @@ import {
 // runs where libtorch cannot be built)
 import type { ValRunOptions, ValRunResult } from "../eval/val-run.js";
 import type { OnnxCommandOptions, OnnxCommandResult } from "../export/onnx-command.js";
+import type { ModelYaml, Yolov5Scale } from "../model/config.js";
 import { writeRunReport } from "../report/index.js";
 import { PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "../train/phases.js";
 import { runFolderWeights } from "../train/run-dir.js";
@@ -24,6 +25,15 @@ import { ConfigError } from "../util/errors.js";
 async function runTraining(options: EngineTrainOptions): Promise<TrainResult> {
   const { train: engineTrain } = await import("../train/trainer.js");
   return engineTrain(options);
+}
+
+/**
+ * One of the built-in YOLOv5 v6.0 model descriptions (`cfg: "yolov5n"` … `"yolov5x"`), with `nc` replaced when given:
+ * spread it to change `width_multiple` or `depth_multiple` and pass it as `cfg`.
+ */
+export async function builtinModel(scale: Yolov5Scale, nc?: number): Promise<ModelYaml> {
+  const { builtinModelYaml } = await import("../model/config.js");
+  return builtinModelYaml(scale, nc);
 }
 
 /**

@@ -15,7 +15,6 @@
 
 export {
   backendFor,
-  DEFAULT_DETECT_BATCH,
   type DetectImagesOptions,
   Detector,
   type DetectToFolderOptions,
@@ -42,12 +41,8 @@ export {
   writeReport,
 } from "./api/runs.js";
 export type { RgbImage } from "./data/images.js";
-export { DEFAULT_IMG_SIZE } from "./data/loader.js";
 export { LLD_ATTRIBUTES } from "./data/schema.js";
 export type { DatasetSummary } from "./data/synth/index.js";
-export type { ValRunResult as ValidateResult } from "./eval/val-run.js";
-export type { OnnxCommandResult as ExportOnnxResult } from "./export/onnx-command.js";
-export type { DetectOptions, DetectResult } from "./infer/detect-run.js";
 export type { PredictedAttribute, PredictedCell, PredictionsJson } from "./infer/prediction-json.js";
 export {
   BACKENDS,
@@ -60,6 +55,24 @@ export {
 } from "./infer/predictor.js";
 export { listSources, type SourceList } from "./infer/sources.js";
 export type { ModelYaml, Yolov5Scale } from "./model/config.js";
+export {
+  DEFAULT_DEVICE,
+  DEFAULT_IMG_SIZE,
+  DEFAULT_RUN_NAME,
+  DETECT_BATCH_SIZE,
+  DETECT_PROJECT,
+  ONNX_EXPORT_BATCH_SIZE,
+  TEST_PROJECT,
+  VAL_BATCH_SIZE,
+  VAL_CONF_THRES,
+  VAL_IOU_THRES,
+  VAL_MAX_DET,
+  VAL_PROJECT,
+} from "./runs/defaults.js";
+export type { DetectOptions, DetectResult } from "./runs/detect-run.js";
+export type { OnnxCommandResult as ExportOnnxResult } from "./runs/export-run.js";
+export type { TrainingRunResult as TrainResult } from "./runs/train-run.js";
+export type { ValRunResult as ValidateResult } from "./runs/val-run.js";
 export { type PhaseDefaults, PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "./train/phases.js";
 export { DEFAULT_SLA_OPTIONS, type SlaOptions } from "./train/sla/options.js";
-export type { TrainResult } from "./train/trainer.js";
+export { ConfigError, OptionError } from "./util/errors.js";

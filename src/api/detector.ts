@@ -8,10 +8,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { decodeImageBytes, type RgbImage } from "../data/images.js";
-import { DEFAULT_IMG_SIZE } from "../data/loader.js";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
 import { type CreatePredictorOptions, createPredictor } from "../infer/create-predictor.js";
-import { type DetectOptions, type DetectResult, runDetect } from "../infer/detect-run.js";
 import { cellsOf, predictedCell } from "../infer/outputs.js";
 import type { PredictedCell } from "../infer/prediction-json.js";
 import {
@@ -22,14 +20,13 @@ import {
   resolvePredictOptions,
 } from "../infer/predictor.js";
 import { type DecodedImage, decodeImage, letterboxBatch } from "../infer/sources.js";
-import { runFolderWeights } from "../train/run-dir.js";
-import { ConfigError } from "../util/errors.js";
+import { DEFAULT_IMG_SIZE, DETECT_BATCH_SIZE } from "../runs/defaults.js";
+import { type DetectOptions, type DetectResult, runDetect } from "../runs/detect-run.js";
+import { OptionError } from "../util/errors.js";
+import { runFolderWeights } from "../util/run-dir.js";
 
 /** The ONNX model of a run folder (written by `sladet export --format onnx` beside the checkpoints). */
 export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
-
-/** Images per forward pass of {@link Detector.detect}. */
-export const DEFAULT_DETECT_BATCH = 1;
 
 /** Options of {@link load}. */
 export interface LoadOptions {
@@ -59,7 +56,7 @@ export interface DetectImagesOptions extends PredictOptions {
    * A fixed-size ONNX export uses its own size. @default DEFAULT_IMG_SIZE (640)
    */
   imgsz?: number;
-  /** Images per forward pass (a static ONNX export's batch overrides it). @default DEFAULT_DETECT_BATCH (1) */
+  /** Images per forward pass (a static ONNX export's batch overrides it). @default DETECT_BATCH_SIZE (1) */
   batchSize?: number;
 }
 
@@ -125,8 +122,8 @@ export class Detector {
     const imgsz = info.fixedInput ? Math.max(...info.fixedInput) : (options.imgsz ?? DEFAULT_IMG_SIZE);
     checkPositiveInteger("imgsz", imgsz);
     if (imgsz < info.maxStride)
-      throw new ConfigError(`imgsz ${imgsz} is smaller than the model's stride ${info.maxStride}`);
-    const batchSize = info.fixedBatch ?? options.batchSize ?? DEFAULT_DETECT_BATCH;
+      throw new OptionError("imgsz", `${imgsz} is smaller than the model's stride ${info.maxStride}`);
+    const batchSize = info.fixedBatch ?? options.batchSize ?? DETECT_BATCH_SIZE;
     checkPositiveInteger("batchSize", batchSize);
     const results: ImageDetections[] = [];
     for (let start = 0; start < list.length; start += batchSize) {
@@ -169,7 +166,7 @@ export class Detector {
 }
 
 function checkPositiveInteger(field: string, v: number): void {
-  if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`${field} ${v} must be a positive integer`);
+  if (!(Number.isInteger(v) && v > 0)) throw new OptionError(field, `${v} must be a positive integer`);
 }
 
 /** An input as detect's decoded image; `file` is "" for bytes and pixels. */
@@ -184,7 +181,10 @@ async function decodeInput(input: ImageInput): Promise<DecodedImage> {
   if (input instanceof Uint8Array) return { file: "", image: await decodeImageBytes(input) };
   const { data, width, height } = input;
   if (data.length !== width * height * 3)
-    throw new ConfigError(`an RgbImage of ${width}×${height} needs ${width * height * 3} bytes, found ${data.length}`);
+    throw new OptionError(
+      "inputs",
+      `an RgbImage of ${width}×${height} needs ${width * height * 3} bytes, found ${data.length}`,
+    );
   return { file: "", image: input };
 }
 
@@ -192,23 +192,29 @@ async function decodeInput(input: ImageInput): Promise<DecodedImage> {
 export function backendFor(weights: string, backend: Backend | undefined): Backend {
   const isOnnx = weights.toLowerCase().endsWith(".onnx");
   if (backend === "libtorch" && isOnnx)
-    throw new ConfigError(`${weights} is an ONNX model: load it with backend "onnx" (or leave backend out)`);
+    throw new OptionError(
+      "backend",
+      `"libtorch" cannot open ${weights}, an ONNX model: use "onnx" (or leave backend out)`,
+    );
   return backend ?? (isOnnx ? "onnx" : "libtorch");
 }
 
 /** The file a backend opens for `weights`: the file itself, or a run folder's best weights (or its ONNX export). */
 export function modelFileFor(weights: string, backend: Backend): string {
   if (!existsSync(weights))
-    throw new ConfigError(`${weights}: no such file or run folder (weights: a checkpoint, a .pt, an .onnx or a run)`);
+    throw new OptionError(
+      "weights",
+      `${weights}: no such file or run folder (a checkpoint, a .pt, an .onnx or a run folder)`,
+    );
   if (backend === "libtorch") {
     const file = runFolderWeights(weights, "best");
-    if (!file) throw new ConfigError(`${weights} is a folder without weights/best.safetensors`);
+    if (!file) throw new OptionError("weights", `${weights} is a folder without weights/best.safetensors`);
     return file;
   }
   if (!statSync(weights).isDirectory()) return weights;
   const inside = join(weights, RUN_FOLDER_ONNX);
   if (!existsSync(inside))
-    throw new ConfigError(`${weights} has no ${RUN_FOLDER_ONNX}: write it with exportOnnx (sladet export)`);
+    throw new OptionError("weights", `${weights} has no ${RUN_FOLDER_ONNX}: write it with exportOnnx (sladet export)`);
   return inside;
 }
 

@@ -3,28 +3,30 @@
  * onnx`, the run report and `synth`, with typed options whose defaults are the CLI's. Each writes a run folder (or a
  * dataset) and returns what it did; a thin facade over src/train, src/eval, src/export, src/report and src/data/synth.
  */
-import { DEFAULT_IMG_SIZE } from "../data/loader.js";
 import {
   collapseToOneClass,
   type DatasetSummary,
   type GenerateDatasetOptions,
   generateDataset,
 } from "../data/synth/index.js";
-// the engine's modules are imported when called, so that `import "sladet"` loads no native addon (the onnx backend
-// runs where libtorch cannot be built)
-import type { ValRunOptions, ValRunResult } from "../eval/val-run.js";
-import type { OnnxCommandOptions, OnnxCommandResult } from "../export/onnx-command.js";
 import type { ModelYaml, Yolov5Scale } from "../model/config.js";
 import { writeRunReport } from "../report/index.js";
+import { DEFAULT_IMG_SIZE, ONNX_EXPORT_BATCH_SIZE } from "../runs/defaults.js";
+// the modules that load the native addon are imported when called, so that `import "sladet"` loads no native code
+// (the onnx backend runs where libtorch cannot be built)
+import type { OnnxCommandOptions, OnnxCommandResult } from "../runs/export-run.js";
+import type { TrainingRunResult } from "../runs/train-run.js";
+import type { ValRunOptions, ValRunResult } from "../runs/val-run.js";
 import { PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "../train/phases.js";
-import { runFolderWeights } from "../train/run-dir.js";
 import { DEFAULT_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
-import type { TrainOptions as EngineTrainOptions, TrainResult } from "../train/trainer.js";
-import { ConfigError } from "../util/errors.js";
+import type { TrainOptions as EngineTrainOptions } from "../train/trainer.js";
+import { OptionError } from "../util/errors.js";
+import { runFolderWeights } from "../util/run-dir.js";
 
-async function runTraining(options: EngineTrainOptions): Promise<TrainResult> {
-  const { train: engineTrain } = await import("../train/trainer.js");
-  return engineTrain(options);
+/** A training run, then its report (src/runs/train-run.ts). */
+async function runTraining(options: EngineTrainOptions): Promise<TrainingRunResult> {
+  const { runTraining: run } = await import("../runs/train-run.js");
+  return run(options);
 }
 
 /**
@@ -47,7 +49,7 @@ export type PretrainOptions = Omit<EngineTrainOptions, "sla">;
  * region-masked loss on sparse labels; writes `<project>/<name>` with weights/{last,best}.safetensors, results.csv
  * and report.html.
  */
-export async function pretrain(options: PretrainOptions): Promise<TrainResult> {
+export async function pretrain(options: PretrainOptions): Promise<TrainingRunResult> {
   return runTraining({
     ...options,
     project: options.project ?? PRETRAIN_DEFAULTS.project,
@@ -77,12 +79,15 @@ export interface TrainOptions extends Omit<EngineTrainOptions, "sla" | "weights"
  * Phase 2 (`sladet train`, the seed's train.py): the region-masked loss plus pseudo-labels outside the labelled
  * regions and the similarity loss, from phase 1's weights (never from scratch).
  */
-export async function train(options: TrainOptions): Promise<TrainResult> {
+export async function train(options: TrainOptions): Promise<TrainingRunResult> {
   const { weights, sla, ...rest } = options;
   if (weights === undefined && options.resume === undefined)
-    throw new ConfigError("train (phase 2) needs weights (phase 1's checkpoint or run folder) or resume");
+    throw new OptionError(
+      "weights",
+      "missing: phase 2 starts from phase 1's weights (a checkpoint or a run folder), or give resume",
+    );
   const file = weights === undefined ? undefined : runFolderWeights(weights, "last");
-  if (file === null) throw new ConfigError(`weights ${weights} is a folder without weights/last.safetensors`);
+  if (file === null) throw new OptionError("weights", `${weights} is a folder without weights/last.safetensors`);
   return runTraining({
     ...rest,
     ...(file === undefined ? {} : { weights: file }),
@@ -95,7 +100,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 }
 
 /**
- * Options of {@link validate}: `sladet val`'s (src/eval/val-run.ts); `weights` may also be a run folder (its
+ * Options of {@link validate}: `sladet val`'s (src/runs/val-run.ts); `weights` may also be a run folder (its
  * weights/best), and `task: "test"` is `sladet test`.
  */
 export type ValidateOptions = ValRunOptions;
@@ -106,17 +111,15 @@ export type ValidateOptions = ValRunOptions;
  * metrics.json, per_class.csv, curves.json, … and report.html. `result.all.map50` and `result.all.map` are mAP50 and mAP50-95 (`result.region`: the labelled-region numbers).
  */
 export async function validate(options: ValidateOptions): Promise<ValRunResult> {
-  const weights = runFolderWeights(options.weights, "best");
-  if (!weights) throw new ConfigError(`weights ${options.weights} is a folder without weights/best.safetensors`);
-  const { runValidation } = await import("../eval/val-run.js");
-  return runValidation({ ...options, weights });
+  const { runValidation } = await import("../runs/val-run.js");
+  return runValidation(options);
 }
 
 /** Defaults of {@link ExportOnnxOptions} (`sladet export --format onnx`). */
 export const EXPORT_ONNX_DEFAULTS = {
   imgsz: [DEFAULT_IMG_SIZE],
   dynamic: false,
-  batch: 1,
+  batch: ONNX_EXPORT_BATCH_SIZE,
   include: "auto",
 } as const satisfies Partial<OnnxCommandOptions>;
 
@@ -132,7 +135,7 @@ export interface ExportOnnxOptions {
   imgsz?: number[];
   /** Dynamic batch, height and width. @default false */
   dynamic?: boolean;
-  /** Batch size of a static export. @default 1 */
+  /** Batch size of a static export. @default ONNX_EXPORT_BATCH_SIZE (1) */
   batch?: number;
   /** ONNX opset (16 or 17). @default DEFAULT_ONNX_OPSET (17) */
   opset?: number;
@@ -145,7 +148,7 @@ export interface ExportOnnxOptions {
  * {@link load} runs the result on the onnx backend. Prints what it wrote.
  */
 export async function exportOnnx(options: ExportOnnxOptions): Promise<OnnxCommandResult> {
-  const { runOnnxExport } = await import("../export/onnx-command.js");
+  const { runOnnxExport } = await import("../runs/export-run.js");
   return runOnnxExport({
     weights: options.weights,
     attrWeights: options.attrWeights ?? null,

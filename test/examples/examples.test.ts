@@ -6,11 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { promisify } from "node:util";
-import { load } from "../../src/index.js";
+import { readImageRgb } from "../../src/data/images.js";
+import { load, OptionError } from "../../src/index.js";
 import { copyExamples, installPackedPackage, type PackedProject } from "../helpers/packed-package.js";
 import { REPO_ROOT } from "../helpers.js";
 
@@ -78,6 +80,46 @@ test("detect-folder.mjs: the table of cells equals the library's detect", { time
   } finally {
     await detector.dispose();
   }
+});
+
+test("Detector: paths, encoded bytes and pixels give the same cells; detectToFolder writes detect's run folder", {
+  timeout: 120_000,
+}, async () => {
+  const runDir = join(project.dir, EXAMPLE_OUT, "pretrain", "exp");
+  const folder = join(project.dir, EXAMPLE_OUT, "data", "images", "val");
+  const file = join(folder, readdirSync(folder).sort()[0]!);
+  const detector = await load(runDir);
+  try {
+    const options = { imgsz: EXAMPLE_IMGSZ, confThres: EXAMPLE_CONF };
+    const [byPath] = await detector.detect(file, options);
+    const [byBytes, byPixels] = await detector.detect([readFileSync(file), await readImageRgb(file)], options);
+    assert.equal(byPath!.source, file);
+    assert.equal(byBytes!.source, null);
+    assert.ok(byPath!.cells.length > 0);
+    assert.deepEqual(byBytes!.cells, byPath!.cells);
+    assert.deepEqual(byPixels!.cells, byPath!.cells);
+
+    const out = await detector.detectToFolder(file, {
+      ...options,
+      project: mkdtempSync(join(tmpdir(), "sladet-api-detect-")),
+      verbose: false,
+    });
+    assert.deepEqual(out.predictions.images[0]!.detections, byPath!.cells, "the run folder has the same cells");
+    assert.ok(existsSync(join(out.runDir, "predictions.json")));
+
+    await assert.rejects(
+      detector.detect(file, { imgsz: 0 }),
+      (e: unknown) => e instanceof OptionError && e.option === "imgsz",
+    );
+    await assert.rejects(detector.detect(file, { confThres: 2 }), /confThres 2 is outside \[0, 1\]/);
+  } finally {
+    await detector.dispose();
+  }
+  await assert.rejects(detector.detect(file), /disposed/);
+  await assert.rejects(
+    load(join(folder, "missing.pt")),
+    (e: unknown) => e instanceof OptionError && e.option === "weights",
+  );
 });
 
 test("the exports map: sladet and sladet/torch resolve, deep paths do not", { timeout: 60_000 }, async () => {

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { DEFAULT_DEVICE, DEFAULT_IMG_SIZE } from "../runs/defaults.js";
+import { PRETRAIN_DEFAULTS } from "../train/phases.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
@@ -153,7 +154,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("pretrain")
     .description("phase 1: train the detector (region-masked loss on sparse labels), validating every epoch");
-  addTrainingOptions(cmd, { project: "runs/pretrain", epochs: 100, batch: 16 }).action((flags: PretrainFlags) =>
+  addTrainingOptions(cmd, PRETRAIN_DEFAULTS).action((flags: PretrainFlags) =>
     runTrainingCommand("pretrain", flags, {}),
   );
 }

@@ -5,7 +5,14 @@
  * columns, continuing the head of the weights when they carry one.
  */
 import { type Command, Option } from "commander";
-import { PROPOSERS, SEED_SLA_OPTIONS, type SlaOptions, TRIPLET_SIGNS } from "../train/sla/options.js";
+import { TRAIN_DEFAULTS } from "../train/phases.js";
+import {
+  DEFAULT_SLA_OPTIONS,
+  PROPOSERS,
+  SEED_SLA_OPTIONS,
+  type SlaOptions,
+  TRIPLET_SIGNS,
+} from "../train/sla/options.js";
 import { runFolderWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { addTrainingOptions, type PretrainFlags, runTrainingCommand } from "./pretrain.js";
@@ -31,16 +38,16 @@ export function register(program: Command): void {
     .description(
       "phase 2 (SLA): region-masked loss + pseudo-labels outside the labelled regions + similarity loss, from phase-1 weights",
     );
-  addTrainingOptions(cmd, { project: "runs/train", epochs: 30, batch: 4 })
+  addTrainingOptions(cmd, TRAIN_DEFAULTS)
     .addOption(
       new Option("--pl-proposer <model>", "detector whose predictions become pseudo-labels (seed: student)")
         .choices(PROPOSERS)
-        .default("ema"),
+        .default(DEFAULT_SLA_OPTIONS.proposer),
     )
     .addOption(
       new Option("--triplet-sign <sign>", "similarity triplet: conventional, or the seed's inverted one")
         .choices(TRIPLET_SIGNS)
-        .default("conventional"),
+        .default(DEFAULT_SLA_OPTIONS.tripletSign),
     )
     .option("--pl-in-region", "also take pseudo-labels inside labelled regions (the seed's behaviour)", false)
     .option(

@@ -30,7 +30,11 @@ export interface ReadImageOptions {
 
 /** Decodes an image file into 8-bit RGB (EXIF orientation applied, alpha dropped). Throws on unreadable files. */
 export async function readImageRgb(path: string, options: ReadImageOptions = {}): Promise<RgbImage> {
-  const bytes = readFileSync(path);
+  return decodeImageBytes(readFileSync(path), options);
+}
+
+/** Decodes an encoded image (JPEG, PNG, TIFF, WebP, BMP bytes) into 8-bit RGB, as {@link readImageRgb} does a file. */
+export async function decodeImageBytes(bytes: Uint8Array, options: ReadImageOptions = {}): Promise<RgbImage> {
   if (bytes.length === 0) throw new Error("an empty file");
   if (isBmp(bytes)) return decodeBmp(bytes);
   const { data, info } = await sharp(bytes, { failOn: options.strictness ?? "error" })

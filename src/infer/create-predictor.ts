@@ -12,6 +12,7 @@ export interface CreatePredictorOptions {
   attrWeights?: string;
 }
 
+/** Opens `weights` on `backend` (libtorch: a checkpoint or a YOLOv5 .pt; onnx: an .onnx export). */
 export async function createPredictor(
   backend: Backend,
   weights: string,

@@ -16,20 +16,27 @@ import {
 import { loadInferenceModel, resolveWeightsFile } from "../io/inference-model.js";
 import { OptionError } from "../util/errors.js";
 
+/** Options of {@link runOnnxExport} (every field given: the CLI and the public API apply the defaults). */
 export interface OnnxCommandOptions {
+  /** A sladet checkpoint, a YOLOv5 .pt or a run folder (its weights/best). */
   weights: string;
+  /** The seed's attribute head (Attribute_model/*.pth) to export instead of the checkpoint's; null: none. */
   attrWeights: string | null;
   /** Output path; default: the weights' path with .onnx. */
   out: string | null;
   /** [size] or [height, width]; rounded up to stride multiples. */
   imgsz: number[];
+  /** Dynamic batch, height and width. */
   dynamic: boolean;
+  /** Batch size of a static export. */
   batch: number;
+  /** @default DEFAULT_ONNX_OPSET */
   opset?: number;
   /** auto = the attribute head when the weights have one. */
   include: "auto" | "attributes" | "none";
 }
 
+/** The files an ONNX export wrote and the input size it was exported at. */
 export interface OnnxCommandResult {
   model: string;
   attributes: string | null;

@@ -41,8 +41,11 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, VAL_BATCH_SIZE, VAL_PROJECT } from "./defaults.js";
 
+/** Options of {@link runValidation} (`sladet val` / `sladet test`). */
 export interface ValRunOptions {
+  /** Dataset YAML. */
   data: string;
+  /** A sladet checkpoint, a YOLOv5 .pt or a run folder (its weights/best). */
   weights: string;
   /** @default "val" */
   task?: Split;
@@ -50,14 +53,19 @@ export interface ValRunOptions {
   batch?: number;
   /** @default DEFAULT_IMG_SIZE (640) */
   imgsz?: number;
+  /** @default VAL_CONF_THRES (0.001, YOLOv5's val.py) */
   confThres?: number;
+  /** @default VAL_IOU_THRES (0.6) */
   iouThres?: number;
+  /** @default VAL_MAX_DET (300) */
   maxDet?: number;
+  /** Loader worker threads. @default the loader's default */
   workers?: number;
-  /** @default "runs/val" */
+  /** @default VAL_PROJECT ("runs/val") */
   project?: string;
   /** @default "exp" */
   name?: string;
+  /** Reuse `<project>/<name>` instead of numbering a new folder. @default false */
   existOk?: boolean;
   /** Also compute COCO-style metrics. @default false */
   coco?: boolean;
@@ -69,6 +77,7 @@ export interface ValRunOptions {
   verbose?: boolean;
 }
 
+/** What a validation run did. */
 export interface ValRunResult {
   runDir: string;
   /** The run report; null when it could not be written (the reason was printed). */

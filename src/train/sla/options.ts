@@ -19,5 +19,12 @@ export interface SlaOptions {
   plInRegion: boolean;
 }
 
+/** sladet's phase-2 behaviour (design.md §4.6–4.7): the EMA model proposes, the conventional triplet, no pseudo-labels in regions. */
+export const DEFAULT_SLA_OPTIONS: Readonly<SlaOptions> = {
+  proposer: "ema",
+  tripletSign: "conventional",
+  plInRegion: false,
+};
+
 /** The seed's phase-2 behaviour, for comparison runs (method.md §4.3–4.5). */
 export const SEED_SLA_OPTIONS: Readonly<SlaOptions> = { proposer: "student", tripletSign: "seed", plInRegion: true };

@@ -1,0 +1,144 @@
+/**
+ * A training run's checkpoints (YOLOv5's weights/last, best and epochN, plus best_attr, design.md §7.7): which to
+ * write after an epoch, and what each holds — the EMA as the model and everything an exact --resume needs (raw
+ * weights, optimizer, RNG, counters; train-state.ts) — and the way back: a resume snapshot restored into a fresh run.
+ */
+import { join } from "node:path";
+import { saveCheckpoint } from "../model/checkpoint.js";
+import { EarlyStopping } from "./early-stopping.js";
+import type { TrainingSnapshot } from "./train-state.js";
+import { trainingTensors } from "./train-state.js";
+import type { TrainingParts } from "./training-setup.js";
+
+/** The checkpoint metrics of an epoch: fitness, P, R, mAPs (and attribute F1s). */
+export type CheckpointMetrics = Record<string, number>;
+
+/** Where a resumed run continues, and the bests it had reached. */
+export interface ResumePoint {
+  /** The first epoch to train. */
+  startEpoch: number;
+  bestFitness: number;
+  bestEpoch: number;
+  /** The iteration of the last optimizer step (gradient accumulation continues from it). */
+  lastOptStep: number;
+  bestAttributeF1: number;
+}
+
+/** Puts the snapshot's weights, optimizer, EMA, attribute head and RNG into `parts`; releases the snapshot. */
+export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts): ResumePoint {
+  const { optimizer, ema, model, attributes } = parts;
+  snapshot.restore({ optimizer, ema, model, attributes });
+  const point: ResumePoint = {
+    startEpoch: snapshot.epoch + 1,
+    bestFitness: snapshot.bestFitness,
+    bestEpoch: snapshot.bestEpoch,
+    lastOptStep: snapshot.lastOptStep,
+    bestAttributeF1: Number(snapshot.state["bestAttributeF1"] ?? -1),
+  };
+  snapshot.dispose();
+  return point;
+}
+
+/** Keeps the run's bests and early stopping, and writes its checkpoints. */
+export class RunCheckpoints {
+  readonly #parts: TrainingParts;
+  readonly #optimizerSteps: { readonly lastOptStep: number };
+  readonly #stopper: EarlyStopping;
+  #bestFitness = 0;
+  #bestAttributeF1 = -1;
+
+  /** `optimizerSteps` tells the iteration of the last optimizer step at save time (the epoch loop). */
+  constructor(parts: TrainingParts, optimizerSteps: { readonly lastOptStep: number }, resume: ResumePoint | null) {
+    this.#parts = parts;
+    this.#optimizerSteps = optimizerSteps;
+    this.#stopper = new EarlyStopping(parts.opts.patience);
+    if (resume) {
+      this.#bestAttributeF1 = resume.bestAttributeF1;
+      this.#bestFitness = resume.bestFitness;
+      this.#stopper.bestFitness = resume.bestFitness;
+      this.#stopper.bestEpoch = resume.bestEpoch;
+    }
+  }
+
+  get bestFitness(): number {
+    return this.#bestFitness;
+  }
+  /** The epoch of the best fitness (early stopping's). */
+  get bestEpoch(): number {
+    return this.#stopper.bestEpoch;
+  }
+  get lastPath(): string {
+    return join(this.#parts.runDir, "weights", "last.safetensors");
+  }
+  get bestPath(): string {
+    return join(this.#parts.runDir, "weights", "best.safetensors");
+  }
+  get bestAttributePath(): string {
+    return join(this.#parts.runDir, "weights", "best_attr.safetensors");
+  }
+
+  /**
+   * Records a validated epoch: weights/last always, best on the best fitness, best_attr on the best attribute F1,
+   * epochN every --save-period epochs. Returns true when early stopping says stop.
+   */
+  afterEpoch(epoch: number, metrics: CheckpointMetrics): boolean {
+    const fitness = metrics["fitness"]!;
+    this.#bestFitness = Math.max(this.#bestFitness, fitness);
+    const stop = this.#stopper.step(epoch, fitness);
+    this.save(this.lastPath, epoch, metrics);
+    if (fitness === this.#bestFitness) this.save(this.bestPath, epoch, metrics);
+    const attrF1 = metrics["attrMeanF1"];
+    if (attrF1 !== undefined && attrF1 > this.#bestAttributeF1) {
+      this.#bestAttributeF1 = attrF1; // weights/best_attr: the whole model of the best attribute epoch (design.md §7.7)
+      this.save(this.bestAttributePath, epoch, metrics);
+    }
+    const { savePeriod } = this.#parts.opts;
+    if (savePeriod > 0 && (epoch + 1) % savePeriod === 0) {
+      this.save(join(this.#parts.runDir, "weights", `epoch${epoch + 1}.safetensors`), epoch, metrics);
+    }
+    return stop;
+  }
+
+  /** weights/last of an epoch stopped by SIGINT: marked as the previous epoch, so --resume restarts this one. */
+  saveInterrupted(epoch: number): void {
+    this.save(this.lastPath, epoch - 1, null);
+  }
+
+  /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */
+  save(path: string, epoch: number, metrics: CheckpointMetrics | null): void {
+    const { opts, optimizer, attributes, model, ema } = this.#parts;
+    const optimizerState = optimizer.stateDict();
+    const branch = attributes ? { head: attributes.head, optimizer: attributes.optimizer.stateDict() } : null;
+    const { tensors, owned, groups, headGroups } = trainingTensors(model, optimizerState, branch);
+    try {
+      saveCheckpoint(path, ema.ema, {
+        attributeHead: attributes?.ema.ema ?? null,
+        hyp: opts.hyp as unknown as Record<string, unknown>,
+        epoch,
+        metrics,
+        training: { tensors, state: this.#trainingState(epoch, groups, headGroups) },
+      });
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  /** The counters and options a checkpoint stores for --resume (JSON). */
+  #trainingState(epoch: number, optimizer: unknown, headOptimizer: unknown): Record<string, unknown> {
+    const { opts, ema, attributes, runDir, model } = this.#parts;
+    const { hyp: _hyp, ...args } = opts;
+    return {
+      epoch,
+      bestFitness: this.#bestFitness,
+      bestEpoch: this.#stopper.bestEpoch,
+      lastOptStep: this.#optimizerSteps.lastOptStep,
+      updates: ema.updates,
+      runDir,
+      options: { ...args, hyp: opts.hyp, cfg: model.yaml },
+      optimizer,
+      headOptimizer,
+      headUpdates: attributes?.ema.updates ?? 0,
+      bestAttributeF1: this.#bestAttributeF1,
+    };
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The options of a training run (`sladet pretrain` / `sladet train`, or `train()` from code): what can be given, the
+ * defaults, and the resolved form a run works from.
+ */
+import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
+import type { ModelYaml } from "../model/config.js";
+import { ConfigError } from "../util/errors.js";
+import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
+import { MIN_WARMUP_ITERATIONS, NOMINAL_BATCH } from "./schedule.js";
+import type { SlaOptions } from "./sla/options.js";
+
+/** What `train()` takes; every field but `data` (or `resume`) has a default. */
+export interface TrainOptions {
+  /** Dataset YAML (required unless resuming). */
+  data?: string;
+  /** Model description (YAML path, yolov5n…x, or a parsed description). */
+  cfg?: string | ModelYaml;
+  /** Initial weights (sladet checkpoint or YOLOv5 .pt). */
+  weights?: string;
+  /** Hyp YAML path or values (missing keys default to the seed's). @default the seed's hyp.scratch-high */
+  hyp?: string | Partial<Hyp>;
+  /** @default 100 */
+  epochs?: number;
+  /** @default 16 */
+  batch?: number;
+  /** @default 640 */
+  imgsz?: number;
+  /** @default "cpu" */
+  device?: string;
+  /** Loader worker threads. @default loader's default */
+  workers?: number;
+  /** @default 0 */
+  seed?: number;
+  /** @default "runs/pretrain" */
+  project?: string;
+  /** @default "exp" */
+  name?: string;
+  /** Reuse runs/<project>/<name> instead of incrementing. @default false */
+  existOk?: boolean;
+  /** @default false */
+  cache?: false | "ram" | "disk";
+  /** Epochs without fitness improvement before stopping. @default 100 */
+  patience?: number;
+  /** Freeze layers: [n] = the first n layers, or explicit layer indices. @default [] */
+  freeze?: number[];
+  /** Save weights/epoch{N} every N epochs (≤ 0: never). @default -1 */
+  savePeriod?: number;
+  /** Skip the anchor check. @default false */
+  noautoanchor?: boolean;
+  /** Evolve anchors when the check finds a poor fit (otherwise only warn). @default false */
+  evolveAnchors?: boolean;
+  /** Cosine learning-rate schedule instead of linear. @default false */
+  cosLr?: boolean;
+  /** Continue an interrupted run from its weights/last checkpoint. */
+  resume?: string;
+  /** Intra-op threads (libtorch). @default launcher's setting */
+  threads?: number;
+  /** Progress and tables on stderr/stdout. @default true */
+  verbose?: boolean;
+  /** Stop after this many epochs of this invocation (tests interrupt runs this way). */
+  stopAfterEpochs?: number;
+  /** Images per optimizer step, reached by gradient accumulation (YOLOv5's nbs). @default 64 */
+  nominalBatch?: number;
+  /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100 */
+  minWarmupIters?: number;
+  /**
+   * Also train the attribute head on ground-truth cells (needs the 7 LLD attribute columns); "auto": when the dataset
+   * has them (phase 2, as the seed always trains its head there). @default false
+   */
+  attributes?: boolean | "auto";
+  /** Weight of the attribute loss's gradient into the backbone (0: detached features). @default 0 */
+  attributeLambda?: number;
+  /** Maps the attribute head pools: `image` and/or detector taps (p2, p3, …). @default ATTRIBUTE_TAPS (image) */
+  attributeTaps?: readonly string[];
+  /** Treat sparse images as fully labelled (the naive baseline: unlabelled cells are background). @default false */
+  ignoreRegions?: boolean;
+  /** Phase 2 (`sladet train`): pseudo-labels and the similarity loss on top of the region-masked loss. @default null */
+  sla?: SlaOptions | null;
+}
+
+/** The options with every default filled in and the hyp loaded: what a run uses, args.yaml and checkpoints store. */
+export type ResolvedTrainOptions = Required<
+  Omit<TrainOptions, "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs" | "sla">
+> & { sla: SlaOptions | null } & Pick<TrainOptions, "cfg" | "weights" | "workers" | "threads" | "stopAfterEpochs"> & {
+    hyp: Hyp;
+  };
+
+/** A log line sink (stdout when verbose, nothing otherwise). */
+export type TrainLog = (message: string) => void;
+
+/** The hyp option as full values: a YAML file (warnings and defaulted keys logged) or partial values over the seed's. */
+function resolveHypOption(hyp: TrainOptions["hyp"], log: TrainLog): Hyp {
+  if (typeof hyp === "string") {
+    const loaded = loadHyp(hyp);
+    for (const w of loaded.warnings) log(`warning: ${w}`);
+    if (loaded.defaulted.length) log(`hyp: defaults used for ${loaded.defaulted.join(", ")}`);
+    return loaded.hyp;
+  }
+  return hyp ? resolveFullHyp({ ...DEFAULT_HYP, ...hyp }, "hyp").hyp : { ...DEFAULT_HYP };
+}
+
+/**
+ * Fills in the defaults and loads the hyp. The key order is the order of args.yaml and of the options stored in
+ * checkpoints.
+ */
+export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTrainOptions {
+  const hyp = resolveHypOption(o.hyp, log);
+  if (!o.data) throw new ConfigError("give --data (a dataset YAML), or --resume to continue a run");
+  return {
+    data: o.data,
+    cfg: o.cfg,
+    weights: o.weights,
+    hyp,
+    epochs: o.epochs ?? 100,
+    batch: o.batch ?? 16,
+    imgsz: o.imgsz ?? 640,
+    device: o.device ?? "cpu",
+    workers: o.workers,
+    seed: o.seed ?? 0,
+    project: o.project ?? "runs/pretrain",
+    name: o.name ?? "exp",
+    existOk: o.existOk ?? false,
+    cache: o.cache ?? false,
+    patience: o.patience ?? 100,
+    freeze: o.freeze ?? [],
+    savePeriod: o.savePeriod ?? -1,
+    noautoanchor: o.noautoanchor ?? false,
+    evolveAnchors: o.evolveAnchors ?? false,
+    cosLr: o.cosLr ?? false,
+    verbose: o.verbose ?? true,
+    nominalBatch: o.nominalBatch ?? NOMINAL_BATCH,
+    minWarmupIters: o.minWarmupIters ?? MIN_WARMUP_ITERATIONS,
+    attributes: o.attributes ?? false,
+    attributeLambda: o.attributeLambda ?? 0,
+    attributeTaps: [...(o.attributeTaps ?? ATTRIBUTE_TAPS)],
+    sla: o.sla ?? null,
+    ignoreRegions: o.ignoreRegions ?? false,
+    threads: o.threads,
+    stopAfterEpochs: o.stopAfterEpochs,
+  };
+}
+
+/**
+ * The options of a resumed run: the ones saved in its checkpoint, with only the resume path, verbosity and
+ * stopAfterEpochs taken from this invocation.
+ */
+export function resumedOptions(saved: Record<string, unknown>, given: TrainOptions): TrainOptions {
+  return {
+    ...(saved as unknown as TrainOptions),
+    resume: given.resume,
+    verbose: given.verbose,
+    stopAfterEpochs: given.stopAfterEpochs,
+  };
+}

@@ -1,0 +1,277 @@
+/**
+ * Everything a training run works with, built from its options: the run folder (args.yaml, hyp.yaml), the data and
+ * loaders, the model (from --cfg/--weights, frozen layers, AutoAnchor), the loss, the optimizer, the EMA, the
+ * attribute and phase-2 branches, and results.csv. On --resume the saved options and state are restored into them.
+ * The construction order is part of the numbers: the seeded RNG initialises the model, the attribute head and the EMA
+ * in this order.
+ */
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { type DataConfig, loadDataYaml } from "../data/dataset-yaml.js";
+import { DataLoader, type LoaderItem, loadSplitItems } from "../data/loader.js";
+import { isSparse } from "../data/region.js";
+import { NUM_ATTRIBUTES } from "../data/schema.js";
+import type { AttributeHead } from "../model/attribute-head.js";
+import { YoloModel } from "../model/yolo.js";
+import { manualSeed, SGD, setNumThreads } from "../torch/index.js";
+import { ConfigError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { incrementRunDir } from "../util/run-dir.js";
+import { checkAnchors, labelSizes } from "./anchor-check.js";
+import { AttributeBranch } from "./attribute-branch.js";
+import { type ResumePoint, restoreSnapshot } from "./checkpoints.js";
+import { ModelEMA } from "./ema.js";
+import { ComputeLoss } from "./loss/compute-loss.js";
+import { scaleLossGains } from "./loss/hyp.js";
+import { setupModel } from "./model-setup.js";
+import { splitParameterGroups } from "./param-groups.js";
+import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
+import { scaledWeightDecay } from "./schedule.js";
+import type { SlaOptions } from "./sla/options.js";
+import { SlaBranch } from "./sla/sla-branch.js";
+import {
+  type ResolvedTrainOptions,
+  resolveTrainOptions,
+  resumedOptions,
+  type TrainLog,
+  type TrainOptions,
+} from "./train-options.js";
+import { loadTrainingCheckpoint, type TrainingSnapshot } from "./train-state.js";
+
+/** The objects of one training run; built once by createTraining, released by disposeTraining. */
+export interface TrainingParts {
+  readonly opts: ResolvedTrainOptions;
+  readonly runDir: string;
+  /** The model being trained (raw weights; checkpoints hold the EMA's). */
+  readonly model: YoloModel;
+  readonly ema: ModelEMA<YoloModel>;
+  readonly optimizer: SGD;
+  readonly computeLoss: ComputeLoss;
+  readonly trainLoader: DataLoader;
+  readonly valLoader: DataLoader;
+  readonly results: ResultsCsv;
+  /** The training images have labelled regions: the loss is region-masked. */
+  readonly sparse: boolean;
+  /** The attribute head's branch (--attributes), or null. */
+  readonly attributes: AttributeBranch | null;
+  /** Phase 2's branch (pseudo-labels, similarity), or null in phase 1. */
+  readonly sla: SlaBranch | null;
+  readonly log: TrainLog;
+}
+
+/** The run's resolved options and folder; args.yaml (new runs) and hyp.yaml written, threads and seed set. */
+function prepareRun(options: TrainOptions, snapshot: TrainingSnapshot | null, log: TrainLog) {
+  const opts = resolveTrainOptions(snapshot ? resumedOptions(snapshot.options, options) : options, log);
+  if (opts.threads) setNumThreads(opts.threads);
+  if (opts.device !== "cpu") throw new ConfigError(`device ${opts.device}: training runs on the CPU in this build`);
+  manualSeed(opts.seed + 1);
+  const runDir = snapshot ? snapshot.runDir : incrementRunDir(opts.project, opts.name, opts.existOk);
+  const { hyp: _hyp, ...args } = opts;
+  if (!snapshot) writeFileAtomic(join(runDir, "args.yaml"), stringify({ ...args, hyp: opts.hyp }));
+  writeFileAtomic(join(runDir, "hyp.yaml"), stringify(opts.hyp));
+  return { opts, runDir };
+}
+
+/** The dataset's splits, whether its labels are sparse, and phase 2's branch (which depends on that). */
+async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog) {
+  const data = loadDataYaml(opts.data);
+  if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
+  const trainItems = await loadSplitItems(data, "train");
+  const valItems = await loadSplitItems(data, "val");
+  const sparse = trainItems.some(isSparse) && !opts.ignoreRegions;
+  if (opts.ignoreRegions)
+    log("--ignore-regions: every image treated as fully labelled (unlabelled cells = background)");
+  const sla = opts.sla ? createSlaBranch(opts, opts.sla, sparse, data.heldoutLabels !== null, log) : null;
+  log(
+    `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
+  );
+  return { data, trainItems, valItems, sparse, sla };
+}
+
+/** The model to train: the snapshot's on resume, otherwise built from --cfg/--weights; layers frozen, anchors checked. */
+function buildModel(
+  opts: ResolvedTrainOptions,
+  snapshot: TrainingSnapshot | null,
+  resumePath: string | undefined,
+  data: DataConfig,
+  trainItems: readonly LoaderItem[],
+  log: TrainLog,
+) {
+  const { model, messages, attributeHead } = snapshot
+    ? {
+        model: snapshot.model,
+        messages: [`resuming ${resumePath} after epoch ${snapshot.epoch + 1}`],
+        attributeHead: null,
+      }
+    : setupModel({ cfg: opts.cfg, weights: opts.weights, nc: data.nc, names: data.names });
+  for (const m of messages) log(m);
+  const isFrozen = freezeLayers(model, opts.freeze);
+  if (!snapshot && !opts.noautoanchor) {
+    const options = { anchorT: opts.hyp.anchor_t, evolve: opts.evolveAnchors, seed: opts.seed };
+    checkAnchors(model, labelSizes(trainItems, opts.imgsz), options, log);
+  }
+  return { model, attributeHead, isFrozen };
+}
+
+/** The training loader (augmented, seeded) and the validation loader (rectangular, twice the batch). */
+function createLoaders(
+  opts: ResolvedTrainOptions,
+  numAttributes: number,
+  trainItems: LoaderItem[],
+  valItems: LoaderItem[],
+) {
+  const loaderBase = { imgSize: opts.imgsz, workers: opts.workers, cache: opts.cache, numAttributes };
+  const trainLoader = new DataLoader({
+    ...loaderBase,
+    items: trainItems,
+    batchSize: opts.batch,
+    augment: true,
+    hyp: opts.hyp,
+    seed: opts.seed,
+  });
+  const valLoader = new DataLoader({ ...loaderBase, items: valItems, batchSize: opts.batch * 2, rect: true });
+  return { trainLoader, valLoader };
+}
+
+/**
+ * Resolves options, builds data, model, loaders, loss, optimizer and EMA; restores the snapshot when resuming (then
+ * `resume` says where the run continues).
+ */
+export async function createTraining(
+  options: TrainOptions,
+  log: TrainLog,
+): Promise<{ parts: TrainingParts; resume: ResumePoint | null }> {
+  const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
+  const { opts, runDir } = prepareRun(options, snapshot, log);
+  const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(opts, log);
+  const { model, attributeHead, isFrozen } = buildModel(opts, snapshot, options.resume, data, trainItems, log);
+  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems);
+  const computeLoss = new ComputeLoss({
+    nc: model.nc,
+    anchors: model.detect.anchors.data,
+    strides: model.stride,
+    hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
+  });
+  const optimizer = createOptimizer(model, opts, isFrozen);
+  const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
+  if (!withAttributes) attributeHead?.dispose(); // the weights' head is not trained in this run
+  const attributes = withAttributes
+    ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log)
+    : null;
+  const ema = new ModelEMA(
+    new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
+    model,
+  );
+  const resultsPath = join(runDir, "results.csv");
+  const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
+  const results = snapshot
+    ? ResultsCsv.load(resultsPath, snapshot.epoch + 1, columns)
+    : new ResultsCsv(resultsPath, columns);
+  const parts: TrainingParts = {
+    opts,
+    runDir,
+    model,
+    ema,
+    optimizer,
+    computeLoss,
+    trainLoader,
+    valLoader,
+    results,
+    sparse,
+    attributes,
+    sla,
+    log,
+  };
+  return { parts, resume: snapshot ? restoreSnapshot(snapshot, parts) : null };
+}
+
+/** Releases the loaders' workers and every tensor the run owns. */
+export async function disposeTraining(parts: TrainingParts): Promise<void> {
+  await parts.trainLoader.dispose();
+  await parts.valLoader.dispose();
+  parts.computeLoss.dispose();
+  parts.attributes?.dispose();
+  parts.optimizer.dispose();
+  parts.ema.ema.dispose();
+  parts.model.dispose();
+}
+
+/** Layer indices to freeze from --freeze: [n] = 0..n−1, otherwise the list itself. */
+export function frozenLayers(freeze: readonly number[]): Set<number> {
+  if (freeze.length === 1) return new Set(Array.from({ length: freeze[0]! }, (_, i) => i));
+  return new Set(freeze);
+}
+
+/** Freezes --freeze layers (requires_grad off); returns the predicate on parameter names. */
+function freezeLayers(model: YoloModel, freeze: readonly number[]): (name: string) => boolean {
+  const frozen = frozenLayers(freeze);
+  const isFrozen = (name: string) => frozen.has(Number(/^model\.(\d+)\./.exec(name)?.[1] ?? -1));
+  for (const [name, p] of model.namedParameters()) if (isFrozen(name)) p.data.requiresGrad_(false);
+  return isFrozen;
+}
+
+/** SGD with Nesterov over YOLOv5's groups: biases, weights with (batch-scaled) decay, norm weights. */
+function createOptimizer(model: YoloModel, opts: ResolvedTrainOptions, isFrozen: (name: string) => boolean): SGD {
+  const groups = splitParameterGroups(model, { frozen: isFrozen });
+  return new SGD(
+    [
+      { params: groups.biases },
+      { params: groups.weights, weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch) },
+      { params: groups.normWeights },
+    ],
+    { lr: opts.hyp.lr0, momentum: opts.hyp.momentum, nesterov: true },
+  );
+}
+
+/**
+ * The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6), continuing `initial`
+ * (the head of a sladet checkpoint given as --weights: phase 2 after phase 1) when there is one.
+ */
+function createAttributeBranch(
+  model: YoloModel,
+  opts: ResolvedTrainOptions,
+  columns: number,
+  initial: AttributeHead | null,
+  log: TrainLog,
+): AttributeBranch {
+  if (columns !== NUM_ATTRIBUTES) {
+    initial?.dispose();
+    throw new ConfigError(
+      `--attributes needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
+    );
+  }
+  if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
+  return new AttributeBranch(
+    model,
+    {
+      lr0: opts.hyp.lr0,
+      momentum: opts.hyp.momentum,
+      weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
+      lambda: opts.attributeLambda,
+      taps: opts.attributeTaps,
+    },
+    initial?.train() ?? undefined,
+  );
+}
+
+/** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */
+function createSlaBranch(
+  opts: ResolvedTrainOptions,
+  sla: SlaOptions,
+  sparse: boolean,
+  heldoutKnown: boolean,
+  log: TrainLog,
+): SlaBranch {
+  const h = opts.hyp;
+  if (!sparse)
+    log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
+  const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown);
+  log(
+    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}, at most ${h.pl_conf}` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
+      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}; ` +
+      `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
+      `${h.sim_weight}, first ${branch.similarityEpochs} epochs; last ${h.region_only_epochs} region-only` +
+      `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,
+  );
+  return branch;
+}

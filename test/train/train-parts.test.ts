@@ -1,0 +1,69 @@
+/** The trainer's small parts: the losses record and its running mean, option defaults, the options of a resumed run. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DEFAULT_HYP } from "../../src/train/hyp.js";
+import { LOSS_TERMS, updateMeanLosses, zeroLosses } from "../../src/train/train-losses.js";
+import { resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
+
+describe("train losses", () => {
+  test("the running mean is YOLOv5's (mean·seen + batch)/(seen + 1), term by term", () => {
+    const batches = [
+      { box: 0.3, obj: 0.02, cls: 0.01, attr: 2.5, pl: 0, sim: 0.1 },
+      { box: 0.1, obj: 0.04, cls: 0.03, attr: 1.5, pl: 0.2, sim: 0 },
+      { box: 0.2, obj: 0.06, cls: 0.02, attr: 2.0, pl: 0.4, sim: 0.3 },
+    ];
+    let mean = zeroLosses();
+    batches.forEach((b, seen) => {
+      mean = updateMeanLosses(mean, b, seen);
+    });
+    for (const k of LOSS_TERMS) {
+      const expected = batches.reduce((s, b) => s + b[k], 0) / batches.length;
+      assert.ok(Math.abs(mean[k] - expected) < 1e-15, `${k}: ${mean[k]} vs ${expected}`);
+    }
+    assert.deepEqual([...LOSS_TERMS], ["box", "obj", "cls", "attr", "pl", "sim"]);
+  });
+
+  test("the update leaves the previous mean unchanged", () => {
+    const before = zeroLosses();
+    updateMeanLosses(before, { box: 1, obj: 1, cls: 1, attr: 1, pl: 1, sim: 1 }, 0);
+    assert.deepEqual(before, zeroLosses());
+  });
+});
+
+describe("train options", () => {
+  const quiet = () => {};
+
+  test("defaults fill every option; the hyp is the seed's", () => {
+    const o = resolveTrainOptions({ data: "d.yaml" }, quiet);
+    assert.equal(o.epochs, 100);
+    assert.equal(o.batch, 16);
+    assert.equal(o.imgsz, 640);
+    assert.equal(o.project, "runs/pretrain");
+    assert.equal(o.nominalBatch, 64);
+    assert.equal(o.minWarmupIters, 100);
+    assert.deepEqual(o.attributeTaps, ["image"]);
+    assert.equal(o.sla, null);
+    assert.deepEqual(o.hyp, { ...DEFAULT_HYP });
+  });
+
+  test("partial hyp values replace the seed's; a missing dataset is an error naming the way out", () => {
+    assert.equal(resolveTrainOptions({ data: "d.yaml", hyp: { lr0: 0.02 } }, quiet).hyp.lr0, 0.02);
+    assert.throws(() => resolveTrainOptions({}, quiet), /--data .*--resume/);
+  });
+
+  test("a resumed run keeps its saved options; only resume, verbosity and stopAfterEpochs come from the call", () => {
+    const saved = { data: "d.yaml", epochs: 30, batch: 4, verbose: true };
+    const merged = resumedOptions(saved, {
+      resume: "runs/x/weights/last.safetensors",
+      verbose: false,
+      stopAfterEpochs: 2,
+      epochs: 99,
+    });
+    assert.deepEqual(merged, {
+      ...saved,
+      resume: "runs/x/weights/last.safetensors",
+      verbose: false,
+      stopAfterEpochs: 2,
+    });
+  });
+});

@@ -85,27 +85,27 @@ export class RunCheckpoints {
     const fitness = metrics["fitness"]!;
     this.#bestFitness = Math.max(this.#bestFitness, fitness);
     const stop = this.#stopper.step(epoch, fitness);
-    this.save(this.lastPath, epoch, metrics);
-    if (fitness === this.#bestFitness) this.save(this.bestPath, epoch, metrics);
+    this.#save(this.lastPath, epoch, metrics);
+    if (fitness === this.#bestFitness) this.#save(this.bestPath, epoch, metrics);
     const attrF1 = metrics["attrMeanF1"];
     if (attrF1 !== undefined && attrF1 > this.#bestAttributeF1) {
       this.#bestAttributeF1 = attrF1; // weights/best_attr: the whole model of the best attribute epoch (design.md §7.7)
-      this.save(this.bestAttributePath, epoch, metrics);
+      this.#save(this.bestAttributePath, epoch, metrics);
     }
     const { savePeriod } = this.#parts.opts;
     if (savePeriod > 0 && (epoch + 1) % savePeriod === 0) {
-      this.save(join(this.#parts.runDir, "weights", `epoch${epoch + 1}.safetensors`), epoch, metrics);
+      this.#save(join(this.#parts.runDir, "weights", `epoch${epoch + 1}.safetensors`), epoch, metrics);
     }
     return stop;
   }
 
   /** weights/last of an epoch stopped by SIGINT: marked as the previous epoch, so --resume restarts this one. */
   saveInterrupted(epoch: number): void {
-    this.save(this.lastPath, epoch - 1, null);
+    this.#save(this.lastPath, epoch - 1, null);
   }
 
   /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */
-  save(path: string, epoch: number, metrics: CheckpointMetrics | null): void {
+  #save(path: string, epoch: number, metrics: CheckpointMetrics | null): void {
     const { opts, optimizer, attributes, model, ema } = this.#parts;
     const optimizerState = optimizer.stateDict();
     const branch = attributes ? { head: attributes.head, optimizer: attributes.optimizer.stateDict() } : null;

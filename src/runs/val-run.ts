@@ -22,6 +22,7 @@ import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { GalleryCollector } from "../eval/gallery.js";
 import { writeValidationFiles } from "../eval/run-files.js";
 import {
+  formatThresholds,
   labelRows,
   SPARSE_CAVEAT,
   VAL_CONF_THRES,
@@ -214,6 +215,7 @@ function writeRunFiles(
       data: options.data,
     },
     loss: result.loss,
+    thresholds: result.thresholds,
     coco,
     attributes: out.attributes,
     seconds: result.seconds,
@@ -223,7 +225,7 @@ function writeRunFiles(
 
 function printSummary({ runDir, report, result, coco, attributes }: ValRunResult): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
-  write(formatDetectionTable(result.all));
+  write(`${formatThresholds(result.thresholds)}\n${formatDetectionTable(result.all)}`);
   if (result.region) {
     write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}\n${SPARSE_CAVEAT}`);
   }

@@ -617,6 +617,7 @@ class TrainingRun {
       region: last.val.region,
       meta: { task: "val", epoch: last.epoch, weights: this.lastPath, data: this.opts.data },
       loss: last.val.loss,
+      thresholds: last.val.thresholds,
       coco: null,
       attributes: last.attributes,
       seconds: last.val.seconds,

@@ -192,6 +192,11 @@ export class DataLoader {
     return this.#items.length;
   }
 
+  /** Network input size (long side) the images are loaded at. */
+  get imgSize(): number {
+    return this.#imgSize;
+  }
+
   /** Number of batches per epoch. */
   get batchCount(): number {
     return Math.ceil(this.#items.length / this.#batchSize);

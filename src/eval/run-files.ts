@@ -12,6 +12,7 @@ import { curvesJson } from "./curves.js";
 import type { DetectionSummary } from "./detection-metrics.js";
 import type { GalleryJson } from "./gallery.js";
 import { SPARSE_MEANINGLESS } from "./sparse.js";
+import type { ValidationThresholds } from "./validate.js";
 
 export function perClassCsv(s: DetectionSummary): string {
   const rows = ["class,name,images,instances,precision,recall,mAP50,mAP50-95"];
@@ -55,6 +56,8 @@ export interface ValidationFiles {
   coco: CocoStats | null;
   attributes: AttributeSummary | null;
   seconds: number;
+  /** The confidence, NMS IoU and max_det thresholds of the validation (metrics.json `thresholds`). */
+  thresholds?: ValidationThresholds;
   gallery?: GalleryJson | null;
 }
 
@@ -66,6 +69,7 @@ export function writeValidationFiles(runDir: string, files: ValidationFiles): vo
   if (files.gallery) writeFileAtomic(join(runDir, "gallery.json"), `${JSON.stringify(files.gallery)}\n`);
   const metrics = {
     ...files.meta,
+    ...(files.thresholds ? { thresholds: files.thresholds } : {}),
     all: summaryJson(files.all),
     labelledRegions: summaryJson(files.region),
     ...(files.region ? { meaninglessOnSparse: SPARSE_MEANINGLESS } : {}),

@@ -1,9 +1,9 @@
 /**
- * Validation of a detector on a loader: forward in eval mode, YOLOv5's validation NMS (conf 0.001, IoU 0.6,
- * multi-label, max_det 300), greedy matching and AP in the network-input frame (letterboxing scales uniformly, so
- * IoUs equal those in the original images), optional validation losses, and, for sparse data, the same metrics
- * restricted to the labelled region (a detection counts only when its centre is labelled: precision outside the region
- * is meaningless because unlabelled cells are not background).
+ * Validation of a detector on a loader, as YOLOv5 v7.0's val.py: forward in eval mode, YOLOv5's validation NMS (conf
+ * 0.001, IoU 0.6, multi-label, max_det 300), detections and labels mapped back to the original image and clipped to it
+ * (val.py's scale_boxes), greedy matching and AP there, optional validation losses, and, for sparse data, the same
+ * metrics restricted to the labelled region (a detection counts only when its centre is labelled: precision outside
+ * the region is meaningless because unlabelled cells are not background).
  */
 import type { Batch } from "../data/batch.js";
 import type { DataLoader } from "../data/loader.js";
@@ -13,10 +13,26 @@ import { inferenceMode, type Tensor, tidy } from "../torch/index.js";
 import type { ComputeLoss } from "../train/loss/compute-loss.js";
 import { type Progress, progress } from "../util/progress.js";
 import { DetectionMetrics, type DetectionSummary } from "./detection-metrics.js";
+import { detectionsToNative, labelsToNative, nativeFrame } from "./native-frame.js";
 import { nonMaxSuppression } from "./nms.js";
 import { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "./nms-constants.js";
 
 export { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "./nms-constants.js";
+
+/** The thresholds a validation ran with (printed with its table, stored in metrics.json). */
+export interface ValidationThresholds {
+  /** Minimum confidence of a detection. */
+  conf: number;
+  /** NMS IoU threshold. */
+  iou: number;
+  /** Detections kept per image. */
+  maxDet: number;
+}
+
+/** One line naming the thresholds, printed above the validation table. */
+export function formatThresholds(t: ValidationThresholds): string {
+  return `conf ${t.conf}, NMS IoU ${t.iou}, max_det ${t.maxDet}`;
+}
 
 export interface ValidateOptions {
   names: readonly string[];
@@ -47,6 +63,8 @@ export interface ValidationResult {
   loss: [number, number, number] | null;
   /** Seconds spent. */
   seconds: number;
+  /** The thresholds used. */
+  thresholds: ValidationThresholds;
 }
 
 /** Rows [cls, x1, y1, x2, y2] (pixels) of image b from the batch targets [N, stride] (13 for LLD, 6 with no attributes). */
@@ -90,6 +108,11 @@ export async function validate(
   options: ValidateOptions,
 ): Promise<ValidationResult> {
   const t0 = performance.now();
+  const thresholds: ValidationThresholds = {
+    conf: options.confThres ?? VAL_CONF_THRES,
+    iou: options.iouThres ?? VAL_IOU_THRES,
+    maxDet: options.maxDet ?? VAL_MAX_DET,
+  };
   const wasTraining = model.training;
   model.eval();
   const all = new DetectionMetrics(options.names);
@@ -108,9 +131,9 @@ export async function validate(
           tidy(() => {
             const out = model.forward(batch.images, { decode: true, taps: options.taps ?? [] });
             const dets = nonMaxSuppression(out.decoded!, {
-              confThres: options.confThres ?? VAL_CONF_THRES,
-              iouThres: options.iouThres ?? VAL_IOU_THRES,
-              maxDet: options.maxDet ?? VAL_MAX_DET,
+              confThres: thresholds.conf,
+              iouThres: thresholds.iou,
+              maxDet: thresholds.maxDet,
               multiLabel: true,
             });
             const l = options.computeLoss?.compute(out.maps, batch.targets, batch.regionMask).items.toArray() ?? null;
@@ -124,7 +147,10 @@ export async function validate(
         const mask = batch.regionMask.toTypedArray<"uint8">();
         detections.forEach((det, b) => {
           const rows = det.toTypedArray<"float32">();
-          all.add(rows, labelRows(targets, stride, b, w, h));
+          const frame = nativeFrame(loader.items[batch.indices[b]!]!, loader.imgSize, [h, w]);
+          const native = (d: Float32Array, l: Float64Array) =>
+            [detectionsToNative(d, frame), labelsToNative(l, frame)] as const;
+          all.add(...native(rows, labelRows(targets, stride, b, w, h)));
           const base = b * h * w;
           let labelled = 0;
           for (let k = 0; k < h * w; k++) labelled += mask[base + k]!;
@@ -134,7 +160,7 @@ export async function validate(
             return mask[base + yi * w + xi] === 1;
           };
           if (sparse && labelled > 0)
-            region.add(filterRows(rows, inRegion), labelRows(targets, stride, b, w, h, inRegion));
+            region.add(...native(filterRows(rows, inRegion), labelRows(targets, stride, b, w, h, inRegion)));
         });
         if (options.onBatch) inferenceMode(() => options.onBatch!(batch, detections, features));
         for (const d of detections) d.dispose();
@@ -153,5 +179,6 @@ export async function validate(
     region: sparse ? region.summary() : null,
     loss: options.computeLoss ? (lossSum.map((s) => s / Math.max(batches, 1)) as [number, number, number]) : null,
     seconds: (performance.now() - t0) / 1000,
+    thresholds,
   };
 }

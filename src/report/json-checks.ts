@@ -27,6 +27,8 @@ export interface MetricsJson {
   attrWeights?: string;
   data?: string;
   epoch?: number;
+  /** The validation's thresholds (absent in files written before issue 23). */
+  thresholds?: { conf: number; iou: number; maxDet: number };
   all: MetricsSummary | null;
   labelledRegions: MetricsSummary | null;
   meaninglessOnSparse?: string[];
@@ -108,6 +110,10 @@ function attributeSummary(v: unknown, path: string): void {
 export function checkMetrics(v: unknown): MetricsJson {
   const o = object(v, "");
   for (const k of ["task", "weights", "attrWeights", "data"]) optionalString(o, k, "");
+  if (o["thresholds"] !== undefined) {
+    const t = object(o["thresholds"], "thresholds");
+    for (const k of ["conf", "iou", "maxDet"]) number(t[k], `thresholds.${k}`);
+  }
   summary(o["all"], "all");
   summary(o["labelledRegions"], "labelledRegions");
   if (o["meaninglessOnSparse"] !== undefined) strings(o["meaninglessOnSparse"], "meaninglessOnSparse");

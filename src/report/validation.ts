@@ -104,6 +104,11 @@ export function metricsSection(metrics: MetricsJson | null, perClass: PerClassRo
       ...(bad.size ? { caption: `† ${MEANINGLESS_TITLE}; judge by the labelled-regions row` } : {}),
     }),
   );
+  const t = metrics?.thresholds;
+  if (t)
+    parts.push(
+      `<p class="hint">Detections with confidence ≥ ${t.conf}, NMS IoU ${t.iou}, at most ${t.maxDet} per image; boxes clipped to the image before matching (as YOLOv5's val.py).</p>`,
+    );
   if (metrics?.loss)
     parts.push(
       `<p class="hint">Validation loss: box ${fmt(metrics.loss[0], 4)}, objectness ${fmt(metrics.loss[1], 4)}, class ${fmt(metrics.loss[2], 4)}.</p>`,

@@ -17,11 +17,13 @@ import {
   formatAttributeTable,
   formatCellSizeConfusion,
 } from "../eval/attribute-metrics.js";
-import { type CocoStats, cocoEvaluate, formatCocoStats } from "../eval/coco-eval.js";
+import { type CocoImage, type CocoStats, cocoEvaluate, formatCocoStats } from "../eval/coco-eval.js";
 import { formatDetectionTable } from "../eval/detection-metrics.js";
 import { GalleryCollector } from "../eval/gallery.js";
+import { detectionsToNative, labelsToNative, nativeFrame } from "../eval/native-frame.js";
 import { writeValidationFiles } from "../eval/run-files.js";
 import {
+  formatThresholds,
   labelRows,
   SPARSE_CAVEAT,
   VAL_CONF_THRES,
@@ -114,13 +116,17 @@ function createAttributeEvaluation(
   });
 }
 
-/** Ground truth and detections per image for the COCO-style evaluation. */
-function cocoCollector(images: Array<{ detections: Float32Array; labels: Float64Array }>) {
+/** Ground truth and detections per image for the COCO-style evaluation, in original pixels (val.py's JSON). */
+function cocoCollector(images: CocoImage[], loader: DataLoader) {
   return (batch: Batch, dets: readonly Tensor[]) => {
     const t = batch.targets.toTypedArray<"float32">();
     const [h, w] = batch.shape;
     dets.forEach((d, b) => {
-      images.push({ detections: d.toTypedArray<"float32">(), labels: labelRows(t, batch.targets.size(1), b, w, h) });
+      const frame = nativeFrame(loader.items[batch.indices[b]!]!, loader.imgSize, [h, w]);
+      images.push({
+        detections: detectionsToNative(d.toTypedArray<"float32">(), frame),
+        labels: labelsToNative(labelRows(t, batch.targets.size(1), b, w, h), frame),
+      });
     });
   };
 }
@@ -152,8 +158,8 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       workers: options.workers,
       numAttributes: data.attributes.length,
     });
-    const cocoImages: Array<{ detections: Float32Array; labels: Float64Array }> = [];
-    const collectCoco = options.coco ? cocoCollector(cocoImages) : null;
+    const cocoImages: CocoImage[] = [];
+    const collectCoco = options.coco ? cocoCollector(cocoImages, loader) : null;
     const gallery = new GalleryCollector(items, options.imgsz ?? DEFAULT_IMG_SIZE, data.names);
     const result = await validate(model, loader, {
       names: data.names,
@@ -214,6 +220,7 @@ function writeRunFiles(
       data: options.data,
     },
     loss: result.loss,
+    thresholds: result.thresholds,
     coco,
     attributes: out.attributes,
     seconds: result.seconds,
@@ -223,7 +230,7 @@ function writeRunFiles(
 
 function printSummary({ runDir, report, result, coco, attributes }: ValRunResult): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
-  write(formatDetectionTable(result.all));
+  write(`${formatThresholds(result.thresholds)}\n${formatDetectionTable(result.all)}`);
   if (result.region) {
     write(`\nlabelled regions only:\n${formatDetectionTable(result.region, { perClass: false })}\n${SPARSE_CAVEAT}`);
   }

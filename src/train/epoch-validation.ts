@@ -67,6 +67,7 @@ export function writeFinalValidation(runDir: string, last: EpochValidation, weig
     region: last.val.region,
     meta: { task: "val", epoch: last.epoch, weights, data },
     loss: last.val.loss,
+    thresholds: last.val.thresholds,
     coco: null,
     attributes: last.attributes,
     seconds: last.val.seconds,

@@ -12,6 +12,7 @@
 //   without AVX2, OpenCV's SSE code rounds those twice and may differ from this by 1 level on rare pixels.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 
@@ -70,36 +71,62 @@ inline void rgbToHsv(const HsvTables& t, int r, int g, int b, int& h, int& s, in
 /// A channel in 0..1 to 8 bits as OpenCV's SIMD HSV2RGB_b does: · 255, truncated (its scalar tail rounds instead).
 inline uint8_t toU8(float v) { return static_cast<uint8_t>(std::clamp(static_cast<int>(v * 255.0f), 0, 255)); }
 
-/// 8-bit HSV → RGB as OpenCV's SIMD kernel computes one lane: float arithmetic in this order, no special case for grey.
-inline void hsvToRgb(int h8, int s8, int v8, uint8_t* rgb) {
-  const float hscale = 6.0f / kHueLevels;
-  const float s = static_cast<float>(s8) * (1.0f / 255.0f);
-  const float v = static_cast<float>(v8) * (1.0f / 255.0f);
-  float h = static_cast<float>(h8) * hscale;
-  const float preSector = std::trunc(h);
-  h -= preSector;
-  const float tab0 = v, tab1 = v * (1.f - s);
-  const float tab2 = v * std::fma(-s, h, 1.f), tab3 = v * std::fma(-s, 1.f - h, 1.f);
-  const float sector = std::fma(-std::trunc(preSector * (1.0f / 6.0f)), 6.0f, preSector);
-  // each sixth of the hue circle picks which of the four values is r, g and b
-  const float b = sector < 2 ? tab1 : sector == 2 ? tab3 : sector <= 4 ? tab0 : tab2;
-  const float g = sector < 1 ? tab3 : sector <= 2 ? tab0 : sector == 3 ? tab2 : tab1;
-  const float r = sector < 1 ? tab0 : sector == 1 ? tab2 : sector <= 3 ? tab1 : sector == 4 ? tab3 : tab0;
-  rgb[0] = toU8(r);
-  rgb[1] = toU8(g);
-  rgb[2] = toU8(b);
-}
+/// 8-bit HSV → RGB as OpenCV's SIMD kernel computes one lane, with the factors that depend on hue and saturation
+/// only (1 − s, 1 − s·f, 1 − s·(1 − f)) tabulated once per call: every output is v times one of them, or v.
+class HsvToRgb {
+ public:
+  HsvToRgb() : factors_(kHueLevels * 256) {
+    const float hscale = 6.0f / kHueLevels;
+    for (int h8 = 0; h8 < kHueLevels; h8++) {
+      const float h = static_cast<float>(h8) * hscale;
+      const float preSector = std::trunc(h);
+      const float f = h - preSector;
+      sector_[h8] = static_cast<int>(std::fma(-std::trunc(preSector * (1.0f / 6.0f)), 6.0f, preSector));
+      for (int s8 = 0; s8 < 256; s8++) {
+        const float s = static_cast<float>(s8) * (1.0f / 255.0f);
+        factors_[h8 * 256 + s8] = {1.f - s, std::fma(-s, f, 1.f), std::fma(-s, 1.f - f, 1.f)};
+      }
+    }
+  }
+
+  void operator()(int h8, int s8, int v8, uint8_t* rgb) const {
+    const float v = static_cast<float>(v8) * (1.0f / 255.0f);
+    const Factors& k = factors_[h8 * 256 + s8];
+    const float tab1 = v * k.a, tab2 = v * k.b, tab3 = v * k.c;
+    // each sixth of the hue circle picks which of v, tab1..tab3 is r, g and b
+    float r, g, b;
+    switch (sector_[h8]) {
+      case 0: r = v, g = tab3, b = tab1; break;
+      case 1: r = tab2, g = v, b = tab1; break;
+      case 2: r = tab1, g = v, b = tab3; break;
+      case 3: r = tab1, g = tab2, b = v; break;
+      case 4: r = tab3, g = tab1, b = v; break;
+      default: r = v, g = tab1, b = tab2;
+    }
+    rgb[0] = toU8(r);
+    rgb[1] = toU8(g);
+    rgb[2] = toU8(b);
+  }
+
+ private:
+  struct Factors {
+    float a, b, c;
+  };
+  std::vector<Factors> factors_;
+  int sector_[kHueLevels];
+};
 
 }  // namespace
 
 void hsvGains(uint8_t* rgb, int64_t pixels, double rh, double rs, double rv) {
   const HsvTables t = hsvTables();
   const Luts l = gainLuts(rh, rs, rv);
+  const HsvToRgb toRgb;
   for (int64_t i = 0; i < pixels; i++) {
     uint8_t* p = rgb + i * 3;
     int h, s, v;
     rgbToHsv(t, p[0], p[1], p[2], h, s, v);
-    hsvToRgb(l.hue[h], l.sat[s], l.val[v], p);
+    toRgb(l.hue[h], l.sat[s], l.val[v], p);
   }
 }
 

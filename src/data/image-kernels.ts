@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RgbImage } from "./augment/types.js";
+import type { RgbImage } from "./bmp.js";
 
 interface ImageAddon {
   resize(

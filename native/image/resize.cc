@@ -174,13 +174,17 @@ void resizeAreaFractional(const View& src, uint8_t* dst, int dw, int dh, double 
     for (int e = 0; e < rowLen; e++) out[e] = saturateU8(roundHalfEven(sum[e]));
   };
   int prev = ys.empty() ? 0 : ys[0].dst;
+  int bufRow = -1;  // the source row whose horizontal pass is in buf (a row shared by two cells is done once)
   for (const Share& y : ys) {
-    const uint8_t* row = src.data + static_cast<int64_t>(y.src) * src.width * cn;
-    std::fill(buf.begin(), buf.end(), 0.f);
-    for (const Share& x : xs) {
-      float* b = buf.data() + static_cast<int64_t>(x.dst) * cn;
-      const uint8_t* p = row + static_cast<int64_t>(x.src) * cn;
-      for (int c = 0; c < cn; c++) b[c] = b[c] + static_cast<float>(p[c]) * x.alpha;
+    if (y.src != bufRow) {
+      const uint8_t* row = src.data + static_cast<int64_t>(y.src) * src.width * cn;
+      std::fill(buf.begin(), buf.end(), 0.f);
+      for (const Share& x : xs) {
+        float* b = buf.data() + static_cast<int64_t>(x.dst) * cn;
+        const uint8_t* p = row + static_cast<int64_t>(x.src) * cn;
+        for (int c = 0; c < cn; c++) b[c] = b[c] + static_cast<float>(p[c]) * x.alpha;
+      }
+      bufRow = y.src;
     }
     if (y.dst != prev) {
       flush(prev);

@@ -7,7 +7,7 @@
  */
 import { loadavg } from "node:os";
 import sharp from "sharp";
-import { applyHsvGainsRgb, resizeRgb } from "../../src/data/image-kernels.js";
+import { applyHsvGainsRgb, resizeRgb } from "../../src/data/pixels/image-kernels.js";
 
 function noise(width: number, height: number): { data: Uint8Array; width: number; height: number } {
   const data = new Uint8Array(width * height * 3);

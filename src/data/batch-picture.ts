@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import sharp from "sharp";
 import { writeFileAtomic } from "../util/fs.js";
 import { resizeNearest } from "./augment/index.js";
-import { resizeRgb } from "./image-kernels.js";
+import { resizeRgb } from "./pixels/image-kernels.js";
 import { type RawBatch, TARGET_BOX_FIELDS } from "./raw-batch.js";
 
 /** Options of {@link renderBatchPicture}. */

@@ -14,7 +14,7 @@ import {
 } from "./augment/index.js";
 import type { SampleSource } from "./augment/pipeline.js";
 import type { ImageCache } from "./image-cache.js";
-import { type Interpolation, resizeRgb } from "./image-kernels.js";
+import { type Interpolation, resizeRgb } from "./pixels/image-kernels.js";
 import { readImageRgb } from "./images.js";
 import type { CellLabel, PixelRect } from "./schema.js";
 

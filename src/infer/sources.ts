@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { PAD_VALUE } from "../data/augment/hyp.js";
-import { resizeRgb } from "../data/image-kernels.js";
+import { resizeRgb } from "../data/pixels/image-kernels.js";
 import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
 import { pythonRound } from "../model/config.js";
 import { OptionError } from "../util/errors.js";

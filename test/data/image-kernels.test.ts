@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applyHsvGainsRgb, resizeRgb } from "../../src/data/image-kernels.js";
+import { applyHsvGainsRgb, resizeRgb } from "../../src/data/pixels/image-kernels.js";
 import { loadGolden } from "../helpers.js";
 
 const golden = loadGolden("pixels.safetensors", "pixels.py");

@@ -4,7 +4,7 @@
  * Colour only: the mask and the boxes are unchanged.
  */
 import type { Rng } from "../../util/random.js";
-import { applyHsvGainsRgb } from "../image-kernels.js";
+import { applyHsvGainsRgb } from "../pixels/image-kernels.js";
 import type { RgbImage } from "./types.js";
 
 /** The three gains of {@link augmentHsv}. */

@@ -2,7 +2,7 @@
  * Letterbox (YOLOv5's `letterbox`): resize keeping the aspect ratio, then pad to the target shape with grey. The region
  * mask gets the same resize (nearest) and a border that is not labelled; boxes are scaled and shifted identically.
  */
-import { resizeRgb } from "../image-kernels.js";
+import { resizeRgb } from "../pixels/image-kernels.js";
 import { PAD_VALUE } from "./hyp.js";
 import { resizeNearest } from "./resize.js";
 import { mapBoxes, type Sample } from "./types.js";

@@ -2,13 +2,14 @@
  * OpenCV-identical pixel kernels from sladet's small image addon (build/Release/sladet_image.node, no libtorch, so
  * data-loader workers may load it: design.md §2 lesson 8): `cv2.resize` with INTER_LINEAR or INTER_AREA, and YOLOv5's
  * `augment_hsv` colour step with given gains, on interleaved 8-bit RGB images. Bit-exact with Debian's
- * python3-opencv 4.6 (test/data/image-kernels.test.ts, fixture from tools/oracle/pixels.py).
+ * python3-opencv 4.6 (test/data/image-kernels.test.ts, fixture from tools/oracle/pixels.py). A folder of its own
+ * below data/ and data/augment/, which both use it (no folder cycle).
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { RgbImage } from "./bmp.js";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../../util/package-root.js";
+import type { RgbImage } from "../bmp.js";
 
 interface ImageAddon {
   resize(
@@ -27,9 +28,6 @@ interface ImageAddon {
 export const Interpolation = { linear: "linear", area: "area" } as const;
 /** `linear` = cv2.INTER_LINEAR, `area` = cv2.INTER_AREA. */
 export type Interpolation = (typeof Interpolation)[keyof typeof Interpolation];
-
-// this file is dist/src/data/image-kernels.js once compiled
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 function loadImageAddon(): ImageAddon {
   const path = process.env["SLADET_IMAGE_ADDON"] ?? join(PACKAGE_ROOT, "build", "Release", "sladet_image.node");

@@ -14,8 +14,8 @@ import {
 } from "./augment/index.js";
 import type { SampleSource } from "./augment/pipeline.js";
 import type { ImageCache } from "./image-cache.js";
-import { type Interpolation, resizeRgb } from "./pixels/image-kernels.js";
 import { readImageRgb } from "./images.js";
+import { type Interpolation, resizeRgb } from "./pixels/image-kernels.js";
 import type { CellLabel, PixelRect } from "./schema.js";
 
 /** One image of a loader: what the dataset check found (design.md §4: one region per image, null = dense). */

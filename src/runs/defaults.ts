@@ -5,8 +5,8 @@
 export { DEFAULT_IMG_SIZE } from "../data/constants.js";
 export { ATTRIBUTE_MATCH_IOU } from "../eval/attribute-metrics.js";
 export { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "../eval/nms-constants.js";
-export { DEFAULT_DEVICE } from "../torch/defaults.js";
 export { DETECT_CONF_THRES, DETECT_IOU_THRES, DETECT_MAX_DET } from "../infer/predictor.js";
+export { DEFAULT_DEVICE } from "../torch/defaults.js";
 
 /** Run name: runs land in <project>/exp, exp2, … */
 export const DEFAULT_RUN_NAME = "exp";

@@ -38,6 +38,15 @@
         "-lc10"
       ],
       "ldflags": ["-Wl,--no-as-needed"]
+    },
+    {
+      "target_name": "sladet_image",
+      "sources": ["native/image/addon.cc", "native/image/resize.cc", "native/image/hsv.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-ffp-contract=off", "-Wno-unused-parameter"]
     }
   ]
 }

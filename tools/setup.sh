@@ -51,46 +51,55 @@ if [ "$(cat node_modules/.sladet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   printf '%s\n' "$lock_hash" > node_modules/.sladet-lock-hash
 fi
 
-# --- 3. the native addon --------------------------------------------------------------------------------------------
+# --- 3. the native addons ------------------------------------------------------------------------------------------
+# sladet.node: the libtorch engine. sladet_image.node: OpenCV-identical pixel kernels (resize, HSV) without libtorch,
+# for the data-loader workers (design.md §2 lesson 8). One node-gyp build makes both.
 addon=build/Release/sladet.node
+image_addon=build/Release/sladet_image.node
 stamp_file=build/Release/sladet.stamp
 stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-/usr} node=$(node -p process.versions.modules)"
-if [ ! -f "$addon" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] \
-  || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$addon" 2>/dev/null | head -n 1)" ]; then
-  say "building the native addon against libtorch ($stamp); takes a few minutes"
+stale() { [ ! -f "$1" ] || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$1" 2>/dev/null | head -n 1)" ]; }
+if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || stale "$addon" || stale "$image_addon"; then
+  say "building the native addons against libtorch ($stamp); takes a few minutes"
   nodedir=$(node tools/native-config.mjs nodedir)
-  # Configure from scratch when the build settings change; otherwise make rebuilds only what changed.
-  if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] \
-    || [ tools/native-config.mjs -nt build/Makefile ]; then
+  # Start from scratch when the build settings change; configure again when binding.gyp or its helper changed (make
+  # then rebuilds only what changed); otherwise make rebuilds only what changed.
+  if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || [ ! -f build/Makefile ]; then
     rm -rf build
+    node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
+  elif [ binding.gyp -nt build/Makefile ] || [ tools/native-config.mjs -nt build/Makefile ]; then
     node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
   fi
   node_modules/.bin/node-gyp build -j 2 --loglevel=warn --nodedir="$nodedir" >&2
+  # make leaves an addon whose sources did not change untouched: mark both as current for the check above
+  touch "$addon" "$image_addon"
   printf '%s\n' "$stamp" > "$stamp_file"
 fi
 
-# --- 4. check the addon's shared-library dependencies ---------------------------------------------------------------
+# --- 4. check the addons' shared-library dependencies --------------------------------------------------------------
 # A library that resolves to nothing, or to a package this script does not install, fails here, even on a machine
 # where that package happens to be present: the list above must be complete for a fresh Debian 12.
-ldd_out=$(ldd "$addon")
-if printf '%s\n' "$ldd_out" | grep -q "not found"; then
-  die "the addon has unresolved shared libraries:
-$(printf '%s\n' "$ldd_out" | grep "not found")"
-fi
-if [ -z "${LIBTORCH:-}" ]; then
-  for lib in $(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }' | head -n 1)
-    [ -n "$path" ] || die "cannot resolve $lib"
-    real=$(readlink -f "$path")
-    pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
-      || dpkg -S "$(printf '%s' "$real" | sed 's#^/usr##')" 2>/dev/null || true)
-    pkg=$(printf '%s' "$pkg" | head -n 1 | cut -d: -f1)
-    case " $RUNTIME_PACKAGES " in
-      *" $pkg "*) ;;
-      *) die "the addon needs $lib ($real) from package '${pkg:-unknown}', which tools/setup.sh does not install" ;;
-    esac
-  done
-fi
+for built in "$addon" "$image_addon"; do
+  ldd_out=$(ldd "$built")
+  if printf '%s\n' "$ldd_out" | grep -q "not found"; then
+    die "$built has unresolved shared libraries:
+  $(printf '%s\n' "$ldd_out" | grep "not found")"
+  fi
+  if [ -z "${LIBTORCH:-}" ]; then
+    for lib in $(readelf -d "$built" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+      path=$(printf '%s\n' "$ldd_out" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }' | head -n 1)
+      [ -n "$path" ] || die "cannot resolve $lib"
+      real=$(readlink -f "$path")
+      pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
+        || dpkg -S "$(printf '%s' "$real" | sed 's#^/usr##')" 2>/dev/null || true)
+      pkg=$(printf '%s' "$pkg" | head -n 1 | cut -d: -f1)
+      case " $RUNTIME_PACKAGES " in
+        *" $pkg "*) ;;
+        *) die "$built needs $lib ($real) from package '${pkg:-unknown}', which tools/setup.sh does not install" ;;
+      esac
+    done
+  fi
+done
 
 # --- 5. TypeScript --------------------------------------------------------------------------------------------------
 ts_stamp=dist/.build-stamp

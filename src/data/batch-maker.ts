@@ -14,6 +14,8 @@ export interface MakerInit {
   imgSize: number;
   numAttributes: number;
   hyp: AugmentHyp;
+  /** A training loader: images load with INTER_LINEAR always (else INTER_AREA when shrinking), as `load_image`. */
+  augment: boolean;
   seed: number;
   paddingLabelled: boolean;
   cache: { mode: "ram"; handles: RamCacheHandles } | { mode: "disk"; dir: string } | { mode: "none" };
@@ -51,6 +53,7 @@ export class BatchMaker {
     this.#source = new FileSampleSource(init.items, {
       imgSize: init.imgSize,
       numAttributes: init.numAttributes,
+      augment: init.augment,
       ...(cache ? { cache } : {}),
     });
   }

@@ -7,7 +7,8 @@
 import { basename } from "node:path";
 import sharp from "sharp";
 import { writeFileAtomic } from "../util/fs.js";
-import { resizeBilinear, resizeNearest } from "./augment/index.js";
+import { resizeNearest } from "./augment/index.js";
+import { resizeRgb } from "./pixels/image-kernels.js";
 import { type RawBatch, TARGET_BOX_FIELDS } from "./raw-batch.js";
 
 /** Options of {@link renderBatchPicture}. */
@@ -84,7 +85,7 @@ export async function renderBatchPicture(batch: RawBatch, options: BatchPictureO
       for (let c = 0; c < 3; c++) full[p * 3 + c] = Math.round(batch.images[base + c * plane + p]! * 255);
     }
     const fullMask = batch.masks.subarray(b * plane, (b + 1) * plane);
-    const tile = resizeBilinear({ data: full, width: W, height: H }, w, h).data;
+    const tile = resizeRgb({ data: full, width: W, height: H }, w, h, "linear").data;
     const mask = resizeNearest({ data: fullMask, width: W, height: H }, w, h).data;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {

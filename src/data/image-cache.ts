@@ -5,7 +5,8 @@
  * - RAM: one SharedArrayBuffer per image plus a status word per image, created by the main thread and shared with
  *   every loader worker (no copies). Filled lazily: the first worker that needs an image claims it (atomic
  *   compare-exchange), decodes it and publishes it; others decode for themselves meanwhile.
- * - Disk: one raw file per image under `<cacheDir>/images-<imgSize>/`: a 16-byte header (`SLDI`, format version,
+ * - Disk: one raw file per image under `<cacheDir>/images-<imgSize>-<linear|area>/` (training loaders resize with
+ *   INTER_LINEAR, validation loaders shrink with INTER_AREA: different pixels): a 16-byte header (`SLDI`, format version,
  *   width, height as little-endian uint32) and the RGB bytes. The file name is a hash of the image's absolute path,
  *   its size and modification time and the loaded size, so an edited image gets a new entry; files are written
  *   atomically, so a killed run never leaves a truncated entry. Stale entries are left for the user to delete
@@ -92,15 +93,19 @@ export interface DiskCacheEntry {
   height: number;
 }
 
-/** The folder of a disk cache: `<cacheDir>/images-<imgSize>` (a temporary folder when `cacheDir` is not writable). */
-export function diskCacheFolder(cacheDir: string, imgSize: number): string {
-  const dir = join(cacheDir, `images-${imgSize}`);
+/**
+ * The folder of a disk cache: `<cacheDir>/images-<imgSize>-linear` for a training loader (`augment`), `-area` for a
+ * validation loader (a temporary folder when `cacheDir` is not writable).
+ */
+export function diskCacheFolder(cacheDir: string, imgSize: number, augment: boolean): string {
+  const name = `images-${imgSize}-${augment ? "linear" : "area"}`;
+  const dir = join(cacheDir, name);
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
     return dir;
   } catch {
-    const fallback = join(tmpdir(), "sladet-cache", `images-${imgSize}`);
+    const fallback = join(tmpdir(), "sladet-cache", name);
     mkdirSync(fallback, { recursive: true });
     return fallback;
   }

@@ -179,11 +179,11 @@ export class DataLoader {
       }
     } else if (cacheMode === "disk") {
       const dir = options.cacheDir ?? join(commonFolder(items.map((it) => it.image)), ".sladet-cache");
-      cache = { mode: "disk", dir: diskCacheFolder(dir, imgSize) };
+      cache = { mode: "disk", dir: diskCacheFolder(dir, imgSize, augment) };
     }
     this.#cacheMode = cacheMode;
     const hyp = augment ? resolveHyp(options.hyp ?? {}, HYP_SCRATCH_HIGH) : HYP_NO_AUGMENTATION;
-    const init: MakerInit = { items: [...items], imgSize, numAttributes, hyp, seed, paddingLabelled, cache };
+    const init: MakerInit = { items: [...items], imgSize, numAttributes, hyp, augment, seed, paddingLabelled, cache };
     this.#runner = workers === 0 ? new InlineRunner(init) : new WorkerPool(workers, init);
   }
 

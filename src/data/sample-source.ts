@@ -4,7 +4,6 @@
  * ones for a dense image) and the boxes converted to pixels. Decoded images can come from a RAM or disk cache
  * ({@link ./image-cache.ts}). Used inside loader workers: imports no torch.
  */
-import sharp from "sharp";
 import {
   cloneSample,
   filledMask,
@@ -16,6 +15,7 @@ import {
 import type { SampleSource } from "./augment/pipeline.js";
 import type { ImageCache } from "./image-cache.js";
 import { readImageRgb } from "./images.js";
+import { type Interpolation, resizeRgb } from "./pixels/image-kernels.js";
 import type { CellLabel, PixelRect } from "./schema.js";
 
 /** One image of a loader: what the dataset check found (design.md §4: one region per image, null = dense). */
@@ -33,13 +33,23 @@ export interface LoaderItem {
   heldout?: CellLabel[];
 }
 
-/** Size of an image after `load_image`: long side `imgSize`, the other rounded up (YOLOv5's math.ceil). */
+/**
+ * Size of an image after `load_image`: long side `imgSize`, each side · r truncated as YOLOv5 v7.0 does
+ * (`int(w0 * r)` with r = imgSize / max(w0, h0), in doubles as here; later YOLOv5 versions round up), at least 1.
+ */
 export function loadedSize(width: number, height: number, imgSize: number): { width: number; height: number } {
   const r = imgSize / Math.max(width, height);
   if (r === 1) return { width, height };
-  // the tolerance keeps float noise (640/1000·1000 = 640.0000000001) from rounding up a whole pixel
-  const up = (v: number) => Math.max(1, Math.ceil(v * r - 1e-6));
-  return { width: up(width), height: up(height) };
+  const scaled = (v: number) => Math.max(1, Math.trunc(v * r));
+  return { width: scaled(width), height: scaled(height) };
+}
+
+/**
+ * The interpolation of `load_image` (YOLOv5 v7.0): OpenCV's INTER_LINEAR for training (augment) or when enlarging,
+ * INTER_AREA when shrinking for evaluation.
+ */
+export function loadInterpolation(augment: boolean, enlarging: boolean): Interpolation {
+  return augment || enlarging ? "linear" : "area";
 }
 
 /** The sample of `item` at the loaded size, from its decoded (already resized) pixels. */
@@ -75,8 +85,15 @@ export function sampleFromPixels(
   return { image: { data: pixels, width, height }, mask, labels: labelsFromRows(rows, numAttributes) };
 }
 
-/** Decodes `item`'s image and resizes it to `size` (bilinear; libvips). Throws when the stored size is not the item's. */
-export async function decodeResized(item: LoaderItem, size: { width: number; height: number }): Promise<Uint8Array> {
+/**
+ * Decodes `item`'s image and resizes it to `size` as `load_image` does (OpenCV-identical pixels, {@link
+ * loadInterpolation}; `augment`: a training loader). Throws when the stored size is not the item's.
+ */
+export async function decodeResized(
+  item: LoaderItem,
+  size: { width: number; height: number },
+  augment: boolean,
+): Promise<Uint8Array> {
   const decoded = await readImageRgb(item.image);
   if (decoded.width !== item.width || decoded.height !== item.height) {
     throw new Error(
@@ -84,11 +101,8 @@ export async function decodeResized(item: LoaderItem, size: { width: number; hei
     );
   }
   if (decoded.width === size.width && decoded.height === size.height) return decoded.data;
-  const { data } = await sharp(decoded.data, { raw: { width: decoded.width, height: decoded.height, channels: 3 } })
-    .resize(size.width, size.height, { fit: "fill", kernel: "linear" })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const enlarging = Math.max(size.width, size.height) > Math.max(decoded.width, decoded.height);
+  return resizeRgb(decoded, size.width, size.height, loadInterpolation(augment, enlarging)).data;
 }
 
 /** Options of {@link FileSampleSource}. */
@@ -98,6 +112,8 @@ export interface FileSampleSourceOptions {
   numAttributes: number;
   /** Decoded-image cache. @default none */
   cache?: ImageCache;
+  /** Load as a training loader does (INTER_LINEAR always; else INTER_AREA when shrinking). @default false */
+  augment?: boolean;
 }
 
 /** A {@link SampleSource} over dataset items on disk. */
@@ -122,7 +138,7 @@ export class FileSampleSource implements SampleSource {
     const cache = this.#options.cache;
     const cached = cache?.get(index);
     if (cached) return cached;
-    const pixels = await decodeResized(item, size);
+    const pixels = await decodeResized(item, size, this.#options.augment ?? false);
     cache?.put(index, pixels);
     return pixels;
   }

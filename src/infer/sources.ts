@@ -7,17 +7,18 @@
  * a folder named in a list) are returned as rejected, with the reason, never silently dropped.
  *
  * Inputs: each image is decoded with sharp (EXIF orientation applied), resized keeping its aspect ratio so that its
- * long side is the network size (the same size and interpolation as evaluation: src/data/sample-source.ts), and
- * padded with grey to the batch's shape, a multiple of the model's stride: the images of a batch share the smallest
- * such shape that holds them all (YOLOv5's letterbox, never a stretch to a square).
+ * long side is the network size (YOLOv5 detect.py's letterbox: sides · r rounded as Python rounds, OpenCV's
+ * INTER_LINEAR pixels through the image addon), and padded with grey to the batch's shape, a multiple of the model's
+ * stride: the images of a batch share the smallest such shape that holds them all (never a stretch to a square).
+ * Boxes map back as detect.py's scale_boxes does (one gain for both axes, from the letterboxed shape).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
-import sharp from "sharp";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { PAD_VALUE } from "../data/augment/hyp.js";
 import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
-import { loadedSize } from "../data/sample-source.js";
+import { resizeRgb } from "../data/pixels/image-kernels.js";
+import { pythonRound } from "../model/config.js";
 import { OptionError } from "../util/errors.js";
 import type { InputBatch } from "./predictor.js";
 
@@ -158,8 +159,9 @@ export interface LetterboxTransform {
   /** Original width and height. */
   width: number;
   height: number;
+  /** Input pixels per original pixel along x and y (both detect.py's scale_boxes gain). */
   ratio: [number, number];
-  /** Left and top border in input pixels. */
+  /** Left and top border in input pixels (fractional, as scale_boxes computes it). */
   pad: [number, number];
 }
 
@@ -204,19 +206,41 @@ export interface LetterboxedBatch {
   transforms: LetterboxTransform[];
 }
 
-/** Size an image is resized to inside a fixed input [h, w] (aspect ratio kept; enlarging allowed). */
+/**
+ * Size an image is resized to inside [h, w] (aspect ratio kept; enlarging allowed), as YOLOv5's letterbox:
+ * r = min(h / height, w / width), sides round(side · r) with Python's rounding (half to even).
+ */
 function fittedSize(width: number, height: number, shape: readonly [number, number]) {
   const r = Math.min(shape[0] / height, shape[1] / width);
-  return { width: Math.max(1, Math.round(width * r)), height: Math.max(1, Math.round(height * r)) };
+  return { width: Math.max(1, pythonRound(width * r)), height: Math.max(1, pythonRound(height * r)) };
 }
 
-async function resize(image: RgbImage, width: number, height: number): Promise<Uint8Array> {
+/** The image at `width × height`: cv2.resize INTER_LINEAR as detect.py's letterbox, the image itself when unchanged. */
+function resize(image: RgbImage, width: number, height: number): Uint8Array {
   if (image.width === width && image.height === height) return image.data;
-  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: "fill", kernel: "linear" })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return resizeRgb(image, width, height, "linear").data;
+}
+
+/** Border before an image of size `inner` centred in `outer` (YOLOv5: round(d/2 − 0.1); + 0 turns −0 into 0). */
+const borderBefore = (outer: number, inner: number) => Math.round((outer - inner) / 2 - 0.1) + 0;
+
+/**
+ * The input → original mapping of detect.py's scale_boxes. Alone, an image is letterboxed into its own shape
+ * [Hi, Wi] (the fixed input, or its resized size rounded up to the stride); scale_boxes maps back with one gain
+ * g = min(Hi/h0, Wi/w0) and a float border ((Wi − w0·g)/2, (Hi − h0·g)/2). In a larger batch the image sits
+ * (left − its own left border, top − its own top border) further in, which shifts the border by as much.
+ */
+function scaleBoxesTransform(
+  image: RgbImage,
+  resized: { width: number; height: number },
+  placed: { left: number; top: number },
+  own: readonly [number, number],
+): Pick<LetterboxTransform, "ratio" | "pad"> {
+  const [hi, wi] = own;
+  const gain = Math.min(hi / image.height, wi / image.width);
+  const padX = placed.left - borderBefore(wi, resized.width) + (wi - image.width * gain) / 2;
+  const padY = placed.top - borderBefore(hi, resized.height) + (hi - image.height * gain) / 2;
+  return { ratio: [gain, gain], pad: [padX, padY] };
 }
 
 /**
@@ -232,14 +256,12 @@ export async function letterboxBatch(
   const batchSize = options.batchSize ?? images.length;
   if (images.length === 0 || images.length > batchSize)
     throw new Error(`letterboxBatch: ${images.length} images for a batch of ${batchSize}`);
-  const sizes = images.map(({ image }) =>
-    fixedInput ? fittedSize(image.width, image.height, fixedInput) : loadedSize(image.width, image.height, imgsz),
-  );
+  const sizes = images.map(({ image }) => fittedSize(image.width, image.height, fixedInput ?? [imgsz, imgsz]));
   const roundUp = (v: number) => Math.ceil(v / stride) * stride;
   const [h, w] = fixedInput
     ? [fixedInput[0], fixedInput[1]]
     : [roundUp(Math.max(...sizes.map((s) => s.height))), roundUp(Math.max(...sizes.map((s) => s.width)))];
-  const resized = await Promise.all(images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height)));
+  const resized = images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height));
   const plane = h * w;
   const length = batchSize * 3 * plane;
   const data = options.reuse?.length === length ? options.reuse : new Float32Array(length);
@@ -247,9 +269,8 @@ export async function letterboxBatch(
   if (images.length < batchSize || sizes.some((s) => s.width !== w || s.height !== h)) data.fill(padValue / 255);
   const transforms = images.map(({ image }, i) => {
     const { width: nw, height: nh } = sizes[i]!;
-    // the border is split as YOLOv5's letterbox does: round(d/2 − 0.1) before (+ 0 turns −0 into 0)
-    const left = Math.round((w - nw) / 2 - 0.1) + 0;
-    const top = Math.round((h - nh) / 2 - 0.1) + 0;
+    const left = borderBefore(w, nw);
+    const top = borderBefore(h, nh);
     const src = resized[i]!;
     const base = i * 3 * plane;
     for (let y = 0; y < nh; y++) {
@@ -261,12 +282,9 @@ export async function letterboxBatch(
         data[o + 2 * plane] = UNIT[src[s + 2]!]!;
       }
     }
-    return {
-      width: image.width,
-      height: image.height,
-      ratio: [nw / image.width, nh / image.height] as [number, number],
-      pad: [left, top] as [number, number],
-    };
+    const own = fixedInput ?? ([roundUp(nh), roundUp(nw)] as const);
+    const mapping = scaleBoxesTransform(image, sizes[i]!, { left, top }, own);
+    return { width: image.width, height: image.height, ...mapping };
   });
   return {
     batch: { data, shape: [batchSize, 3, h, w], imgsz: fixedInput ? Math.max(h, w) : imgsz },

@@ -97,10 +97,12 @@ describe("rect batches and loaded sizes (YOLOv5's shapes)", () => {
     ]);
   });
 
-  test("loadedSize: long side to the image size, the other rounded up", () => {
+  test("loadedSize: long side to the image size, each side · r truncated (YOLOv5 v7.0's int(w0 * r))", () => {
     assert.deepEqual(loadedSize(1000, 800, 640), { width: 640, height: 512 });
     assert.deepEqual(loadedSize(640, 480, 640), { width: 640, height: 480 });
-    assert.deepEqual(loadedSize(300, 200, 640), { width: 640, height: 427 });
+    // 200 · 640/300 = 426.67 → 426 (v7.0; later YOLOv5 versions take math.ceil: 427)
+    assert.deepEqual(loadedSize(300, 200, 640), { width: 640, height: 426 });
+    assert.deepEqual(loadedSize(3, 1000, 128), { width: 1, height: 128 }, "at least one pixel");
     assert.deepEqual(loadedSize(1000, 1000, 640), { width: 640, height: 640 });
   });
 });

@@ -189,7 +189,7 @@ describe("loader: caches", () => {
     }
     const cacheDir = join(dir, "cache");
     assertSameBatches(plain, await collect({ ...base, cache: "disk", cacheDir }, 1), "disk cache (filling)");
-    const folder = join(cacheDir, "images-128");
+    const folder = join(cacheDir, "images-128-linear");
     const files = readdirSync(folder).filter((f) => f.endsWith(".rgb"));
     assert.equal(files.length, 6);
     const header = readFileSync(join(folder, files[0]!)).subarray(0, 4).toString("latin1");

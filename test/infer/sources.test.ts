@@ -111,9 +111,14 @@ describe("letterbox", () => {
     assert.deepEqual(transforms[0]!.ratio, [128 / 400, 64 / 200]);
     assert.deepEqual(transforms[0]!.pad, [0, 0]);
     const odd = await letterboxBatch([image(300, 200)], { imgsz: 128, stride: 32 });
-    // 300×200 → 128×86 (ceil, as evaluation loads), padded to 128×96: 5 rows above, 5 below
+    // 300×200 → 128×85 (detect.py's letterbox: round(200 · 128/300)), padded to 128×96: 5 rows above, 6 below;
+    // boxes map back as scale_boxes does: gain min(96/200, 128/300), border (96 − 200 · gain)/2 = 16/3
     assert.deepEqual(odd.batch.shape, [1, 3, 96, 128]);
-    assert.deepEqual(odd.transforms[0]!.pad, [0, 5]);
+    assert.deepEqual(odd.transforms[0]!.ratio, [128 / 300, 128 / 300]);
+    assert.equal(odd.transforms[0]!.pad[0], 0);
+    assert.ok(Math.abs(odd.transforms[0]!.pad[1] - 16 / 3) < 1e-12, `${odd.transforms[0]!.pad}`);
+    assert.ok(Math.abs(odd.batch.data[5 * 128 + 10]! - 200 / 255) < 1e-6, "image from row 5");
+    assert.ok(Math.abs(odd.batch.data[90 * 128 + 10]! - 114 / 255) < 1e-6, "border from row 90");
     const at = (c: number, y: number, x: number) => odd.batch.data[c * 96 * 128 + y * 128 + x]!;
     assert.ok(Math.abs(at(0, 0, 10) - 114 / 255) < 1e-6, "grey border");
     assert.ok(Math.abs(at(0, 50, 10) - 200 / 255) < 1e-6, "image inside");

@@ -43,7 +43,7 @@ export {
   type TrainSampleOptions,
   trainSample,
 } from "./pipeline.js";
-export { resizeBilinear, resizeNearest } from "./resize.js";
+export { resizeNearest } from "./resize.js";
 export { beta, hashInts, orderRng, permutation, sampleRng } from "./seed.js";
 export {
   cloneSample,

@@ -2,8 +2,9 @@
  * Letterbox (YOLOv5's `letterbox`): resize keeping the aspect ratio, then pad to the target shape with grey. The region
  * mask gets the same resize (nearest) and a border that is not labelled; boxes are scaled and shifted identically.
  */
+import { resizeRgb } from "../pixels/image-kernels.js";
 import { PAD_VALUE } from "./hyp.js";
-import { resizeBilinear, resizeNearest } from "./resize.js";
+import { resizeNearest } from "./resize.js";
 import { mapBoxes, type Sample } from "./types.js";
 
 /** Options of {@link letterbox}. */
@@ -87,7 +88,8 @@ export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxR
   const fillMask = options.paddingLabelled ? 1 : 0;
   const { newW, newH, ratio, pad, outW, outH } = letterboxGeometry(sample.image.width, sample.image.height, options);
   const [left, top] = pad;
-  const image = resizeBilinear(sample.image, newW, newH);
+  // cv2.resize(INTER_LINEAR), as YOLOv5's letterbox (a copy when the size is unchanged)
+  const image = resizeRgb(sample.image, newW, newH, "linear");
   const mask = resizeNearest(sample.mask, newW, newH);
   const outImage = new Uint8Array(outW * outH * 3).fill(padValue);
   const outMask = new Uint8Array(outW * outH).fill(fillMask);

@@ -39,11 +39,14 @@ export const BIAS_PRIOR_OBJECTS = 8;
 /** Image side the objectness prior refers to. */
 export const BIAS_PRIOR_IMAGE_SIZE = 640;
 
-/** Detect class bias prior: initial class probability ≈ 0.6/(nc − 0.99) (`b[:, 5:] += log(0.6 / (nc - 0.99))`). */
+/** Detect class bias prior: initial class probability ≈ 0.6/(nc − 0.99999) (`b[:, 5:] += log(0.6 / (nc - 0.99999))`). */
 export const BIAS_PRIOR_CLASS = 0.6;
 
-/** Offset in the class prior's denominator (nc − 0.99), which keeps nc = 1 finite. */
-export const BIAS_PRIOR_CLASS_OFFSET = 0.99;
+/**
+ * Offset in the class prior's denominator (nc − 0.99999), which keeps nc = 1 finite. YOLOv5 v7.0's value; 0.99 (an
+ * older one) gave nc = 3 a class bias 0.005 lower and nc = 1 a bias of 4.1 instead of 11.0.
+ */
+export const BIAS_PRIOR_CLASS_OFFSET = 0.99999;
 
 /** Decode: xy = (σ(t)·XY_SCALE − XY_OFFSET + grid)·stride (the centre may leave its cell by half a cell). */
 export const XY_SCALE = 2;

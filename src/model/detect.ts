@@ -86,7 +86,7 @@ export class Detect extends Module {
 
   /**
    * YOLOv5's bias initialisation: objectness ≈ 8 objects per 640² image at each level's stride, classes
-   * ≈ 0.6/(nc − 0.99). Call after {@link setStrides}.
+   * ≈ 0.6/(nc − 0.99999). Call after {@link setStrides}.
    */
   initBiases(): void {
     noGrad(() => {

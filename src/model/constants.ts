@@ -27,6 +27,14 @@ export const SPPF_KERNEL = 5;
 /** Side of the all-zero image used by the dry run that measures each Detect level's stride. */
 export const STRIDE_PROBE_SIZE = 256;
 
+/**
+ * BatchNorm momentum during the stride probe: PyTorch's default. YOLOv5 runs the probe in training mode before
+ * `initialize_weights` sets {@link BN_MOMENTUM}, so a fresh model's running statistics have taken one step toward the
+ * zero image's (running variance 0.9, `num_batches_tracked` 1); sladet does the same, so that with the same seed its
+ * fresh model equals YOLOv5's bit for bit.
+ */
+export const STRIDE_PROBE_BN_MOMENTUM = 0.1;
+
 /** Numbers in each Detect output row before the class scores: x, y, w, h, objectness. */
 export const BOX_OUTPUTS = 5;
 

@@ -5,7 +5,7 @@
  * warmup_momentum to momentum, and the accumulation count rises from 1 to nbs / batch size. Rounding is Python's
  * (ties to even), as YOLOv5's `round` and `np.round`.
  */
-import { roundHalfEven } from "../util/round.js";
+import { pythonRound } from "../util/round.js";
 
 /** Nominal batch size the hyperparameters are tuned for (gradients are accumulated up to it). */
 export const NOMINAL_BATCH = 64;
@@ -33,12 +33,12 @@ export function warmupIterations(
   batchesPerEpoch: number,
   minIterations = MIN_WARMUP_ITERATIONS,
 ): number {
-  return Math.max(roundHalfEven(hyp.warmup_epochs * batchesPerEpoch), minIterations);
+  return Math.max(pythonRound(hyp.warmup_epochs * batchesPerEpoch), minIterations);
 }
 
 /** Gradients are accumulated over this many batches so each step sees ~nominalBatch images. */
 export function accumulateSteps(batchSize: number, nominalBatch = NOMINAL_BATCH): number {
-  return Math.max(roundHalfEven(nominalBatch / batchSize), 1);
+  return Math.max(pythonRound(nominalBatch / batchSize), 1);
 }
 
 /** Weight decay scaled to the effective batch, as YOLOv5: wd · batch · accumulate / nominalBatch. */
@@ -92,6 +92,6 @@ export function iterationSettings(
   return {
     lr,
     momentum: lerp(ni, 0, warmup, hyp.warmup_momentum, hyp.momentum),
-    accumulate: Math.max(1, roundHalfEven(lerp(ni, 0, warmup, 1, nominalBatch / batchSize))),
+    accumulate: Math.max(1, pythonRound(lerp(ni, 0, warmup, 1, nominalBatch / batchSize))),
   };
 }

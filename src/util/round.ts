@@ -4,8 +4,7 @@
  */
 
 /** `x` rounded to the nearest integer, ties to even (Python `round(x)`, `np.round(x)`). */
-export function roundHalfEven(x: number): number {
+export function pythonRound(x: number): number {
   const r = Math.round(x);
-  // Math.round sends ties up; a tie that landed on an odd integer belongs to the even one below
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

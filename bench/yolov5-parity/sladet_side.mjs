@@ -79,3 +79,39 @@ for (const [k, v] of fresh) {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(Number(a[i]) - Number(b[i])));
 }
 console.log("fresh model vs YOLOv5's with the same seed: max |diff|", worst, "over", fresh.size, "tensors");
+
+// the warm-up schedule over the BCCD run's first 150 iterations and the EMA decay over 3000 updates
+const { readFileSync } = await import("node:fs");
+const { iterationSettings, warmupIterations } = await import(`${D}/train/schedule.js`);
+const side = JSON.parse(readFileSync(`${OUT}/yolo_side.json`, "utf8"));
+const warmup = warmupIterations(hyp, 13);
+let sched = 0;
+side.schedule.forEach((row, ni) => {
+  const s = iterationSettings(hyp, {
+    ni,
+    epoch: Math.floor(ni / 13),
+    epochs: 100,
+    warmup,
+    batchSize: 16,
+    cosine: false,
+    groups: 3,
+  });
+  [...s.lr, s.momentum, s.accumulate].forEach((v, k) => {
+    sched = Math.max(sched, Math.abs(v - row[k]));
+  });
+});
+console.log(
+  "warm-up iterations",
+  warmup,
+  "yolo",
+  side.warmup,
+  "; lr/momentum/accumulate over 150 iterations: max |diff|",
+  sched,
+);
+const probe = new ModelEMA(new YoloModel(model.yaml, { names: model.names, initBiases: false }), model);
+let decay = 0;
+side.ema_decay.forEach((d, u) => {
+  probe.updates = u + 1;
+  decay = Math.max(decay, Math.abs(probe.currentDecay() - d));
+});
+console.log("EMA decay over 3000 updates: max |diff|", decay);

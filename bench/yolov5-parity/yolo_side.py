@@ -62,4 +62,21 @@ for k, v in model.state_dict().items():
 for k, v in ema.ema.state_dict().items():
     if v.dtype.is_floating_point: tensors[f"ema.{k}"] = v.detach().contiguous()
 save(f"{OUT}/yolo_side.safetensors", tensors)
-json.dump({"groups": sizes, "hyp": hyp}, open(f"{OUT}/yolo_side.json", "w"))
+
+
+# schedule of the BCCD run (nb = 13 batches, 100 epochs, batch 16, nbs 64) over its first 150 iterations, as train.py
+# sets it: np.interp over [0, nw] during warm-up, the epoch's lr0 · lf(epoch) after; and ModelEMA's decay per update
+nb, epochs, nbs, bs = 13, 100, 64, 16
+nw = max(round(hyp["warmup_epochs"] * nb), 100)
+lf = lambda x: (1 - x / epochs) * (1.0 - hyp["lrf"]) + hyp["lrf"]  # noqa: E731
+accumulate, seq = max(round(nbs / bs), 1), []
+for ni in range(150):
+    epoch = ni // nb
+    lrs, momentum = [hyp["lr0"] * lf(epoch)] * 3, hyp["momentum"]
+    if ni <= nw:
+        accumulate = max(1, np.interp(ni, [0, nw], [1, nbs / bs]).round())
+        lrs = [np.interp(ni, [0, nw], [hyp["warmup_bias_lr"] if j == 0 else 0.0, hyp["lr0"] * lf(epoch)]) for j in range(3)]
+        momentum = np.interp(ni, [0, nw], [hyp["warmup_momentum"], hyp["momentum"]])
+    seq.append([float(v) for v in lrs] + [float(momentum), float(accumulate)])
+json.dump({"groups": sizes, "hyp": hyp, "warmup": nw, "schedule": seq,
+           "ema_decay": [ema.decay(u) for u in range(1, 3001)]}, open(f"{OUT}/yolo_side.json", "w"))

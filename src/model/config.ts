@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { PACKAGE_ROOT } from "../util/package-root.js";
+import { pythonRound } from "../util/round.js";
 import {
   BOTTLENECK_EXPANSION,
   BOX_OUTPUTS,
@@ -145,11 +146,8 @@ export function makeDivisible(x: number, divisor = CHANNEL_DIVISOR): number {
   return Math.ceil(x / divisor) * divisor;
 }
 
-/** Python's round() (halves to even), which YOLOv5's depth rule uses. */
-export function pythonRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** Python's round() (halves to even), which YOLOv5's depth rule uses (re-exported from util/round). */
+export { pythonRound };
 
 /** YOLOv5's depth rule: repeats n > 1 become max(round(n·depth), 1); n = 1 stays 1. */
 export function scaledDepth(n: number, depthMultiple: number): number {

@@ -27,6 +27,14 @@ export const SPPF_KERNEL = 5;
 /** Side of the all-zero image used by the dry run that measures each Detect level's stride. */
 export const STRIDE_PROBE_SIZE = 256;
 
+/**
+ * BatchNorm momentum during the stride probe: PyTorch's default. YOLOv5 runs the probe in training mode before
+ * `initialize_weights` sets {@link BN_MOMENTUM}, so a fresh model's running statistics have taken one step toward the
+ * zero image's (running variance 0.9, `num_batches_tracked` 1); sladet does the same, so that with the same seed its
+ * fresh model equals YOLOv5's bit for bit.
+ */
+export const STRIDE_PROBE_BN_MOMENTUM = 0.1;
+
 /** Numbers in each Detect output row before the class scores: x, y, w, h, objectness. */
 export const BOX_OUTPUTS = 5;
 
@@ -39,11 +47,14 @@ export const BIAS_PRIOR_OBJECTS = 8;
 /** Image side the objectness prior refers to. */
 export const BIAS_PRIOR_IMAGE_SIZE = 640;
 
-/** Detect class bias prior: initial class probability ≈ 0.6/(nc − 0.99) (`b[:, 5:] += log(0.6 / (nc - 0.99))`). */
+/** Detect class bias prior: initial class probability ≈ 0.6/(nc − 0.99999) (`b[:, 5:] += log(0.6 / (nc - 0.99999))`). */
 export const BIAS_PRIOR_CLASS = 0.6;
 
-/** Offset in the class prior's denominator (nc − 0.99), which keeps nc = 1 finite. */
-export const BIAS_PRIOR_CLASS_OFFSET = 0.99;
+/**
+ * Offset in the class prior's denominator (nc − 0.99999), which keeps nc = 1 finite. YOLOv5 v7.0's value; 0.99 (an
+ * older one) gave nc = 3 a class bias 0.005 lower and nc = 1 a bias of 4.1 instead of 11.0.
+ */
+export const BIAS_PRIOR_CLASS_OFFSET = 0.99999;
 
 /** Decode: xy = (σ(t)·XY_SCALE − XY_OFFSET + grid)·stride (the centre may leave its cell by half a cell). */
 export const XY_SCALE = 2;

@@ -86,7 +86,7 @@ export class Detect extends Module {
 
   /**
    * YOLOv5's bias initialisation: objectness ≈ 8 objects per 640² image at each level's stride, classes
-   * ≈ 0.6/(nc − 0.99). Call after {@link setStrides}.
+   * ≈ 0.6/(nc − 0.99999). Call after {@link setStrides}.
    */
   initBiases(): void {
     noGrad(() => {
@@ -94,8 +94,9 @@ export class Detect extends Module {
         const s = this.stride[i];
         if (s === undefined || !conv.bias) throw new Error("Detect.initBiases: strides are not set");
         const b = conv.bias.data.toTypedArray<"float32">();
-        const obj = Math.log(BIAS_PRIOR_OBJECTS / (BIAS_PRIOR_IMAGE_SIZE / s) ** 2);
-        const cls = Math.log(BIAS_PRIOR_CLASS / (this.nc - BIAS_PRIOR_CLASS_OFFSET));
+        // float32 priors, added in float32 as PyTorch's in-place add of a Python float
+        const obj = Math.fround(Math.log(BIAS_PRIOR_OBJECTS / (BIAS_PRIOR_IMAGE_SIZE / s) ** 2));
+        const cls = Math.fround(Math.log(BIAS_PRIOR_CLASS / (this.nc - BIAS_PRIOR_CLASS_OFFSET)));
         for (let a = 0; a < this.na; a++) {
           b[a * this.no + 4]! += obj;
           for (let c = 0; c < this.nc; c++) b[a * this.no + BOX_OUTPUTS + c]! += cls;

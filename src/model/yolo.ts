@@ -4,6 +4,7 @@
  * inference, and Conv+BatchNorm folding for inference.
  */
 import {
+  BatchNorm2d,
   type LoadReport,
   type LoadStateDictOptions,
   Module,
@@ -17,7 +18,7 @@ import {
 } from "../torch/index.js";
 import { Bottleneck, C3, Concat, Conv, SPPF } from "./blocks.js";
 import { absoluteFrom, type LayerSpec, type ModelYaml, resolveLayers } from "./config.js";
-import { DEFAULT_TAPS, STRIDE_PROBE_SIZE } from "./constants.js";
+import { DEFAULT_TAPS, STRIDE_PROBE_BN_MOMENTUM, STRIDE_PROBE_SIZE } from "./constants.js";
 import { Detect } from "./detect.js";
 
 export interface YoloModelOptions {
@@ -147,10 +148,19 @@ export class YoloModel extends Module {
     return this.layers[i]!.outChannels;
   }
 
-  /** Stride of each level = probe size / map height, from a forward pass of a zero image (eval mode, no grad). */
+  /**
+   * Stride of each level = probe size / map height, from a forward pass of a zero image without gradient, in training
+   * mode as YOLOv5's: the BatchNorm running statistics take one step (at {@link STRIDE_PROBE_BN_MOMENTUM}) toward the
+   * zero image's, as in a fresh YOLOv5 model. Loaded weights replace them.
+   */
   #measureStrides(): number[] {
     const wasTraining = this.training;
-    this.eval();
+    const norms = this.namedModules()
+      .map(([, m]) => m)
+      .filter((m): m is BatchNorm2d => m instanceof BatchNorm2d);
+    const momenta = norms.map((bn) => bn.momentum);
+    this.train(true);
+    for (const bn of norms) bn.momentum = STRIDE_PROBE_BN_MOMENTUM;
     try {
       return noGrad(() =>
         tidy(() => {
@@ -161,6 +171,9 @@ export class YoloModel extends Module {
         }),
       );
     } finally {
+      norms.forEach((bn, i) => {
+        bn.momentum = momenta[i]!;
+      });
       this.train(wasTraining);
     }
   }

@@ -2,8 +2,10 @@
  * Learning-rate schedule and warmup as YOLOv5's train.py: lr = lr0 · lf(epoch), lf linear
  * (1 − e/E)(1 − lrf) + lrf or cosine one-cycle; during warmup (max(warmup_epochs · batches, 100) iterations) the bias
  * group's lr falls from warmup_bias_lr and the others rise from 0 toward lr0 · lf(epoch), momentum rises from
- * warmup_momentum to momentum, and the accumulation count rises from 1 to nbs / batch size.
+ * warmup_momentum to momentum, and the accumulation count rises from 1 to nbs / batch size. Rounding is Python's
+ * (ties to even), as YOLOv5's `round` and `np.round`.
  */
+import { pythonRound } from "../util/round.js";
 
 /** Nominal batch size the hyperparameters are tuned for (gradients are accumulated up to it). */
 export const NOMINAL_BATCH = 64;
@@ -31,12 +33,12 @@ export function warmupIterations(
   batchesPerEpoch: number,
   minIterations = MIN_WARMUP_ITERATIONS,
 ): number {
-  return Math.max(Math.round(hyp.warmup_epochs * batchesPerEpoch), minIterations);
+  return Math.max(pythonRound(hyp.warmup_epochs * batchesPerEpoch), minIterations);
 }
 
 /** Gradients are accumulated over this many batches so each step sees ~nominalBatch images. */
 export function accumulateSteps(batchSize: number, nominalBatch = NOMINAL_BATCH): number {
-  return Math.max(Math.round(nominalBatch / batchSize), 1);
+  return Math.max(pythonRound(nominalBatch / batchSize), 1);
 }
 
 /** Weight decay scaled to the effective batch, as YOLOv5: wd · batch · accumulate / nominalBatch. */
@@ -44,11 +46,15 @@ export function scaledWeightDecay(weightDecay: number, batchSize: number, nomina
   return (weightDecay * batchSize * accumulateSteps(batchSize, nominalBatch)) / nominalBatch;
 }
 
-/** Linear interpolation like numpy.interp over two points. */
+/**
+ * Linear interpolation over two points with numpy.interp's arithmetic (slope first, then slope · (x − x0) + y0), so
+ * values that land on a rounding tie land on it as in YOLOv5.
+ */
 function lerp(x: number, x0: number, x1: number, y0: number, y1: number): number {
   if (x <= x0) return y0;
   if (x >= x1) return y1;
-  return y0 + ((x - x0) / (x1 - x0)) * (y1 - y0);
+  const slope = (y1 - y0) / (x1 - x0);
+  return slope * (x - x0) + y0;
 }
 
 /** What the optimizer should use at one iteration. */
@@ -86,6 +92,6 @@ export function iterationSettings(
   return {
     lr,
     momentum: lerp(ni, 0, warmup, hyp.warmup_momentum, hyp.momentum),
-    accumulate: Math.max(1, Math.round(lerp(ni, 0, warmup, 1, nominalBatch / batchSize))),
+    accumulate: Math.max(1, pythonRound(lerp(ni, 0, warmup, 1, nominalBatch / batchSize))),
   };
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { BN_EPS, BN_MOMENTUM, STRIDE_PROBE_BN_MOMENTUM } from "../../src/model/constants.js";
 import {
   builtinModelYaml,
   type ModelYaml,
@@ -288,4 +289,58 @@ test("tapsOnly stops after the last requested tap: the same features, no maps", 
   } finally {
     model.dispose();
   }
+});
+
+describe("a fresh model is initialised as YOLOv5 v7.0's (issue 23)", () => {
+  // With the same seed, sladet's fresh yolov5n equals Ultralytics' Model(yolov5n.yaml, nc=3) bit for bit, running
+  // statistics and Detect biases included (bench/yolov5-parity, BENCHMARKS.md "Training parity with Ultralytics").
+  const yaml = builtinModelYaml("n", 3);
+
+  test("the stride probe leaves YOLOv5's BatchNorm state: running var 0.9, one batch tracked, then eps 1e-3, momentum 0.03", () => {
+    const model = new YoloModel(yaml);
+    try {
+      for (const [name, m] of model.namedModules()) {
+        if (!(m instanceof BatchNorm2d)) continue;
+        assert.equal(m.momentum, BN_MOMENTUM, name);
+        assert.equal(m.eps, BN_EPS, name);
+        assert.ok(
+          m.runningVar.data.toArray().every((v) => v === Math.fround(1 - STRIDE_PROBE_BN_MOMENTUM)),
+          `${name}: running var`,
+        );
+        assert.ok(
+          m.runningMean.data.toArray().every((v) => v === 0),
+          `${name}: running mean`,
+        );
+        assert.equal(Number(m.numBatchesTracked.data.item()), 1, name);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test("Detect biases get log(8/(640/s)²) on objectness and log(0.6/(nc − 0.99999)) on classes, added in float32", () => {
+    manualSeed(3);
+    const plain = new YoloModel(yaml, { initBiases: false });
+    manualSeed(3);
+    const primed = new YoloModel(yaml);
+    try {
+      const { na, no } = plain.detect;
+      for (const [i, s] of plain.stride.entries()) {
+        const before = plain.detect.m.items[i]!.bias!.data.toArray();
+        const after = primed.detect.m.items[i]!.bias!.data.toArray();
+        const obj = Math.fround(Math.log(8 / (640 / s) ** 2));
+        const cls = Math.fround(Math.log(0.6 / (3 - 0.99999)));
+        for (let a = 0; a < na; a++) {
+          for (let k = 0; k < no; k++) {
+            const j = a * no + k;
+            const prior = k === 4 ? obj : k >= 5 ? cls : 0;
+            assert.equal(after[j], Math.fround(before[j]! + prior), `level ${i} anchor ${a} output ${k}`);
+          }
+        }
+      }
+    } finally {
+      plain.dispose();
+      primed.dispose();
+    }
+  });
 });

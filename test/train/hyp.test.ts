@@ -89,6 +89,42 @@ test("the shipped phase-2 hyp (src/train/cfg/hyp.sla.yaml) is exactly the defaul
   assert.equal(DEFAULT_HYP.sim_margin, 0.05);
 });
 
+test("the shipped hyp.scratch-low.yaml holds YOLOv5 v7.0's published values, every detection key present", () => {
+  const { hyp, defaulted, warnings } = loadHyp(join(process.cwd(), "src", "train", "cfg", "hyp.scratch-low.yaml"));
+  assert.deepEqual(defaulted, []);
+  assert.deepEqual(warnings, []);
+  const published = {
+    lr0: 0.01,
+    lrf: 0.01,
+    momentum: 0.937,
+    weight_decay: 0.0005,
+    warmup_epochs: 3.0,
+    warmup_momentum: 0.8,
+    warmup_bias_lr: 0.1,
+    box: 0.05,
+    cls: 0.5,
+    cls_pw: 1.0,
+    obj: 1.0,
+    obj_pw: 1.0,
+    anchor_t: 4.0,
+    fl_gamma: 0.0,
+    label_smoothing: 0.0,
+    hsv_h: 0.015,
+    hsv_s: 0.7,
+    hsv_v: 0.4,
+    degrees: 0.0,
+    translate: 0.1,
+    scale: 0.5,
+    shear: 0.0,
+    perspective: 0.0,
+    flipud: 0.0,
+    fliplr: 0.5,
+    mosaic: 1.0,
+    mixup: 0.0,
+  };
+  for (const [key, value] of Object.entries(published)) assert.equal(hyp[key as keyof typeof hyp], value, key);
+});
+
 test("phase-2 keys are range-checked with the file named", () => {
   withFile("pl_conf: 1.5\n", (path) => {
     assert.throws(

@@ -45,7 +45,7 @@ describe("schedule", () => {
     close(s50.lr[0]!, 0.1 + 0.5 * (0.01 - 0.1));
     close(s50.lr[1]!, 0.005);
     close(s50.momentum, 0.8 + 0.5 * (0.937 - 0.8));
-    assert.equal(s50.accumulate, Math.round(1 + 0.5 * (8 - 1)));
+    assert.equal(s50.accumulate, 4, "np.round(4.5) = 4: ties go to even, as YOLOv5's");
     const after = iterationSettings(HYP, { ...base, ni: 101, warmup, epoch: 3 });
     assert.deepEqual(after.lr, [
       0.01 * lrFactor(3, 30, 0.1, false),
@@ -53,6 +53,17 @@ describe("schedule", () => {
       0.01 * lrFactor(3, 30, 0.1, false),
     ]);
     assert.equal(after.accumulate, 8);
+  });
+
+  test("warm-up as YOLOv5 v7.0 on BCCD (205 images, batch 16): 100 iterations, accumulate 1→4 rounded half to even", () => {
+    // the sequence np.round(np.interp(ni, [0, 100], [1, 4])) gives; 2.5 at ni = 50 rounds to 2 (Math.round: 3)
+    const warmup = warmupIterations(HYP, 13); // max(round(3 · 13), 100)
+    assert.equal(warmup, 100);
+    const base = { epoch: 0, epochs: 100, batchSize: 16, cosine: false, groups: 3, warmup };
+    const acc = (ni: number) => iterationSettings(HYP, { ...base, ni }).accumulate;
+    assert.deepEqual([0, 16, 17, 49, 50, 51, 83, 84, 100, 150].map(acc), [1, 1, 2, 2, 2, 3, 3, 4, 4, 4]);
+    assert.equal(warmupIterations({ ...HYP, warmup_epochs: 2.5 }, 41), 102, "round(102.5) = 102");
+    assert.equal(warmupIterations({ ...HYP, warmup_epochs: 3.5 }, 41), 144, "round(143.5) = 144");
   });
 
   test("accumulation and weight decay scale to the nominal batch of 64", () => {

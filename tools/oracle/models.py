@@ -201,12 +201,12 @@ class DetectionModel(nn.Module):
         self.inplace = True
         m = self.model[-1]
         s = 256
-        # sladet measures strides in eval mode (Ultralytics: train mode, which touches the BN statistics)
-        self.eval()
+        # the stride probe runs in train mode, as Ultralytics': the BN statistics (PyTorch's default momentum 0.1 until
+        # the eps/momentum below are set) take one step toward the zero image's
+        self.train()
         m.stride = torch.ones(m.nl)
         with torch.no_grad():
-            m.stride = torch.tensor([s / x.shape[-2] for x in self.forward(torch.zeros(1, ch, s, s))[0][1]])
-        self.train()
+            m.stride = torch.tensor([s / x.shape[-2] for x in self.forward(torch.zeros(1, ch, s, s))[0]])
         m.anchors /= m.stride.view(-1, 1, 1)
         a = m.anchors.prod(-1).mean(-1).view(-1)
         if (a[-1] - a[0]).sign() != (m.stride[-1] - m.stride[0]).sign():
@@ -215,7 +215,7 @@ class DetectionModel(nn.Module):
         for mi, st in zip(m.m, m.stride):
             b = mi.bias.view(m.na, -1)
             b.data[:, 4] += math.log(8 / (640 / st) ** 2)
-            b.data[:, 5:5 + m.nc] += math.log(0.6 / (m.nc - 0.99))
+            b.data[:, 5:5 + m.nc] += math.log(0.6 / (m.nc - 0.99999))
             mi.bias = nn.Parameter(b.view(-1), requires_grad=True)
         for mod in self.modules():
             if isinstance(mod, nn.BatchNorm2d):

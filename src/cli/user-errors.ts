@@ -13,10 +13,13 @@ import { UserError } from "./errors.js";
  */
 export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   attrWeights: "--attr-weights",
+  attributes: "--attributes",
   batch: "--batch-size",
   batchSize: "--batch-size",
+  cfg: "--cfg",
   classes: "--classes",
   confThres: "--conf-thres",
+  data: "--data",
   imgsz: "--imgsz",
   include: "--include",
   iouThres: "--iou-thres",

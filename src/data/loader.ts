@@ -138,7 +138,7 @@ export class DataLoader {
       throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     if (rect && augment) {
       throw new Error(
-        "rect batches are for validation: use rect with augment false (YOLOv5 turns mosaic off under --rect)",
+        "rect batches are for validation: use rect with augment false (YOLOv5 turns mosaic off for rect batches)",
       );
     }
     const warn = options.onWarning ?? ((m: string) => process.stderr.write(`loader: ${m}\n`));

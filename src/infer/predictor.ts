@@ -4,6 +4,7 @@
  * after NMS in network-input pixels and, when the weights carry an attribute head, the attribute probabilities of
  * each detection. Letterboxing, mapping back to original pixels, drawing and writing are the caller's (detect).
  */
+import { OptionError } from "../util/errors.js";
 
 /** Backends `sladet detect --backend` accepts. */
 export const BACKENDS = ["libtorch", "onnx"] as const;
@@ -28,8 +29,8 @@ export interface PredictOptions {
   iouThres?: number;
   /** @default 1000 (the seed's detect.py) */
   maxDet?: number;
-  /** Keep only these class indices. */
-  classes?: readonly number[];
+  /** Keep only these class indices (null or empty: every class). */
+  classes?: readonly number[] | null;
   /** @default false */
   agnostic?: boolean;
   /** Skip the attribute head even when the weights carry one. @default false */
@@ -101,10 +102,10 @@ export function resolvePredictOptions(options: PredictOptions = {}): ResolvedPre
   };
   for (const key of ["confThres", "iouThres"] as const) {
     const v = resolved[key];
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`${key} ${v} is outside [0, 1]`);
+    if (!(v >= 0 && v <= 1)) throw new OptionError(key, `${v} is outside [0, 1]`);
   }
   if (!(Number.isInteger(resolved.maxDet) && resolved.maxDet > 0))
-    throw new RangeError(`maxDet ${resolved.maxDet} must be a positive integer`);
+    throw new OptionError("maxDet", `${resolved.maxDet} must be a positive integer`);
   return resolved;
 }
 

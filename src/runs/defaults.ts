@@ -8,8 +8,7 @@ export { VAL_CONF_THRES, VAL_IOU_THRES, VAL_MAX_DET } from "../eval/nms-constant
 export { DETECT_CONF_THRES, DETECT_IOU_THRES, DETECT_MAX_DET } from "../infer/predictor.js";
 export { DEFAULT_DEVICE } from "../torch/defaults.js";
 
-/** Run name: runs land in <project>/exp, exp2, … */
-export const DEFAULT_RUN_NAME = "exp";
+export { DEFAULT_RUN_NAME } from "../util/run-dir.js";
 /** Parent folder of `sladet val` runs. */
 export const VAL_PROJECT = "runs/val";
 /** Parent folder of `sladet test` runs. */

@@ -18,14 +18,7 @@ import {
   predictionCsvRow,
 } from "../infer/outputs.js";
 import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "../infer/prediction-json.js";
-import {
-  type Backend,
-  DETECT_CONF_THRES,
-  DETECT_IOU_THRES,
-  DETECT_MAX_DET,
-  type PredictOptions,
-  type Predictor,
-} from "../infer/predictor.js";
+import { type Backend, type Predictor, resolvePredictOptions } from "../infer/predictor.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "../infer/sources.js";
 import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, timed } from "../infer/timings.js";
 import { tryWriteRunReport } from "../report/index.js";
@@ -139,18 +132,13 @@ function annotatedFormat(file: string): { format: AnnotatedFormat; ext: string }
 }
 
 function checkOptions(o: DetectOptions): void {
-  const unit = (option: string, v: number | undefined) => {
-    if (v !== undefined && !(v >= 0 && v <= 1)) throw new OptionError(option, `${v} is outside [0, 1]`);
-  };
   const positiveInteger = (option: string, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v > 0))
       throw new OptionError(option, `${v} must be a positive integer`);
   };
-  unit("confThres", o.confThres);
-  unit("iouThres", o.iouThres);
+  resolvePredictOptions(o); // confThres, iouThres, maxDet: the predictors' own checks
   positiveInteger("imgsz", o.imgsz);
   positiveInteger("batchSize", o.batchSize);
-  positiveInteger("maxDet", o.maxDet);
   if (o.lineThickness !== undefined && !(o.lineThickness > 0))
     throw new OptionError("lineThickness", `${o.lineThickness} must be > 0`);
 }
@@ -203,14 +191,7 @@ async function detectWith(
   if (imgsz < info.maxStride)
     throw new OptionError("imgsz", `${imgsz} is smaller than the model's stride ${info.maxStride}`);
   const withAttributes = info.hasAttributes && !options.hideAttrs;
-  const predictOptions: PredictOptions = {
-    confThres: options.confThres ?? DETECT_CONF_THRES,
-    iouThres: options.iouThres ?? DETECT_IOU_THRES,
-    maxDet: options.maxDet ?? DETECT_MAX_DET,
-    agnostic: options.agnostic ?? false,
-    skipAttributes: !withAttributes,
-    ...(options.classes && options.classes.length > 0 ? { classes: options.classes } : {}),
-  };
+  const predictOptions = resolvePredictOptions({ ...options, skipAttributes: !withAttributes });
 
   const runDir = incrementRunDir(
     options.project ?? DETECT_PROJECT,
@@ -288,11 +269,11 @@ async function detectWith(
       attributes: withAttributes ? LLD_ATTRIBUTES.map((a) => ({ name: a.name, values: [...a.values] })) : null,
     },
     settings: {
-      confThres: predictOptions.confThres!,
-      iouThres: predictOptions.iouThres!,
-      maxDet: predictOptions.maxDet!,
+      confThres: predictOptions.confThres,
+      iouThres: predictOptions.iouThres,
+      maxDet: predictOptions.maxDet,
       classes: predictOptions.classes ? [...predictOptions.classes] : null,
-      agnostic: predictOptions.agnostic!,
+      agnostic: predictOptions.agnostic,
     },
     images,
     skipped,

@@ -10,7 +10,7 @@ import { loadCheckpoint } from "../model/checkpoint.js";
 import { loadModelYaml, type ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
 import type { Tensor } from "../torch/index.js";
-import { ConfigError } from "../util/errors.js";
+import { OptionError } from "../util/errors.js";
 
 export interface ModelSetupOptions {
   /** Model description: a YAML path, a built-in name (yolov5n…x) or a parsed description. */
@@ -64,7 +64,8 @@ export function setupModel(options: ModelSetupOptions): {
   attributeHead: AttributeHead | null;
 } {
   const { cfg, weights, nc, names } = options;
-  if (!cfg && !weights) throw new ConfigError("give --cfg (e.g. yolov5n) or --weights to start training from");
+  if (!cfg && !weights)
+    throw new OptionError("cfg", "is missing: give a model (e.g. yolov5n) or weights to start training from");
   const init = weights ? readWeights(weights) : null;
   try {
     const base = cfg ? (typeof cfg === "string" ? loadModelYaml(cfg) : cfg) : init!.yaml;

@@ -2,10 +2,15 @@
  * The options of a training run (`sladet pretrain` / `sladet train`, or `train()` from code): what can be given, the
  * defaults, and the resolved form a run works from.
  */
+
+import { DEFAULT_IMG_SIZE } from "../data/constants.js";
 import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
 import type { ModelYaml } from "../model/config.js";
-import { ConfigError } from "../util/errors.js";
+import { DEFAULT_DEVICE } from "../torch/defaults.js";
+import { OptionError } from "../util/errors.js";
+import { DEFAULT_RUN_NAME } from "../util/run-dir.js";
 import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
+import { PRETRAIN_DEFAULTS } from "./phases.js";
 import { MIN_WARMUP_ITERATIONS, NOMINAL_BATCH } from "./schedule.js";
 import type { SlaOptions } from "./sla/options.js";
 
@@ -105,20 +110,20 @@ function resolveHypOption(hyp: TrainOptions["hyp"], log: TrainLog): Hyp {
  */
 export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTrainOptions {
   const hyp = resolveHypOption(o.hyp, log);
-  if (!o.data) throw new ConfigError("give --data (a dataset YAML), or --resume to continue a run");
+  if (!o.data) throw new OptionError("data", "is missing: give a dataset YAML, or resume a run from its checkpoint");
   return {
     data: o.data,
     cfg: o.cfg,
     weights: o.weights,
     hyp,
-    epochs: o.epochs ?? 100,
-    batch: o.batch ?? 16,
-    imgsz: o.imgsz ?? 640,
-    device: o.device ?? "cpu",
+    epochs: o.epochs ?? PRETRAIN_DEFAULTS.epochs,
+    batch: o.batch ?? PRETRAIN_DEFAULTS.batch,
+    imgsz: o.imgsz ?? DEFAULT_IMG_SIZE,
+    device: o.device ?? DEFAULT_DEVICE,
     workers: o.workers,
     seed: o.seed ?? 0,
-    project: o.project ?? "runs/pretrain",
-    name: o.name ?? "exp",
+    project: o.project ?? PRETRAIN_DEFAULTS.project,
+    name: o.name ?? DEFAULT_RUN_NAME,
     existOk: o.existOk ?? false,
     cache: o.cache ?? false,
     patience: o.patience ?? 100,

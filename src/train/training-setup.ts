@@ -14,7 +14,7 @@ import { NUM_ATTRIBUTES } from "../data/schema.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { YoloModel } from "../model/yolo.js";
 import { manualSeed, SGD, setNumThreads } from "../torch/index.js";
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, OptionError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
@@ -236,8 +236,9 @@ function createAttributeBranch(
 ): AttributeBranch {
   if (columns !== NUM_ATTRIBUTES) {
     initial?.dispose();
-    throw new ConfigError(
-      `--attributes needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
+    throw new OptionError(
+      "attributes",
+      `needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
     );
   }
   if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);

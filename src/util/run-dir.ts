@@ -4,6 +4,9 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
+/** Run name: runs land in <project>/exp, exp2, … */
+export const DEFAULT_RUN_NAME = "exp";
+
 /** The first free path among name, name2, name3, … (or name itself with existOk). Creates the folder. */
 export function incrementRunDir(project: string, name: string, existOk = false): string {
   let dir = join(project, name);

@@ -209,7 +209,7 @@ describe("resume and faults", () => {
     const data = await plainDataset(join(work, "plain"));
     await assert.rejects(
       train({ ...base(), data, project: join(work, "plain-run") }),
-      /--attributes needs the 7 LLD attribute columns/,
+      /attributes needs the 7 LLD attribute columns/,
     );
   });
 
@@ -308,7 +308,7 @@ describe("resume and faults", () => {
   test("--resume needs no --data (the run's options are in the checkpoint); neither is a clear error", () => {
     const none = spawnSync(join(REPO_ROOT, "bin", "sladet"), ["pretrain"], { encoding: "utf8" });
     assert.notEqual(none.status, 0);
-    assert.match(none.stderr, /give --data \(a dataset YAML\), or --resume to continue a run/);
+    assert.match(none.stderr, /--data is missing: give a dataset YAML, or resume a run/);
     const missing = spawnSync(
       join(REPO_ROOT, "bin", "sladet"),
       ["pretrain", "--resume", join(work, "none.safetensors")],

@@ -150,7 +150,7 @@ export function register(program: Command): void {
     .action(async (flags: DetectFlags) => {
       const backend = detectBackend(flags.weights, flags.backend);
       const weights = resolveDetectWeights(flags.weights, backend);
-      const { seedAttributeWeights } = await import("../io/inference-model.js");
+      const { seedAttributeWeights } = await import("../io/seed-head-path.js");
       const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
       const { asUserErrors } = await import("./user-errors.js");
       const { runDetect } = await import("../runs/detect-run.js");

@@ -77,7 +77,7 @@ async function exportSafetensorsCommand(opts: ExportFlags): Promise<void> {
 
 async function exportOnnxCommand(opts: ExportFlags): Promise<void> {
   const { runOnnxExport } = await import("../runs/export-run.js");
-  const { seedAttributeWeights } = await import("../io/inference-model.js");
+  const { seedAttributeWeights } = await import("../io/seed-head-path.js");
   const attrWeights = seedAttributeWeights(opts.weights, opts.attrWeights);
   const { asUserErrors } = await import("./user-errors.js");
   await asUserErrors(() =>

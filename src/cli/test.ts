@@ -43,7 +43,7 @@ export function register(program: Command): void {
   addValidationOptions(cmd, { project: TEST_PROJECT, task: "test" }).action(
     async (flags: ValFlags & { weights?: string }) => {
       const weights = resolveTestWeights(flags.weights);
-      const { seedAttributeWeights } = await import("../io/inference-model.js");
+      const { seedAttributeWeights } = await import("../io/seed-head-path.js");
       const attrWeights = seedAttributeWeights(weights, flags.attrWeights);
       process.stdout.write(`test: ${weights}${attrWeights ? ` with the attribute head ${attrWeights}` : ""}\n`);
       await runValidationCommand({ ...flags, ...(attrWeights ? { attrWeights } : {}) }, weights);

@@ -3,8 +3,7 @@
  * `.pt` or a run folder (its weights/best) — then, when asked, the seed's attribute head in place of the weights' own,
  * in eval mode on a device. Every command that runs a trained model opens it here.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
@@ -13,11 +12,11 @@ import { resolveDevice } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { runFolderWeights } from "../util/run-dir.js";
 import { readSeedAttributeHead, type SeedAttributeReport } from "./seed-attributes.js";
+
+export { SEED_ATTRIBUTE_HEAD, seedAttributeWeights } from "./seed-head-path.js";
+
 import { CheckpointError } from "./torch-archive.js";
 import { loadYoloCheckpoint } from "./yolo-import.js";
-
-/** Where the seed's test.py reads its attribute head (relative to the working folder). */
-export const SEED_ATTRIBUTE_HEAD = join("Attribute_model", "last_weights.pth");
 
 /** A detector and, when the weights carry one (or one was given), its attribute head; both in eval mode. */
 export interface InferenceModel {
@@ -41,15 +40,6 @@ export interface LoadedInferenceModel extends InferenceModel {
   device: string;
   /** How the seed's head was mapped; null without `attrWeights`. */
   seedReport: SeedAttributeReport | null;
-}
-
-/**
- * The seed's attribute head for a YOLOv5 .pt, as the seed's test.py finds it: `attrWeights` when given, else
- * {@link SEED_ATTRIBUTE_HEAD} when it exists; none for sladet checkpoints (they carry their head).
- */
-export function seedAttributeWeights(weights: string, attrWeights: string | undefined): string | undefined {
-  if (attrWeights !== undefined || !weights.endsWith(".pt") || !existsSync(SEED_ATTRIBUTE_HEAD)) return attrWeights;
-  return SEED_ATTRIBUTE_HEAD;
 }
 
 /** `weights` itself, or a run folder's weights/best.safetensors. */

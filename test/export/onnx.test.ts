@@ -292,7 +292,7 @@ describe("ONNX export errors", () => {
   test("an unsupported opset or an input size off the stride is refused", () => {
     assert.throws(
       () => buildOnnx(model, null, { imgsz: [128, 128], opset: 18 }, null),
-      /^opset 18: sladet writes opset 16 or 17/,
+      /^OptionError: opset 18: sladet writes opset 16 or 17/,
     );
     assert.throws(() => buildOnnx(model, null, { imgsz: [100, 128] }, null), /multiples of the model's stride/);
   });

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../helpers.js";
 
 /** Files of the native build the installed package needs. */
-const ADDON_FILES = ["sladet.node", "sladet.stamp"] as const;
+const ADDON_FILES = ["sladet.node", "sladet_image.node", "sladet.stamp"] as const;
 
 /** An empty project with the packed package installed. */
 export interface PackedProject {

@@ -73,6 +73,17 @@ function lockOwnerIsGone(lock: string): boolean {
   }
 }
 
+/**
+ * The fixture's training seed. The 100-epoch tiny training is sensitive to the seed and even to the thread count
+ * (summation order): best fitness 0.19 for seed 0 and 0.44 for seed 2 at 2 threads; 0.30 / 0.35 for seeds 1 / 2 at one
+ * thread; before issue 23's initialisation fixes 0.35 / 0.001 / 0.40 for seeds 0 / 1 / 2 (stop 28's note). So the
+ * tests that need a model which finds cells (detect recall, gallery, crops) pin a seed whose run converges, and the
+ * guard below says so plainly when a change makes it stop converging, instead of failing those tests obscurely.
+ */
+const FIXTURE_SEED = 2;
+/** Best fitness (0.1·mAP50 + 0.9·mAP50-95 on val) below which the fixture counts as not trained. */
+const MIN_FIXTURE_FITNESS = 0.3;
+
 export async function trainedFixture(): Promise<TrainedFixture> {
   // SLADET_FIXTURE_KEY pins the fixture while developing (a rebuild would otherwise retrain it); never set in CI
   const root = join(tmpdir(), `sladet-fixture-${process.env.SLADET_FIXTURE_KEY ?? sourcesHash()}`);
@@ -94,7 +105,12 @@ export async function trainedFixture(): Promise<TrainedFixture> {
     }
     try {
       rmSync(join(root, "pretrain"), { recursive: true, force: true });
-      const { final: _final, data, ...result } = await runQuickstart({ out: root, verbose: false });
+      const { final: _final, data, ...result } = await runQuickstart({ out: root, seed: FIXTURE_SEED, verbose: false });
+      if (!(result.bestFitness >= MIN_FIXTURE_FITNESS))
+        throw new Error(
+          `the shared trained fixture did not converge (best fitness ${result.bestFitness} < ${MIN_FIXTURE_FITNESS}, ` +
+            `seed ${FIXTURE_SEED}): training changed; see FIXTURE_SEED in test/helpers/trained-fixture.ts`,
+        );
       const fixture: TrainedFixture = {
         dataYaml: data,
         runDir: result.runDir,

@@ -48,7 +48,10 @@ describe("train options", () => {
 
   test("partial hyp values replace the seed's; a missing dataset is an error naming the way out", () => {
     assert.equal(resolveTrainOptions({ data: "d.yaml", hyp: { lr0: 0.02 } }, quiet).hyp.lr0, 0.02);
-    assert.throws(() => resolveTrainOptions({}, quiet), /--data .*--resume/);
+    assert.throws(
+      () => resolveTrainOptions({}, quiet),
+      /^OptionError: data is missing: give a dataset YAML, or resume a run/,
+    );
   });
 
   test("a resumed run keeps its saved options; only resume, verbosity and stopAfterEpochs come from the call", () => {

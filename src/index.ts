@@ -23,7 +23,6 @@ export {
   type LoadOptions,
   load,
   modelFileFor,
-  RUN_FOLDER_ONNX,
 } from "./api/detector.js";
 export {
   builtinModel,
@@ -76,3 +75,4 @@ export type { ValRunResult as ValidateResult } from "./runs/val-run.js";
 export { type PhaseDefaults, PRETRAIN_DEFAULTS, TRAIN_DEFAULTS } from "./train/phases.js";
 export { DEFAULT_SLA_OPTIONS, type SlaOptions } from "./train/sla/options.js";
 export { ConfigError, OptionError } from "./util/errors.js";
+export { RUN_FOLDER_ONNX } from "./util/run-dir.js";

@@ -23,10 +23,7 @@ import { type DecodedImage, decodeImage, letterboxBatch } from "../infer/sources
 import { DEFAULT_IMG_SIZE, DETECT_BATCH_SIZE } from "../runs/defaults.js";
 import { type DetectOptions, type DetectResult, runDetect } from "../runs/detect-run.js";
 import { OptionError } from "../util/errors.js";
-import { runFolderWeights } from "../util/run-dir.js";
-
-/** The ONNX model of a run folder (written by `sladet export --format onnx` beside the checkpoints). */
-export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
+import { RUN_FOLDER_ONNX, runFolderWeights } from "../util/run-dir.js";
 
 /** Options of {@link load}. */
 export interface LoadOptions {

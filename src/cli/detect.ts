@@ -17,6 +17,7 @@ import {
   DETECT_MAX_DET,
   DETECT_PROJECT,
 } from "../runs/defaults.js";
+import { RUN_FOLDER_ONNX } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
 import { resolveTestWeights } from "./test.js";
@@ -46,9 +47,6 @@ export interface DetectFlags {
   name: string;
   existOk: boolean;
 }
-
-/** The ONNX file of a run folder (written by `sladet export --format onnx` next to the checkpoints). */
-export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
 
 /** The backend for `--weights`: as given, else onnx for an .onnx file; libtorch cannot open an .onnx file. */
 export function detectBackend(weights: string | undefined, given: Backend | undefined): Backend {

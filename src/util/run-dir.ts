@@ -4,6 +4,9 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
+/** A run folder's ONNX export, as `sladet export` writes it for `--weights RUN` (and detect's onnx backend finds it). */
+export const RUN_FOLDER_ONNX = join("weights", "best.onnx");
+
 /** Run name: runs land in <project>/exp, exp2, … */
 export const DEFAULT_RUN_NAME = "exp";
 

@@ -41,7 +41,7 @@
     },
     {
       "target_name": "sladet_image",
-      "sources": ["native/image/addon.cc", "native/image/resize.cc", "native/image/hsv.cc"],
+      "sources": ["native/image/addon.cc", "native/image/resize.cc", "native/image/hsv.cc", "native/image/warp.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

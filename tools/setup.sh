@@ -52,29 +52,11 @@ if [ "$(cat node_modules/.sladet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
 fi
 
 # --- 3. the native addons ------------------------------------------------------------------------------------------
-# sladet.node: the libtorch engine. sladet_image.node: OpenCV-identical pixel kernels (resize, HSV) without libtorch,
-# for the data-loader workers (design.md §2 lesson 8). One node-gyp build makes both.
+# tools/build-native.sh (also the package's npm "install" script, so after a fresh `npm ci` above it is already
+# current here and nothing compiles twice).
+sh tools/build-native.sh
 addon=build/Release/sladet.node
 image_addon=build/Release/sladet_image.node
-stamp_file=build/Release/sladet.stamp
-stamp="torch=$(node tools/native-config.mjs torch-version) libtorch=${LIBTORCH:-/usr} node=$(node -p process.versions.modules)"
-stale() { [ ! -f "$1" ] || [ -n "$(find native binding.gyp tools/native-config.mjs -newer "$1" 2>/dev/null | head -n 1)" ]; }
-if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || stale "$addon" || stale "$image_addon"; then
-  say "building the native addons against libtorch ($stamp); takes a few minutes"
-  nodedir=$(node tools/native-config.mjs nodedir)
-  # Start from scratch when the build settings change; configure again when binding.gyp or its helper changed (make
-  # then rebuilds only what changed); otherwise make rebuilds only what changed.
-  if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ] || [ ! -f build/Makefile ]; then
-    rm -rf build
-    node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
-  elif [ binding.gyp -nt build/Makefile ] || [ tools/native-config.mjs -nt build/Makefile ]; then
-    node_modules/.bin/node-gyp configure --loglevel=warn --nodedir="$nodedir" >&2
-  fi
-  node_modules/.bin/node-gyp build -j 2 --loglevel=warn --nodedir="$nodedir" >&2
-  # make leaves an addon whose sources did not change untouched: mark both as current for the check above
-  touch "$addon" "$image_addon"
-  printf '%s\n' "$stamp" > "$stamp_file"
-fi
 
 # --- 4. check the addons' shared-library dependencies --------------------------------------------------------------
 # A library that resolves to nothing, or to a package this script does not install, fails here, even on a machine

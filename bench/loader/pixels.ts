@@ -1,13 +1,16 @@
 /**
  * Per-sample cost of the loader's OpenCV-identical pixel kernels (the image addon) on one core, main thread:
  * augment_hsv on a 640² image, and load_image's resizes 1000×800 → 640×512 (INTER_LINEAR, INTER_AREA) beside the
- * sharp (libvips) linear resize they replaced. Medians and ranges over `--reps` runs (default 30) on noise images.
+ * sharp (libvips) linear resize they replaced, and random_perspective's warp of a 1280² mosaic canvas (with its mask)
+ * to 640² beside the JavaScript loop it replaced (test/data/warp-reference.ts). Medians and ranges over `--reps` runs (default 30) on noise images.
  *
  *   bin/sladet-node dist/bench/loader/pixels.js [--reps 30]
  */
 import { loadavg } from "node:os";
 import sharp from "sharp";
-import { applyHsvGainsRgb, resizeRgb } from "../../src/data/pixels/image-kernels.js";
+import { matInvert } from "../../src/data/augment/perspective.js";
+import { applyHsvGainsRgb, resizeRgb, warpRgb } from "../../src/data/pixels/image-kernels.js";
+import { referenceWarp } from "../../test/data/warp-reference.js";
 
 function noise(width: number, height: number): { data: Uint8Array; width: number; height: number } {
   const data = new Uint8Array(width * height * 3);
@@ -42,6 +45,16 @@ async function main(): Promise<void> {
   const raw = { raw: { width: 1000, height: 800, channels: 3 as const } };
   console.log(
     `sharp linear 1000×800 → 640×512: ${await time(reps, () => sharp(big.data, raw).resize(640, 512, { fit: "fill", kernel: "linear" }).raw().toBuffer())}`,
+  );
+  const canvas = noise(1280, 1280);
+  const mask = new Uint8Array(1280 * 1280).fill(1);
+  // a mosaic's typical draw: scale 0.8, rotation 0, translate into the 640² output
+  const inv = matInvert([0.8, 0, -192, 0, 0.8, -192, 0, 0, 1]);
+  console.log(
+    `warp 1280² → 640² (native): ${await time(reps, () => warpRgb({ image: canvas, mask }, inv, 640, 640, 114, 0))}`,
+  );
+  console.log(
+    `warp 1280² → 640² (former JS loop): ${await time(reps, () => referenceWarp(canvas.data, 1280, 1280, mask, inv, 640, 640, 114, 0))}`,
   );
   console.log(`load average after: ${loadavg().map((v) => v.toFixed(1))}`);
 }

@@ -62,6 +62,41 @@ Napi::Value HsvGains(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/// warp(src, width, height, srcMask | null, dst, dstMask | null, outWidth, outHeight, inv: Float64Array(9), pad,
+/// maskFill): writes dst (and dstMask).
+Napi::Value Warp(const Napi::CallbackInfo& info) {
+  const Napi::Uint8Array src = bytesArg(info, 0, "src");
+  const int w = intArg(info, 1, "width", 1), h = intArg(info, 2, "height", 1);
+  const bool withMask = !info[3].IsNull() && !info[3].IsUndefined();
+  Napi::Uint8Array dst = bytesArg(info, 4, "dst");
+  const int ow = intArg(info, 6, "outWidth", 1), oh = intArg(info, 7, "outHeight", 1);
+  const auto bytes = [](int64_t a, int64_t b, int64_t c) { return static_cast<size_t>(a * b * c); };
+  if (src.ByteLength() != bytes(w, h, 3) || dst.ByteLength() != bytes(ow, oh, 3)) {
+    throw Napi::RangeError::New(info.Env(), "src and dst must hold width×height×3 and outWidth×outHeight×3 bytes");
+  }
+  const uint8_t* srcMask = nullptr;
+  uint8_t* dstMask = nullptr;
+  if (withMask) {
+    const Napi::Uint8Array sm = bytesArg(info, 3, "srcMask");
+    Napi::Uint8Array dm = bytesArg(info, 5, "dstMask");
+    if (sm.ByteLength() != bytes(w, h, 1) || dm.ByteLength() != bytes(ow, oh, 1)) {
+      throw Napi::RangeError::New(info.Env(), "srcMask and dstMask must hold one byte per pixel");
+    }
+    srcMask = sm.Data();
+    dstMask = dm.Data();
+  }
+  if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[8].As<Napi::Float64Array>().ElementLength() != 9) {
+    throw Napi::TypeError::New(info.Env(), "inv must be a Float64Array of 9 numbers");
+  }
+  const int pad = intArg(info, 9, "pad", 0), maskFill = intArg(info, 10, "maskFill", 0);
+  if (pad > 255 || maskFill > 255) throw Napi::RangeError::New(info.Env(), "pad and maskFill must be 0..255");
+  sladet_image::warpBilinear(View{src.Data(), w, h, 3}, srcMask, dst.Data(), dstMask, ow, oh,
+                             info[8].As<Napi::Float64Array>().Data(), static_cast<uint8_t>(pad),
+                             static_cast<uint8_t>(maskFill));
+  return info.Env().Undefined();
+}
+
 /// Runs a binding so that no C++ exception but Napi's own reaches N-API (an escaping one would abort Node).
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
@@ -77,6 +112,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("resize", Napi::Function::New(env, guarded<Resize>, "resize"));
   exports.Set("hsvGains", Napi::Function::New(env, guarded<HsvGains>, "hsvGains"));
+  exports.Set("warp", Napi::Function::New(env, guarded<Warp>, "warp"));
   return exports;
 }
 

@@ -24,4 +24,11 @@ void resizeArea(const View& src, uint8_t* dst, int dstWidth, int dstHeight);
 /// lookup tables (hue · rh mod 180, saturation · rs and value · rv clipped to 255, truncated), cvtColor HSV2RGB.
 void hsvGains(uint8_t* rgb, int64_t pixels, double rh, double rs, double rv);
 
+/// The pixels of sladet's random_perspective (src/data/augment/perspective.ts): RGB `src` (channels 3) sampled at the
+/// pixel centres mapped by `inv` (row-major 3×3, output → source) into `dst` (outWidth × outHeight × 3), bilinearly,
+/// `pad` outside; when `dstMask` is given, the one-channel `srcMask` (src's size) by the containing pixel, `maskFill`
+/// outside.
+void warpBilinear(const View& src, const uint8_t* srcMask, uint8_t* dst, uint8_t* dstMask, int outWidth,
+                  int outHeight, const double inv[9], uint8_t pad, uint8_t maskFill);
+
 }  // namespace sladet_image

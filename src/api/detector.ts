@@ -67,7 +67,7 @@ export interface ImageDetections {
   /**
    * By confidence, descending: box (x1, y1, x2, y2 in the image's pixels), class index and name, confidence, and,
    * when the model has an attribute head and `skipAttributes` is off, the 7 attributes by name, each with its value,
-   * value index and the probability of every value (the schema of `predictions.json`).
+   * value index and the probability of every value (the schema of `predictions.json`, unrounded: the model's floats).
    */
   cells: PredictedCell[];
 }
@@ -133,7 +133,7 @@ export class Detector {
       });
       const predictions = await predictor.predict(boxed.batch, post);
       decoded.forEach(({ file, image }, i) => {
-        const cells = cellsOf(predictions[i]!, boxed.transforms[i]!).map((c) => predictedCell(c, info.names));
+        const cells = cellsOf(predictions[i]!, boxed.transforms[i]!).map((c) => predictedCell(c, info.names, false));
         results.push({ source: file || null, width: image.width, height: image.height, cells });
       });
     }

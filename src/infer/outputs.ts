@@ -120,13 +120,24 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
-/** A cell as predictions.json holds it. */
-export function predictedCell(cell: Cell, names: readonly string[]): PredictedCell {
+/**
+ * Decimals predictions.json keeps: boxes in pixels (0.001 px: detect.py's boxes to within 1e-3), then confidences and
+ * probabilities.
+ */
+export const JSON_DIGITS = { box: BOX_DIGITS + 2, score: SCORE_DIGITS + 2 } as const;
+
+/**
+ * A cell in predictions.json's schema. `rounded` (the file's default) rounds to {@link JSON_DIGITS}; the API passes
+ * false and gets the model's float values (detect.py's boxes to 1e-4 px).
+ */
+export function predictedCell(cell: Cell, names: readonly string[], rounded = true): PredictedCell {
+  const box = (v: number) => (rounded ? round(v, JSON_DIGITS.box) : v);
+  const score = (v: number) => (rounded ? round(v, JSON_DIGITS.score) : v);
   const out: PredictedCell = {
-    box: cell.box.map((c) => round(c, BOX_DIGITS + 1)) as [number, number, number, number],
+    box: cell.box.map(box) as [number, number, number, number],
     class: cell.cls,
     name: names[cell.cls] ?? String(cell.cls),
-    confidence: round(cell.confidence, SCORE_DIGITS + 2),
+    confidence: score(cell.confidence),
   };
   if (cell.values && cell.probabilities) {
     const attributes: Record<string, PredictedAttribute> = {};
@@ -135,7 +146,7 @@ export function predictedCell(cell: Cell, names: readonly string[]): PredictedCe
       attributes[spec.name] = {
         value: spec.values[index]!,
         index,
-        probabilities: cell.probabilities![i]!.map((p) => round(p, SCORE_DIGITS + 2)),
+        probabilities: cell.probabilities![i]!.map(score),
       };
     });
     out.attributes = attributes;

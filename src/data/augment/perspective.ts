@@ -10,6 +10,7 @@
  * half a pixel against YOLOv5's boxes; we avoid that.)
  */
 import type { Rng } from "../../util/random.js";
+import { warpRgb } from "../pixels/image-kernels.js";
 import { isBoxCandidate } from "./box-candidates.js";
 import { type BoxCandidateOptions, PAD_VALUE } from "./hyp.js";
 import { labelStride, type Sample, scaledBy, selectLabels } from "./types.js";
@@ -116,7 +117,10 @@ export interface WarpOptions {
   boxCandidates?: BoxCandidateOptions;
 }
 
-/** Warps image (bilinear) and mask (nearest) of `sample` by `m` into `outWidth × outHeight`; labels untouched. */
+/**
+ * Warps image (bilinear) and mask (nearest) of `sample` by `m` into `outWidth × outHeight`; labels untouched. Pixel
+ * centres are mapped (see the module comment); the sampling runs in the image addon (src/data/pixels).
+ */
 export function warpPixels(
   sample: Sample,
   m: Mat3,
@@ -126,65 +130,15 @@ export function warpPixels(
 ): Pick<Sample, "image" | "mask"> {
   const pad = options.padValue ?? PAD_VALUE;
   const maskFill = options.paddingLabelled ? 1 : 0;
-  const inv = matInvert(m);
-  const { width: w, height: h, data: src } = sample.image;
-  const msrc = sample.mask.data;
-  const img = new Uint8Array(outWidth * outHeight * 3);
-  const mask = new Uint8Array(outWidth * outHeight);
-  const projective = inv[6] !== 0 || inv[7] !== 0 || inv[8] !== 1;
-  let o = 0;
-  for (let y = 0; y < outHeight; y++) {
-    const cy = y + 0.5;
-    // homogeneous source coordinates of the centre of pixel (0, y), advanced by one column per step
-    let X = inv[0] * 0.5 + inv[1] * cy + inv[2];
-    let Y = inv[3] * 0.5 + inv[4] * cy + inv[5];
-    let Z = inv[6] * 0.5 + inv[7] * cy + inv[8];
-    for (let x = 0; x < outWidth; x++, o++, X += inv[0], Y += inv[3], Z += inv[6]) {
-      const sx = projective ? X / Z : X;
-      const sy = projective ? Y / Z : Y;
-      // mask: the source pixel that contains the point
-      const mi = Math.floor(sx);
-      const mj = Math.floor(sy);
-      mask[o] = mi >= 0 && mj >= 0 && mi < w && mj < h ? msrc[mj * w + mi]! : maskFill;
-      // image: bilinear between the four nearest pixel centres; those outside the image are grey
-      const u = sx - 0.5;
-      const v = sy - 0.5;
-      const i0 = Math.floor(u);
-      const j0 = Math.floor(v);
-      const o3 = o * 3;
-      if (i0 < -1 || j0 < -1 || i0 >= w || j0 >= h) {
-        img[o3] = pad;
-        img[o3 + 1] = pad;
-        img[o3 + 2] = pad;
-        continue;
-      }
-      const fu = u - i0;
-      const fv = v - j0;
-      const w00 = (1 - fu) * (1 - fv);
-      const w10 = fu * (1 - fv);
-      const w01 = (1 - fu) * fv;
-      const w11 = fu * fv;
-      const in0 = i0 >= 0;
-      const in1 = i0 + 1 < w;
-      const jn0 = j0 >= 0;
-      const jn1 = j0 + 1 < h;
-      const p00 = (j0 * w + i0) * 3;
-      const p10 = p00 + 3;
-      const p01 = p00 + w * 3;
-      const p11 = p01 + 3;
-      for (let c = 0; c < 3; c++) {
-        const a = in0 && jn0 ? src[p00 + c]! : pad;
-        const b = in1 && jn0 ? src[p10 + c]! : pad;
-        const d = in0 && jn1 ? src[p01 + c]! : pad;
-        const e = in1 && jn1 ? src[p11 + c]! : pad;
-        img[o3 + c] = Math.round(a * w00 + b * w10 + d * w01 + e * w11);
-      }
-    }
-  }
-  return {
-    image: { data: img, width: outWidth, height: outHeight },
-    mask: { data: mask, width: outWidth, height: outHeight },
-  };
+  const { image, mask } = warpRgb(
+    { image: sample.image, mask: sample.mask.data },
+    matInvert(m),
+    outWidth,
+    outHeight,
+    pad,
+    maskFill,
+  );
+  return { image, mask: { data: mask!, width: outWidth, height: outHeight } };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * OpenCV-identical pixel kernels from sladet's small image addon (build/Release/sladet_image.node, no libtorch, so
  * data-loader workers may load it: design.md §2 lesson 8): `cv2.resize` with INTER_LINEAR or INTER_AREA, and YOLOv5's
- * `augment_hsv` colour step with given gains, on interleaved 8-bit RGB images. Bit-exact with Debian's
+ * `augment_hsv` colour step with given gains, on interleaved 8-bit RGB images; and the pixels of sladet's
+ * `random_perspective` (a warp of the image and its region mask). Bit-exact with Debian's
  * python3-opencv 4.6 (test/data/image-kernels.test.ts, fixture from tools/oracle/pixels.py). A folder of its own
  * below data/ and data/augment/, which both use it (no folder cycle).
  */
@@ -22,6 +23,19 @@ interface ImageAddon {
     area: boolean,
   ): Uint8Array;
   hsvGains(rgb: Uint8Array, rh: number, rs: number, rv: number): void;
+  warp(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    srcMask: Uint8Array | null,
+    dst: Uint8Array,
+    dstMask: Uint8Array | null,
+    outWidth: number,
+    outHeight: number,
+    inv: Float64Array,
+    pad: number,
+    maskFill: number,
+  ): void;
 }
 
 /** Interpolations of {@link resizeRgb}, named as OpenCV's. */
@@ -67,4 +81,43 @@ export function resizeRgb(image: RgbImage, width: number, height: number, interp
  */
 export function applyHsvGainsRgb(image: RgbImage, rh: number, rs: number, rv: number): void {
   imageAddon().hsvGains(image.data, rh, rs, rv);
+}
+
+/** What {@link warpRgb} samples: an RGB image and, optionally, its one-channel mask of the same size. */
+export interface WarpSource {
+  image: RgbImage;
+  mask?: Uint8Array | null;
+}
+
+/**
+ * Warps `source` into `outWidth × outHeight`: each output pixel centre is mapped by `inverse` (row-major 3×3, output →
+ * source pixel coordinates, pixel i spanning [i, i + 1)); the image is sampled bilinearly between the four nearest
+ * source pixel centres (`pad` outside, rounded half up), the mask by the source pixel containing the point
+ * (`maskFill` outside). Native code; bit-identical to the JavaScript loop it replaced.
+ */
+export function warpRgb(
+  source: WarpSource,
+  inverse: ArrayLike<number>,
+  outWidth: number,
+  outHeight: number,
+  pad: number,
+  maskFill: number,
+): { image: RgbImage; mask: Uint8Array | null } {
+  const data = new Uint8Array(outWidth * outHeight * 3);
+  const mask = source.mask ? new Uint8Array(outWidth * outHeight) : null;
+  const { image } = source;
+  imageAddon().warp(
+    image.data,
+    image.width,
+    image.height,
+    source.mask ?? null,
+    data,
+    mask,
+    outWidth,
+    outHeight,
+    Float64Array.from(inverse),
+    pad,
+    maskFill,
+  );
+  return { image: { data, width: outWidth, height: outHeight }, mask };
 }

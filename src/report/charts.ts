@@ -97,18 +97,34 @@ export class ChartRenderer {
 
   /** One chart as a figure: the SVG, then the caption. */
   render(option: EChartsOption, width: number, height: number, name: string, caption?: string): string {
+    const svg = this.svg(option, width, height);
+    const cap = caption ? `<figcaption>${esc(caption)}</figcaption>` : "";
+    return `<figure class="chart" data-chart="${esc(name)}">${svg}${cap}</figure>`;
+  }
+
+  /** One chart as a standalone SVG document's text. */
+  svg(option: EChartsOption, width: number, height: number): string {
     const chart = this.echarts.init(null, null, { renderer: "svg", ssr: true, width, height });
     try {
       chart.setOption({ animation: false, textStyle: { fontFamily: FONT }, color: PALETTE, ...option });
-      const svg = chart.renderToSVGString();
-      const cap = caption ? `<figcaption>${esc(caption)}</figcaption>` : "";
-      return `<figure class="chart" data-chart="${esc(name)}">${svg}${cap}</figure>`;
+      return chart.renderToSVGString();
     } finally {
       chart.dispose();
     }
   }
 
   line(o: LineChartOptions): string {
+    const { option, width, height } = this.lineOption(o);
+    return this.render(option, width, height, o.title, o.caption);
+  }
+
+  /** A line chart as a standalone SVG (for files outside a report, e.g. BENCHMARKS.md's figures). */
+  lineSvg(o: LineChartOptions): string {
+    const { option, width, height } = this.lineOption(o);
+    return this.svg(option, width, height);
+  }
+
+  private lineOption(o: LineChartOptions): { option: EChartsOption; width: number; height: number } {
     const width = o.width ?? 340;
     const height = o.height ?? 240;
     const right = o.legend === "right";
@@ -155,7 +171,7 @@ export class ChartRenderer {
       },
       series,
     };
-    return this.render(option, width, height, o.title, o.caption);
+    return { option, width, height };
   }
 
   heatmap(o: HeatmapOptions): string {

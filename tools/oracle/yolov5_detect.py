@@ -28,6 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from safetensors_io import save  # noqa: E402
+from yolov5_offline import use_yolov5  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCE = os.path.join(ROOT, "test", "fixtures", "evalparity")
@@ -47,12 +48,7 @@ VARIANTS = [
     ("cells7", 181, 203, "png"),
 ]
 
-os.environ.setdefault("YOLOv5_AUTOINSTALL", "False")
-os.environ.setdefault("YOLOV5_CONFIG_DIR", tempfile.mkdtemp(prefix="yolov5-config-"))
-FONT = os.path.join(os.environ["YOLOV5_CONFIG_DIR"], "Arial.ttf")
-if not os.path.exists(FONT):
-    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", FONT)
-sys.path.insert(0, YOLOV5)
+use_yolov5(YOLOV5)
 import detect as yolo_detect  # noqa: E402
 
 

@@ -35,6 +35,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
 from safetensors_io import save  # noqa: E402
+from yolov5_offline import use_yolov5  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "test", "fixtures", "evalparity")
@@ -49,13 +50,7 @@ SIZES = [(256, 171), (256, 170), (181, 256), (256, 256), (256, 131), (200, 256),
 CELLS = {0: ((26, 34), (150, 60, 120)), 1: ((14, 19), (90, 90, 210)), 2: ((5, 8), (110, 40, 70))}
 TRAIN_STEPS = 300
 
-os.environ.setdefault("YOLOv5_AUTOINSTALL", "False")
-os.environ.setdefault("YOLOV5_CONFIG_DIR", tempfile.mkdtemp(prefix="yolov5-config-"))
-# check_dataset() downloads Arial.ttf unless the config folder has it (any TTF will do, as in ultralytics/env.sh)
-FONT = os.path.join(os.environ["YOLOV5_CONFIG_DIR"], "Arial.ttf")
-if not os.path.exists(FONT):
-    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", FONT)
-sys.path.insert(0, YOLOV5)
+use_yolov5(YOLOV5)
 import val as yolo_val  # noqa: E402
 import utils.general as yolo_general  # noqa: E402
 from models.yolo import DetectionModel  # noqa: E402

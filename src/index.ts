@@ -14,7 +14,6 @@
  */
 
 export {
-  backendFor,
   type DetectImagesOptions,
   Detector,
   type DetectToFolderOptions,
@@ -22,7 +21,6 @@ export {
   type ImageInput,
   type LoadOptions,
   load,
-  modelFileFor,
 } from "./api/detector.js";
 export {
   builtinModel,
@@ -42,6 +40,7 @@ export {
 export type { RgbImage } from "./data/images.js";
 export { LLD_ATTRIBUTES } from "./data/schema.js";
 export type { DatasetSummary } from "./data/synth/index.js";
+export { backendFor, modelFileFor } from "./infer/model-file.js";
 export type { PredictedAttribute, PredictedCell, PredictionsJson } from "./infer/prediction-json.js";
 export {
   BACKENDS,

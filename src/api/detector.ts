@@ -5,11 +5,10 @@
  * open model. A thin facade over the predictor contract (src/infer/predictor.ts), the letterbox of detect
  * (src/infer/sources.ts) and detect's cell mapping (src/infer/outputs.ts): the numbers are `sladet detect`'s.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { decodeImageBytes, type RgbImage } from "../data/images.js";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
 import { type CreatePredictorOptions, createPredictor } from "../infer/create-predictor.js";
+import { backendFor, modelFileFor } from "../infer/model-file.js";
 import { cellsOf, predictedCell } from "../infer/outputs.js";
 import type { PredictedCell } from "../infer/prediction-json.js";
 import {
@@ -23,7 +22,6 @@ import { type DecodedImage, decodeImage, letterboxBatch } from "../infer/sources
 import { DEFAULT_IMG_SIZE, DETECT_BATCH_SIZE } from "../runs/defaults.js";
 import { type DetectOptions, type DetectResult, runDetect } from "../runs/detect-run.js";
 import { OptionError } from "../util/errors.js";
-import { RUN_FOLDER_ONNX, runFolderWeights } from "../util/run-dir.js";
 
 /** Options of {@link load}. */
 export interface LoadOptions {
@@ -183,36 +181,6 @@ async function decodeInput(input: ImageInput): Promise<DecodedImage> {
       `an RgbImage of ${width}×${height} needs ${width * height * 3} bytes, found ${data.length}`,
     );
   return { file: "", image: input };
-}
-
-/** The backend for `weights` (see {@link LoadOptions.backend}); libtorch cannot open an ONNX file. */
-export function backendFor(weights: string, backend: Backend | undefined): Backend {
-  const isOnnx = weights.toLowerCase().endsWith(".onnx");
-  if (backend === "libtorch" && isOnnx)
-    throw new OptionError(
-      "backend",
-      `"libtorch" cannot open ${weights}, an ONNX model: use "onnx" (or leave backend out)`,
-    );
-  return backend ?? (isOnnx ? "onnx" : "libtorch");
-}
-
-/** The file a backend opens for `weights`: the file itself, or a run folder's best weights (or its ONNX export). */
-export function modelFileFor(weights: string, backend: Backend): string {
-  if (!existsSync(weights))
-    throw new OptionError(
-      "weights",
-      `${weights}: no such file or run folder (a checkpoint, a .pt, an .onnx or a run folder)`,
-    );
-  if (backend === "libtorch") {
-    const file = runFolderWeights(weights, "best");
-    if (!file) throw new OptionError("weights", `${weights} is a folder without weights/best.safetensors`);
-    return file;
-  }
-  if (!statSync(weights).isDirectory()) return weights;
-  const inside = join(weights, RUN_FOLDER_ONNX);
-  if (!existsSync(inside))
-    throw new OptionError("weights", `${weights} has no ${RUN_FOLDER_ONNX}: write it with exportOnnx (sladet export)`);
-  return inside;
 }
 
 /**

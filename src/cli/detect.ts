@@ -3,9 +3,8 @@
  * attributes in images and write a run folder a hematologist can look at and a script can read. The engine is loaded
  * only in the action, so `--help` works without the native addon.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { type Command, Option } from "commander";
+import { backendFor, modelFileFor } from "../infer/model-file.js";
 import { BACKENDS, type Backend } from "../infer/predictor.js";
 import {
   DEFAULT_DEVICE,
@@ -17,7 +16,6 @@ import {
   DETECT_MAX_DET,
   DETECT_PROJECT,
 } from "../runs/defaults.js";
-import { RUN_FOLDER_ONNX } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
 import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
 import { resolveTestWeights } from "./test.js";
@@ -48,26 +46,20 @@ export interface DetectFlags {
   existOk: boolean;
 }
 
-/** The backend for `--weights`: as given, else onnx for an .onnx file; libtorch cannot open an .onnx file. */
-export function detectBackend(weights: string | undefined, given: Backend | undefined): Backend {
-  const isOnnx = weights?.toLowerCase().endsWith(".onnx") ?? false;
-  if (given === "libtorch" && isOnnx)
-    throw new UserError(`detect: ${weights} is an ONNX model: run it with --backend onnx (or leave --backend out)`);
-  return given ?? (isOnnx ? "onnx" : "libtorch");
-}
-
-/** The weights file detect opens for `--weights` (a file, a run folder, or nothing: the newest run's best). */
-export function resolveDetectWeights(weights: string | undefined, backend: Backend): string {
-  if (backend === "onnx") {
-    if (weights === undefined)
-      throw new UserError("detect --backend onnx needs --weights (an .onnx file or a run folder)");
-    if (!(existsSync(weights) && statSync(weights).isDirectory())) return weights;
-    const inside = join(weights, RUN_FOLDER_ONNX);
-    if (!existsSync(inside))
-      throw new UserError(`detect: ${weights} has no ${RUN_FOLDER_ONNX}; write it with sladet export --format onnx`);
-    return inside;
+/**
+ * The backend and the file `sladet detect` opens: --weights by the shared rule (src/infer/model-file.ts); without it,
+ * the newest run's weights/best in libtorch.
+ */
+export function detectModel(
+  weights: string | undefined,
+  given: Backend | undefined,
+): { backend: Backend; file: string } {
+  if (weights === undefined) {
+    if (given === "onnx") throw new UserError("detect --backend onnx needs --weights (an .onnx file or a run folder)");
+    return { backend: "libtorch", file: resolveTestWeights(undefined, "detect") };
   }
-  return resolveTestWeights(weights, "detect");
+  const backend = backendFor(weights, given);
+  return { backend, file: modelFileFor(weights, backend) };
 }
 
 const HELP_AFTER = `
@@ -146,11 +138,10 @@ export function register(program: Command): void {
     .option("--exist-ok", "reuse the run folder instead of incrementing", false)
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {
-      const backend = detectBackend(flags.weights, flags.backend);
-      const weights = resolveDetectWeights(flags.weights, backend);
+      const { asUserErrors } = await import("./user-errors.js");
+      const { backend, file: weights } = await asUserErrors(() => detectModel(flags.weights, flags.backend));
       const { seedAttributeWeights } = await import("../io/seed-head-path.js");
       const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
-      const { asUserErrors } = await import("./user-errors.js");
       const { runDetect } = await import("../runs/detect-run.js");
       let device = "cpu";
       if (backend === "libtorch") {

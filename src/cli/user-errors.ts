@@ -14,6 +14,7 @@ import { UserError } from "./errors.js";
 export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   attrWeights: "--attr-weights",
   attributes: "--attributes",
+  backend: "--backend",
   batch: "--batch-size",
   batchSize: "--batch-size",
   cfg: "--cfg",
@@ -27,6 +28,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   maxDet: "--max-det",
   opset: "--opset",
   source: "--source",
+  weights: "--weights",
 };
 
 /** The message of `err` for a CLI user: an option field becomes its flag. */

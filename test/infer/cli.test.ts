@@ -12,8 +12,12 @@ import { REPO_ROOT } from "../helpers.js";
 let work: string;
 let fixture: TrainedFixture;
 
-const sladet = (args: string[]) =>
-  spawnSync(join(REPO_ROOT, "bin", "sladet"), args, { encoding: "utf8", cwd: work, env: { ...process.env, CI: "1" } });
+const sladet = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(join(REPO_ROOT, "bin", "sladet"), args, {
+    encoding: "utf8",
+    cwd: work,
+    env: { ...process.env, CI: "1", ...env },
+  });
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "sladet-detect-cli-"));
@@ -37,6 +41,23 @@ test("detect --help tells what a run writes, without the native addon", () => {
     "M·CII·ASA",
   ])
     assert.ok(r.stdout.includes(s), s);
+});
+
+test("detect's model errors name the flag, before any native code loads", () => {
+  const onnx = join(work, "model.onnx");
+  writeFileSync(onnx, "");
+  const noAddon = { SLADET_ADDON: "/nonexistent/sladet.node" };
+  const cases: Array<[string[], RegExp]> = [
+    [["--weights", onnx, "--backend", "libtorch"], /--backend "libtorch" cannot open .*model\.onnx, an ONNX model/],
+    [["--weights", join(work, "missing.safetensors")], /--weights .*missing\.safetensors: no such file or run folder/],
+    [["--weights", work, "--backend", "onnx"], /--weights .* has no weights\/best\.onnx: write it with exportOnnx/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = sladet(["detect", "--source", "x.jpg", ...flags], noAddon);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
 });
 
 test("YOLOv5 detect flags sladet does not take are refused by name", () => {

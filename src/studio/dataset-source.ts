@@ -1,0 +1,143 @@
+/**
+ * A dataset YAML as the studio serves it: the images of every split (those inside the dataset root; links out of it
+ * are left out), each with its `sladet check` result (src/data's check, cached as `sladet check` caches it), and
+ * saving through the label store.
+ */
+import { realpathSync } from "node:fs";
+import { basename } from "node:path";
+import { type CheckedImage, checkDataset, checkImage } from "../data/check.js";
+import type { DataConfig } from "../data/dataset-yaml.js";
+import { formatProblem } from "../data/problems.js";
+import { classColour } from "../data/schema.js";
+import type { ImageDetail, ImageSummary, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
+import { labelVersion, saveLabels } from "./label-store.js";
+import { isInside, realPathOrAncestor, resolveInside, toApiPath } from "./paths.js";
+import { NotFoundError, problemView, type StudioSource } from "./source.js";
+
+interface Entry {
+  split: string;
+  checked: CheckedImage;
+}
+
+/** The check problems that count in the browse list's "has problems" filter (errors and warnings). */
+function countedProblems(checked: CheckedImage): number {
+  return checked.problems.filter((p) => p.severity !== "note").length;
+}
+
+/** A dataset opened for the studio. */
+export class DatasetSource implements StudioSource {
+  readonly root: string;
+  readonly #entries = new Map<string, Entry>();
+  readonly #notes: string[] = [];
+
+  private constructor(readonly config: DataConfig) {
+    this.root = realpathSync(config.root);
+    this.#notes.push(...config.problems.map(formatProblem));
+  }
+
+  /** Loads the dataset and checks every image (a cached check after the first scan). */
+  static async open(config: DataConfig): Promise<DatasetSource> {
+    const source = new DatasetSource(config);
+    const report = await checkDataset(config, { silent: true });
+    let outside = 0;
+    for (const [split, result] of Object.entries(report.splits)) {
+      for (const checked of result?.images ?? []) {
+        if (!isInside(source.root, realPathOrAncestor(checked.image))) {
+          outside++;
+          continue;
+        }
+        const path = toApiPath(source.root, realPathOrAncestor(checked.image));
+        if (!source.#entries.has(path)) source.#entries.set(path, { split, checked });
+      }
+    }
+    if (outside > 0)
+      source.#notes.push(
+        `${outside} image(s) lie outside the dataset root ${source.root} (or link out of it): left out; ` +
+          "the studio reads and writes only inside the root",
+      );
+    return source;
+  }
+
+  info(canPredict: boolean, acceptConf: number): StudioInfo {
+    const { config } = this;
+    return {
+      mode: "data",
+      title: config.file,
+      readOnly: false,
+      names: config.names,
+      colours: config.names.map((_, i) => classColour(i, config.names)),
+      attributes: config.attributes.map((a) => ({ name: a.name, code: a.code, values: [...a.values] })),
+      splits: [...new Set([...this.#entries.values()].map((e) => e.split))],
+      canPredict,
+      acceptConf,
+      notes: this.#notes,
+    };
+  }
+
+  list(): ImageSummary[] {
+    return [...this.#entries].map(([path, entry]) => this.#summary(path, entry));
+  }
+
+  #summary(path: string, { split, checked }: Entry): ImageSummary {
+    const classCounts = new Array<number>(this.config.nc).fill(0);
+    const values = new Set<string>();
+    for (const label of checked.labels) {
+      classCounts[label.cls] = (classCounts[label.cls] ?? 0) + 1;
+      label.attributes.forEach((v, a) => values.add(`${a}:${v}`));
+    }
+    return {
+      path,
+      split,
+      name: basename(path),
+      width: checked.width,
+      height: checked.height,
+      classCounts,
+      attributeValues: [...values].sort(),
+      hasRegion: checked.region !== null,
+      problems: countedProblems(checked),
+    };
+  }
+
+  #entry(path: string): Entry {
+    const entry = this.#entries.get(path);
+    resolveInside(this.root, path); // a path that is not listed may still be an attempt to leave the root: 403 first
+    if (!entry) throw new NotFoundError(`${path}: not an image of this dataset`);
+    return entry;
+  }
+
+  imageFile(path: string): string {
+    return this.#entry(path).checked.image;
+  }
+
+  detail(path: string): ImageDetail {
+    const { split, checked } = this.#entry(path);
+    return {
+      path,
+      split,
+      width: checked.width,
+      height: checked.height,
+      region: checked.region,
+      labels: checked.labels,
+      version: labelVersion(checked.labelFile),
+      labelFile: toApiPath(this.root, realPathOrAncestor(checked.labelFile)),
+      problems: checked.problems.map(problemView),
+    };
+  }
+
+  async save(path: string, body: SaveBody): Promise<SaveResult> {
+    const entry = this.#entry(path);
+    const { checked } = entry;
+    if (!checked.readable) throw new NotFoundError(`${path}: the image cannot be read, so its labels cannot be saved`);
+    const size = { width: checked.width, height: checked.height };
+    const labelFile = realPathOrAncestor(checked.labelFile);
+    const outcome = saveLabels({ root: this.root, labelFile, size, config: this.config }, body.version, body);
+    entry.checked = await checkImage(checked.image, this.config);
+    return {
+      status: outcome.status,
+      version: outcome.version,
+      backup: outcome.backup === null ? null : toApiPath(this.root, outcome.backup),
+      problems: entry.checked.problems.map(problemView),
+      summary: this.#summary(path, entry),
+    };
+  }
+}

@@ -83,7 +83,7 @@ for built in "$addon" "$image_addon"; do
   fi
 done
 
-# --- 5. TypeScript (and the studio's browser bundle, dist/src/studio/web) --------------------------------------------------------------------------------------------------
+# --- 5. TypeScript, then the studio's browser bundle (dist/src/studio/web) --------------------------------------------
 ts_stamp=dist/.build-stamp
 if [ ! -f "$ts_stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$ts_stamp" 2>/dev/null | head -n 1)" ]; then
   say "compiling TypeScript"

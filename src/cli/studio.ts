@@ -44,7 +44,12 @@ export function register(program: Command): void {
     .option("--weights <file|run>", "model for predictions on demand: checkpoint, .pt, .onnx or run folder")
     .addOption(new Option("--backend <name>", "inference engine (default: onnx for .onnx)").choices(BACKENDS))
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
-    .option("--conf-thres <x>", "confidence threshold of predictions", parseUnitFloat("--conf-thres"), DETECT_CONF_THRES)
+    .option(
+      "--conf-thres <x>",
+      "confidence threshold of predictions",
+      parseUnitFloat("--conf-thres"),
+      DETECT_CONF_THRES,
+    )
     .option("--imgsz <px>", "network size of predictions (default 640)", parseIntOption("--imgsz", 1))
     .option(
       "--accept-conf <x>",

@@ -83,7 +83,7 @@ export class DatasetSource implements StudioSource {
     const values = new Set<string>();
     for (const label of checked.labels) {
       classCounts[label.cls] = (classCounts[label.cls] ?? 0) + 1;
-      label.attributes.forEach((v, a) => values.add(`${a}:${v}`));
+      for (const [a, v] of label.attributes.entries()) values.add(`${a}:${v}`);
     }
     return {
       path,

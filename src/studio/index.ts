@@ -20,7 +20,6 @@ import { ThumbnailCache } from "./thumbnails.js";
 
 export { STUDIO_ACCEPT_CONF, STUDIO_HOST, STUDIO_PORT } from "./defaults.js";
 
-
 /** Options of {@link startStudio}: exactly one of `data` and `run`. */
 export interface StudioOptions {
   /** A dataset YAML to browse and annotate. */

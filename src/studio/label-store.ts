@@ -81,7 +81,16 @@ export function labelsProblem(edited: EditedLabels, config: DataConfig, size: Im
     if (!Number.isInteger(label.cls) || label.cls < 0 || label.cls >= config.nc)
       return `${which}: class ${label.cls} is not one of the dataset's classes 0..${config.nc - 1}`;
     const { xc, yc, w, h } = label;
-    if (!(w > 0 && h > 0 && xc - w / 2 >= -1e-6 && yc - h / 2 >= -1e-6 && xc + w / 2 <= 1 + 1e-6 && yc + h / 2 <= 1 + 1e-6))
+    if (
+      !(
+        w > 0 &&
+        h > 0 &&
+        xc - w / 2 >= -1e-6 &&
+        yc - h / 2 >= -1e-6 &&
+        xc + w / 2 <= 1 + 1e-6 &&
+        yc + h / 2 <= 1 + 1e-6
+      )
+    )
       return `${which}: the box must have a positive size and lie inside the image`;
     if (label.attributes.length !== config.attributes.length)
       return `${which}: ${label.attributes.length} attribute values, the dataset has ${config.attributes.length}`;
@@ -105,7 +114,10 @@ function sameAsOnDisk(labelFile: string, edited: EditedLabels, config: DataConfi
       ? onDisk.region === edited.region
       : regionsEqual(onDisk.region, edited.region, 0);
   const asAnnotation = (a: EditedLabels): ImageAnnotation => ({ image: "", ...size, ...a });
-  return sameRegion && formatLldLabelText(asAnnotation(onDisk), options) === formatLldLabelText(asAnnotation(edited), options);
+  return (
+    sameRegion &&
+    formatLldLabelText(asAnnotation(onDisk), options) === formatLldLabelText(asAnnotation(edited), options)
+  );
 }
 
 /** A timestamp usable in a file name: 20261202T164833123Z. */

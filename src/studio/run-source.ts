@@ -35,7 +35,8 @@ export class RunSource implements StudioSource {
       this.#images.set(`${i}/${basename(image.file)}`, { image, file });
     });
     const missing = [...this.#images.values()].filter((e) => e.file === null).length;
-    if (missing > 0) this.#notes.push(`${missing} image(s) of the run exist neither where detect read them nor annotated`);
+    if (missing > 0)
+      this.#notes.push(`${missing} image(s) of the run exist neither where detect read them nor annotated`);
     this.#notes.push("a detect run is shown read-only: its predictions are the boxes");
   }
 

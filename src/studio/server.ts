@@ -79,7 +79,12 @@ const SAVE_SCHEMA = {
             type: "object",
             required: ["x1", "y1", "x2", "y2"],
             additionalProperties: false,
-            properties: { x1: { type: "number" }, y1: { type: "number" }, x2: { type: "number" }, y2: { type: "number" } },
+            properties: {
+              x1: { type: "number" },
+              y1: { type: "number" },
+              x2: { type: "number" },
+              y2: { type: "number" },
+            },
           },
         ],
       },

@@ -2,8 +2,9 @@
  * What the studio shows: a dataset (editable) or a detect run (read-only). Both answer in the API's shapes
  * (api-types.ts) and map an API path to the one file they allow to be read for it.
  */
-import type { ImageDetail, ImageSummary, ProblemView, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
+
 import type { DataProblem } from "../data/problems.js";
+import type { ImageDetail, ImageSummary, ProblemView, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
 
 /** A dataset or a run folder as the studio serves it. */
 export interface StudioSource {

@@ -252,7 +252,10 @@ export class App {
     if (!this.editor || sel?.kind !== "pred") return;
     const cell = this.predictions[sel.index];
     const label = cell && this.#labelOf(cell);
-    if (!label) return this.status(`the model's class "${cell?.name}" is not a class of this dataset`, true);
+    if (!label) {
+      this.status(`the model's class "${cell?.name}" is not a class of this dataset`, true);
+      return;
+    }
     this.editor.change((doc) => {
       doc.labels.push(label);
     });
@@ -293,7 +296,11 @@ export class App {
     if (!editor || !detail) return;
     const doc = editor.doc;
     try {
-      const result = await this.api.save(detail.path, { version: detail.version, region: doc.region, labels: doc.labels });
+      const result = await this.api.save(detail.path, {
+        version: detail.version,
+        region: doc.region,
+        labels: doc.labels,
+      });
       detail.version = result.version;
       editor.markSaved();
       this.#serverProblems = result.problems;

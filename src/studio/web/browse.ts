@@ -54,14 +54,16 @@ export class Browser {
       splits.append(b);
     }
     const cls = document.getElementById("filter-class") as HTMLSelectElement;
-    this.info.names.forEach((n, i) => cls.append(el("option", { value: String(i), textContent: `${i} ${n}` })));
+    for (const [i, n] of this.info.names.entries())
+      cls.append(el("option", { value: String(i), textContent: `${i} ${n}` }));
     cls.addEventListener("change", () => this.setFilter({ cls: cls.value === "" ? null : Number(cls.value) }));
     const attr = document.getElementById("filter-attr") as HTMLSelectElement;
     this.info.attributes.forEach((a, i) => {
       const group = el("optgroup", { label: a.name });
-      [...a.values, "unknown"].forEach((v, j) =>
-        group.append(el("option", { value: `${i}:${j === a.values.length ? -1 : j}`, textContent: `${a.code} = ${v}` })),
-      );
+      for (const [j, v] of [...a.values, "unknown"].entries()) {
+        const value = `${i}:${j === a.values.length ? -1 : j}`;
+        group.append(el("option", { value, textContent: `${a.code} = ${v}` }));
+      }
       attr.append(group);
     });
     attr.addEventListener("change", () => this.setFilter({ attribute: attr.value === "" ? null : attr.value }));

@@ -34,7 +34,7 @@ export class Panel {
     const attributes = document.getElementById("attributes")!;
     info.attributes.forEach((a, i) => {
       const select = el("select", { id: `attr-${i}` });
-      a.values.forEach((v, j) => select.append(el("option", { value: String(j), textContent: v })));
+      for (const [j, v] of a.values.entries()) select.append(el("option", { value: String(j), textContent: v }));
       select.append(el("option", { value: String(UNKNOWN), textContent: "unknown" }));
       select.addEventListener("change", () => actions.setAttribute(i, Number(select.value)));
       const label = el("label", { title: `Shift+${i + 1}` });

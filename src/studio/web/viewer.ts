@@ -10,8 +10,8 @@ import type { Editor } from "./editor.js";
 import {
   centreInside,
   contains,
-  type Handle,
   HANDLES,
+  type Handle,
   handlePoint,
   hitHandle,
   labelRect,
@@ -131,6 +131,14 @@ export class Viewer {
     this.draw();
   }
 
+  /** Sets the view: `scale` screen pixels per image pixel, image origin at (ox, oy) of the canvas. */
+  setView(scale: number, ox: number, oy: number): void {
+    this.#scale = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, scale));
+    this.#ox = ox;
+    this.#oy = oy;
+    this.draw();
+  }
+
   /** Moves the view by (dx, dy) screen pixels. */
   panBy(dx: number, dy: number): void {
     this.#ox += dx;
@@ -209,7 +217,13 @@ export class Viewer {
       if (box >= 0) {
         this.selection = { kind: "box", index: box };
         editor.beginDrag();
-        return { kind: "move", target: "box", index: box, start: p, rect: labelRect(editor.doc.labels[box]!, this.#size) };
+        return {
+          kind: "move",
+          target: "box",
+          index: box,
+          start: p,
+          rect: labelRect(editor.doc.labels[box]!, this.#size),
+        };
       }
     }
     const pred = this.#predictionAt(p);
@@ -267,7 +281,10 @@ export class Viewer {
     this.#drag = null;
     if (this.canvas.hasPointerCapture(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
     const editor = this.host.editor();
-    if (!drag || !editor) return this.draw();
+    if (!drag || !editor) {
+      this.draw();
+      return;
+    }
     if (drag.kind === "draw") this.#finishDraw(drag.what, drag.start, this.#toImage(e));
     else if (drag.kind === "move" || drag.kind === "resize") editor.endDrag();
     this.host.changed();
@@ -323,7 +340,11 @@ export class Viewer {
     if (editor && this.layers.labels) this.#drawLabels(editor);
     if (this.#drag?.kind === "draw") {
       const r = normalizeRect(this.#drag.start, this.#drag.now);
-      this.#strokeRect(r, this.#drag.what === "region" ? REGION_COLOUR : this.#classColour(this.host.currentClass()), [4, 3]);
+      this.#strokeRect(
+        r,
+        this.#drag.what === "region" ? REGION_COLOUR : this.#classColour(this.host.currentClass()),
+        [4, 3],
+      );
     }
     this.frameTimes.push(performance.now() - t0);
     if (this.frameTimes.length > 600) this.frameTimes.shift();

@@ -6,9 +6,12 @@
 import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { type CheckedImage, checkDataset, checkImage } from "../data/check.js";
+import { fileStamp } from "../data/check-cache.js";
 import type { DataConfig } from "../data/dataset-yaml.js";
+import { regionSidecarPath } from "../data/formats/lld.js";
 import { formatProblem } from "../data/problems.js";
 import { classColour } from "../data/schema.js";
+import { mapPool } from "../util/async.js";
 import type { ImageDetail, ImageSummary, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
 import { labelVersion, saveLabels } from "./label-store.js";
 import { isInside, realPathOrAncestor, resolveInside, toApiPath } from "./paths.js";
@@ -17,7 +20,17 @@ import { NotFoundError, problemView, type StudioSource } from "./source.js";
 interface Entry {
   split: string;
   checked: CheckedImage;
+  /** Size and time of the image, label file and sidecar when `checked` was made. */
+  stamps: string;
 }
+
+/** The stamps of an image's files (`sladet check`'s cache key). */
+function stampsOf(image: string, labelFile: string): string {
+  return [image, labelFile, regionSidecarPath(labelFile)].map(fileStamp).join("|");
+}
+
+/** Images checked at once when the list finds changed files. */
+export const LIST_RECHECK_CONCURRENCY = 4;
 
 /** The check problems that count in the browse list's "has problems" filter (errors and warnings). */
 function countedProblems(checked: CheckedImage): number {
@@ -47,7 +60,7 @@ export class DatasetSource implements StudioSource {
           continue;
         }
         const path = toApiPath(source.root, realPathOrAncestor(checked.image));
-        if (!source.#entries.has(path)) source.#entries.set(path, { split, checked });
+        if (!source.#entries.has(path)) source.#entries.set(path, { split, checked, stamps: "" });
       }
     }
     if (outside > 0)
@@ -74,8 +87,21 @@ export class DatasetSource implements StudioSource {
     };
   }
 
-  list(): ImageSummary[] {
-    return [...this.#entries].map(([path, entry]) => this.#summary(path, entry));
+  /** Checks the image again when one of its files changed on disk since it was last checked. */
+  async #fresh(entry: Entry): Promise<Entry> {
+    const stamps = stampsOf(entry.checked.image, entry.checked.labelFile);
+    if (entry.stamps === "") entry.stamps = stamps;
+    else if (stamps !== entry.stamps) {
+      entry.checked = await checkImage(entry.checked.image, this.config);
+      entry.stamps = stamps;
+    }
+    return entry;
+  }
+
+  async list(): Promise<ImageSummary[]> {
+    const entries = [...this.#entries];
+    await mapPool(entries, LIST_RECHECK_CONCURRENCY, ([, entry]) => this.#fresh(entry));
+    return entries.map(([path, entry]) => this.#summary(path, entry));
   }
 
   #summary(path: string, { split, checked }: Entry): ImageSummary {
@@ -109,8 +135,10 @@ export class DatasetSource implements StudioSource {
     return this.#entry(path).checked.image;
   }
 
-  detail(path: string): ImageDetail {
-    const { split, checked } = this.#entry(path);
+  async detail(path: string): Promise<ImageDetail> {
+    const entry = this.#entry(path);
+    const version = labelVersion(entry.checked.labelFile); // before reading: a change in between makes a save conflict
+    const { split, checked } = await this.#fresh(entry);
     return {
       path,
       split,
@@ -118,7 +146,7 @@ export class DatasetSource implements StudioSource {
       height: checked.height,
       region: checked.region,
       labels: checked.labels,
-      version: labelVersion(checked.labelFile),
+      version,
       labelFile: toApiPath(this.root, realPathOrAncestor(checked.labelFile)),
       problems: checked.problems.map(problemView),
     };
@@ -132,6 +160,7 @@ export class DatasetSource implements StudioSource {
     const labelFile = realPathOrAncestor(checked.labelFile);
     const outcome = saveLabels({ root: this.root, labelFile, size, config: this.config }, body.version, body);
     entry.checked = await checkImage(checked.image, this.config);
+    entry.stamps = stampsOf(checked.image, checked.labelFile);
     return {
       status: outcome.status,
       version: outcome.version,

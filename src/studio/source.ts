@@ -11,10 +11,10 @@ export interface StudioSource {
   /** The real folder nothing is read or written outside of (thumbnails and backups go under it when writable). */
   readonly root: string;
   info(canPredict: boolean, acceptConf: number): StudioInfo;
-  list(): ImageSummary[];
+  list(): ImageSummary[] | Promise<ImageSummary[]>;
   /** The image behind an API path; throws a NotFoundError or a PathRefusedError. */
   imageFile(path: string): string;
-  detail(path: string): ImageDetail;
+  detail(path: string): ImageDetail | Promise<ImageDetail>;
   /** Saves labels (data mode only). */
   save(path: string, body: SaveBody): Promise<SaveResult>;
 }

@@ -88,6 +88,16 @@ export class App {
     }
   }
 
+  /** Reads the list again (files changed by another editor, a git pull). */
+  async reloadList(): Promise<void> {
+    try {
+      this.browser.setImages(await this.api.images());
+      if (this.detail) this.browser.setCurrent(this.detail.path);
+    } catch (e) {
+      this.status(`cannot read the list: ${(e as Error).message}`, true);
+    }
+  }
+
   /** Opens the next (step 1) or previous (-1) image of the filtered list. */
   step(step: number): void {
     const next = this.browser.neighbour(step);

@@ -51,7 +51,7 @@ export function moveRect(rect: PixelRect, dx: number, dy: number, size: Size): P
   return { x1, y1, x2: x1 + w, y2: y1 + h };
 }
 
-/** Rounds a region to whole pixels (label files hold integers for pixel regions). */
+/** Rounds a rectangle to whole pixels (regions are written as integers; drawn box edges snap to pixels). */
 export function roundRect(rect: PixelRect): PixelRect {
   return { x1: Math.round(rect.x1), y1: Math.round(rect.y1), x2: Math.round(rect.x2), y2: Math.round(rect.y2) };
 }

@@ -29,9 +29,14 @@ const PLAIN_KEYS: Readonly<Record<string, (app: App) => void>> = {
   a: (app) => app.acceptSelected(),
 };
 
+/** Input types that take no typed text: keys pressed on them stay studio keys. */
+const CLICK_INPUTS = new Set(["checkbox", "radio", "button"]);
+
+/** True when a key goes to a form field (text, number, a list). */
 function inField(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
-  return t !== null && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA");
+  if (t instanceof HTMLInputElement) return !CLICK_INPUTS.has(t.type);
+  return t !== null && (t.tagName === "SELECT" || t.tagName === "TEXTAREA");
 }
 
 /** The action of a key press, or null when it is not a studio key. */

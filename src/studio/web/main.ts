@@ -19,6 +19,7 @@ function wireButtons(app: App): void {
   on("predict", () => void app.predict());
   on("accept", () => app.acceptSelected());
   on("accept-all", () => app.acceptAll());
+  on("reload", () => void app.reloadList());
   for (const layer of ["labels", "region", "predictions"] as const) {
     const box = document.getElementById(`layer-${layer}`) as HTMLInputElement;
     box.addEventListener("change", () => {
@@ -38,6 +39,7 @@ async function boot(): Promise<void> {
       (document.activeElement as HTMLElement | null)?.blur?.();
     }
   });
+  addEventListener("focus", () => void app.reloadList());
   addEventListener("beforeunload", (e) => {
     if (app.editor?.dirty) e.preventDefault();
   });

@@ -1,7 +1,8 @@
 /**
  * The field of view on a canvas: zoom (wheel, at the cursor), pan (drag on empty space, the middle button, or Space
  * + drag), fit; the layers (ground-truth boxes in class colours, the labelled region dashed, predictions with
- * confidence and attribute code); and the mouse edits: draw, select, move and resize boxes and the region.
+ * confidence and attribute code); and the mouse edits: draw, select, move and resize boxes and the region. Edges
+ * drawn or dragged with the mouse land on whole image pixels.
  */
 import type { PixelRect } from "../../data/schema.js";
 import type { PredictedCell } from "../../infer/prediction-json.js";
@@ -270,7 +271,7 @@ export class Viewer {
           ? moveRect(drag.rect, p.x - drag.start.x, p.y - drag.start.y, this.#size)
           : resizeRect(drag.rect, drag.handle, p, this.#size);
       if (drag.target === "region") editor.doc.region = roundRect(rect);
-      else setLabelRect(editor.doc.labels[drag.index]!, rect, this.#size);
+      else setLabelRect(editor.doc.labels[drag.index]!, roundRect(rect), this.#size);
       this.host.changed();
     }
     this.draw();
@@ -306,7 +307,7 @@ export class Viewer {
     }
     const label = { cls: this.host.currentClass(), xc: 0, yc: 0, w: 0, h: 0, attributes: [] as number[] };
     label.attributes = this.host.info.attributes.map(() => -1);
-    setLabelRect(label, rect, this.#size);
+    setLabelRect(label, roundRect(rect), this.#size);
     editor.change((doc) => {
       doc.labels.push(label);
     });

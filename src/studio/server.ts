@@ -140,7 +140,12 @@ async function sendImage(reply: FastifyReply, file: string): Promise<Buffer> {
 /** Builds the fastify app of one studio session (not yet listening). */
 export function buildServer(parts: StudioServerParts): FastifyInstance {
   const web = readWebFiles();
-  const app = Fastify({ bodyLimit: MAX_BODY_BYTES, logger: false });
+  const app = Fastify({
+    bodyLimit: MAX_BODY_BYTES,
+    logger: false,
+    // refuse what the schema does not describe, rather than fastify's default of dropping extra keys and coercing types
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
     if (parts.loopbackOnly && !hostHeaderAllowed(request.headers.host, parts.port())) {

@@ -273,6 +273,18 @@ describe("annotating in the browser", () => {
   });
 });
 
+test("under the real Content-Security-Policy the page starts, shows an image, logs no error", async () => {
+  const strict = await openStudio(browser, studio, false);
+  try {
+    assert.match((await strict.page.locator("#image-name").textContent()) ?? "", /256×256/);
+    assert.ok((await strict.page.locator("#images li").count()) > 0);
+    assert.deepEqual(strict.errors, []);
+    assert.deepEqual(strict.foreignRequests, []);
+  } finally {
+    await strict.page.close();
+  }
+});
+
 describe("reviewing a detect run", () => {
   test("shows the run's images and predictions, read-only", async () => {
     const runDir = join(root, "runs", "detect", "exp");
@@ -308,7 +320,7 @@ describe("reviewing a detect run", () => {
       assert.equal(await page.locator("#save").isDisabled(), true);
       assert.equal(await page.locator("#predict-panel").isHidden(), true);
       assert.equal(await page.evaluate("window.studio.app.editor"), null, "nothing to edit");
-      assert.match(await page.locator("#images li").first().innerText(), /2 cell/);
+      assert.match((await page.locator("#images li").first().textContent()) ?? "", /2 cell/);
       assert.deepEqual(rp.errors, []);
     } finally {
       await rp.page.close();

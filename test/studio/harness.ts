@@ -105,7 +105,10 @@ export async function clickAt(page: Page, x: number, y: number): Promise<void> {
 
 /** The status line's text. */
 export function statusText(page: Page): Promise<string> {
-  return page.locator("#status").innerText();
+  return page
+    .locator("#status")
+    .textContent()
+    .then((t) => t ?? "");
 }
 
 /** Waits until the status line matches `pattern`; returns its text. */

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { checkDataset } from "../../src/data/check.js";
 import { readLldLabelFile } from "../../src/data/formats/lld.js";
-import type { PixelRect } from "../../src/data/schema.js";
+import { LLD_CLASS_NAMES, type PixelRect } from "../../src/data/schema.js";
 import type { PredictedCell, PredictionsJson } from "../../src/infer/prediction-json.js";
 import type { Studio } from "../../src/studio/index.js";
 import type { CellFinder } from "../../src/studio/predictions.js";
@@ -85,8 +85,15 @@ const fakeCells = [
     box: [firstGt.x1, firstGt.y1, firstGt.x2, firstGt.y2] as [number, number, number, number],
   }, // a duplicate of a label
 ];
+// and the cells the sparse dataset set aside (all outside the region), as a good model would find them
+const names = [...LLD_CLASS_NAMES];
+for (const l of readLldLabelFile(label(WITH_REGION).replace("/labels/", "/labels_heldout/")).labels) {
+  const [x1, y1] = [(l.xc - l.w / 2) * IMAGE_SIZE, (l.yc - l.h / 2) * IMAGE_SIZE];
+  const [x2, y2] = [x1 + l.w * IMAGE_SIZE, y1 + l.h * IMAGE_SIZE];
+  fakeCells.push({ ...cell(0, 0, names[l.cls]!, l.cls, 0.8, 0), box: [x1, y1, x2, y2] });
+}
 const fakeFinder = async (): Promise<CellFinder> => ({
-  names: ["None", "Myeloblast", "Lymphoblast", "Neutrophil", "x", "x", "x", "Lymphocyte", "x", "x", "Monocyte"],
+  names,
   find: async () => fakeCells,
   dispose: async () => {},
 });
@@ -167,11 +174,15 @@ describe("annotating in the browser", () => {
     await openImage(page, WITH_REGION);
     await setView(page);
     await page.keyboard.press("p");
-    await waitStatus(page, /^4 prediction\(s\)/);
+    await waitStatus(page, new RegExp(`^${fakeCells.length} prediction\\(s\\)`));
     await page.keyboard.press("Shift+A");
     await waitStatus(page, /^1 prediction\(s\) accepted/);
-    if (process.env["SLADET_STUDIO_SCREENSHOT"])
-      await page.screenshot({ path: process.env["SLADET_STUDIO_SCREENSHOT"] });
+    const screenshot = process.env["SLADET_STUDIO_SCREENSHOT"]; // README's picture: docs/studio.png
+    if (screenshot) {
+      await page.keyboard.press("f");
+      await page.screenshot({ path: screenshot });
+      await setView(page);
+    }
     await clickAt(page, pb[0], pb[1]);
     await page.keyboard.press("a");
     await waitStatus(page, /accepted as a label/);

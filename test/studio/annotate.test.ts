@@ -98,6 +98,9 @@ const fakeFinder = async (): Promise<CellFinder> => ({
   dispose: async () => {},
 });
 
+/** One frame at 60 frames per second. */
+const FRAME_BUDGET_MS = 1000 / 60;
+
 let browser: Browser;
 let studio: Studio;
 let sp: StudioPage;
@@ -294,6 +297,34 @@ test("under the real Content-Security-Policy the page starts, shows an image, lo
   } finally {
     await strict.page.close();
   }
+});
+
+test("panning a field with 300 boxes draws each frame well within the frame budget", async () => {
+  const dense = "images/test/synth_000007.jpg";
+  const lines = Array.from({ length: 300 }, (_, k) => {
+    const [x, y] = [4 + (k % 20) * 12, 4 + Math.floor(k / 20) * 16];
+    return `${k % 14} ${(x + 5) / 256} ${(y + 5) / 256} ${10 / 256} ${10 / 256} 0 0 256 256 1 0 1 0 1 0 2`;
+  });
+  writeFileSync(label(dense), `${lines.join("\n")}\n`);
+  const { page } = sp;
+  await page.click('#splits button[data-split="test"]');
+  await page.click("#reload");
+  await openImage(page, dense);
+  assert.equal((await editorDoc(page)).labels.length, 300);
+  await page.evaluate("window.studio.app.viewer.setView(2.5, 0, 0); window.studio.app.viewer.frameTimes.length = 0");
+  const box = (await page.locator("#canvas").boundingBox())!;
+  await page.mouse.move(box.x + 300, box.y + 300);
+  await page.mouse.down();
+  for (let i = 0; i < 60; i++)
+    await page.mouse.move(box.x + 300 + 100 * Math.sin(i / 8), box.y + 300 + 80 * Math.cos(i / 9));
+  await page.mouse.up();
+  const frames = ((await page.evaluate("window.studio.app.viewer.frameTimes")) as number[]).sort((a, b) => a - b);
+  assert.ok(frames.length >= 20, `${frames.length} frames drawn`);
+  const p95 = frames[Math.floor(frames.length * 0.95)]!;
+  assert.ok(
+    p95 < FRAME_BUDGET_MS,
+    `draw time p95 ${p95.toFixed(1)} ms, budget ${FRAME_BUDGET_MS} ms (bench/studio: ~2 ms)`,
+  );
 });
 
 describe("reviewing a detect run", () => {

@@ -92,8 +92,8 @@ export function labelsProblem(edited: EditedLabels, config: DataConfig, size: Im
       )
     )
       return `${which}: the box must have a positive size and lie inside the image`;
-    if (label.attributes.length !== config.attributes.length)
-      return `${which}: ${label.attributes.length} attribute values, the dataset has ${config.attributes.length}`;
+    if (label.attributes.length !== config.attributes.length && label.attributes.length !== 0)
+      return `${which}: ${label.attributes.length} attribute values, the dataset has ${config.attributes.length} (or none: unknown)`;
     const bad = label.attributes.findIndex(
       (v, a) => v !== UNKNOWN_ATTRIBUTE && !(Number.isInteger(v) && v >= 0 && v < config.attributes[a]!.values.length),
     );

@@ -204,6 +204,24 @@ describe("saving", () => {
     assert.equal(res.status, 413);
   });
 
+  test("plain YOLO lines (no region, no attributes) round-trip, and an edit writes them as 16 columns", async () => {
+    const yolo = "images/val/synth_000005.jpg";
+    writeFileSync(label(yolo), "3 0.5 0.5 0.2 0.2\n");
+    rmSync(label(yolo).replace(/\.txt$/, ".region"), { force: true });
+    const d = (await api(`/api/image?${q(yolo)}`)).json() as ImageDetail;
+    assert.equal(d.region, null);
+    const unknown = Array(7).fill(-1);
+    const put = (cls: number) =>
+      api(`/api/labels?${q(yolo)}`, {
+        method: "PUT",
+        body: { version: d.version, region: null, labels: [{ ...d.labels[0]!, cls, attributes: unknown }] },
+      });
+    assert.equal(((await put(3)).json() as SaveResult).status, "unchanged");
+    assert.equal(readFileSync(label(yolo), "utf8"), "3 0.5 0.5 0.2 0.2\n");
+    assert.equal(((await put(4)).json() as SaveResult).status, "saved");
+    assert.equal(readFileSync(label(yolo), "utf8"), "4 0.5 0.5 0.2 0.2 0 0 256 256 3 2 2 2 2 2 2\n");
+  });
+
   test("without weights, predictions are refused with what to do", async () => {
     const res = await api(`/api/predict?${q(path)}`, { method: "POST" });
     assert.equal(res.status, 400);

@@ -73,7 +73,10 @@ export class App {
       await picture.decode();
       if (ticket !== this.#opening) return;
       this.detail = detail;
-      this.editor = this.info.readOnly ? null : new Editor({ region: detail.region, labels: detail.labels });
+      // a box without attribute columns (plain YOLO lines) has every attribute unknown
+      const unknown = this.info.attributes.map(() => UNKNOWN);
+      const labels = detail.labels.map((l) => ({ ...l, attributes: unknown.map((u, i) => l.attributes[i] ?? u) }));
+      this.editor = this.info.readOnly ? null : new Editor({ region: detail.region, labels });
       const cached = this.#predictionCache.get(path);
       this.predictions = detail.predictions ?? cached?.cells ?? [];
       this.predictionNames = detail.predictions ? this.info.names : (cached?.names ?? []);

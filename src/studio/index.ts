@@ -77,9 +77,9 @@ function thumbnailDir(source: StudioSource, readOnly: boolean): { dir: string; t
 /** Opens the data (or run), starts the server and returns its URL. */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
   const { host = STUDIO_HOST, port = STUDIO_PORT, acceptConf = STUDIO_ACCEPT_CONF } = options;
-  const source = await openSource(options);
   if (options.run !== undefined && options.weights !== undefined)
     throw new OptionError("weights", "is for a dataset: a detect run already holds its predictions");
+  const source = await openSource(options);
   const token = options.token ?? newToken();
   const predict = {
     confThres: options.confThres ?? DETECT_CONF_THRES,

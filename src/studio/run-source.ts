@@ -9,7 +9,7 @@ import { classColour, LLD_ATTRIBUTES } from "../data/schema.js";
 import type { PredictedImage, PredictionsJson } from "../infer/prediction-json.js";
 import { ConfigError } from "../util/errors.js";
 import type { ImageDetail, ImageSummary, StudioInfo } from "./api-types.js";
-import { assertInside, resolveInside } from "./paths.js";
+import { PathRefusedError, resolveInside } from "./paths.js";
 import { NotFoundError, ReadOnlyError, type StudioSource } from "./source.js";
 
 /** The split name a run's images are listed under. */
@@ -29,15 +29,26 @@ export class RunSource implements StudioSource {
     const base = predictions.workingDir ?? process.cwd();
     predictions.images.forEach((image, i) => {
       const original = isAbsolute(image.file) ? image.file : resolve(base, image.file);
-      let file: string | null = existsSync(original) ? original : null;
-      if (!file && image.annotated && existsSync(join(this.root, image.annotated)))
-        file = assertInside(this.root, resolveInside(this.root, image.annotated));
+      const file = existsSync(original) ? original : this.#annotatedCopy(image.annotated);
       this.#images.set(`${i}/${basename(image.file)}`, { image, file });
     });
     const missing = [...this.#images.values()].filter((e) => e.file === null).length;
     if (missing > 0)
       this.#notes.push(`${missing} image(s) of the run exist neither where detect read them nor annotated`);
     this.#notes.push("a detect run is shown read-only: its predictions are the boxes");
+  }
+
+  /** The annotated copy inside the run folder, when it exists and the path stays inside the folder. */
+  #annotatedCopy(annotated: string | undefined): string | null {
+    if (!annotated) return null;
+    try {
+      const file = resolveInside(this.root, annotated);
+      return existsSync(file) ? file : null;
+    } catch (e) {
+      if (!(e instanceof PathRefusedError)) throw e;
+      this.#notes.push(`annotated image ${JSON.stringify(annotated)} refused: ${e.message}`);
+      return null;
+    }
   }
 
   /** Reads `runDir/predictions.json`; a missing or malformed file is a UserError naming it. */

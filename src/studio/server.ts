@@ -8,6 +8,7 @@ import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import sharp from "sharp";
+import { ConfigError } from "../util/errors.js";
 import type { ErrorBody, PredictResult, SaveBody } from "./api-types.js";
 import { TOKEN_HEADER } from "./api-types.js";
 import { InvalidLabelsError, SaveConflictError } from "./label-store.js";
@@ -47,7 +48,9 @@ function readWebFiles(): Map<string, Buffer> {
   for (const [route, name] of Object.entries(WEB_FILES)) {
     const path = WEB_DIR + name;
     if (!existsSync(path))
-      throw new Error(`the studio's front end is not built (${path} is missing): run npm run build (tools/setup.sh)`);
+      throw new ConfigError(
+        `the studio's front end is not built (${path} is missing): run npm run build (tools/setup.sh)`,
+      );
     files.set(route, readFileSync(path));
   }
   return files;

@@ -7,7 +7,7 @@ import { attributeCode } from "../../infer/attribute-code.js";
 import type { PredictedCell } from "../../infer/prediction-json.js";
 import type { ImageDetail, ProblemView, StudioInfo } from "../api-types.js";
 import { type Api, ApiError } from "./api.js";
-import { Browser } from "./browse.js";
+import { BrowseList } from "./browse.js";
 import { Editor } from "./editor.js";
 import { centreInside, iou, labelRect, setLabelRect } from "./geometry.js";
 import { enable, Panel, UNKNOWN } from "./panel.js";
@@ -17,7 +17,7 @@ import { type Mode, Viewer } from "./viewer.js";
 export const ACCEPT_DUPLICATE_IOU = 0.5;
 
 export class App {
-  readonly browser: Browser;
+  readonly browse: BrowseList;
   readonly viewer: Viewer;
   readonly panel: Panel;
   editor: Editor | null = null;
@@ -34,7 +34,7 @@ export class App {
     readonly info: StudioInfo,
     readonly api: Api,
   ) {
-    this.browser = new Browser(info, api, (path) => void this.open(path));
+    this.browse = new BrowseList(info, api, (path) => void this.open(path));
     this.panel = new Panel(info, {
       pickClass: (cls) => this.pickClass(cls),
       setAttribute: (i, v) => this.setAttribute(i, v),
@@ -81,7 +81,7 @@ export class App {
       this.predictions = detail.predictions ?? cached?.cells ?? [];
       this.predictionNames = detail.predictions ? this.info.names : (cached?.names ?? []);
       this.#serverProblems = detail.problems;
-      this.browser.setCurrent(path);
+      this.browse.setCurrent(path);
       document.getElementById("image-name")!.textContent = `${detail.path} (${detail.width}×${detail.height})`;
       this.viewer.setImage(picture, { width: detail.width, height: detail.height });
       this.status(`${detail.split}: ${detail.path}`);
@@ -94,8 +94,8 @@ export class App {
   /** Reads the list again (files changed by another editor, a git pull). */
   async reloadList(): Promise<void> {
     try {
-      this.browser.setImages(await this.api.images());
-      if (this.detail) this.browser.setCurrent(this.detail.path);
+      this.browse.setImages(await this.api.images());
+      if (this.detail) this.browse.setCurrent(this.detail.path);
     } catch (e) {
       this.status(`cannot read the list: ${(e as Error).message}`, true);
     }
@@ -103,7 +103,7 @@ export class App {
 
   /** Opens the next (step 1) or previous (-1) image of the filtered list. */
   step(step: number): void {
-    const next = this.browser.neighbour(step);
+    const next = this.browse.neighbour(step);
     if (next && next !== this.detail?.path) void this.open(next);
     else if (next && !this.detail) void this.open(next);
   }
@@ -317,7 +317,7 @@ export class App {
       detail.version = result.version;
       editor.markSaved();
       this.#serverProblems = result.problems;
-      this.browser.update(result.summary);
+      this.browse.update(result.summary);
       this.status(
         result.status === "unchanged"
           ? "unchanged: nothing written"

@@ -28,7 +28,7 @@ export function matches(image: ImageSummary, filter: Filter): boolean {
 }
 
 /** The left column. */
-export class Browser {
+export class BrowseList {
   images: ImageSummary[] = [];
   /** Images that pass the filter, in list order. */
   shown: ImageSummary[] = [];

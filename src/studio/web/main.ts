@@ -44,10 +44,10 @@ async function boot(): Promise<void> {
     if (app.editor?.dirty) e.preventDefault();
   });
   const started = performance.now();
-  app.browser.setImages(await api.images());
+  app.browse.setImages(await api.images());
   const listed = performance.now() - started;
   if (app.info.notes.length > 0) app.status(app.info.notes.join(" · "));
-  const first = app.browser.neighbour(0);
+  const first = app.browse.neighbour(0);
   if (first) await app.open(first);
   // for the tests and for measuring: the app, and how long the list took
   Object.assign(window, { studio: { app, listedMs: listed, ready: true } });

@@ -171,6 +171,30 @@ describe("annotating in the browser", () => {
     assert.equal(JSON.stringify(await editorDoc(page)), before);
   });
 
+  test("resize a box and the region by their handles, delete a box; each undone in turn", async () => {
+    const { page } = sp;
+    type Box = { xc: number; yc: number; w: number; h: number };
+    const before = JSON.stringify(await editorDoc(page));
+    await clickAt(page, 80, 80); // select the first box (60..100)
+    await drag(page, [100, 100], [110, 104]); // its south-east handle
+    const resized = (await editorDoc(page)).labels[0] as unknown as Box;
+    assert.deepEqual(
+      [resized.xc, resized.yc, resized.w, resized.h].map((v) => v * IMAGE_SIZE),
+      [85, 82, 50, 44],
+    );
+    await page.keyboard.press("Delete");
+    assert.equal((await editorDoc(page)).labels.length, 1);
+    await clickAt(page, 120, 40); // the region's outline
+    await drag(page, [200, 180], [210, 190]); // its south-east handle
+    assert.deepEqual((await editorDoc(page)).region, { x1: 40, y1: 40, x2: 210, y2: 190 });
+    await page.keyboard.press("Control+z");
+    assert.deepEqual((await editorDoc(page)).region, { x1: 40, y1: 40, x2: 200, y2: 180 });
+    await page.keyboard.press("Control+z");
+    assert.equal((await editorDoc(page)).labels.length, 2);
+    await page.keyboard.press("Control+z");
+    assert.equal(JSON.stringify(await editorDoc(page)), before);
+  });
+
   test("predictions: accept all in the region above the confidence, then one by hand; saved with attributes", async () => {
     const { page } = sp;
     const original = readFileSync(label(WITH_REGION), "utf8");

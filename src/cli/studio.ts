@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: StudioFlags) => {
       if ((flags.data === undefined) === (flags.run === undefined))
-        throw new UserError("studio: give --data D.yaml (annotate) or --run runs/detect/exp (review), not both");
+        throw new UserError("studio: give exactly one of --data D.yaml (annotate) and --run runs/detect/exp (review)");
       if (flags.port > 65535) throw new UserError(`--port expects 0..65535, got ${flags.port}`);
       const { asUserErrors } = await import("./user-errors.js");
       const { startStudio } = await import("../studio/index.js");

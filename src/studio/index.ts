@@ -79,6 +79,11 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const { host = STUDIO_HOST, port = STUDIO_PORT, acceptConf = STUDIO_ACCEPT_CONF } = options;
   if (options.run !== undefined && options.weights !== undefined)
     throw new OptionError("weights", "is for a dataset: a detect run already holds its predictions");
+  if (options.weights !== undefined && options.finder === undefined) {
+    // a wrong path or backend fails now, not at the first prediction (the model itself still opens lazily)
+    const { backendFor, modelFileFor } = await import("../api/detector.js");
+    modelFileFor(options.weights, backendFor(options.weights, options.load?.backend));
+  }
   const source = await openSource(options);
   const token = options.token ?? newToken();
   const predict = {

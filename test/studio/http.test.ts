@@ -229,6 +229,39 @@ describe("saving", () => {
   });
 });
 
+test("a dataset declaring region_order x1x2y1y2 and region_units norm is read and written in them", async () => {
+  const other = mkdtempSync(join(tmpdir(), "sladet-norm-"));
+  try {
+    mkdirSync(join(other, "images"), { recursive: true });
+    mkdirSync(join(other, "labels"), { recursive: true });
+    copyFileSync(join(root, "images", "train", "synth_000000.jpg"), join(other, "images", "a.jpg"));
+    writeFileSync(
+      join(other, "data.yaml"),
+      "train: images\nval: images\nnames: [a, b]\nregion_order: x1x2y1y2\nregion_units: norm\nattributes: []\n",
+    );
+    writeFileSync(join(other, "labels", "a.txt"), "0 0.5 0.5 0.1 0.1 0.25 0.75 0.125 0.875\n");
+    const s = await studioOn({ data: join(other, "data.yaml") });
+    try {
+      const headers = { ...token, "content-type": "application/json" };
+      const base = `http://127.0.0.1:${s.port}`;
+      const d = (await (await fetch(`${base}/api/image?${q("images/a.jpg")}`, { headers })).json()) as ImageDetail;
+      assert.deepEqual(d.region, { x1: 64, x2: 192, y1: 32, y2: 224 });
+      const res = await fetch(`${base}/api/labels?${q("images/a.jpg")}`, {
+        method: "PUT",
+        headers,
+        body: JSON.stringify({ version: d.version, region: d.region, labels: [{ ...d.labels[0]!, cls: 1 }] }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(readFileSync(join(other, "labels", "a.txt"), "utf8"), "1 0.5 0.5 0.1 0.1 0.25 0.75 0.125 0.875\n");
+      assert.equal(readFileSync(join(other, "labels", "a.region"), "utf8"), "0.25 0.125 0.75 0.875\n");
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+});
+
 describe("hosts and the command line", () => {
   test("a host other than the loopback is warned about", async () => {
     const warnings: string[] = [];

@@ -20,8 +20,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
 import type { ImageDetail, ImageSummary, SaveResult } from "../../src/studio/api-types.js";
 import type { Studio } from "../../src/studio/index.js";
+import { THUMBNAIL_SIZE } from "../../src/studio/thumbnails.js";
 import { makeSparseDataset, studioOn } from "./harness.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -110,6 +112,19 @@ describe("the token", () => {
     assert.equal(res.headers.get("x-frame-options"), "DENY");
     assert.equal(res.headers.get("referrer-policy"), "no-referrer");
   });
+});
+
+test("thumbnails are made on first request and cached beside the check cache", async () => {
+  const cache = join(root, ".sladet-cache", "studio-thumbnails");
+  rmSync(cache, { recursive: true, force: true });
+  const url = `http://127.0.0.1:${studio.port}/api/thumb?${q("images/val/synth_000004.jpg")}&token=t0k3n`;
+  const first = await fetch(url);
+  assert.equal(first.headers.get("content-type"), "image/jpeg");
+  const bytes = Buffer.from(await first.arrayBuffer());
+  const meta = await sharp(bytes).metadata();
+  assert.equal(Math.max(meta.width!, meta.height!), THUMBNAIL_SIZE);
+  assert.equal(readdirSync(cache).length, 1);
+  assert.deepEqual(Buffer.from(await (await fetch(url)).arrayBuffer()), bytes);
 });
 
 describe("paths", () => {

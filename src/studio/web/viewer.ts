@@ -48,6 +48,8 @@ export interface ViewerHost {
 
 /** Smallest box or region drawn with the mouse, in screen pixels (a click draws nothing). */
 export const MIN_DRAW_PX = 4;
+/** Screen pixels the pointer must travel before a press on a box or the region moves or resizes it. */
+export const DRAG_THRESHOLD_PX = 3;
 /** Distance in screen pixels within which a handle or an outline is hit. */
 export const HIT_PX = 7;
 /** Zoom range relative to the image's pixels. */
@@ -77,6 +79,9 @@ export class Viewer {
   #oy = 0;
   #drag: Drag | null = null;
   #spaceHeld = false;
+  /** Where the button went down (client pixels), and whether the pointer has since moved far enough to drag. */
+  #press = { x: 0, y: 0 };
+  #dragging = false;
   #frame = 0;
   readonly #ctx: CanvasRenderingContext2D;
 
@@ -244,6 +249,8 @@ export class Viewer {
 
   #down(e: PointerEvent): void {
     if (!this.#image) return;
+    this.#press = { x: e.clientX, y: e.clientY };
+    this.#dragging = false;
     this.canvas.setPointerCapture(e.pointerId);
     const p = this.#toImage(e);
     const pan = e.button === 1 || this.#spaceHeld;
@@ -258,6 +265,12 @@ export class Viewer {
   #move(e: PointerEvent): void {
     const drag = this.#drag;
     if (!drag) return;
+    if (drag.kind === "move" || drag.kind === "resize") {
+      // a click that jitters by a pixel or two is not a drag: it must not move (or snap) anything
+      const moved = Math.hypot(e.clientX - this.#press.x, e.clientY - this.#press.y) >= DRAG_THRESHOLD_PX;
+      if (!moved && !this.#dragging) return;
+      this.#dragging = true;
+    }
     const p = this.#toImage(e);
     const editor = this.host.editor();
     if (drag.kind === "pan") {

@@ -241,6 +241,9 @@ describe("annotating in the browser", () => {
     assert.match(status, /changed on disk since you opened it/);
     assert.equal(readFileSync(label(CONFLICT), "utf8"), theirs);
     assert.equal(await page.locator("#save").isDisabled(), false, "the edit is still there to copy");
+    await page.keyboard.press("j"); // moving on with unsaved edits asks first (the test answers "cancel")
+    assert.match(sp.dialogs.at(-1) ?? "", /synth_000002\.jpg has unsaved changes: discard them\?/);
+    assert.equal(await page.evaluate("window.studio.app.detail.path"), CONFLICT, "stayed on the image");
     await page.keyboard.press("Control+z"); // back to the labels as loaded: nothing to lose when moving on
     const backups = join(root, ".sladet-studio", "backups", "labels", "train");
     assert.deepEqual(

@@ -37,6 +37,8 @@ export interface StudioPage {
   page: Page;
   errors: string[];
   foreignRequests: string[];
+  /** Messages of the dialogs the page opened (each answered "cancel"). */
+  dialogs: string[];
 }
 
 /**
@@ -58,12 +60,16 @@ export async function openStudio(browser: Browser, studio: Studio, probes = true
     if (!r.url().startsWith(origin) && !r.url().startsWith("data:") && !r.url().startsWith("blob:"))
       foreignRequests.push(r.url());
   });
-  page.on("dialog", (d) => void d.dismiss());
+  const dialogs: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
   await page.goto(studio.url);
   if (probes)
     await page.waitForFunction("window.studio && window.studio.ready && window.studio.app && window.studio.app.detail");
   else await page.locator("#image-name", { hasText: "×" }).waitFor();
-  return { page, errors, foreignRequests };
+  return { page, errors, foreignRequests, dialogs };
 }
 
 /** Opens an image by clicking its row in the browse list and waits until it is shown. */

@@ -286,9 +286,10 @@ describe("hosts and the command line", () => {
     assert.match(warnings[0]!, /listens on 0\.0\.0\.0, not only on this machine/);
   });
 
-  test("`sladet studio --data` prints the URL with its token, serves, and stops on SIGINT", async () => {
+  test("`sladet studio --data` prints the URL with its token, serves without the native addon, stops on SIGINT", async () => {
     const child = spawn(join(REPO, "bin", "sladet"), ["studio", "--data", dataYaml], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, SLADET_ADDON: "/nonexistent/sladet.node" }, // no --weights: libtorch is never loaded
     });
     let out = "";
     const url = await new Promise<string>((resolve, reject) => {

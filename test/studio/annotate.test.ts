@@ -24,6 +24,7 @@ import {
   makeSparseDataset,
   openImage,
   openStudio,
+  pagePoint,
   type StudioPage,
   setView,
   studioOn,
@@ -284,6 +285,21 @@ describe("annotating in the browser", () => {
     await page.waitForFunction(`window.studio.app.detail.path === ${JSON.stringify(WITH_REGION)}`);
     await page.keyboard.press("k");
     await page.waitForFunction(`window.studio.app.detail.path === ${JSON.stringify(FRESH)}`);
+  });
+
+  test("the wheel zooms at the cursor (the image point under it stays), f fits", async () => {
+    const { page } = sp;
+    await setView(page);
+    const at = await pagePoint(page, 100, 60);
+    await page.mouse.move(at.x, at.y);
+    await page.mouse.wheel(0, -200);
+    await page.waitForFunction("Math.abs(window.studio.app.viewer.scale - 2.42) < 1e-6");
+    const canvas = (await page.locator("#canvas").boundingBox())!;
+    const moved = (await page.evaluate("window.studio.app.viewer.toScreen(100, 60)")) as { x: number; y: number };
+    assert.ok(Math.abs(canvas.x + moved.x - at.x) < 1e-6 && Math.abs(canvas.y + moved.y - at.y) < 1e-6);
+    await page.keyboard.press("f");
+    const fitted = (await page.evaluate("window.studio.app.viewer.scale")) as number;
+    assert.ok(Math.abs(fitted - (Math.min(canvas.width, canvas.height) / IMAGE_SIZE) * 0.96) < 1e-6, String(fitted));
   });
 
   test("the layers switch by key and checkbox", async () => {

@@ -79,6 +79,9 @@ export class Viewer {
   #oy = 0;
   #drag: Drag | null = null;
   #spaceHeld = false;
+  #dpr = 1;
+  #cssWidth = 1;
+  #cssHeight = 1;
   /** Where the button went down (client pixels), and whether the pointer has since moved far enough to drag. */
   #press = { x: 0, y: 0 };
   #dragging = false;
@@ -121,7 +124,7 @@ export class Viewer {
 
   /** Fits the whole image in the canvas. */
   fit(): void {
-    const { width, height } = this.canvas;
+    const [width, height] = [this.#cssWidth, this.#cssHeight];
     this.#scale = Math.min(width / this.#size.width, height / this.#size.height) * 0.96;
     this.#ox = (width - this.#size.width * this.#scale) / 2;
     this.#oy = (height - this.#size.height * this.#scale) / 2;
@@ -164,8 +167,14 @@ export class Viewer {
 
   #resize(): void {
     const parent = this.canvas.parentElement!;
-    this.canvas.width = parent.clientWidth;
-    this.canvas.height = parent.clientHeight;
+    // the backing store in device pixels (sharp on high-density screens); all view math stays in CSS pixels
+    this.#dpr = devicePixelRatio || 1;
+    this.#cssWidth = parent.clientWidth;
+    this.#cssHeight = parent.clientHeight;
+    this.canvas.width = Math.round(this.#cssWidth * this.#dpr);
+    this.canvas.height = Math.round(this.#cssHeight * this.#dpr);
+    this.canvas.style.width = `${this.#cssWidth}px`;
+    this.canvas.style.height = `${this.#cssHeight}px`;
     this.fit();
   }
 
@@ -345,9 +354,10 @@ export class Viewer {
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     if (!this.#image) return;
     ctx.imageSmoothingEnabled = this.#scale < 2;
-    ctx.setTransform(this.#scale, 0, 0, this.#scale, this.#ox, this.#oy);
+    const [s, d] = [this.#scale, this.#dpr];
+    ctx.setTransform(s * d, 0, 0, s * d, this.#ox * d, this.#oy * d);
     ctx.drawImage(this.#image, 0, 0, this.#size.width, this.#size.height);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.setTransform(d, 0, 0, d, 0, 0);
     const editor = this.host.editor();
     if (this.layers.predictions) this.#drawPredictions();
     if (editor && this.layers.region && editor.doc.region) this.#drawRegion(editor.doc.region);

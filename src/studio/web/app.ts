@@ -285,9 +285,11 @@ export class App {
     const conf = Number((document.getElementById("accept-conf") as HTMLInputElement).value);
     const existing = editor.doc.labels.map((l) => labelRect(l, detail));
     const added: CellLabel[] = [];
+    const foreign = new Set<string>();
     for (const cell of this.predictions) {
       if (cell.confidence < conf) continue;
       const label = this.#labelOf(cell);
+      if (!label) foreign.add(cell.name);
       if (!label || !centreInside(label, editor.doc.region, detail)) continue;
       const rect = labelRect(label, detail);
       if (existing.some((r) => iou(r, rect) >= ACCEPT_DUPLICATE_IOU)) continue;
@@ -298,7 +300,11 @@ export class App {
       editor.change((doc) => {
         doc.labels.push(...added);
       });
-    this.status(`${added.length} prediction(s) accepted (confidence ≥ ${conf}, centre in the region, not duplicates)`);
+    const skipped = foreign.size > 0 ? `; the model's ${[...foreign].join(", ")} is not a class of this dataset` : "";
+    this.status(
+      `${added.length} prediction(s) accepted (confidence ≥ ${conf}, centre in the region, not duplicates)${skipped}`,
+      foreign.size > 0,
+    );
     this.refresh();
   }
 

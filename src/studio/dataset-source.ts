@@ -3,7 +3,7 @@
  * are left out), each with its `sladet check` result (src/data's check, cached as `sladet check` caches it), and
  * saving through the label store.
  */
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { type CheckedImage, checkDataset, checkImage } from "../data/check.js";
 import { fileStamp } from "../data/check-cache.js";
@@ -12,6 +12,7 @@ import { regionSidecarPath } from "../data/formats/lld.js";
 import { formatProblem } from "../data/problems.js";
 import { classColour } from "../data/schema.js";
 import { mapPool } from "../util/async.js";
+import { ConfigError } from "../util/errors.js";
 import type { ImageDetail, ImageSummary, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
 import { labelVersion, saveLabels } from "./label-store.js";
 import { isInside, realPathOrAncestor, resolveInside, toApiPath } from "./paths.js";
@@ -44,6 +45,8 @@ export class DatasetSource implements StudioSource {
   readonly #notes: string[] = [];
 
   private constructor(readonly config: DataConfig) {
+    if (!existsSync(config.root))
+      throw new ConfigError(`${config.file}: the dataset root ${config.root} does not exist (see its "path")`);
     this.root = realpathSync(config.root);
     this.#notes.push(...config.problems.map(formatProblem));
   }
@@ -60,7 +63,8 @@ export class DatasetSource implements StudioSource {
           continue;
         }
         const path = toApiPath(source.root, realPathOrAncestor(checked.image));
-        if (!source.#entries.has(path)) source.#entries.set(path, { split, checked, stamps: "" });
+        const stamps = stampsOf(checked.image, checked.labelFile);
+        if (!source.#entries.has(path)) source.#entries.set(path, { split, checked, stamps });
       }
     }
     if (outside > 0)
@@ -90,8 +94,7 @@ export class DatasetSource implements StudioSource {
   /** Checks the image again when one of its files changed on disk since it was last checked. */
   async #fresh(entry: Entry): Promise<Entry> {
     const stamps = stampsOf(entry.checked.image, entry.checked.labelFile);
-    if (entry.stamps === "") entry.stamps = stamps;
-    else if (stamps !== entry.stamps) {
+    if (stamps !== entry.stamps) {
       entry.checked = await checkImage(entry.checked.image, this.config);
       entry.stamps = stamps;
     }

@@ -112,6 +112,12 @@ const SAVE_SCHEMA = {
   },
 } as const;
 
+/** True when the request matched an API route (or none: an unknown path answers 404 without data either way). */
+function isApiRoute(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return route === undefined || route.startsWith("/api/");
+}
+
 /** The HTTP status of an error thrown by a handler. */
 function statusOf(err: Error & { statusCode?: number }): number {
   if (err instanceof PathRefusedError) return 403;
@@ -119,6 +125,7 @@ function statusOf(err: Error & { statusCode?: number }): number {
   if (err instanceof ReadOnlyError) return 405;
   if (err instanceof SaveConflictError) return 409;
   if (err instanceof InvalidLabelsError) return 422;
+  if (err instanceof ConfigError) return 400; // e.g. weights that cannot be opened: the message says why
   return err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
 }
 
@@ -155,7 +162,8 @@ export function buildServer(parts: StudioServerParts): FastifyInstance {
       reply.code(403).send({ error: "unexpected Host header: open the studio through the URL it printed" });
       return reply;
     }
-    if (!request.url.startsWith("/api/")) return;
+    // the route that matched, not the raw URL: "/%61pi/info" reaches /api/info and must need the token too
+    if (!isApiRoute(request)) return;
     reply.header("cache-control", "no-store");
     const query = request.query as Record<string, unknown>;
     if (!tokenMatches(parts.token, request.headers[TOKEN_HEADER] ?? query["token"])) {

@@ -87,6 +87,8 @@ describe("the token", () => {
     assert.equal((await call("/api/images", { headers: { "x-sladet-token": "t0k3m" } })).status, 401);
     assert.equal((await call("/api/images?token=nope")).status, 401);
     assert.equal((await call("/api/labels?path=x", { method: "PUT", body: "{}" })).status, 401);
+    for (const spelled of ["/%61pi/info", "/api/%69nfo", "/api//info", "/./api/info", "/api/info/"])
+      assert.ok([401, 404].includes((await call(spelled)).status), `${spelled} without the token`);
     assert.equal((await call("/api/images", { headers: token })).status, 200);
     assert.equal((await call(`/api/thumb?${q("images/train/synth_000000.jpg")}&token=t0k3n`)).status, 200);
     const page = await call("/");

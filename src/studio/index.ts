@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LoadOptions } from "../api/detector.js";
 import { loadDataYaml } from "../data/dataset-yaml.js";
+import { backendFor, modelFileFor } from "../infer/model-file.js";
 import { DETECT_CONF_THRES } from "../infer/predictor.js";
 import { OptionError } from "../util/errors.js";
 import { DatasetSource } from "./dataset-source.js";
@@ -81,7 +82,6 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     throw new OptionError("weights", "is for a dataset: a detect run already holds its predictions");
   if (options.weights !== undefined && options.finder === undefined) {
     // a wrong path or backend fails now, not at the first prediction (the model itself still opens lazily)
-    const { backendFor, modelFileFor } = await import("../api/detector.js");
     modelFileFor(options.weights, backendFor(options.weights, options.load?.backend));
   }
   const source = await openSource(options);

@@ -83,11 +83,13 @@ for built in "$addon" "$image_addon"; do
   fi
 done
 
-# --- 5. TypeScript --------------------------------------------------------------------------------------------------
+# --- 5. TypeScript, then the studio's browser bundle (dist/src/studio/web) --------------------------------------------
 ts_stamp=dist/.build-stamp
 if [ ! -f "$ts_stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$ts_stamp" 2>/dev/null | head -n 1)" ]; then
   say "compiling TypeScript"
   rm -rf dist
   node_modules/.bin/tsc -p tsconfig.json >&2
+  say "bundling the studio's front end (esbuild)"
+  node tools/build-studio.mjs >&2
   touch "$ts_stamp"
 fi

@@ -14,6 +14,7 @@ import { reportCliError } from "./errors.js";
 import { register as registerExport } from "./export.js";
 import { register as registerPretrain } from "./pretrain.js";
 import { register as registerSparsify } from "./sparsify.js";
+import { register as registerStudio } from "./studio.js";
 import { register as registerSynth } from "./synth.js";
 import { register as registerTest } from "./test.js";
 import { register as registerTrain } from "./train.js";
@@ -37,6 +38,7 @@ const registrars: Array<(program: Command) => void> = [
   registerVal,
   registerTest,
   registerDetect,
+  registerStudio,
 ];
 
 /** YOLOv5's spellings (argparse prefixes and aliases the seed's commands use) → sladet's flag. */

@@ -85,7 +85,11 @@ export interface CheckReport {
   cached: number;
 }
 
-async function checkImage(image: string, config: DataConfig): Promise<CheckedImage> {
+/**
+ * Checks one image of a dataset and its label file and region sidecar (what {@link checkDataset} does per image,
+ * uncached): readable image, every label line, the region against the image and every box centre against the region.
+ */
+export async function checkImage(image: string, config: DataConfig): Promise<CheckedImage> {
   const labelFile = imageToLabelPath(image);
   const problems: DataProblem[] = [];
   const verdict = await verifyImage(image);

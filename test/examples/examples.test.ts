@@ -87,8 +87,9 @@ test("detect-folder.mjs: the table of cells equals the library's detect", { time
  * returns the model's floats).
  */
 function assertSameCellsRounded(inFile: readonly PredictedCell[], fromApi: readonly PredictedCell[]): void {
-  const close = (a: number, b: number, half: number, what: string) =>
+  const close = (a: number, b: number, half: number, what: string): void => {
     assert.ok(Math.abs(a - b) <= half * (1 + 1e-9) + 1e-12, `${what}: ${a} in the file, ${b} from the API`);
+  };
   assert.equal(inFile.length, fromApi.length, "the run folder has as many cells");
   inFile.forEach((cell, k) => {
     const api = fromApi[k]!;

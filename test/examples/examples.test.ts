@@ -94,12 +94,12 @@ function assertSameCellsRounded(inFile: readonly PredictedCell[], fromApi: reado
   inFile.forEach((cell, k) => {
     const api = fromApi[k]!;
     assert.deepEqual([cell.class, cell.name], [api.class, api.name], `cell ${k}`);
-    cell.box.forEach((v, j) => close(v, api.box[j]!, 5e-4, `cell ${k} box`));
+    for (const [j, v] of cell.box.entries()) close(v, api.box[j]!, 5e-4, `cell ${k} box`);
     close(cell.confidence, api.confidence, 5e-7, `cell ${k} confidence`);
     for (const [name, a] of Object.entries(cell.attributes ?? {})) {
       const b = api.attributes![name]!;
       assert.equal(a.value, b.value, `cell ${k} ${name}`);
-      a.probabilities.forEach((p, i) => close(p, b.probabilities[i]!, 5e-7, `cell ${k} ${name}`));
+      for (const [i, p] of a.probabilities.entries()) close(p, b.probabilities[i]!, 5e-7, `cell ${k} ${name}`);
     }
   });
 }

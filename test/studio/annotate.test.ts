@@ -2,10 +2,12 @@
  * The studio in headless Chromium on a synthetic sparse dataset: draw a region and two boxes with the mouse, set
  * classes and attributes by keyboard and panel, save and compare the label file with the expected lines; undo and
  * redo; accept predictions (a fake model at the API boundary: this is about the page); the conflict refusal; the
- * browse filters and keyboard navigation; the detect-run review mode. Every saved file passes `sladet check`.
+ * browse filters and keyboard navigation; the detect-run review mode. Every saved file passes `sladet check`, and
+ * `sladet pretrain --attributes` trains an epoch on the edited dataset.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
@@ -15,6 +17,7 @@ import { LLD_CLASS_NAMES, type PixelRect } from "../../src/data/schema.js";
 import type { PredictedCell, PredictionsJson } from "../../src/infer/prediction-json.js";
 import type { Studio } from "../../src/studio/index.js";
 import type { CellFinder } from "../../src/studio/predictions.js";
+import { REPO_ROOT } from "../helpers.js";
 import { launchBrowser } from "../report/browser.js";
 import {
   clickAt,
@@ -327,6 +330,19 @@ describe("annotating in the browser", () => {
       [],
     );
     assert.deepEqual(sp.foreignRequests, []);
+  });
+
+  test("training reads the edited dataset: an epoch of sladet pretrain --attributes", { timeout: 300_000 }, () => {
+    const project = join(root, "runs");
+    const args = ["pretrain", "--data", dataYaml, "--cfg", "yolov5n", "--imgsz", "64", "--epochs", "1"];
+    const r = spawnSync(
+      join(REPO_ROOT, "bin", "sladet"),
+      [...args, "--batch-size", "4", "--attributes", "--project", project, "--name", "edited"],
+      { encoding: "utf8", env: { ...process.env, CI: "1", SLADET_THREADS: "1" } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /data: \d+ train \/ \d+ val images/);
+    assert.ok(existsSync(join(project, "edited", "weights", "last.safetensors")), r.stdout);
   });
 });
 

@@ -4,6 +4,7 @@
  * image, label and region files keep their size and modification time.
  */
 import { availableParallelism } from "node:os";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { type CheckCache, fileStamp, openCheckCache } from "./check-cache.js";
@@ -120,7 +121,7 @@ export async function checkImage(image: string, config: DataConfig): Promise<Che
     numClasses: config.nc,
     ...(size ? { imageSize: size } : {}),
   });
-  problems.push(...parsed.problems);
+  pushAll(problems, parsed.problems);
   const background = parsed.labels.length === 0 && !parsed.problems.some((p) => p.severity === "error");
   if (!parsed.exists && verdict.ok) {
     problems.push({
@@ -207,7 +208,7 @@ export async function checkDataset(data: string | DataConfig, options: CheckOpti
   const reported = new Set<string>();
   for (const split of splits) {
     const listing = listSplitImages(config, split);
-    report.problems.push(...listing.problems);
+    pushAll(report.problems, listing.problems);
     const bar = progress({ total: listing.images.length, label: `check ${split}`, unit: "img", silent });
     const images = await mapPool(listing.images, concurrency, async (image) => {
       let result = done.get(image);
@@ -228,7 +229,7 @@ export async function checkDataset(data: string | DataConfig, options: CheckOpti
     for (const img of images) {
       if (reported.has(img.image)) continue;
       reported.add(img.image);
-      report.problems.push(...img.problems);
+      pushAll(report.problems, img.problems);
     }
     report.splits[split] = { images, summary: summarizeSplit(split, images, config) };
   }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname, isAbsolute, join, resolve } from "node:path";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { checkDataset } from "./check.js";
@@ -130,10 +131,10 @@ export async function readVocDataset(root: string, options: VocSourceOptions = {
   const classIndex = new Map(classNames.map((n, i) => [n, i]));
   const byStem = new Map<string, ImageAnnotation>();
   for (const p of parsed) {
-    problems.push(...p.voc.problems);
+    pushAll(problems, p.voc.problems);
     if (!p.image || !p.size || p.voc.problems.some((q) => q.severity === "error")) continue;
     const { annotation, problems: dropped } = vocToAnnotation(p.voc, p.image, classIndex, p.file, p.size);
-    problems.push(...dropped);
+    pushAll(problems, dropped);
     byStem.set(p.stem, annotation);
   }
 
@@ -218,7 +219,7 @@ export function readCocoDataset(source: string, options: CocoSourceOptions = {})
       result.classNames = read.classNames;
       result.attributes = read.attributes ?? [];
     }
-    result.problems.push(...read.problems);
+    pushAll(result.problems, read.problems);
     result.splits[job.split] = read.annotations.flatMap((a) => {
       const image = isAbsolute(a.image) ? a.image : join(job.images, a.image);
       if (existsSync(image)) return [{ ...a, image }];

@@ -19,6 +19,7 @@ import { PAD_VALUE } from "../data/augment/hyp.js";
 import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
 import { resizeRgb } from "../data/pixels/image-kernels.js";
 import { pythonRound } from "../model/config.js";
+import { maxOf } from "../util/arrays.js";
 import { OptionError } from "../util/errors.js";
 import type { InputBatch } from "./predictor.js";
 
@@ -260,7 +261,7 @@ export async function letterboxBatch(
   const roundUp = (v: number) => Math.ceil(v / stride) * stride;
   const [h, w] = fixedInput
     ? [fixedInput[0], fixedInput[1]]
-    : [roundUp(Math.max(...sizes.map((s) => s.height))), roundUp(Math.max(...sizes.map((s) => s.width)))];
+    : [roundUp(maxOf(sizes.map((s) => s.height))), roundUp(maxOf(sizes.map((s) => s.width)))];
   const resized = images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height));
   const plane = h * w;
   const length = batchSize * 3 * plane;

@@ -15,6 +15,7 @@
  * it; the writer writes it for every image with a region. No region anywhere = the whole image is labelled (dense).
  */
 import { readFileSync, rmSync } from "node:fs";
+import { pushAll } from "../../util/arrays.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { type DataProblem, quote } from "../problems.js";
 import {
@@ -452,7 +453,7 @@ export function parseLldLabelText(
 
   if (sidecar) {
     const parsed = parseRegionSidecar(sidecar.text, sidecar.file, options);
-    result.problems.push(...parsed.problems);
+    pushAll(result.problems, parsed.problems);
     if (parsed.region) {
       if (!result.region) {
         result.region = parsed.region;

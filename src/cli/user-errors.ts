@@ -54,6 +54,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   "ZipError", // src/io/zip.ts
   "SladetCheckpointError", // src/model/checkpoint.ts
   "ModelConfigError", // src/model/config.ts
+  "InputFileError", // src/util/bounded-read.ts
 ]);
 
 /** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */

@@ -12,6 +12,7 @@ export const PROBLEM_KINDS = [
   "yaml",
   "split-missing",
   "unreadable-file",
+  "limit-exceeded",
   "column-count",
   "not-a-number",
   "class-out-of-range",

@@ -217,6 +217,13 @@ export function loadDataYaml(file: string): DataConfig {
   ) {
     fail("heldout_labels: a folder name (e.g. labels_heldout)", JSON.stringify(rawHeldout), keyLine("heldout_labels"));
   }
+  if (rawHeldout === "labels" || rawHeldout === "images") {
+    fail(
+      "heldout_labels: a folder other than labels and images (e.g. labels_heldout)",
+      rawHeldout,
+      keyLine("heldout_labels"),
+    );
+  }
   const heldoutLabels = typeof rawHeldout === "string" ? rawHeldout : null;
   let attributes: readonly AttributeSpec[] = LLD_ATTRIBUTES;
   const rawAttrs = y["attributes"];

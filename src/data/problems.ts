@@ -28,6 +28,10 @@ export const PROBLEM_KINDS = [
   "image-missing",
   "background-image",
   "split-overlap",
+  "split-empty",
+  "labels-missing",
+  "label-shared",
+  "label-orphan",
   "annotation",
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];

@@ -78,6 +78,12 @@ async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog) {
   const data = loadDataYaml(opts.data);
   if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
   const trainItems = await loadSplitItems(data, "train");
+  if (trainItems.every((it) => it.labels.length === 0)) {
+    throw new ConfigError(
+      `${data.file}: the train split has no labelled objects (${trainItems.length} image(s), 0 objects): ` +
+        "check that each images/ folder has a labels/ folder beside it (run sladet check)",
+    );
+  }
   const valItems = await loadSplitItems(data, "val");
   const sparse = trainItems.some(isSparse) && !opts.ignoreRegions;
   if (opts.ignoreRegions)

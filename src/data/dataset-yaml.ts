@@ -104,9 +104,10 @@ export function loadDataYaml(file: string): DataConfig {
     source = readBoundedText(abs, MAX_YAML_BYTES);
   } catch (e) {
     const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
     throw new DataFormatError({
       severity: "error",
-      kind: limit ? "limit-exceeded" : "unreadable-file",
+      kind: tooLarge ? "limit-exceeded" : "unreadable-file",
       file,
       expected: `a readable dataset YAML (a regular file of at most ${describeBytes(MAX_YAML_BYTES)})`,
       found: limit ? e.reason : ((e as NodeJS.ErrnoException).code ?? String(e)),

@@ -99,9 +99,10 @@ function readListFile(source: string, yamlFile: string, problems: DataProblem[])
     return readBoundedText(source, MAX_LIST_FILE_BYTES);
   } catch (e) {
     const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
     problems.push({
       severity: "error",
-      kind: limit ? "limit-exceeded" : "unreadable-file",
+      kind: tooLarge ? "limit-exceeded" : "unreadable-file",
       file: yamlFile,
       expected: `an image folder, an image, or a list file of image paths (at most ${describeBytes(MAX_LIST_FILE_BYTES)})`,
       found: limit ? e.message : `${source} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,

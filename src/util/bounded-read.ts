@@ -11,6 +11,8 @@ export class InputFileError extends Error {
   constructor(
     readonly path: string,
     readonly reason: string,
+    /** True for a file past its size limit; false for a folder, FIFO, device or socket. */
+    readonly tooLarge = false,
   ) {
     super(`${path}: ${reason}`);
   }
@@ -47,7 +49,7 @@ export function readBoundedFile(path: string, maxBytes: number): Buffer {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new InputFileError(path, `expected a regular file, found ${fileKind(stats)}`);
     const tooLarge = (size: number) =>
-      new InputFileError(path, `${describeBytes(size)}, more than the limit of ${describeBytes(maxBytes)}`);
+      new InputFileError(path, `${describeBytes(size)}, more than the limit of ${describeBytes(maxBytes)}`, true);
     if (stats.size > maxBytes) throw tooLarge(stats.size);
     const chunks: Buffer[] = [];
     let total = 0;

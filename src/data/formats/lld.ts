@@ -534,10 +534,11 @@ function readTextOrProblem(path: string, maxBytes: number): { text?: string; pro
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return {};
     const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
     return {
       problem: {
         severity: "error",
-        kind: limit ? "limit-exceeded" : "unreadable-file",
+        kind: tooLarge ? "limit-exceeded" : "unreadable-file",
         file: path,
         expected: `a readable regular text file of at most ${describeBytes(maxBytes)}`,
         found: limit ? e.reason : (code ?? String(e)),

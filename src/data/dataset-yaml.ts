@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { type Document, isMap, isScalar, parseDocument, stringify } from "yaml";
+import { maxOf } from "../util/arrays.js";
 import { describeBytes, InputFileError, MAX_YAML_BYTES, readBoundedText } from "../util/bounded-read.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { MAX_ATTRIBUTES, MAX_CLASS_NAME_LENGTH, MAX_CLASSES } from "./limits.js";
@@ -157,7 +158,7 @@ export function loadDataYaml(file: string): DataConfig {
     const entries = Object.entries(rawNames as Record<string, unknown>);
     const ids = entries.map(([k]) => Number(k));
     if (entries.length > MAX_CLASSES) tooMany("a names mapping of", entries.length, keyLine("names"));
-    if (ids.some((id) => id >= MAX_CLASSES)) tooMany("a class id", Math.max(...ids), keyLine("names"));
+    if (ids.some((id) => id >= MAX_CLASSES)) tooMany("a class id", maxOf(ids), keyLine("names"));
     if (ids.some((id) => !Number.isInteger(id) || id < 0)) {
       fail(
         "names as a list or a mapping {0: name, 1: name, …}",

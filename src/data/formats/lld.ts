@@ -342,7 +342,17 @@ export function parseRegionSidecar(
     region: null,
     problems: [{ severity: "error", kind: "region-invalid", file, line, expected, found, consequence: "ignored" }],
   });
-  if (index < 0) return fail("a region x1 y1 x2 y2", "an empty file");
+  if (index < 0) {
+    const problem: DataProblem = {
+      severity: "error",
+      kind: "region-invalid",
+      file,
+      expected: "a region x1 y1 x2 y2",
+      found: "an empty file",
+      consequence: "ignored",
+    };
+    return { region: null, problems: [problem] };
+  }
   const extra = lines.slice(index + 1).findIndex((l) => l.trim() !== "");
   if (extra >= 0) {
     return {

@@ -35,9 +35,14 @@ interface SuiteResult {
   signal: string | null;
   peakRssKiB: number;
   wallS: number;
-  /** The failing tests' first lines. */
+  /** The failing tests' names. */
   failures: string[];
+  /** Each failing test's name and the key lines of its diagnostics. */
+  details: string[];
 }
+
+/** Lines of a failing test's diagnostics searched for its error, seed and counterexample. */
+const DETAIL_LINES = 40;
 
 const TIME_BINARY = "/usr/bin/time";
 
@@ -72,6 +77,7 @@ function runSuite(file: string, env: NodeJS.ProcessEnv, timeoutS: number): Suite
   const time = existsSync(timeFile) ? readFileSync(timeFile, "utf8").trim().split("\n").at(-1)?.split(" ") : undefined;
   rmSync(statsDir, { recursive: true, force: true });
   const failures = [...tap.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((m) => m[1]!);
+  const details = failureDetails(tap);
   const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT";
   return {
     suite: file,
@@ -84,7 +90,22 @@ function runSuite(file: string, env: NodeJS.ProcessEnv, timeoutS: number): Suite
     peakRssKiB: Number(time?.[0] ?? Math.max(0, ...properties.map((p) => p.maxRssKiB))),
     wallS,
     failures,
+    details,
   };
+}
+
+/** The first lines of each failing test's diagnostics (the error, fast-check's seed, path and counterexample). */
+function failureDetails(tap: string): string[] {
+  const lines = tap.split("\n");
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    if (!/^\s*not ok \d+ - /.test(line)) return;
+    const block = lines
+      .slice(i + 1, i + 1 + DETAIL_LINES)
+      .filter((l) => /error|seed|Counterexample|cause|Assertion|Error/.test(l));
+    out.push(`${line.trim()}\n${block.map((l) => `    ${l.trim()}`).join("\n")}`);
+  });
+  return out;
 }
 
 function table(results: readonly SuiteResult[]): string {
@@ -134,7 +155,7 @@ function main(): void {
   for (const suite of suites) {
     const r = runSuite(suite, env, Number(values.timeout));
     results.push({ ...r, suite: suite.slice(root.length) });
-    for (const f of r.failures) process.stdout.write(`  not ok: ${f}\n`);
+    for (const d of r.details) process.stdout.write(`${d}\n`);
   }
   process.stdout.write(`${table(results)}\n`);
   const bad = results.some((r) => r.failed > 0 || r.hung || r.status !== 0);

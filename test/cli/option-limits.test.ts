@@ -28,6 +28,7 @@ test("CLI: imgsz past 8192, zero or negative counts, thresholds outside [0, 1]: 
     [["detect", "--source", "x.png", "--conf-thres", "1.5"], /--conf-thres expects a number in \[0, 1\], got "1.5"/],
     [["detect", "--source", "x.png", "--iou-thres", "-0.1"], /--iou-thres expects a number in \[0, 1\], got "-0.1"/],
     [["val", "--data", "d.yaml", "--weights", "w.pt", "--max-det", "0"], /--max-det expects an integer >= 1/],
+    [["sparsify", "--data", "d.yaml", "--out", "o", "--seed", "-1"], /--seed expects an integer >= 0, got "-1"/],
   ];
   for (const [args, message] of cases) {
     const start = performance.now();

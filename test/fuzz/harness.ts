@@ -13,8 +13,17 @@ export const DEFAULT_FUZZ_RUNS = 500;
 export const DEFAULT_FUZZ_SEED = 22;
 /** A case slower than this is a hang (a bounded read of a bounded input takes milliseconds). */
 export const CASE_TIME_LIMIT_MS = 5000;
-/** The test process must stay below this resident size: generated inputs are small, so growth is a leak or a bomb. */
-export const RSS_LIMIT_BYTES = 2 * 1024 ** 3;
+/**
+ * The JavaScript heap plus external buffers must stay below this: generated inputs are small, so growth is a leak
+ * (results kept across cases) or a bomb (an input that expands).
+ */
+export const JS_MEMORY_LIMIT_BYTES = 1024 ** 3;
+/**
+ * Hard cap of the process's resident size. Higher than the JS limit because native decoders (libvips) may take up
+ * to 3 × MAX_IMAGE_PIXELS bytes for one image that is refused only after its header, and the launcher's jemalloc
+ * (`dirty_decay_ms:-1`, for libtorch) keeps freed pages resident in each thread's arena instead of returning them.
+ */
+export const RSS_LIMIT_BYTES = 4 * 1024 ** 3;
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -77,12 +86,17 @@ export class FuzzCounter {
       slowestMs: Math.round(this.slowestMs),
       ms: Math.round(performance.now() - this.#start),
       maxRssKiB: process.resourceUsage().maxRSS,
+      rssKiB: Math.round(process.memoryUsage().rss / 1024),
+      heapKiB: Math.round(process.memoryUsage().heapUsed / 1024),
+      externalKiB: Math.round(process.memoryUsage().external / 1024),
     };
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   }
 }
 
 function checkMemory(property: string): void {
-  const rss = process.memoryUsage().rss;
-  assert.ok(rss < RSS_LIMIT_BYTES, `${property}: resident memory ${(rss / 1024 ** 2).toFixed(0)} MiB`);
+  const { rss, heapUsed, external } = process.memoryUsage();
+  const mib = (n: number) => `${(n / 1024 ** 2).toFixed(0)} MiB`;
+  assert.ok(heapUsed + external < JS_MEMORY_LIMIT_BYTES, `${property}: JS heap + external ${mib(heapUsed + external)}`);
+  assert.ok(rss < RSS_LIMIT_BYTES, `${property}: resident memory ${mib(rss)}`);
 }

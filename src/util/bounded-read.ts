@@ -35,7 +35,7 @@ function fileKind(s: Stats): string {
   if (s.isCharacterDevice()) return "a character device";
   if (s.isBlockDevice()) return "a block device";
   if (s.isSocket()) return "a socket";
-  return "not a regular file";
+  return "another kind of file";
 }
 
 /**
@@ -47,7 +47,7 @@ export function readBoundedFile(path: string, maxBytes: number): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new InputFileError(path, `expected a regular file, found ${fileKind(stats)}`);
+    if (!stats.isFile()) throw new InputFileError(path, `not a regular file: ${fileKind(stats)}`);
     const tooLarge = (size: number) =>
       new InputFileError(path, `${describeBytes(size)}, more than the limit of ${describeBytes(maxBytes)}`, true);
     if (stats.size > maxBytes) throw tooLarge(stats.size);

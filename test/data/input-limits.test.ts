@@ -50,8 +50,7 @@ describe("bounded reads: only regular files, at most the limit", () => {
         await fast(1000, () =>
           assert.throws(
             () => readBoundedFile(path, 1024),
-            (e: unknown) =>
-              e instanceof InputFileError && e.message === `${path}: expected a regular file, found ${kind}`,
+            (e: unknown) => e instanceof InputFileError && e.message === `${path}: not a regular file: ${kind}`,
           ),
         );
       }
@@ -84,10 +83,16 @@ describe("label files", () => {
       const hit = report.problems.find((p) => p.file === label);
       assert.ok(hit, report.problems.map(formatProblem).join("\n"));
       assert.equal(hit.kind, "unreadable-file");
-      assert.match(formatProblem(hit), /a\.txt: expected a readable regular text file .*found a FIFO/);
+      assert.match(
+        formatProblem(hit),
+        /a\.txt: expected a readable regular text file .*found not a regular file: a FIFO/,
+      );
       const dev = readLldLabelFile("/dev/zero");
       assert.equal(dev.problems[0]?.kind, "unreadable-file");
-      assert.match(formatProblem(dev.problems[0]!), /^\/dev\/zero: .* found a character device; file skipped$/);
+      assert.match(
+        formatProblem(dev.problems[0]!),
+        /^\/dev\/zero: .* found not a regular file: a character device; file skipped$/,
+      );
     });
   });
 
@@ -164,9 +169,7 @@ describe("data YAMLs, list files, images, hyp files", () => {
               /found .* (FIFO|character device)/.test(e.message),
           ),
         );
-        await fast(1000, () =>
-          assert.throws(() => loadHyp(path), /cannot read the hyp file \(expected a regular file/),
-        );
+        await fast(1000, () => assert.throws(() => loadHyp(path), /cannot read the hyp file \(not a regular file: /));
       }
       const big = put(join(dir, "big.yaml"), `# ${"x".repeat(MAX_YAML_BYTES)}\ntrain: a\n`);
       assert.throws(() => loadDataYaml(big), /big\.yaml: expected a readable dataset YAML .*more than the limit/);
@@ -214,11 +217,11 @@ describe("data YAMLs, list files, images, hyp files", () => {
       assert.equal(listed.images.length, 0);
       assert.match(
         formatProblem(listed.problems[0]!),
-        /^d\.yaml: expected an image folder.*found .*train\.txt: expected a regular file, found a FIFO/,
+        /^d\.yaml: expected an image folder.*found .*train\.txt: not a regular file: a FIFO/,
       );
       const image = fifo(join(dir, "x.png"));
       const verdict = await fast(1000, () => verifyImage(image));
-      assert.deepEqual(verdict, { ok: false, reason: "expected a regular file, found a FIFO (named pipe)" });
+      assert.deepEqual(verdict, { ok: false, reason: "not a regular file: a FIFO (named pipe)" });
       await assert.rejects(readImageRgb("/dev/zero"), InputFileError);
     });
   });

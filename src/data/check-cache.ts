@@ -4,7 +4,17 @@
  * modification time are not enough: `cp -p`, `rsync -t`, `tar -x` and `touch -r` keep both across an edit.
  */
 import { createHash } from "node:crypto";
-import { accessSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
@@ -14,6 +24,19 @@ import { MAX_IMAGE_FILE_BYTES } from "./limits.js";
 
 /** Bump when the checks or the cached shape change: old cache files are then ignored. */
 const CACHE_VERSION = 2;
+
+/**
+ * `size:mtime` of a file, or "-" when it does not exist: a cheap change signal (the studio's browse list uses it),
+ * never the check cache's key ({@link fileDigest}), since `cp -p`, `rsync -t` and `touch -r` keep both across an edit.
+ */
+export function fileStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "-";
+  }
+}
 
 /** Bytes hashed per read. */
 const DIGEST_CHUNK_BYTES = 1 << 20;

@@ -1,4 +1,5 @@
 import { DataFormatError } from "../data/problems.js";
+import { InputFileError } from "../util/bounded-read.js";
 import { UserError } from "./errors.js";
 
 /** Runs `fn`, turning data-format errors (a file the user can fix) into {@link UserError}s. */
@@ -7,7 +8,7 @@ export async function withDataErrors<T>(fn: () => Promise<T> | T): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof DataFormatError) throw new UserError(e.message);
-    if (e instanceof RangeError) throw new UserError(e.message);
+    if (e instanceof RangeError || e instanceof InputFileError) throw new UserError(e.message);
     throw e;
   }
 }

@@ -17,7 +17,7 @@ import {
   DETECT_PROJECT,
 } from "../runs/defaults.js";
 import { UserError } from "./errors.js";
-import { parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
+import { parseImgSize, parseIntOption, parsePositiveFloat, parseUnitFloat } from "./options.js";
 import { resolveTestWeights } from "./test.js";
 
 export interface DetectFlags {
@@ -100,7 +100,7 @@ export function register(program: Command): void {
     .option(
       "--imgsz <px>",
       `network size: the long side of each image (aliases --img, --img-size; default ${DEFAULT_IMG_SIZE}, or a fixed-size ONNX export's)`,
-      parseIntOption("--imgsz", 1),
+      parseImgSize(1),
     )
     .option(
       "--batch-size <n>",

@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import { DEFAULT_IMG_SIZE, ONNX_EXPORT_BATCH_SIZE } from "../runs/defaults.js";
-import { parseIntOption } from "./options.js";
+import { parseImgSize, parseIntOption } from "./options.js";
 
 /** Formats `export` writes. */
 export const EXPORT_FORMATS = ["safetensors", "onnx"] as const;
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option(
       "--imgsz <size...>",
       "onnx: input size, one number (square) or height width; multiples of the stride",
-      (v: string, prev: number[] | undefined) => [...(prev ?? []), parseIntOption("--imgsz", 32)(v)],
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), parseImgSize(32)(v)],
     )
     .option("--dynamic", "onnx: dynamic batch, height and width")
     .option(

@@ -1,17 +1,22 @@
 /** Parsers for CLI option values: each rejects a bad value with a message naming the flag. */
 import { InvalidArgumentError } from "commander";
+import { MAX_IMG_SIZE } from "../data/img-size.js";
 
-/** An integer >= min. */
-export function parseIntOption(flag: string, min = Number.NEGATIVE_INFINITY) {
+/** An integer >= min (and <= max when given). */
+export function parseIntOption(flag: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(
-        `${flag} expects an integer${min > -Infinity ? ` >= ${min}` : ""}, got "${value}"`,
-      );
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max < Infinity ? ` in [${min}, ${max}]` : min > -Infinity ? ` >= ${min}` : "";
+      throw new InvalidArgumentError(`${flag} expects an integer${range}, got "${value}"`);
     }
     return n;
   };
+}
+
+/** A network input size: an integer in [min, MAX_IMG_SIZE] pixels (docs/input-contract.md). */
+export function parseImgSize(min: number) {
+  return parseIntOption("--imgsz", min, MAX_IMG_SIZE);
 }
 
 /** A finite number > 0. */

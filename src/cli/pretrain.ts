@@ -9,7 +9,7 @@ import { PRETRAIN_DEFAULTS } from "../train/phases.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
 import { UserError } from "./errors.js";
-import { parseIntOption, parseUnitFloat } from "./options.js";
+import { parseImgSize, parseIntOption, parseUnitFloat } from "./options.js";
 
 export interface PretrainFlags {
   data?: string;
@@ -62,7 +62,7 @@ export function addTrainingOptions(
     .option(
       "--imgsz <px>",
       "input size, a multiple of 32 (aliases --img, --img-size)",
-      parseIntOption("--imgsz", 32),
+      parseImgSize(32),
       DEFAULT_IMG_SIZE,
     )
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)

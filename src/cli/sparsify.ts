@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { sparsifyDataset } from "../data/sparsify.js";
 import { withDataErrors } from "./data-errors.js";
+import { parseIntOption } from "./options.js";
 
 function parseNumber(value: string): number {
   const n = Number(value);
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .requiredOption("--data <yaml>", "dataset YAML of a fully labelled dataset")
     .requiredOption("--out <dir>", "output folder (LLD layout with data.yaml)")
     .option("--area <fraction>", "labelled fraction of each image, in (0, 1]", parseNumber, 0.2)
-    .option("--seed <n>", "random seed (same seed, same regions)", parseNumber, 0)
+    .option("--seed <n>", "random seed (same seed, same regions)", parseIntOption("--seed", 0), 0)
     .option("--link", "symlink images instead of copying them")
     .option("--force", "go on despite check errors (invalid lines dropped)")
     .option("--quiet", "no progress display")

@@ -12,7 +12,9 @@ import { UserError } from "./errors.js";
  * reads flags). A field missing here is shown as it is.
  */
 export const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  attrIou: "--attr-iou",
   attrWeights: "--attr-weights",
+  attributeLambda: "--attr-lambda",
   attributes: "--attributes",
   backend: "--backend",
   batch: "--batch-size",
@@ -21,14 +23,20 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   classes: "--classes",
   confThres: "--conf-thres",
   data: "--data",
+  epochs: "--epochs",
+  freeze: "--freeze",
   imgsz: "--imgsz",
   include: "--include",
   iouThres: "--iou-thres",
   lineThickness: "--line-thickness",
   maxDet: "--max-det",
   opset: "--opset",
+  patience: "--patience",
+  savePeriod: "--save-period",
+  seed: "--seed",
   source: "--source",
   weights: "--weights",
+  workers: "--workers",
 };
 
 /** The message of `err` for a CLI user: an option field becomes its flag. */
@@ -46,6 +54,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   "ZipError", // src/io/zip.ts
   "SladetCheckpointError", // src/model/checkpoint.ts
   "ModelConfigError", // src/model/config.ts
+  "InputFileError", // src/util/bounded-read.ts
 ]);
 
 /** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */

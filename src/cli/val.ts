@@ -15,7 +15,7 @@ import {
   VAL_PROJECT,
 } from "../runs/defaults.js";
 import type { ValRunOptions } from "../runs/val-run.js";
-import { parseIntOption, parseUnitFloat } from "./options.js";
+import { parseImgSize, parseIntOption, parseUnitFloat } from "./options.js";
 
 export interface ValFlags {
   data: string;
@@ -48,7 +48,7 @@ export function addValidationOptions(cmd: Command, defaults: { project: string; 
     .option(
       "--imgsz <px>",
       "input size, a multiple of 32 (aliases --img, --img-size)",
-      parseIntOption("--imgsz", 32),
+      parseImgSize(32),
       DEFAULT_IMG_SIZE,
     )
     .option("--conf-thres <x>", "confidence threshold", parseUnitFloat("--conf-thres"), VAL_CONF_THRES)

@@ -1,12 +1,14 @@
 /**
  * `sladet check` as a library: reads every image and label file of a dataset, reports every problem with file and
  * line, and summarises each split. Training runs the same check; per-image results are cached and reused while the
- * image, label and region files keep their size and modification time.
+ * image, label and region files keep their content (SHA-256 digests, see check-cache.ts).
  */
 import { availableParallelism } from "node:os";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
 import { progress } from "../util/progress.js";
-import { type CheckCache, fileStamp, openCheckCache } from "./check-cache.js";
+import { type CheckCache, fileDigest, openCheckCache } from "./check-cache.js";
+import { checkLayout } from "./check-layout.js";
 import { imageToLabelPath, listSplitImages } from "./dataset.js";
 import { type DataConfig, loadDataYaml, SPLITS, type Split } from "./dataset-yaml.js";
 import { readLldLabelFile, regionSidecarPath } from "./formats/lld.js";
@@ -120,7 +122,7 @@ export async function checkImage(image: string, config: DataConfig): Promise<Che
     numClasses: config.nc,
     ...(size ? { imageSize: size } : {}),
   });
-  problems.push(...parsed.problems);
+  pushAll(problems, parsed.problems);
   const background = parsed.labels.length === 0 && !parsed.problems.some((p) => p.severity === "error");
   if (!parsed.exists && verdict.ok) {
     problems.push({
@@ -148,9 +150,10 @@ export async function checkImage(image: string, config: DataConfig): Promise<Che
   };
 }
 
+/** The cache key of an image's check: the content digests of the image, its label file and its region sidecar. */
 function stampsOf(image: string): string {
   const label = imageToLabelPath(image);
-  return [fileStamp(image), fileStamp(label), fileStamp(regionSidecarPath(label))].join("|");
+  return [fileDigest(image), fileDigest(label), fileDigest(regionSidecarPath(label))].join("|");
 }
 
 /** Summarises checked images of one split. */
@@ -207,7 +210,7 @@ export async function checkDataset(data: string | DataConfig, options: CheckOpti
   const reported = new Set<string>();
   for (const split of splits) {
     const listing = listSplitImages(config, split);
-    report.problems.push(...listing.problems);
+    pushAll(report.problems, listing.problems);
     const bar = progress({ total: listing.images.length, label: `check ${split}`, unit: "img", silent });
     const images = await mapPool(listing.images, concurrency, async (image) => {
       let result = done.get(image);
@@ -228,11 +231,12 @@ export async function checkDataset(data: string | DataConfig, options: CheckOpti
     for (const img of images) {
       if (reported.has(img.image)) continue;
       reported.add(img.image);
-      report.problems.push(...img.problems);
+      pushAll(report.problems, img.problems);
     }
     report.splits[split] = { images, summary: summarizeSplit(split, images, config) };
   }
   cache?.save();
+  checkLayout(report, splits.length === SPLITS.filter((s) => config.splits[s] !== undefined).length);
   reportSplitOverlap(report);
   collapseReadmeNotes(report);
   report.errors = report.problems.filter((p) => p.severity === "error").length;

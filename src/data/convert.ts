@@ -2,10 +2,12 @@
  * `sladet convert` as a library: reads a dataset in VOC, COCO or LLD form into annotations per split, and writes it
  * as LLD or COCO, reporting every object or image that was dropped and why.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, extname, isAbsolute, join, resolve } from "node:path";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
+import { readBoundedText } from "../util/bounded-read.js";
 import { progress } from "../util/progress.js";
 import { checkDataset } from "./check.js";
 import { type SplitAnnotations, writeCocoFolder, writeLldDataset } from "./dataset-writer.js";
@@ -13,6 +15,7 @@ import { SPLITS, type Split } from "./dataset-yaml.js";
 import { readCocoJson } from "./formats/coco.js";
 import { parseVocXml, vocToAnnotation } from "./formats/voc.js";
 import { IMAGE_EXTENSIONS, probeImageSize } from "./images.js";
+import { MAX_LIST_FILE_BYTES, MAX_VOC_XML_BYTES } from "./limits.js";
 import { DataFormatError, type DataProblem } from "./problems.js";
 import type { AttributeSpec, ImageAnnotation } from "./schema.js";
 
@@ -81,7 +84,7 @@ export async function readVocDataset(root: string, options: VocSourceOptions = {
   const parsed = await mapPool(xmlFiles, availableParallelism(), async (name) => {
     const file = join(annDir, name);
     const stem = basename(name, extname(name));
-    const first = parseVocXml(readFileSync(file, "utf8"), file);
+    const first = parseVocXml(readBoundedText(file, MAX_VOC_XML_BYTES), file);
     const image = findImage(imgDir, first.filename, stem);
     let size: { width: number; height: number } | undefined;
     if (!image) {
@@ -118,7 +121,7 @@ export async function readVocDataset(root: string, options: VocSourceOptions = {
       }
     }
     bar.tick();
-    const voc = size ? parseVocXml(readFileSync(file, "utf8"), file, { imageSize: size }) : first;
+    const voc = size ? parseVocXml(readBoundedText(file, MAX_VOC_XML_BYTES), file, { imageSize: size }) : first;
     return { file, stem, image, size, voc };
   });
   bar.stop();
@@ -130,10 +133,10 @@ export async function readVocDataset(root: string, options: VocSourceOptions = {
   const classIndex = new Map(classNames.map((n, i) => [n, i]));
   const byStem = new Map<string, ImageAnnotation>();
   for (const p of parsed) {
-    problems.push(...p.voc.problems);
+    pushAll(problems, p.voc.problems);
     if (!p.image || !p.size || p.voc.problems.some((q) => q.severity === "error")) continue;
     const { annotation, problems: dropped } = vocToAnnotation(p.voc, p.image, classIndex, p.file, p.size);
-    problems.push(...dropped);
+    pushAll(problems, dropped);
     byStem.set(p.stem, annotation);
   }
 
@@ -146,7 +149,7 @@ export async function readVocDataset(root: string, options: VocSourceOptions = {
     for (const split of lists) {
       const file = join(listDir, `${split}.txt`);
       const list: ImageAnnotation[] = [];
-      readFileSync(file, "utf8")
+      readBoundedText(file, MAX_LIST_FILE_BYTES)
         .split(/\r?\n/)
         .forEach((raw, i) => {
           const stem = raw.trim().split(/\s+/)[0] ?? "";
@@ -218,7 +221,7 @@ export function readCocoDataset(source: string, options: CocoSourceOptions = {})
       result.classNames = read.classNames;
       result.attributes = read.attributes ?? [];
     }
-    result.problems.push(...read.problems);
+    pushAll(result.problems, read.problems);
     result.splits[job.split] = read.annotations.flatMap((a) => {
       const image = isAbsolute(a.image) ? a.image : join(job.images, a.image);
       if (existsSync(image)) return [{ ...a, image }];

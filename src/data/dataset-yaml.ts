@@ -7,10 +7,13 @@
  * (`x1y1x2y2` | `x1x2y1y2`), `region_units` (`px` | `norm`) and `attributes` (`[{name, code, values}]`, default the
  * 7 LLD attributes; `[]` = none). A missing `val` falls back to `test` with a warning.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { type Document, isMap, isScalar, parseDocument, stringify } from "yaml";
+import { maxOf } from "../util/arrays.js";
+import { describeBytes, InputFileError, MAX_YAML_BYTES, readBoundedText } from "../util/bounded-read.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { MAX_ATTRIBUTES, MAX_CLASS_NAME_LENGTH, MAX_CLASSES } from "./limits.js";
 import { DataFormatError, type DataProblem } from "./problems.js";
 import { REGION_ORDERS, REGION_UNITS, type RegionOrder, type RegionUnits } from "./region.js";
 import { type AttributeSpec, LLD_ATTRIBUTES } from "./schema.js";
@@ -99,14 +102,16 @@ export function loadDataYaml(file: string): DataConfig {
   const abs = resolve(file);
   let source: string;
   try {
-    source = readFileSync(abs, "utf8");
+    source = readBoundedText(abs, MAX_YAML_BYTES);
   } catch (e) {
+    const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
     throw new DataFormatError({
       severity: "error",
-      kind: "unreadable-file",
+      kind: tooLarge ? "limit-exceeded" : "unreadable-file",
       file,
-      expected: "a readable dataset YAML",
-      found: (e as NodeJS.ErrnoException).code ?? String(e),
+      expected: `a readable dataset YAML (a regular file of at most ${describeBytes(MAX_YAML_BYTES)})`,
+      found: limit ? e.reason : ((e as NodeJS.ErrnoException).code ?? String(e)),
     });
   }
   const lineAt = (offset: number | undefined) =>
@@ -144,10 +149,16 @@ export function loadDataYaml(file: string): DataConfig {
   // names / nc
   let names: string[];
   const rawNames = y["names"];
-  if (Array.isArray(rawNames)) names = rawNames.map(String);
-  else if (typeof rawNames === "object" && rawNames !== null) {
+  const tooMany = (what: string, count: number, line?: number): never =>
+    fail(`at most ${MAX_CLASSES} classes (sladet's limit)`, `${what} ${count}`, line);
+  if (Array.isArray(rawNames)) {
+    if (rawNames.length > MAX_CLASSES) tooMany("a names list of", rawNames.length, keyLine("names"));
+    names = rawNames.map(String);
+  } else if (typeof rawNames === "object" && rawNames !== null) {
     const entries = Object.entries(rawNames as Record<string, unknown>);
     const ids = entries.map(([k]) => Number(k));
+    if (entries.length > MAX_CLASSES) tooMany("a names mapping of", entries.length, keyLine("names"));
+    if (ids.some((id) => id >= MAX_CLASSES)) tooMany("a class id", maxOf(ids), keyLine("names"));
     if (ids.some((id) => !Number.isInteger(id) || id < 0)) {
       fail(
         "names as a list or a mapping {0: name, 1: name, …}",
@@ -174,6 +185,15 @@ export function loadDataYaml(file: string): DataConfig {
   if (rawNc !== undefined && (typeof rawNc !== "number" || !Number.isInteger(rawNc) || rawNc <= 0)) {
     fail("nc as a positive integer", JSON.stringify(rawNc), keyLine("nc"));
   }
+  if (typeof rawNc === "number" && rawNc > MAX_CLASSES) tooMany("nc", rawNc, keyLine("nc"));
+  const longName = names.findIndex((n) => n.length > MAX_CLASS_NAME_LENGTH);
+  if (longName >= 0) {
+    fail(
+      `class names of at most ${MAX_CLASS_NAME_LENGTH} characters`,
+      `a name of ${names[longName]?.length} for class ${longName}`,
+      keyLine("names"),
+    );
+  }
   const nc = (rawNc as number | undefined) ?? names.length;
   if (names.length === 0) {
     if (nc === 0) fail("names (or nc)", "neither", 1);
@@ -199,12 +219,21 @@ export function loadDataYaml(file: string): DataConfig {
   ) {
     fail("heldout_labels: a folder name (e.g. labels_heldout)", JSON.stringify(rawHeldout), keyLine("heldout_labels"));
   }
+  if (rawHeldout === "labels" || rawHeldout === "images") {
+    fail(
+      "heldout_labels: a folder other than labels and images (e.g. labels_heldout)",
+      rawHeldout,
+      keyLine("heldout_labels"),
+    );
+  }
   const heldoutLabels = typeof rawHeldout === "string" ? rawHeldout : null;
   let attributes: readonly AttributeSpec[] = LLD_ATTRIBUTES;
   const rawAttrs = y["attributes"];
   if (rawAttrs !== undefined && rawAttrs !== null) {
     if (!Array.isArray(rawAttrs))
       fail("attributes as a list of {name, values}", typeof rawAttrs, keyLine("attributes"));
+    if ((rawAttrs as unknown[]).length > MAX_ATTRIBUTES)
+      fail(`at most ${MAX_ATTRIBUTES} attributes`, `${(rawAttrs as unknown[]).length}`, keyLine("attributes"));
     attributes = (rawAttrs as unknown[]).map((a, i) => {
       const r = a as Record<string, unknown>;
       if (
@@ -212,9 +241,14 @@ export function loadDataYaml(file: string): DataConfig {
         a === null ||
         typeof r["name"] !== "string" ||
         !Array.isArray(r["values"]) ||
-        r["values"].length < 1
+        r["values"].length < 1 ||
+        r["values"].length > MAX_ATTRIBUTES
       ) {
-        return fail(`attributes[${i}] = {name, values: [at least one]}`, JSON.stringify(a), keyLine("attributes"));
+        return fail(
+          `attributes[${i}] = {name, values: [1 to ${MAX_ATTRIBUTES} values]}`,
+          JSON.stringify(a),
+          keyLine("attributes"),
+        );
       }
       return { name: r["name"], code: String(r["code"] ?? r["name"]), values: (r["values"] as unknown[]).map(String) };
     });

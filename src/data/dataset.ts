@@ -2,10 +2,12 @@
  * Where a dataset's images and labels are: the images of a split (folders searched recursively, list files read)
  * and the label file of an image (YOLOv5's rule: the last `/images/` becomes `/labels/`, the extension `.txt`).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
+import { describeBytes, InputFileError, readBoundedText } from "../util/bounded-read.js";
 import type { DataConfig, Split } from "./dataset-yaml.js";
 import { isImagePath } from "./images.js";
+import { MAX_LIST_FILE_BYTES } from "./limits.js";
 import type { DataProblem } from "./problems.js";
 
 /**
@@ -64,7 +66,9 @@ export function listImages(sources: readonly string[], yamlFile = "dataset YAML"
     } else if (isImagePath(source)) {
       found.push(source);
     } else {
-      const lines = readFileSync(source, "utf8").split(/\r?\n/);
+      const text = readListFile(source, yamlFile, problems);
+      if (text === undefined) continue;
+      const lines = text.split(/\r?\n/);
       lines.forEach((raw, i) => {
         const entry = raw.trim();
         if (entry === "" || entry.startsWith("#")) return;
@@ -87,6 +91,25 @@ export function listImages(sources: readonly string[], yamlFile = "dataset YAML"
     }
   }
   return { images: [...new Set(found)].sort(), problems };
+}
+
+/** The text of an image list file, or undefined with a problem (not a regular file, too large, unreadable). */
+function readListFile(source: string, yamlFile: string, problems: DataProblem[]): string | undefined {
+  try {
+    return readBoundedText(source, MAX_LIST_FILE_BYTES);
+  } catch (e) {
+    const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
+    problems.push({
+      severity: "error",
+      kind: tooLarge ? "limit-exceeded" : "unreadable-file",
+      file: yamlFile,
+      expected: `an image folder, an image, or a list file of image paths (at most ${describeBytes(MAX_LIST_FILE_BYTES)})`,
+      found: limit ? e.message : `${source} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      consequence: "split entry skipped",
+    });
+    return undefined;
+  }
 }
 
 /** Lists the images of `split` of a loaded dataset YAML (empty when the YAML has no such split). */

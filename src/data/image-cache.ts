@@ -8,7 +8,7 @@
  * - Disk: one raw file per image under `<cacheDir>/images-<imgSize>-<linear|area>/` (training loaders resize with
  *   INTER_LINEAR, validation loaders shrink with INTER_AREA: different pixels): a 16-byte header (`SLDI`, format version,
  *   width, height as little-endian uint32) and the RGB bytes. The file name is a hash of the image's absolute path,
- *   its size and modification time and the loaded size, so an edited image gets a new entry; files are written
+ *   its content (SHA-256) and the loaded size, so an edited image gets a new entry; files are written
  *   atomically, so a killed run never leaves a truncated entry. Stale entries are left for the user to delete
  *   (the whole folder is safe to remove).
  */
@@ -17,7 +17,7 @@ import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
-import { fileStamp } from "./check-cache.js";
+import { fileDigest } from "./check-cache.js";
 
 /** Cache modes of the loader: decoded images in shared memory, on disk, or none. */
 export const CACHE_MODES = ["ram", "disk"] as const;
@@ -129,7 +129,7 @@ export class DiskImageCache implements ImageCache {
       const e = this.#entries[index]!;
       const path = resolve(e.image);
       const key = createHash("sha1")
-        .update(`${path}|${fileStamp(path)}|${e.width}x${e.height}`)
+        .update(`${path}|${fileDigest(path)}|${e.width}x${e.height}`)
         .digest("hex");
       file = join(this.#dir, `${key.slice(0, 24)}.rgb`);
       this.#files.set(index, file);

@@ -3,10 +3,11 @@
  * grey/RGBA/16-bit input turned into 8-bit RGB. Box and region coordinates refer to the image as displayed, i.e.
  * after EXIF orientation.
  */
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import sharp from "sharp";
+import { InputFileError, readBoundedFile } from "../util/bounded-read.js";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
+import { MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS } from "./limits.js";
 
 export type { RgbImage } from "./bmp.js";
 
@@ -28,16 +29,33 @@ export interface ReadImageOptions {
   strictness?: "error" | "warning";
 }
 
+/** The bytes of an image file: a regular file of at most MAX_IMAGE_FILE_BYTES (an InputFileError otherwise). */
+function readImageFile(path: string): Buffer {
+  return readBoundedFile(path, MAX_IMAGE_FILE_BYTES);
+}
+
+/** Throws when `width × height` is past {@link MAX_IMAGE_PIXELS} (checked from the header, before decoding). */
+function checkPixels(width: number, height: number): void {
+  if (width * height > MAX_IMAGE_PIXELS)
+    throw new Error(`${width}×${height} pixels, more than the limit of ${MAX_IMAGE_PIXELS} (16383²)`);
+}
+
 /** Decodes an image file into 8-bit RGB (EXIF orientation applied, alpha dropped). Throws on unreadable files. */
 export async function readImageRgb(path: string, options: ReadImageOptions = {}): Promise<RgbImage> {
-  return decodeImageBytes(readFileSync(path), options);
+  return decodeImageBytes(readImageFile(path), options);
 }
 
 /** Decodes an encoded image (JPEG, PNG, TIFF, WebP, BMP bytes) into 8-bit RGB, as {@link readImageRgb} does a file. */
 export async function decodeImageBytes(bytes: Uint8Array, options: ReadImageOptions = {}): Promise<RgbImage> {
   if (bytes.length === 0) throw new Error("an empty file");
-  if (isBmp(bytes)) return decodeBmp(bytes);
-  const { data, info } = await sharp(bytes, { failOn: options.strictness ?? "error" })
+  if (isBmp(bytes)) {
+    if (bytes.length >= 26) checkPixels(...bmpSize(bytes));
+    return decodeBmp(bytes);
+  }
+  const { data, info } = await sharp(bytes, {
+    failOn: options.strictness ?? "error",
+    limitInputPixels: MAX_IMAGE_PIXELS,
+  })
     .autoOrient()
     .removeAlpha()
     .toColourspace("srgb")
@@ -51,12 +69,19 @@ export async function decodeImageBytes(bytes: Uint8Array, options: ReadImageOpti
   };
 }
 
+/** Width and height in a BMP header (at least 26 bytes). */
+function bmpSize(bytes: Uint8Array): [number, number] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return [view.getInt32(18, true), Math.abs(view.getInt32(22, true))];
+}
+
 /** Outcome of {@link verifyImage}. */
 export type ImageVerdict =
   | { ok: true; width: number; height: number /** Decoder warning of a usable image. */; warning?: string }
   | { ok: false; reason: string };
 
 function firstLine(e: unknown): string {
+  if (e instanceof InputFileError) return e.reason;
   return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "unknown error";
 }
 
@@ -84,13 +109,13 @@ export async function verifyImage(path: string): Promise<ImageVerdict> {
  * are not images.
  */
 export async function probeImageSize(path: string): Promise<{ width: number; height: number }> {
-  const bytes = readFileSync(path);
+  const bytes = readImageFile(path);
   if (isBmp(bytes)) {
     if (bytes.length < 26) throw new Error("truncated BMP header");
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { width: view.getInt32(18, true), height: Math.abs(view.getInt32(22, true)) };
+    const [width, height] = bmpSize(bytes);
+    return { width, height };
   }
-  const meta = await sharp(bytes).metadata();
+  const meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
   const size = meta.autoOrient ?? { width: meta.width, height: meta.height };
   if (!size.width || !size.height) throw new Error("image header has no size");
   return { width: size.width, height: size.height };

@@ -12,6 +12,7 @@ export const PROBLEM_KINDS = [
   "yaml",
   "split-missing",
   "unreadable-file",
+  "limit-exceeded",
   "column-count",
   "not-a-number",
   "class-out-of-range",
@@ -27,6 +28,10 @@ export const PROBLEM_KINDS = [
   "image-missing",
   "background-image",
   "split-overlap",
+  "split-empty",
+  "labels-missing",
+  "label-shared",
+  "label-orphan",
   "annotation",
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];

@@ -3,6 +3,7 @@
  * letterboxed to the smallest stride-multiple rectangle that holds its images at the network size, plus `pad` strides.
  * With pad 0.5 (YOLOv5's validation setting) a batch of 640×640 images becomes 672×672 (method.md §5.2).
  */
+import { maxOf, minOf } from "../util/arrays.js";
 
 /** Width and height of a stored image. */
 export interface Size {
@@ -37,8 +38,8 @@ export function rectBatches(sizes: readonly Size[], options: RectOptions): RectP
   const shapes: Array<[number, number]> = [];
   for (let start = 0; start < order.length; start += batchSize) {
     const ratios = order.slice(start, start + batchSize).map((i) => ar[i]!);
-    const mini = Math.min(...ratios);
-    const maxi = Math.max(...ratios);
+    const mini = minOf(ratios);
+    const maxi = maxOf(ratios);
     let rel: [number, number] = [1, 1];
     if (maxi < 1) rel = [maxi, 1];
     else if (mini > 1) rel = [1, 1 / mini];

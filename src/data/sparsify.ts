@@ -73,6 +73,7 @@ export function randomRegion(
 export async function sparsifyDataset(yaml: string, options: SparsifyOptions): Promise<SparsifyReport> {
   const { area = 0.2, seed = 0, silent = false } = options;
   if (!(area > 0 && area <= 1)) throw new RangeError(`area must be in (0, 1], got ${area}`);
+  if (!(Number.isInteger(seed) && seed >= 0)) throw new RangeError(`seed must be an integer >= 0, got ${seed}`);
   const check = await checkDataset(yaml, { silent });
   const firstError = check.problems.find((p) => p.severity === "error");
   if (firstError && !options.force) {

@@ -9,6 +9,8 @@
  * Differences from YOLOv5's mAP: no 0.995 artefact at recall 1 (the envelope is sampled, not integrated with an
  * appended (1, 0) point), at most 100 detections per image, and per-area numbers. Without crowd annotations.
  */
+
+import { pushAll } from "../util/arrays.js";
 import { formatTable } from "../util/table.js";
 import { iouAt } from "./box.js";
 import { IOU_THRESHOLDS } from "./match.js";
@@ -182,14 +184,14 @@ export function cocoEvaluate(images: readonly CocoImage[]): CocoStats {
     for (const r of cell(areaName, 100)) {
       if (!r) continue;
       r.precision.forEach((row, t) => {
-        if (threshold === undefined || Math.abs(IOU_THRESHOLDS[t]! - threshold) < 1e-9) vals.push(...row);
+        if (threshold === undefined || Math.abs(IOU_THRESHOLDS[t]! - threshold) < 1e-9) pushAll(vals, row);
       });
     }
     return meanOf(vals);
   };
   const ar = (areaName: string, maxDet: number) => {
     const vals: number[] = [];
-    for (const r of cell(areaName, maxDet)) if (r) vals.push(...r.recall);
+    for (const r of cell(areaName, maxDet)) if (r) pushAll(vals, r.recall);
     return meanOf(vals);
   };
   return {

@@ -11,6 +11,7 @@ import { isSparse } from "../data/region.js";
 import type { YoloModel } from "../model/yolo.js";
 import { inferenceMode, type Tensor, tidy } from "../torch/index.js";
 import type { ComputeLoss } from "../train/loss/compute-loss.js";
+import { pushAll } from "../util/arrays.js";
 import { type Progress, progress } from "../util/progress.js";
 import { DetectionMetrics, type DetectionSummary } from "./detection-metrics.js";
 import { detectionsToNative, labelsToNative, nativeFrame } from "./native-frame.js";
@@ -95,7 +96,7 @@ export function labelRows(
 function filterRows(rows: Float32Array, keep: (x: number, y: number) => boolean): Float32Array {
   const out: number[] = [];
   for (let i = 0; i < rows.length; i += 6) {
-    if (keep((rows[i]! + rows[i + 2]!) / 2, (rows[i + 1]! + rows[i + 3]!) / 2)) out.push(...rows.subarray(i, i + 6));
+    if (keep((rows[i]! + rows[i + 2]!) / 2, (rows[i + 1]! + rows[i + 3]!) / 2)) pushAll(out, rows.subarray(i, i + 6));
   }
   return Float32Array.from(out);
 }

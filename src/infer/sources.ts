@@ -12,13 +12,16 @@
  * stride: the images of a batch share the smallest such shape that holds them all (never a stretch to a square).
  * Boxes map back as detect.py's scale_boxes does (one gain for both axes, from the letterboxed shape).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { PAD_VALUE } from "../data/augment/hyp.js";
 import { IMAGE_EXTENSIONS, isImagePath, type RgbImage, readImageRgb } from "../data/images.js";
+import { MAX_LIST_FILE_BYTES } from "../data/limits.js";
 import { resizeRgb } from "../data/pixels/image-kernels.js";
 import { pythonRound } from "../model/config.js";
+import { maxOf } from "../util/arrays.js";
+import { readBoundedText } from "../util/bounded-read.js";
 import { OptionError } from "../util/errors.js";
 import type { InputBatch } from "./predictor.js";
 
@@ -67,7 +70,7 @@ function listFile(list: string): SourceList {
   const folder = dirname(list);
   const images: string[] = [];
   const rejected: RejectedInput[] = [];
-  readFileSync(list, "utf8")
+  readBoundedText(list, MAX_LIST_FILE_BYTES)
     .split(/\r?\n/)
     .forEach((raw, i) => {
       const entry = raw.trim();
@@ -260,7 +263,7 @@ export async function letterboxBatch(
   const roundUp = (v: number) => Math.ceil(v / stride) * stride;
   const [h, w] = fixedInput
     ? [fixedInput[0], fixedInput[1]]
-    : [roundUp(Math.max(...sizes.map((s) => s.height))), roundUp(Math.max(...sizes.map((s) => s.width)))];
+    : [roundUp(maxOf(sizes.map((s) => s.height))), roundUp(maxOf(sizes.map((s) => s.width)))];
   const resized = images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height));
   const plane = h * w;
   const length = batchSize * 3 * plane;

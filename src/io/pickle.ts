@@ -5,6 +5,7 @@
  * float → number, str → string, bytes → Uint8Array, list and tuple → arrays, dict → Map, set → Set, an allowed class
  * instance → {@link PyObject} (its `__dict__` as a Map), an allowed function → whatever its handler returns.
  */
+import { pushAll } from "../util/arrays.js";
 
 /** A refused or damaged pickle: the message names the file, the byte offset and the cause. */
 export class PickleError extends Error {
@@ -183,7 +184,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
   };
   const append = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target)) fail(`APPEND(S) on a ${describe(target)}, expected a list`);
-    (target as unknown[]).push(...items);
+    pushAll(target as unknown[], items);
   };
   const call = (fn: unknown, args: unknown, how: string): unknown => {
     if (!(fn instanceof PyGlobal)) fail(`${how} of a ${describe(fn)}, expected an allowed global`);

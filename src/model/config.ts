@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { InputFileError, MAX_YAML_BYTES, readBoundedText } from "../util/bounded-read.js";
 import { PACKAGE_ROOT } from "../util/package-root.js";
 import { pythonRound } from "../util/round.js";
 import {
@@ -121,12 +122,22 @@ export function parseModelYaml(text: string, source = "<model yaml>"): ModelYaml
   return validateModelYaml(value, source);
 }
 
+/** The text of a model YAML file: a regular file of at most MAX_YAML_BYTES (a ModelConfigError otherwise). */
+function readModelYamlText(path: string): string {
+  try {
+    return readBoundedText(path, MAX_YAML_BYTES);
+  } catch (e) {
+    if (e instanceof InputFileError) throw new ModelConfigError(e.message);
+    throw e;
+  }
+}
+
 /**
  * Reads a model description: a path to a YAML file, or a built-in name (`yolov5n` … `yolov5x`, with or without
  * `.yaml`) when no such file exists.
  */
 export function loadModelYaml(pathOrName: string): ModelYaml {
-  if (existsSync(pathOrName)) return parseModelYaml(readFileSync(pathOrName, "utf8"), pathOrName);
+  if (existsSync(pathOrName)) return parseModelYaml(readModelYamlText(pathOrName), pathOrName);
   const m = /^yolov5([nsmlx])(\.ya?ml)?$/.exec(pathOrName);
   if (m) return builtinModelYaml(m[1] as Yolov5Scale);
   throw new ModelConfigError(

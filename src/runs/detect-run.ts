@@ -5,6 +5,7 @@
  * skipped; the run goes on.
  */
 import { join, parse as parsePath } from "node:path";
+import { checkImgSizeRange } from "../data/img-size.js";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
 import { attributeCodeParts, legendText } from "../infer/attribute-code.js";
 import { type CreatePredictorOptions, createPredictor } from "../infer/create-predictor.js";
@@ -24,6 +25,7 @@ import { emptyTimings, formatStageTable, hasStageTimings, type StageTimings, tim
 import { tryWriteRunReport } from "../report/index.js";
 import { OptionError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { checkIntegerOption } from "../util/option-checks.js";
 import { type Progress, progress } from "../util/progress.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, DETECT_BATCH_SIZE, DETECT_PROJECT } from "./defaults.js";
@@ -132,13 +134,9 @@ function annotatedFormat(file: string): { format: AnnotatedFormat; ext: string }
 }
 
 function checkOptions(o: DetectOptions): void {
-  const positiveInteger = (option: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0))
-      throw new OptionError(option, `${v} must be a positive integer`);
-  };
   resolvePredictOptions(o); // confThres, iouThres, maxDet: the predictors' own checks
-  positiveInteger("imgsz", o.imgsz);
-  positiveInteger("batchSize", o.batchSize);
+  checkImgSizeRange(o.imgsz);
+  checkIntegerOption("batchSize", o.batchSize, 1);
   if (o.lineThickness !== undefined && !(o.lineThickness > 0))
     throw new OptionError("lineThickness", `${o.lineThickness} must be > 0`);
 }

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { Batch } from "../data/batch.js";
 import { loadDataYaml, type Split } from "../data/dataset-yaml.js";
+import { checkImgSizeRange } from "../data/img-size.js";
 import { DataLoader, loadSplitItems } from "../data/loader.js";
 import { AttributeEvaluation } from "../eval/attribute-eval.js";
 import {
@@ -40,6 +41,7 @@ import { tryWriteRunReport } from "../report/index.js";
 import type { Tensor } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { checkIntegerOption, checkNumberOption } from "../util/option-checks.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, VAL_BATCH_SIZE, VAL_PROJECT } from "./defaults.js";
 
@@ -131,8 +133,20 @@ function cocoCollector(images: CocoImage[], loader: DataLoader) {
   };
 }
 
+/** Refuses numeric options out of range before any file is read (an OptionError naming the field). */
+function checkValOptions(o: ValRunOptions): void {
+  checkImgSizeRange(o.imgsz);
+  checkIntegerOption("batch", o.batch, 1);
+  checkIntegerOption("maxDet", o.maxDet, 1);
+  checkIntegerOption("workers", o.workers, 0);
+  checkNumberOption("confThres", o.confThres, 0, 1);
+  checkNumberOption("iouThres", o.iouThres, 0, 1);
+  checkNumberOption("attrIou", o.attrIou, 0, 1);
+}
+
 /** Validates weights on a split of a dataset and writes the run folder and its report (see the module comment). */
 export async function runValidation(options: ValRunOptions): Promise<ValRunResult> {
+  checkValOptions(options);
   const verbose = options.verbose ?? true;
   const task = options.task ?? "val";
   const data = loadDataYaml(options.data);

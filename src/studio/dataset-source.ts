@@ -11,6 +11,7 @@ import type { DataConfig } from "../data/dataset-yaml.js";
 import { regionSidecarPath } from "../data/formats/lld.js";
 import { formatProblem } from "../data/problems.js";
 import { classColour } from "../data/schema.js";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
 import { ConfigError } from "../util/errors.js";
 import type { ImageDetail, ImageSummary, SaveBody, SaveResult, StudioInfo } from "./api-types.js";
@@ -48,7 +49,7 @@ export class DatasetSource implements StudioSource {
     if (!existsSync(config.root))
       throw new ConfigError(`${config.file}: the dataset root ${config.root} does not exist (see its "path")`);
     this.root = realpathSync(config.root);
-    this.#notes.push(...config.problems.map(formatProblem));
+    pushAll(this.#notes, config.problems.map(formatProblem));
   }
 
   /** Loads the dataset and checks every image (a cached check after the first scan). */

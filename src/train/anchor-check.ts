@@ -34,6 +34,10 @@ export function checkAnchors(
   options: AnchorCheckOptions,
   log: (m: string) => void,
 ): void {
+  if (wh.length === 0) {
+    log("warning: AutoAnchor: no labels to check the anchors against: anchors kept");
+    return;
+  }
   const stride = model.stride;
   const perLevel = model.detect.na * 2;
   const grid = model.detect.anchors.data.toArray();

@@ -3,9 +3,10 @@
  * augmentation. `loadHyp` reads a user's file unchanged: unknown keys are warned about, missing keys take the seed's
  * defaults and are reported, values are validated with the file and key named.
  */
-import { readFileSync } from "node:fs";
+
 import { parse } from "yaml";
 import { type AugmentHyp, HYP_SCRATCH_HIGH, resolveHyp } from "../data/augment/hyp.js";
+import { InputFileError, MAX_YAML_BYTES, readBoundedText } from "../util/bounded-read.js";
 import { ConfigError } from "../util/errors.js";
 import { type DetectionLossHyp, SEED_LOSS_HYP } from "./loss/hyp.js";
 import type { ScheduleHyp } from "./schedule.js";
@@ -103,10 +104,10 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
 export function loadHyp(path: string): LoadedHyp {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBoundedText(path, MAX_YAML_BYTES);
   } catch (err) {
     throw new ConfigError(
-      `${path}: cannot read the hyp file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${path}: cannot read the hyp file (${err instanceof InputFileError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)})`,
     );
   }
   let raw: unknown;

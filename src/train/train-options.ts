@@ -4,10 +4,12 @@
  */
 
 import { DEFAULT_IMG_SIZE } from "../data/constants.js";
+import { checkImgSizeRange } from "../data/img-size.js";
 import { ATTRIBUTE_TAPS } from "../model/attribute-inference.js";
 import type { ModelYaml } from "../model/config.js";
 import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { OptionError } from "../util/errors.js";
+import { checkIntegerOption, checkNumberOption } from "../util/option-checks.js";
 import { DEFAULT_RUN_NAME } from "../util/run-dir.js";
 import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
 import { PRETRAIN_DEFAULTS } from "./phases.js";
@@ -105,10 +107,31 @@ function resolveHypOption(hyp: TrainOptions["hyp"], log: TrainLog): Hyp {
 }
 
 /**
+ * Refuses numeric options out of their range (an OptionError naming the field) before any data is read: zero or
+ * negative epochs and batches, an image size past MAX_IMG_SIZE, a backbone weight outside [0, 1].
+ */
+export function checkTrainNumbers(o: TrainOptions): void {
+  checkIntegerOption("epochs", o.epochs, 1);
+  checkIntegerOption("batch", o.batch, 1);
+  checkImgSizeRange(o.imgsz);
+  checkIntegerOption("workers", o.workers, 0);
+  checkIntegerOption("seed", o.seed, 0);
+  checkIntegerOption("patience", o.patience, 0);
+  checkIntegerOption("savePeriod", o.savePeriod, Number.MIN_SAFE_INTEGER);
+  checkIntegerOption("threads", o.threads, 1);
+  checkIntegerOption("nominalBatch", o.nominalBatch, 1);
+  checkIntegerOption("minWarmupIters", o.minWarmupIters, 0);
+  checkIntegerOption("stopAfterEpochs", o.stopAfterEpochs, 1);
+  checkNumberOption("attributeLambda", o.attributeLambda, 0, 1);
+  for (const f of o.freeze ?? []) checkIntegerOption("freeze", f, 0);
+}
+
+/**
  * Fills in the defaults and loads the hyp. The key order is the order of args.yaml and of the options stored in
  * checkpoints.
  */
 export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTrainOptions {
+  checkTrainNumbers(o);
   const hyp = resolveHypOption(o.hyp, log);
   if (!o.data) throw new OptionError("data", "is missing: give a dataset YAML, or resume a run from its checkpoint");
   return {

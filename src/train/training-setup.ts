@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { type DataConfig, loadDataYaml } from "../data/dataset-yaml.js";
+import { checkImgSize } from "../data/img-size.js";
 import { DataLoader, type LoaderItem, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
@@ -77,6 +78,12 @@ async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog) {
   const data = loadDataYaml(opts.data);
   if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
   const trainItems = await loadSplitItems(data, "train");
+  if (trainItems.every((it) => it.labels.length === 0)) {
+    throw new ConfigError(
+      `${data.file}: the train split has no labelled objects (${trainItems.length} image(s), 0 objects): ` +
+        "check that each images/ folder has a labels/ folder beside it (run sladet check)",
+    );
+  }
   const valItems = await loadSplitItems(data, "val");
   const sparse = trainItems.some(isSparse) && !opts.ignoreRegions;
   if (opts.ignoreRegions)
@@ -108,9 +115,25 @@ function buildModel(
   const isFrozen = freezeLayers(model, opts.freeze);
   if (!snapshot && !opts.noautoanchor) {
     const options = { anchorT: opts.hyp.anchor_t, evolve: opts.evolveAnchors, seed: opts.seed };
-    checkAnchors(model, labelSizes(trainItems, opts.imgsz), options, log);
+    checkAnchors(model, labelSizes(trainItems, imgszFor(model, opts.imgsz).imgsz), options, log);
   }
   return { model, attributeHead, isFrozen };
+}
+
+/** YOLOv5 train.py's smallest grid size: the stride `imgsz` is checked against is at least this. */
+export const MIN_GRID_SIZE = 32;
+
+/** The training image size for `model`: YOLOv5's check_img_size(imgsz, gs, floor = 2·gs), gs = max(stride, 32). */
+export function imgszFor(model: YoloModel, imgsz: number) {
+  const gs = Math.max(Math.max(...model.stride), MIN_GRID_SIZE);
+  return checkImgSize(imgsz, gs, 2 * gs);
+}
+
+/** The options with `imgsz` a multiple of the model's stride (a warning logged when it was not). */
+function withCheckedImgsz(opts: ResolvedTrainOptions, model: YoloModel, log: TrainLog): ResolvedTrainOptions {
+  const checked = imgszFor(model, opts.imgsz);
+  if (checked.warning) log(checked.warning);
+  return { ...opts, imgsz: checked.imgsz };
 }
 
 /** The training loader (augmented, seeded) and the validation loader (rectangular, twice the batch). */
@@ -142,9 +165,10 @@ export async function createTraining(
   log: TrainLog,
 ): Promise<{ parts: TrainingParts; resume: ResumePoint | null }> {
   const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
-  const { opts, runDir } = prepareRun(options, snapshot, log);
-  const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(opts, log);
-  const { model, attributeHead, isFrozen } = buildModel(opts, snapshot, options.resume, data, trainItems, log);
+  const { opts: given, runDir } = prepareRun(options, snapshot, log);
+  const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log);
+  const { model, attributeHead, isFrozen } = buildModel(given, snapshot, options.resume, data, trainItems, log);
+  const opts = withCheckedImgsz(given, model, log);
   const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems);
   const computeLoss = new ComputeLoss({
     nc: model.nc,

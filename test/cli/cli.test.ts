@@ -58,6 +58,7 @@ test("user-input errors are recognised by the class names asUserErrors lists (th
     (await import("../../src/io/zip.js")).ZipError,
     (await import("../../src/model/checkpoint.js")).SladetCheckpointError,
     (await import("../../src/model/config.js")).ModelConfigError,
+    (await import("../../src/util/bounded-read.js")).InputFileError,
     (await import("../../src/util/errors.js")).ConfigError,
     (await import("../../src/export/onnx-metadata.js")).OnnxModelError,
   ] as unknown as (new (

@@ -70,6 +70,7 @@ describe("sladet check on a deliberately broken dataset", () => {
         ["background-image", img("bg.png"), undefined, "note"],
         ["image-corrupt", img("truncated.jpg", "val"), undefined, "error"],
         ["image-corrupt", img("garbage.png", "val"), undefined, "error"],
+        ["labels-missing", join(dir, "data.yaml"), undefined, "warning"], // val's only readable image has no object
       ];
       for (const [kind, file, line, severity] of expect) {
         const hit = report.problems.find((p) => p.kind === kind && p.file === file);
@@ -82,7 +83,7 @@ describe("sladet check on a deliberately broken dataset", () => {
       }
       assert.equal(report.problems.filter((p) => p.kind === "readme-15-columns").length, 1, "said once");
       assert.equal(report.errors, 9);
-      assert.equal(report.warnings, 2);
+      assert.equal(report.warnings, 3);
 
       const train = report.splits.train?.summary;
       assert.ok(train);
@@ -106,7 +107,7 @@ describe("sladet check on a deliberately broken dataset", () => {
 
       const text = formatCheckReport(report);
       assert.match(text, /^errors \(9\):/);
-      assert.match(text, /FAILED: 9 error\(s\), 2 warning\(s\)/);
+      assert.match(text, /FAILED: 9 error\(s\), 3 warning\(s\)/);
       assert.match(text, /== train ==/);
       assert.match(text, /a0 Cell Size +Small 8, Medium 1, Large 0 +1/);
     });
@@ -163,7 +164,10 @@ describe("sladet check on a deliberately broken dataset", () => {
         encoding: "utf8",
       });
       assert.equal(missing.status, 1);
-      assert.match(missing.stderr, /nope\.yaml: expected a readable dataset YAML, found ENOENT/);
+      assert.match(
+        missing.stderr,
+        /nope\.yaml: expected a readable dataset YAML \(a regular file of at most 1\.0 MiB\), found ENOENT/,
+      );
       assert.doesNotMatch(missing.stderr, /internal error|at .*\.js/);
     });
   });

@@ -65,6 +65,7 @@ describe("sladet convert LLD ↔ COCO", () => {
       const png = await makeImage(16, 16);
       put(join(dir, "images", "a.png"), png);
       put(join(dir, "images", "b.png"), png);
+      put(join(dir, "labels", "a.txt"), "0 0.5 0.5 0.2 0.2\n");
       const yaml = put(
         join(dir, "d.yaml"),
         "train: images\nval: images/a.png\ntest: images\nnames: [x]\nattributes: []\n",

@@ -107,7 +107,7 @@ describe("dataset YAML", () => {
       );
       throwsAt(
         () => loadDataYaml(join(dir, "missing.yaml")),
-        /missing\.yaml: expected a readable dataset YAML, found ENOENT/,
+        /missing\.yaml: expected a readable dataset YAML \(a regular file of at most 1\.0 MiB\), found ENOENT/,
       );
       throwsAt(
         () => loadDataYaml(bad("e.yaml", "train: x\nnames: {0: a, 2: c}\n")),

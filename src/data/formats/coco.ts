@@ -9,8 +9,9 @@
  * given, else by ascending id. `bbox` is `[x, y, width, height]` in pixels. Lossless round trip with LLD files: box
  * numbers survive to well below the 6 decimals LLD files keep.
  */
-import { readFileSync } from "node:fs";
+import { readBoundedText } from "../../util/bounded-read.js";
 import { writeFileAtomic } from "../../util/fs.js";
+import { MAX_COCO_JSON_BYTES } from "../limits.js";
 import { DataFormatError, type DataProblem } from "../problems.js";
 import {
   type AttributeSpec,
@@ -319,7 +320,7 @@ export function fromCocoDataset(json: unknown, options: FromCocoOptions = {}): F
 export function readCocoJson(path: string, options: Omit<FromCocoOptions, "file"> = {}): FromCocoResult {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    json = JSON.parse(readBoundedText(path, MAX_COCO_JSON_BYTES));
   } catch (e) {
     throw new DataFormatError({
       severity: "error",

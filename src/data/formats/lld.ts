@@ -14,8 +14,11 @@
  * file (`x1 y1 x2 y2`, always in that order, in `regionUnits`) keeps the region of an image that has no object inside
  * it; the writer writes it for every image with a region. No region anywhere = the whole image is labelled (dense).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { pushAll } from "../../util/arrays.js";
+import { describeBytes, InputFileError, readBoundedText } from "../../util/bounded-read.js";
 import { writeFileAtomic } from "../../util/fs.js";
+import { MAX_LABEL_FILE_BYTES, MAX_LABEL_LINES, MAX_REGION_FILE_BYTES } from "../limits.js";
 import { type DataProblem, quote } from "../problems.js";
 import {
   describeRect,
@@ -153,6 +156,8 @@ export interface LldReadOptions {
   numClasses?: number;
   /** How far (normalised) a box edge may stick out of the image before it is reported and clipped. @default 0.001 */
   edgeTolerance?: number;
+  /** Most lines of a label file: a longer file is one error and no labels. @default MAX_LABEL_LINES */
+  maxLines?: number;
 }
 
 /** A problem of one line, before the file is known. */
@@ -337,7 +342,17 @@ export function parseRegionSidecar(
     region: null,
     problems: [{ severity: "error", kind: "region-invalid", file, line, expected, found, consequence: "ignored" }],
   });
-  if (index < 0) return fail("a region x1 y1 x2 y2", "an empty file");
+  if (index < 0) {
+    const problem: DataProblem = {
+      severity: "error",
+      kind: "region-invalid",
+      file,
+      expected: "a region x1 y1 x2 y2",
+      found: "an empty file",
+      consequence: "ignored",
+    };
+    return { region: null, problems: [problem] };
+  }
   const extra = lines.slice(index + 1).findIndex((l) => l.trim() !== "");
   if (extra >= 0) {
     return {
@@ -394,6 +409,19 @@ export function parseLldLabelText(
   let firstRegionLine = 0;
   let firstForm: { form: LldLineForm; line: number } | undefined;
   const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === "") lines.pop();
+  const maxLines = options.maxLines ?? MAX_LABEL_LINES;
+  if (lines.length > maxLines) {
+    result.problems.push({
+      severity: "error",
+      kind: "limit-exceeded",
+      file,
+      expected: `at most ${maxLines} lines (objects) in a label file`,
+      found: `${lines.length} lines`,
+      consequence: "file skipped",
+    });
+    return result;
+  }
   lines.forEach((content, i) => {
     const line = i + 1;
     if (content.trim() === "") return;
@@ -452,7 +480,7 @@ export function parseLldLabelText(
 
   if (sidecar) {
     const parsed = parseRegionSidecar(sidecar.text, sidecar.file, options);
-    result.problems.push(...parsed.problems);
+    pushAll(result.problems, parsed.problems);
     if (parsed.region) {
       if (!result.region) {
         result.region = parsed.region;
@@ -508,19 +536,23 @@ function checkRegionAgainstImage(result: LldLabelFile, file: string, size: Image
   });
 }
 
-function readTextOrProblem(path: string): { text?: string; problem?: DataProblem } {
+/** The text of `path` (undefined when it does not exist), or the problem that keeps it from being read. */
+function readTextOrProblem(path: string, maxBytes: number): { text?: string; problem?: DataProblem } {
   try {
-    return { text: readFileSync(path, "utf8") };
+    return { text: readBoundedText(path, maxBytes) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return {};
+    const limit = e instanceof InputFileError;
+    const tooLarge = limit && e.tooLarge;
     return {
       problem: {
         severity: "error",
-        kind: "unreadable-file",
+        kind: tooLarge ? "limit-exceeded" : "unreadable-file",
         file: path,
-        expected: "a readable text file",
-        found: code ?? String(e),
+        expected: `a readable regular text file of at most ${describeBytes(maxBytes)}`,
+        found: limit ? e.reason : (code ?? String(e)),
+        consequence: "file skipped",
       },
     };
   }
@@ -531,9 +563,9 @@ function readTextOrProblem(path: string): { text?: string; problem?: DataProblem
  * {@link parseLldLabelText}. Never throws for a bad file: problems are returned.
  */
 export function readLldLabelFile(path: string, options: LldReadOptions = {}): LldLabelFile & { exists: boolean } {
-  const label = readTextOrProblem(path);
+  const label = readTextOrProblem(path, MAX_LABEL_FILE_BYTES);
   const sidecarFile = regionSidecarPath(path);
-  const side = readTextOrProblem(sidecarFile);
+  const side = readTextOrProblem(sidecarFile, MAX_REGION_FILE_BYTES);
   const text = label.text ?? "";
   const parsed = parseLldLabelText(
     text,

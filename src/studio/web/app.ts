@@ -5,6 +5,7 @@
 import type { CellLabel } from "../../data/schema.js";
 import { attributeCode } from "../../infer/attribute-code.js";
 import type { PredictedCell } from "../../infer/prediction-json.js";
+import { pushAll } from "../../util/arrays.js";
 import type { ImageDetail, ProblemView, StudioInfo } from "../api-types.js";
 import { type Api, ApiError } from "./api.js";
 import { BrowseList } from "./browse.js";
@@ -298,7 +299,7 @@ export class App {
     }
     if (added.length > 0)
       editor.change((doc) => {
-        doc.labels.push(...added);
+        pushAll(doc.labels, added);
       });
     const skipped = foreign.size > 0 ? `; the model's ${[...foreign].join(", ")} is not a class of this dataset` : "";
     this.status(

@@ -2,6 +2,8 @@
  * Module / Parameter / Buffer, as in torch.nn: named parameters and buffers in registration order, child modules,
  * state dicts with PyTorch's key names, train/eval, device moves, and explicit disposal.
  */
+
+import { pushAll } from "../../util/arrays.js";
 import { noGrad } from "../grad-mode.js";
 import { native } from "../native.js";
 import type { Device, Tensor } from "../tensor.js";
@@ -109,7 +111,7 @@ export abstract class Module {
   /** This module and all descendants with dotted names ("" for this one). */
   namedModules(prefix = ""): Array<[string, Module]> {
     const out: Array<[string, Module]> = [[prefix, this]];
-    for (const [name, m] of this.#modules) out.push(...m.namedModules(prefix ? `${prefix}.${name}` : name));
+    for (const [name, m] of this.#modules) pushAll(out, m.namedModules(prefix ? `${prefix}.${name}` : name));
     return out;
   }
   namedParameters(): Array<[string, Parameter]> {

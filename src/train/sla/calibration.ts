@@ -7,6 +7,7 @@
  * pl_conf; when none reaches it, no pseudo-labels. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
  * correct cells sit lower, while their ranking is already good.
  */
+import { pushAll } from "../../util/arrays.js";
 
 /**
  * In-region predictions remembered (the most recent): about an epoch of the synthetic benchmark. 4000 (~14 epochs there)
@@ -46,7 +47,7 @@ export class ThresholdCalibrator {
   /** Adds a batch's in-region predictions and updates the threshold. */
   add(samples: readonly CalibrationSample[]): void {
     if (this.precision <= 0) return;
-    this.#samples.push(...samples);
+    pushAll(this.#samples, samples);
     if (this.#samples.length > CALIBRATION_WINDOW) this.#samples.splice(0, this.#samples.length - CALIBRATION_WINDOW);
     this.#threshold = calibratedThreshold(this.#samples, this.precision, this.ceiling, this.floor);
   }

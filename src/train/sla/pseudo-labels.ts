@@ -11,6 +11,7 @@
  */
 import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import { nms } from "../../torch/vision.js";
+import { pushAll } from "../../util/arrays.js";
 import { labelledTargets } from "../loss/region-mask.js";
 import { type CalibrationSample, NO_PSEUDO_LABELS } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
@@ -159,7 +160,7 @@ export function selectPseudoLabels(
     noGrad(() => {
       const detections: Detection[] = [];
       for (let b = 0; b < decoded.size(0); b++) {
-        detections.push(...detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf));
+        pushAll(detections, detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf));
       }
       const truth = classBoxes(targets);
       const sized = detections.filter((d) => (d.x2 - d.x1) * (d.y2 - d.y1) > hyp.pl_min_area);

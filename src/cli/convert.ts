@@ -1,4 +1,7 @@
-/** `sladet convert --from voc|coco|lld --to lld|coco --src … --out …`, with a report of what was dropped and why. */
+/**
+ * `sladet convert --from voc|coco|lld|wbcatt --to lld|coco --src … --out …`, with a report of what was dropped and
+ * why.
+ */
 import { type Command, Option } from "commander";
 import {
   CONVERT_SOURCES,
@@ -24,13 +27,24 @@ interface ConvertFlags {
 export function register(program: Command): void {
   program
     .command("convert")
-    .description("convert a dataset between Pascal VOC, COCO JSON and LLD-YOLO labels")
+    .description(
+      "convert a dataset between Pascal VOC, COCO JSON and LLD-YOLO labels, or WBCAtt's attribute CSVs with the PBC " +
+        "crops they annotate into LLD (one cell per crop, box found by stain colour: docs/wbcatt.md)",
+    )
     .addOption(new Option("--from <format>", "source format").choices(CONVERT_SOURCES).makeOptionMandatory())
     .addOption(new Option("--to <format>", "target format").choices(CONVERT_TARGETS).makeOptionMandatory())
-    .requiredOption("--src <path>", "VOC folder, COCO folder (Annotations/, Images/) or JSON file, or LLD data YAML")
+    .requiredOption(
+      "--src <path>",
+      "VOC folder, COCO folder (Annotations/, Images/) or JSON file, LLD data YAML, or the folder of WBCAtt's " +
+        "pbc_attr_v1_{train,val,test}.csv",
+    )
     .requiredOption("--out <dir>", "output folder")
     .option("--names <list>", "comma-separated class names in id order (VOC; default: order of first appearance)")
-    .option("--images <dir>", "image folder of a single COCO JSON file (default: the JSON's folder)")
+    .option(
+      "--images <dir>",
+      "image folder of a single COCO JSON file (default: the JSON's folder); WBCAtt: the folder holding " +
+        "PBC_dataset_normal_DIB/ (required)",
+    )
     .option("--link", "symlink images instead of copying them")
     .option("--quiet", "no progress display")
     .action(async (opts: ConvertFlags) => {
@@ -43,7 +57,7 @@ export function register(program: Command): void {
           images: opts.link ? "symlink" : "copy",
           silent: opts.quiet ?? false,
           ...(opts.names ? { classNames: opts.names.split(",").map((s) => s.trim()) } : {}),
-          ...(opts.images ? { cocoImages: opts.images } : {}),
+          ...(opts.images ? { cocoImages: opts.images, wbcattImages: opts.images } : {}),
         }),
       );
       const out = process.stdout;
@@ -58,6 +72,12 @@ export function register(program: Command): void {
         const total = c.instances.reduce((a, b) => a + b, 0);
         const perClass = report.classNames.map((n, i) => `${n} ${c.instances[i] ?? 0}`).join(", ");
         out.write(`${split}: ${c.images} images, ${total} instances (${perClass})\n`);
+      }
+      if (report.boxFallbacks) {
+        const { "no-stain": none, "implausible-box": small } = report.boxFallbacks;
+        out.write(
+          `central fallback boxes: ${none + small} (no stain found ${none}, stain region too small ${small})\n`,
+        );
       }
       out.write(`wrote ${report.written.join(", ")}\n`);
     });

@@ -1,5 +1,6 @@
 /**
- * `sladet convert` as a library: reads a dataset in VOC, COCO or LLD form into annotations per split, and writes it
+ * `sladet convert` as a library: reads a dataset in VOC, COCO or LLD form (or WBCAtt's attribute CSVs with the PBC
+ * crops they annotate) into annotations per split, and writes it
  * as LLD or COCO, reporting every object or image that was dropped and why.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -17,10 +18,11 @@ import { parseVocXml, vocToAnnotation } from "./formats/voc.js";
 import { IMAGE_EXTENSIONS, probeImageSize } from "./images.js";
 import { MAX_LIST_FILE_BYTES, MAX_VOC_XML_BYTES } from "./limits.js";
 import { DataFormatError, type DataProblem } from "./problems.js";
-import type { AttributeSpec, ImageAnnotation } from "./schema.js";
+import { type AttributeSpec, type ImageAnnotation, LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "./schema.js";
+import { readWbcattDataset, type WbcattDataset } from "./wbcatt-source.js";
 
 /** Formats `sladet convert` reads. */
-export const CONVERT_SOURCES = ["voc", "coco", "lld"] as const;
+export const CONVERT_SOURCES = ["voc", "coco", "lld", "wbcatt"] as const;
 export type ConvertSource = (typeof CONVERT_SOURCES)[number];
 /** Formats `sladet convert` writes. */
 export const CONVERT_TARGETS = ["lld", "coco"] as const;
@@ -271,7 +273,7 @@ export async function readLldDataset(yaml: string, options: { silent?: boolean }
 export interface ConvertOptions {
   from: ConvertSource;
   to: ConvertTarget;
-  /** VOC folder, COCO folder or JSON file, or LLD dataset YAML. */
+  /** VOC folder, COCO folder or JSON file, LLD dataset YAML, or the folder of WBCAtt's CSVs. */
   source: string;
   /** Output folder. */
   out: string;
@@ -279,6 +281,8 @@ export interface ConvertOptions {
   classNames?: readonly string[];
   /** Image folder for a single COCO JSON file. @default the JSON's folder */
   cocoImages?: string;
+  /** WBCAtt: the folder that holds PBC_dataset_normal_DIB/ (required with `from: "wbcatt"`). */
+  wbcattImages?: string;
   /** Copy images or symlink them. @default "copy" */
   images?: "copy" | "symlink";
   /** Hide progress displays. @default false */
@@ -294,12 +298,32 @@ export interface ConvertReport {
   counts: Partial<Record<Split, { images: number; instances: number[] }>>;
   /** Everything dropped, with the reason. */
   problems: DataProblem[];
+  /** WBCAtt: crops whose box is the central fallback, per reason. @default undefined (other sources) */
+  boxFallbacks?: WbcattDataset["boxFallbacks"];
+}
+
+/** Reads WBCAtt as an LLD dataset (14 classes, 7 attributes). */
+async function readWbcatt(
+  options: ConvertOptions,
+  silent: boolean,
+): Promise<LoadedDataset & Pick<ConvertReport, "boxFallbacks">> {
+  if (!options.wbcattImages) {
+    throw new DataFormatError({
+      severity: "error",
+      kind: "split-missing",
+      file: options.source,
+      expected: "the folder holding PBC_dataset_normal_DIB/ (--images)",
+      found: "none given",
+    });
+  }
+  const read = await readWbcattDataset(options.source, { images: options.wbcattImages, silent });
+  return { ...read, classNames: [...LLD_CLASS_NAMES], attributes: LLD_ATTRIBUTES };
 }
 
 /** Converts a dataset between formats. */
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
   const silent = options.silent ?? false;
-  let data: LoadedDataset;
+  let data: LoadedDataset & Pick<ConvertReport, "boxFallbacks">;
   if (options.from === "voc") {
     data = await readVocDataset(options.source, {
       silent,
@@ -307,6 +331,8 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     });
   } else if (options.from === "coco") {
     data = readCocoDataset(options.source, options.cocoImages ? { images: options.cocoImages } : {});
+  } else if (options.from === "wbcatt") {
+    data = await readWbcatt(options, silent);
   } else {
     data = await readLldDataset(options.source, { silent });
   }
@@ -327,5 +353,11 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     for (const a of list) for (const l of a.labels) instances[l.cls]++;
     counts[split] = { images: list.length, instances };
   }
-  return { written, classNames: data.classNames, counts, problems: data.problems };
+  return {
+    written,
+    classNames: data.classNames,
+    counts,
+    problems: data.problems,
+    ...(data.boxFallbacks ? { boxFallbacks: data.boxFallbacks } : {}),
+  };
 }

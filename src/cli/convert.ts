@@ -74,9 +74,11 @@ export function register(program: Command): void {
         out.write(`${split}: ${c.images} images, ${total} instances (${perClass})\n`);
       }
       if (report.boxFallbacks) {
-        const { "no-stain": none, "implausible-box": small } = report.boxFallbacks;
+        const { "no-stain": none, "implausible-box": small, "background-stained": all } = report.boxFallbacks;
+        const total = none + small + all;
         out.write(
-          `central fallback boxes: ${none + small} (no stain found ${none}, stain region too small ${small})\n`,
+          `central fallback boxes: ${total} (no stain found ${none}, stain region too small ${small}, ` +
+            `whole crop stained ${all})\n`,
         );
       }
       out.write(`wrote ${report.written.join(", ")}\n`);

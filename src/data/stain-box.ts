@@ -11,7 +11,13 @@
  *    specks are smaller), the one containing the centre pixel or, if none does, the nearest to it is the cell;
  * 4. its bounding box (which the dilation already widened by 3 px) is padded by {@link StainBoxOptions.padPx} and
  *    clipped to the image.
- * When no component is large enough, or the box is implausible (a side under {@link StainBoxOptions.minSideFraction}
+ * A crop whose whole field is tinted blue (a batch of PBC's 366×369 crops: background and red cells at B − G ≈ 11–22)
+ * gives one component that spans most of it; when the chosen component's box covers at least
+ * {@link StainBoxOptions.maxAreaFraction} of the crop, steps 1–3 run again with the blue margin raised to the crop's
+ * median B − G (its background) + {@link StainBoxOptions.blueAboveMedian} (for an untinted crop, median ≈ −10, the
+ * margin stays 18 and so does the box). A box that still covers {@link StainBoxOptions.stainedCropFraction} of the
+ * crop falls back to the central box.
+ * When no component is large enough, the box is implausible (a side under {@link StainBoxOptions.minSideFraction}
  * of the image's), the box falls back to the central {@link StainBoxOptions.fallbackFraction} of the crop and the
  * result says so.
  */
@@ -22,6 +28,12 @@ import type { PixelRect } from "./schema.js";
 export interface StainBoxOptions {
   /** B − G at or above which a pixel is blue/purple stain. @default 18 */
   blueMargin?: number;
+  /** Box area (fraction of the image) from which the blue margin is recomputed from the background. @default 0.5 */
+  maxAreaFraction?: number;
+  /** Box area (fraction of the image) that, after the retry, means the whole crop is stained. @default 0.9 */
+  stainedCropFraction?: number;
+  /** The retry's blue margin above the crop's median B − G. @default 28 */
+  blueAboveMedian?: number;
   /** G at or below which a pixel is dark stain. @default 125 */
   darkGreen?: number;
   /** Side of the smoothing window (odd). @default 5 */
@@ -41,6 +53,9 @@ export interface StainBoxOptions {
 /** Defaults of {@link StainBoxOptions}. */
 export const STAIN_BOX_DEFAULTS: Required<StainBoxOptions> = {
   blueMargin: 18,
+  maxAreaFraction: 0.5,
+  stainedCropFraction: 0.9,
+  blueAboveMedian: 28,
   darkGreen: 125,
   smoothWindow: 5,
   dilateRadius: 3,
@@ -50,11 +65,14 @@ export const STAIN_BOX_DEFAULTS: Required<StainBoxOptions> = {
   fallbackFraction: 0.6,
 };
 
+/** Why a crop got the central box: nothing stained, a stained region too small, or the whole crop stained. */
+export type StainBoxFallback = "no-stain" | "implausible-box" | "background-stained";
+
 /** Result of {@link findStainBox}. */
 export interface StainBox {
   box: PixelRect;
   /** Why the central fallback box was used; absent when the stain was found. */
-  fallback?: "no-stain" | "implausible-box";
+  fallback?: StainBoxFallback;
 }
 
 /** The per-pixel stain indicator (step 1). */
@@ -155,16 +173,42 @@ export function centralBox(width: number, height: number, fraction: number): Pix
   return { x1, y1, x2: x1 + w, y2: y1 + h };
 }
 
-/** Finds the box of the white cell nearest the centre of a single-cell crop (see the module's comment). */
-export function findStainBox(image: RgbImage, options: StainBoxOptions = {}): StainBox {
-  const o = { ...STAIN_BOX_DEFAULTS, ...options };
+/** The median of B − G over the image (its background's tint, the background being most of a crop). */
+export function medianBlueOverGreen(image: RgbImage): number {
+  const counts = new Int32Array(511);
+  const n = image.width * image.height;
+  for (let p = 0; p < n; p++) counts[image.data[3 * p + 2]! - image.data[3 * p + 1]! + 255]!++;
+  let seen = 0;
+  for (let v = 0; v < counts.length; v++) {
+    seen += counts[v]!;
+    if (2 * seen >= n) return v - 255;
+  }
+  return 0;
+}
+
+/** Steps 1–3: the component taken as the cell, or undefined when none is large enough. */
+function nearestComponent(image: RgbImage, o: Required<StainBoxOptions>): Component | undefined {
   const { width, height } = image;
   const mask = cleanMask(stainMask(image, o), width, height, o);
   const minArea = o.minAreaFraction * width * height;
   const candidates = components(mask, width, height).filter((c) => c.area >= minArea);
+  if (candidates.length === 0) return undefined;
+  return candidates.reduce((best, c) => (c.centreDistance2 < best.centreDistance2 ? c : best));
+}
+
+/** Finds the box of the white cell nearest the centre of a single-cell crop (see the module's comment). */
+export function findStainBox(image: RgbImage, options: StainBoxOptions = {}): StainBox {
+  const o = { ...STAIN_BOX_DEFAULTS, ...options };
+  const { width, height } = image;
   const fallback = centralBox(width, height, o.fallbackFraction);
-  if (candidates.length === 0) return { box: fallback, fallback: "no-stain" };
-  const cell = candidates.reduce((best, c) => (c.centreDistance2 < best.centreDistance2 ? c : best));
+  const boxArea = (c: Component) => ((c.rect.x2 - c.rect.x1) * (c.rect.y2 - c.rect.y1)) / (width * height);
+  let cell = nearestComponent(image, o);
+  if (cell && boxArea(cell) >= o.maxAreaFraction) {
+    const blueMargin = Math.max(o.blueMargin, medianBlueOverGreen(image) + o.blueAboveMedian);
+    cell = nearestComponent(image, { ...o, blueMargin });
+    if (cell && boxArea(cell) >= o.stainedCropFraction) return { box: fallback, fallback: "background-stained" };
+  }
+  if (!cell) return { box: fallback, fallback: "no-stain" };
   const { x1, y1, x2, y2 } = cell.rect;
   if (x2 - x1 < o.minSideFraction * width || y2 - y1 < o.minSideFraction * height) {
     return { box: fallback, fallback: "implausible-box" };

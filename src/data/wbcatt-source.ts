@@ -14,7 +14,7 @@ import { parseWbcattCsv, WBCATT_SPLIT_FILES, type WbcattRow } from "./formats/wb
 import { readImageRgb } from "./images.js";
 import { DataFormatError, type DataProblem } from "./problems.js";
 import type { ImageAnnotation } from "./schema.js";
-import { findStainBox, type StainBoxOptions } from "./stain-box.js";
+import { findStainBox, type StainBoxFallback, type StainBoxOptions } from "./stain-box.js";
 
 /** Options of {@link readWbcattDataset}. */
 export interface WbcattSourceOptions {
@@ -34,7 +34,7 @@ export interface WbcattDataset {
   /** Rows skipped, values read as unknown, fallback boxes. */
   problems: DataProblem[];
   /** Crops whose box is the central fallback, per reason. */
-  boxFallbacks: { "no-stain": number; "implausible-box": number };
+  boxFallbacks: Record<StainBoxFallback, number>;
 }
 
 /** The CSV rows of every split present under `src`; throws when there is none. */
@@ -60,11 +60,18 @@ function readSplitCsvs(src: string): { rows: Array<[Split, WbcattRow]>; problems
   return { rows, problems };
 }
 
+/** Each fallback in words. */
+const FALLBACK_REASONS: Record<StainBoxFallback, string> = {
+  "no-stain": "no stained region large enough",
+  "implausible-box": "a stained region too small to be the cell",
+  "background-stained": "the whole crop stained, even against its own background tint",
+};
+
 /** The annotation of one row's crop, or the problem that keeps it out. */
 async function annotateRow(
   row: WbcattRow,
   options: WbcattSourceOptions,
-): Promise<{ annotation?: ImageAnnotation; problem?: DataProblem; fallback?: "no-stain" | "implausible-box" }> {
+): Promise<{ annotation?: ImageAnnotation; problem?: DataProblem; fallback?: StainBoxFallback }> {
   const image = join(options.images, row.path);
   const where = { file: row.file, line: row.line };
   if (!existsSync(image)) {
@@ -113,7 +120,7 @@ async function annotateRow(
     kind: "annotation",
     file: image,
     expected: "a white cell found by stain colour",
-    found: fallback === "no-stain" ? "no stained region large enough" : "a stained region too small to be the cell",
+    found: FALLBACK_REASONS[fallback],
     consequence: `central box ${box.x1} ${box.y1} ${box.x2} ${box.y2} used`,
   };
   return { annotation, problem, fallback };
@@ -133,7 +140,11 @@ export async function readWbcattDataset(src: string, options: WbcattSourceOption
   });
   bar.stop();
   const splits: SplitAnnotations = {};
-  const boxFallbacks = { "no-stain": 0, "implausible-box": 0 };
+  const boxFallbacks: Record<StainBoxFallback, number> = {
+    "no-stain": 0,
+    "implausible-box": 0,
+    "background-stained": 0,
+  };
   for (const r of results) {
     if (r.problem) problems.push(r.problem);
     if (r.fallback) boxFallbacks[r.fallback]++;

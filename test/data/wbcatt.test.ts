@@ -146,6 +146,25 @@ describe("the stain-colour box", () => {
     assert.deepEqual(box, { x1: 29, y1: 36, x2: 82, y2: 89 });
   });
 
+  test("a crop tinted blue all over: the blue margin is raised to its background's B − G plus 28", () => {
+    const image = canvas(120, 120);
+    for (let p = 0; p < 120 * 120; p++) image.data.set([228, 210, 230], 3 * p); // B − G 20: stain by the first margin
+    for (const [x, y] of [
+      [15, 15],
+      [100, 20],
+      [20, 105],
+      [95, 100],
+    ])
+      disc(image, x!, y!, 13, [200, 170, 195]);
+    disc(image, 55, 62, 20, [170, 120, 190]); // cytoplasm B − G 70 ≥ 20 + 28
+    disc(image, 55, 62, 10, NUCLEUS);
+    assert.deepEqual(findStainBox(image), { box: { x1: 29, y1: 36, x2: 82, y2: 89 } });
+    assert.deepEqual(findStainBox(image, { maxAreaFraction: 1.01 }).box, { x1: 0, y1: 0, x2: 120, y2: 120 });
+    const purple = canvas(50, 50);
+    for (let p = 0; p < 50 * 50; p++) purple.data.set(NUCLEUS, 3 * p); // stained everywhere, also after the retry
+    assert.deepEqual(findStainBox(purple), { box: centralBox(50, 50, 0.6), fallback: "background-stained" });
+  });
+
   test("falls back to the central box when there is no stain or the stained region is too small", () => {
     const empty = findStainBox(canvas(100, 80));
     assert.deepEqual(empty, { box: centralBox(100, 80, 0.6), fallback: "no-stain" });
@@ -190,7 +209,7 @@ describe("sladet convert --from wbcatt", () => {
         out,
         silent: true,
       });
-      assert.deepEqual(report.boxFallbacks, { "no-stain": 0, "implausible-box": 0 });
+      assert.deepEqual(report.boxFallbacks, { "no-stain": 0, "implausible-box": 0, "background-stained": 0 });
       assert.deepEqual(report.problems.map(formatProblem), [
         `${join(csvs, "pbc_attr_v1_train.csv")}:4: expected its image PBC_dataset_normal_DIB/monocyte/Z.jpg under ${pbc}, found none; row skipped`,
       ]);

@@ -46,6 +46,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   "ZipError", // src/io/zip.ts
   "SladetCheckpointError", // src/model/checkpoint.ts
   "ModelConfigError", // src/model/config.ts
+  "FileWriteError", // src/util/errors.ts: a full disk, a read-only folder
 ]);
 
 /** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */

@@ -21,6 +21,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   classes: "--classes",
   confThres: "--conf-thres",
   data: "--data",
+  epochs: "--epochs",
   imgsz: "--imgsz",
   include: "--include",
   iouThres: "--iou-thres",

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { saveCheckpoint } from "../model/checkpoint.js";
+import { ConfigError } from "../util/errors.js";
 import { removeStaleTempFiles } from "../util/fs.js";
 import { EarlyStopping } from "./early-stopping.js";
 import type { EpochProgress, TrainingSnapshot } from "./train-state.js";
@@ -29,8 +30,16 @@ export interface ResumePoint {
 
 /** Puts the snapshot's weights, optimizer, EMA, attribute head and RNG into `parts`; releases the snapshot. */
 export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts): ResumePoint {
-  const { optimizer, ema, model, attributes } = parts;
+  const { optimizer, ema, model, attributes, sla } = parts;
   snapshot.restore({ optimizer, ema, model, attributes });
+  const slaState = snapshot.state["sla"] as Parameters<NonNullable<typeof sla>["restore"]>[0] | null | undefined;
+  if (sla && slaState) {
+    try {
+      sla.restore(slaState);
+    } catch (err) {
+      throw new ConfigError(`${snapshot.path}: ${(err as Error).message}`);
+    }
+  }
   const point: ResumePoint = {
     startEpoch: snapshot.epoch + 1,
     bestFitness: snapshot.bestFitness,
@@ -150,6 +159,7 @@ export class RunCheckpoints {
       headOptimizer,
       headUpdates: attributes?.ema.updates ?? 0,
       bestAttributeF1: this.#bestAttributeF1,
+      sla: this.#parts.sla?.state ?? null,
     };
   }
 }

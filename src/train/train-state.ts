@@ -117,6 +117,8 @@ function checkUnfinished(state: Record<string, unknown>, path: string): void {
 
 /** What loadTrainingCheckpoint() read; restore() puts it into freshly built training objects. */
 export interface TrainingSnapshot {
+  /** The checkpoint file read. */
+  path: string;
   /** The raw model (weights as training left them). */
   model: YoloModel;
   epoch: number;
@@ -167,6 +169,7 @@ export function loadTrainingCheckpoint(path: string): TrainingSnapshot {
   model.loadStateDict(part(MODEL));
   const num = (k: string) => Number(state[k]);
   return {
+    path,
     model,
     epoch: num("epoch"),
     bestFitness: num("bestFitness"),

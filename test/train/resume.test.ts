@@ -21,8 +21,11 @@ import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { stringify as stringifyYaml } from "yaml";
 import { loadCheckpoint, saveCheckpoint, YoloModel } from "../../src/model/index.js";
 import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
+import { ThresholdCalibrator } from "../../src/train/sla/calibration.js";
+import { PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { train } from "../../src/train/trainer.js";
 import { FileWriteError } from "../../src/util/errors.js";
 import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
@@ -40,7 +43,7 @@ function release(c: Loaded): void {
 }
 
 /** Asserts two checkpoints hold bitwise the same model, attribute head and training state (optimizer, RNG, grads). */
-function assertSameCheckpoint(aPath: string, bPath: string): void {
+function assertSameCheckpoint(aPath: string, bPath: string, withHead = true): void {
   const [a, b] = [loadCheckpoint(aPath), loadCheckpoint(bPath)];
   try {
     const same = (x: Map<string, { toArray(): number[] }>, y: Map<string, { toArray(): number[] }>, what: string) => {
@@ -49,7 +52,7 @@ function assertSameCheckpoint(aPath: string, bPath: string): void {
     };
     same(a.model.stateDict(), b.model.stateDict(), "EMA weights");
     same(a.training, b.training, "training state");
-    same(a.attributeHead!.stateDict(), b.attributeHead!.stateDict(), "attribute head EMA");
+    if (withHead) same(a.attributeHead!.stateDict(), b.attributeHead!.stateDict(), "attribute head EMA");
   } finally {
     release(a);
     release(b);
@@ -65,6 +68,13 @@ function assertOneLineError(r: ReturnType<typeof spawnSync>, pattern: RegExp): v
   assert.match(lines[0]!.slice("sladet: ".length), pattern);
   assert.equal(err.split("\n").at(-1), lines[0], "the error is the last line");
   assert.doesNotMatch(err, /\n\s+at |Error:/, "no stack trace, no error class");
+}
+
+/** The tiny test model as a YAML file, for the CLI's --cfg (yolov5n would take minutes here). */
+function tinyCfg(): string {
+  const path = join(work, "tiny.yaml");
+  if (!existsSync(path)) writeFileSync(path, stringifyYaml(tinyModelYaml(1)));
+  return path;
 }
 
 describe("resume", () => {
@@ -108,6 +118,41 @@ describe("resume", () => {
       assertSameCheckpoint(whole.last, rest.last);
       const csv = (dir: string) => readFileSync(join(dir, "results.csv"), "utf8");
       assert.equal(csv(rest.runDir), csv(whole.runDir), "results.csv: the same losses and metrics every epoch");
+    } finally {
+      setNumThreads(threads);
+    }
+  });
+
+  test("phase 2 too: Ctrl-C mid-epoch, then --resume gives the uninterrupted run (calibration and counts kept)", async () => {
+    const sparse = await makeCellDataset(join(work, "sparse"), { images: 12, imgsz: 64, seed: 6, sparse: 0.4 });
+    const threads = getNumThreads();
+    setNumThreads(1);
+    try {
+      const common = { ...base(), data: sparse, attributes: false as const };
+      const phase1 = await train({ ...common, epochs: 1, project: join(work, "p1") });
+      const phase2 = {
+        ...common,
+        cfg: undefined,
+        weights: phase1.last,
+        // an untrained detector's confidences are about 0.001: thresholds below them give in-region samples to
+        // calibrate on (what weights/last must carry across the interruption, with the epoch's counts)
+        hyp: { pl_precision: 0.5, pl_conf: 0.0008, pl_conf_min: 0.0005 },
+        sla: { proposer: "ema" as const, tripletSign: "conventional" as const, plInRegion: false },
+      };
+      const whole = await train({ ...phase2, project: join(work, "p2-whole") });
+      const first = await train({ ...phase2, project: join(work, "p2-sigint"), interruptAfterBatches: 5 });
+      const saved = loadCheckpoint(first.last);
+      const sla = saved.meta.training?.["sla"] as { calibration: { samples: unknown[] }; stats: number[] };
+      release(saved);
+      assert.ok(sla.calibration.samples.length > 0, "the calibrator had samples to carry over");
+      assert.ok(
+        sla.stats.some((c) => c > 0),
+        `the interrupted epoch's counts: ${sla.stats}`,
+      );
+      const rest = await train({ resume: first.last, verbose: false });
+      assertSameCheckpoint(whole.last, rest.last, false);
+      const csv = (dir: string) => readFileSync(join(dir, "results.csv"), "utf8");
+      assert.equal(csv(rest.runDir), csv(whole.runDir), "results.csv: pseudo-label counts and thresholds too");
     } finally {
       setNumThreads(threads);
     }
@@ -158,7 +203,7 @@ describe("resume", () => {
     const project = join(work, "killed");
     const child = spawn(
       SLADET,
-      ["pretrain", "--data", data, "--cfg", "yolov5n", "--img", "64", "--batch", "4", "--epochs", "40"].concat([
+      ["pretrain", "--data", data, "--cfg", tinyCfg(), "--img", "64", "--batch", "4", "--epochs", "40"].concat([
         "--workers",
         "0",
         "--project",
@@ -191,6 +236,29 @@ describe("resume", () => {
     assert.equal(rows, epoch + 2, "the epochs before the kill, then one more");
     const temps = readdirSync(join(project, "exp", "weights")).filter((n) => n.endsWith(".tmp"));
     assert.deepEqual(temps, [], "the killed save's temporary file is removed");
+  });
+});
+
+describe("phase 2's state in a checkpoint", () => {
+  test("the calibrator and the epoch's pseudo-label counts round-trip; damaged ones are refused", () => {
+    const samples = Array.from({ length: 60 }, (_, i) => ({ conf: 0.2 + i / 100, correct: i % 3 !== 0 }));
+    const a = new ThresholdCalibrator(0.7, 0.95, 0.1);
+    a.add(samples);
+    assert.notEqual(a.threshold, 0.95, "the samples moved the threshold");
+    const b = new ThresholdCalibrator(0.7, 0.95, 0.1);
+    b.restore(JSON.parse(JSON.stringify(a.state)));
+    assert.equal(b.threshold, a.threshold);
+    const more = [{ conf: 0.5, correct: false }];
+    a.add(more);
+    b.add(more);
+    assert.equal(b.threshold, a.threshold, "the restored calibrator goes on as the original");
+    assert.throws(() => b.restore({ samples: [{ conf: Number.NaN, correct: true }], threshold: 0.5 }), /damaged/);
+
+    const stats = new PseudoLabelStats(true);
+    stats.restore([4, 9, 8, 3, 2, 6]);
+    assert.deepEqual(stats.toJSON(), [4, 9, 8, 3, 2, 6]);
+    assert.deepEqual([stats.summary().precision, stats.summary().recall], [3 / 4, 3 / 6]);
+    assert.throws(() => stats.restore([1, 2, 3]), /damaged/);
   });
 });
 
@@ -249,7 +317,7 @@ syncBuiltinESMExports();
     );
     const r = spawnSync(
       SLADET,
-      ["pretrain", "--data", data, "--cfg", "yolov5n", "--img", "64", "--epochs", "1", "--workers", "0"].concat([
+      ["pretrain", "--data", data, "--cfg", tinyCfg(), "--img", "64", "--epochs", "1", "--workers", "0"].concat([
         "--project",
         join(work, "full-run"),
         "--noautoanchor",

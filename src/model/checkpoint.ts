@@ -226,7 +226,8 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
   try {
     parsed = parseSafetensors(bytes, { source });
   } catch (err) {
-    throw new SladetCheckpointError((err as Error).message); // names the file already
+    const message = (err as Error).message; // names the file, unless something unforeseen broke
+    throw new SladetCheckpointError(message.startsWith(`${source}:`) ? message : `${source}: ${message}`);
   }
   const { tensors, metadata } = parsed;
   let model: YoloModel | null = null;

@@ -168,7 +168,7 @@ export function modelFromCheckpoint(ckpt: YoloCheckpoint): YoloModel {
   } catch (err) {
     model.dispose();
     if (err instanceof CheckpointError) throw err;
-    throw new CheckpointError(`${ckpt.source}: ${(err as Error).message}`);
+    throw new CheckpointError(`${ckpt.source}: ${(err as Error).message.replace(/\n\s*/g, "; ")}`);
   }
   return model;
 }

@@ -220,6 +220,11 @@ function checkTensorsAgainstMeta(meta: CheckpointMeta, tensors: Map<string, Tens
   if (bad !== null) throw new SladetCheckpointError(`${source}: tensor "${bad}" holds NaN or infinite values`);
 }
 
+/** A multi-line message (a state dict's problems, one per line) as one line, for the CLI. */
+function oneLine(message: string): string {
+  return message.replace(/\n\s*/g, "; ");
+}
+
 /** Reads checkpoint bytes: builds the model (and head) and loads every tensor strictly. */
 export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): LoadedCheckpoint {
   let parsed: ReturnType<typeof parseSafetensors>;
@@ -253,7 +258,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
     model?.dispose();
     head?.dispose();
     if (err instanceof SladetCheckpointError) throw err;
-    throw new SladetCheckpointError(`${source}: ${(err as Error).message}`);
+    throw new SladetCheckpointError(`${source}: ${oneLine((err as Error).message)}`);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

@@ -104,12 +104,18 @@ export function addTrainingOptions(
     );
 }
 
-/** Runs a training command: phase 1 (`sla` null) or phase 2; prints the result or how to resume. */
+/**
+ * Runs a training command: phase 1 (`sla` null) or phase 2; prints the result or how to resume. `cli` tells which
+ * flags the user gave: with --resume, a given --epochs is passed on (and refused when it is not the run's own), the
+ * default is not.
+ */
 export async function runTrainingCommand(
   command: "pretrain" | "train",
   flags: PretrainFlags,
   extra: Pick<TrainOptions, "sla" | "attributes">,
+  cli: Command,
 ): Promise<void> {
+  const epochsGiven = cli.getOptionValueSource("epochs") === "cli";
   const { asUserErrors } = await import("./user-errors.js");
   const { runTraining } = await import("../runs/train-run.js");
   const result = await asUserErrors(() =>
@@ -118,7 +124,7 @@ export async function runTrainingCommand(
       cfg: flags.cfg,
       weights: flags.weights,
       hyp: flags.hyp,
-      epochs: flags.epochs,
+      epochs: flags.resume && !epochsGiven ? undefined : flags.epochs,
       batch: flags.batchSize,
       imgsz: flags.imgsz,
       device: flags.device,
@@ -154,7 +160,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("pretrain")
     .description("phase 1: train the detector (region-masked loss on sparse labels), validating every epoch");
-  addTrainingOptions(cmd, PRETRAIN_DEFAULTS).action((flags: PretrainFlags) =>
-    runTrainingCommand("pretrain", flags, {}),
+  addTrainingOptions(cmd, PRETRAIN_DEFAULTS).action((flags: PretrainFlags, command: Command) =>
+    runTrainingCommand("pretrain", flags, {}, command),
   );
 }

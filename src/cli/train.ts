@@ -67,9 +67,14 @@ export function register(program: Command): void {
         if (!file) throw new UserError(`train: ${flags.weights} is a folder without weights/last.safetensors`);
         flags.weights = file; // a phase-1 run folder: its last weights, as the seed README's phase 2 starts from last.pt
       }
-      return runTrainingCommand("train", flags, {
-        sla: slaOptionsOf(flags),
-        attributes: command.getOptionValueSource("attributes") === "default" ? "auto" : flags.attributes,
-      });
+      return runTrainingCommand(
+        "train",
+        flags,
+        {
+          sla: slaOptionsOf(flags),
+          attributes: command.getOptionValueSource("attributes") === "default" ? "auto" : flags.attributes,
+        },
+        command,
+      );
     });
 }

@@ -55,6 +55,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   "SladetCheckpointError", // src/model/checkpoint.ts
   "ModelConfigError", // src/model/config.ts
   "InputFileError", // src/util/bounded-read.ts
+  "FileWriteError", // src/util/errors.ts: a full disk, a read-only folder
 ]);
 
 /** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */

@@ -237,12 +237,15 @@ export class DataLoader {
     return plan;
   }
 
-  /** The batches of `epoch` as typed arrays (no torch), in order, built ahead by the workers. */
-  async *rawEpoch(epoch: number): AsyncGenerator<RawBatch> {
+  /**
+   * The batches of `epoch` as typed arrays (no torch), in order, built ahead by the workers; from batch `start` on
+   * (an interrupted epoch continues there: each batch depends only on the seed, the epoch and its index).
+   */
+  async *rawEpoch(epoch: number, start = 0): AsyncGenerator<RawBatch> {
     if (this.#disposed) throw new Error("the loader was disposed");
     const plan = this.#plan(epoch);
     const inflight = new Map<number, Promise<RawBatch>>();
-    let next = 0;
+    let next = start;
     const launch = () => {
       while (next < plan.length && inflight.size < this.#prefetch) {
         const { indices, shape } = plan[next]!;
@@ -263,7 +266,7 @@ export class DataLoader {
         next++;
       }
     };
-    for (let b = 0; b < plan.length; b++) {
+    for (let b = start; b < plan.length; b++) {
       launch();
       const batch = await inflight.get(b)!;
       inflight.delete(b);
@@ -274,11 +277,11 @@ export class DataLoader {
 
   /**
    * The batches of `epoch` as tensors (design.md §7.1). Each {@link Batch} owns its tensors: call `batch.dispose()`
-   * when done with it.
+   * when done with it. From batch `start` on, as {@link rawEpoch}.
    */
-  async *epoch(epoch: number): AsyncGenerator<Batch> {
+  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
     const { toBatch } = await import("./batch.js");
-    for await (const raw of this.rawEpoch(epoch)) yield toBatch(raw, this.#items);
+    for await (const raw of this.rawEpoch(epoch, start)) yield toBatch(raw, this.#items);
   }
 
   /** Iterates epochs 0, 1, 2, … one per `for await` loop. */

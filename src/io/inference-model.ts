@@ -3,7 +3,6 @@
  * `.pt` or a run folder (its weights/best) — then, when asked, the seed's attribute head in place of the weights' own,
  * in eval mode on a device. Every command that runs a trained model opens it here.
  */
-import { readFileSync } from "node:fs";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
 import type { YoloModel } from "../model/yolo.js";
@@ -11,6 +10,7 @@ import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { resolveDevice } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
 import { runFolderWeights } from "../util/run-dir.js";
+import { weightsFileMagic } from "../util/weights-file.js";
 import { readSeedAttributeHead, type SeedAttributeReport } from "./seed-attributes.js";
 
 export { SEED_ATTRIBUTE_HEAD, seedAttributeWeights } from "./seed-head-path.js";
@@ -54,14 +54,7 @@ export function resolveWeightsFile(weights: string): string {
  * checkpoint's attribute head when it has one. Not yet in eval mode.
  */
 export function loadWeights(path: string): InferenceModel {
-  let head: Buffer;
-  try {
-    head = readFileSync(path).subarray(0, 4);
-  } catch (err) {
-    throw new ConfigError(
-      `${path}: cannot read the weights (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
+  const head = weightsFileMagic(path);
   if (head[0] === 0x50 && head[1] === 0x4b) return { model: loadYoloCheckpoint(path).model, attributeHead: null };
   const loaded = loadCheckpoint(path);
   for (const t of loaded.training.values()) t.dispose();

@@ -3,9 +3,9 @@
  * size input) onto {@link AttributeHead}: conv1…3, fc1, fc2 and fc3 load by name; the Cell Size output (`fcSize`)
  * and the box-size weights (`fcBox`, zero) are initialised fresh, and the report says so.
  */
-import { readFileSync } from "node:fs";
 import { AttributeHead } from "../model/attribute-head.js";
 import type { Tensor } from "../torch/index.js";
+import { readWeightsFile } from "../util/weights-file.js";
 import { describe } from "./pickle.js";
 import { CheckpointError, materialise, parseTorchArchive, TensorRef } from "./torch-archive.js";
 
@@ -40,8 +40,10 @@ export function loadSeedAttributeState(
   source = "<seed attribute head>",
 ): SeedAttributeReport {
   const report = head.loadStateDict(state, { strict: false });
-  if (report.shapeMismatch.length) {
-    const m = report.shapeMismatch.map((s) => `${s.key}: head [${s.expected}], file [${s.found}]`).join("; ");
+  if (report.shapeMismatch.length || report.dtypeMismatch.length) {
+    const shapes = report.shapeMismatch.map((s) => `${s.key}: head [${s.expected}], file [${s.found}]`);
+    const dtypes = report.dtypeMismatch.map((s) => `${s.key}: head ${s.expected}, file ${s.found}`);
+    const m = [...shapes, ...dtypes].join("; ");
     throw new CheckpointError(`${source}: the seed's attribute head does not fit this head (${m})`);
   }
   if (report.loaded.length === 0) throw new CheckpointError(`${source}: no attribute-head weights found`);
@@ -54,7 +56,7 @@ export function loadSeedAttributeState(
  * channels: 480 for YOLOv5x), with the seed's weights mapped on.
  */
 export function readSeedAttributeHead(path: string): { head: AttributeHead; report: SeedAttributeReport } {
-  const state = parseStateDict(readFileSync(path), path);
+  const state = parseStateDict(readWeightsFile(path, "attribute head"), path);
   try {
     const w = state.get("conv1.weight") ?? null;
     if (w === null || w.ndim !== 4)

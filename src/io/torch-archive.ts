@@ -5,9 +5,9 @@
  * {@link TensorRef}s (views into the file, validated) until materialised, so unused entries (the optimizer, the
  * non-EMA model) cost nothing.
  */
-import { readFileSync } from "node:fs";
 import type { DType } from "../torch/dtype.js";
-import { type Tensor, tensorFromBytes } from "../torch/index.js";
+import { firstNonFinite, type Tensor, tensorFromBytes } from "../torch/index.js";
+import { readWeightsFile } from "../util/weights-file.js";
 import { describe, type GlobalHandler, PickleError, PyObject, type Settable, unpickle } from "./pickle.js";
 import { ZipError, ZipReader } from "./zip.js";
 
@@ -297,7 +297,7 @@ export function parseTorchArchive(bytes: Uint8Array, source = "<checkpoint>"): T
 
 /** Reads a `.pt`/`.pth` zip checkpoint file. */
 export function readTorchArchive(path: string): TorchArchive {
-  return parseTorchArchive(readFileSync(path), path);
+  return parseTorchArchive(readWeightsFile(path, "checkpoint"), path);
 }
 
 /**
@@ -333,11 +333,13 @@ export function moduleStateDict(module: PyObject, prefix = ""): Map<string, Tens
   return out;
 }
 
-/** Copies tensor references into libtorch (float16 → float32). Frees what was made if one fails. */
+/** Copies tensor references into libtorch (float16 → float32), all finite. Frees what was made if one fails. */
 export function materialise(refs: ReadonlyMap<string, TensorRef>, source: string): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   try {
     for (const [k, r] of refs) out.set(k, r.toTensor());
+    const bad = firstNonFinite(out);
+    if (bad !== null) throw new CheckpointError(`tensor "${bad}" holds NaN or infinite values`);
   } catch (err) {
     for (const t of out.values()) t.dispose();
     if (err instanceof CheckpointError || err instanceof PickleError || err instanceof ZipError) {

@@ -3,10 +3,11 @@
  * architecture (`model.yaml`), class names, strides and anchors (the Detect buffer, possibly evolved by AutoAnchor)
  * are all read from the file; the weights come from `ema` when present, else `model`; fp16 becomes fp32.
  */
-import { readFileSync } from "node:fs";
-import { type ModelYaml, validateModelYaml } from "../model/config.js";
+import { type ModelYaml, resolveLayers, validateModelYaml } from "../model/config.js";
+import { stateValueCount } from "../model/limits.js";
 import { YoloModel } from "../model/yolo.js";
 import { describeLoadProblems, type LoadReport, type Module, type Tensor } from "../torch/index.js";
+import { readWeightsFile } from "../util/weights-file.js";
 import { describe, PyObject } from "./pickle.js";
 import {
   CheckpointError,
@@ -99,6 +100,19 @@ function detectorOf(
   throw new CheckpointError(`${source}: no "ema" or "model" entry (keys: ${keys.join(", ")})`);
 }
 
+/**
+ * The file must hold exactly the values its own description gives its detector (counted without building the model),
+ * so that a crafted `yaml` (depth_multiple 1000) is refused before anything is allocated.
+ */
+function checkValueCount(yaml: ModelYaml, refs: ReadonlyMap<string, TensorRef>, where: string): void {
+  const expected = stateValueCount(resolveLayers(yaml, `${where}.yaml`));
+  let found = 0;
+  for (const r of refs.values()) found += r.numel;
+  if (found !== expected) {
+    throw new CheckpointError(`${where}: its yaml describes a detector of ${expected} values, but it holds ${found}`);
+  }
+}
+
 /** Reads a YOLOv5 checkpoint from bytes. */
 export function parseYoloCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): YoloCheckpoint {
   const { root } = parseTorchArchive(bytes, source);
@@ -110,6 +124,7 @@ export function parseYoloCheckpoint(bytes: Uint8Array, source = "<checkpoint>"):
   const names = namesOf(module.get("names"), yaml.nc, source);
   const stride = strideOf(module.get("stride"), source);
   const refs: Map<string, TensorRef> = moduleStateDict(module);
+  checkValueCount(yaml, refs, `${source}: ${from}`);
   const opt = dict.get("opt");
   return {
     source,
@@ -127,7 +142,7 @@ export function parseYoloCheckpoint(bytes: Uint8Array, source = "<checkpoint>"):
 
 /** Reads a YOLOv5 checkpoint file. */
 export function readYoloCheckpoint(path: string): YoloCheckpoint {
-  return parseYoloCheckpoint(readFileSync(path), path);
+  return parseYoloCheckpoint(readWeightsFile(path), path);
 }
 
 /** Frees a checkpoint's tensors. */
@@ -153,7 +168,7 @@ export function modelFromCheckpoint(ckpt: YoloCheckpoint): YoloModel {
   } catch (err) {
     model.dispose();
     if (err instanceof CheckpointError) throw err;
-    throw new CheckpointError(`${ckpt.source}: ${(err as Error).message}`);
+    throw new CheckpointError(`${ckpt.source}: ${(err as Error).message.replace(/\n\s*/g, "; ")}`);
   }
   return model;
 }
@@ -180,8 +195,10 @@ export function transferWeights(model: Module, state: Map<string, Tensor>): Load
 
 /** A readable summary of a transfer (what was loaded, what was initialised fresh and why). */
 export function describeTransfer(what: string, report: LoadReport): string {
-  const total = report.loaded.length + report.missing.length + report.shapeMismatch.length;
+  const total =
+    report.loaded.length + report.missing.length + report.shapeMismatch.length + report.dtypeMismatch.length;
   const head = `${what}: transferred ${report.loaded.length}/${total} tensors`;
-  if (!report.missing.length && !report.unexpected.length && !report.shapeMismatch.length) return head;
+  const problems = report.missing.length + report.unexpected.length + report.shapeMismatch.length;
+  if (problems + report.dtypeMismatch.length === 0) return head;
   return `${head}\n${describeLoadProblems(what, report).split("\n").slice(1).join("\n")}`;
 }

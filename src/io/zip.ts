@@ -24,6 +24,23 @@ const METHOD_DEFLATE = 8;
 /** General-purpose flag bit 0: the entry is encrypted. */
 const FLAG_ENCRYPTED = 1;
 
+/**
+ * Largest size a DEFLATE entry may declare: 1 GiB. torch.save writes STORED entries (bounded by the file itself); a
+ * deflated entry comes from a re-zipped checkpoint, whose pickle is kilobytes and whose largest storage (yolov5x6's
+ * biggest convolution) is about 19 MB. Node cannot hold an inflated buffer much larger (4 GiB crashed the inflater).
+ */
+export const MAX_INFLATED_ENTRY_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Largest ratio of a DEFLATE entry's declared size to its compressed size. DEFLATE can reach about 1032:1 on runs of
+ * one byte (a zip bomb); network weights and pickles compress by less than 2:1 and 10:1. Checked before inflating, so
+ * a 1 MB entry declaring 1 GiB is refused without allocating the gigabyte.
+ */
+export const MAX_DEFLATE_RATIO = 100;
+
+/** Largest number of entries in the central directory (a yolov5x checkpoint has about 800). */
+export const MAX_ZIP_ENTRIES = 100_000;
+
 /** A damaged or unsupported archive: the message names the file and what was expected. */
 export class ZipError extends Error {
   override name = "ZipError";
@@ -97,6 +114,7 @@ export class ZipReader {
       dirSize = this.#u64(eocd64 + 40);
       dirOffset = this.#u64(eocd64 + 48);
     }
+    if (count > MAX_ZIP_ENTRIES) this.#fail(`${count} entries, more than the ${MAX_ZIP_ENTRIES} read`);
     if (dirOffset + dirSize > this.bytes.byteLength) {
       this.#fail(`central directory (${dirSize} bytes at ${dirOffset}) extends past the end of the file`);
     }
@@ -151,6 +169,18 @@ export class ZipReader {
     return this.entries.has(name);
   }
 
+  /** A DEFLATE entry's declared size must be at most {@link MAX_INFLATED_ENTRY_BYTES} and {@link MAX_DEFLATE_RATIO}:1. */
+  #checkInflatedSize(e: ZipEntry): void {
+    if (e.size > MAX_INFLATED_ENTRY_BYTES) {
+      this.#fail(`entry "${e.name}" declares ${e.size} bytes, more than the ${MAX_INFLATED_ENTRY_BYTES} inflated`);
+    }
+    if (e.size > Math.max(e.compressedSize, 1) * MAX_DEFLATE_RATIO) {
+      this.#fail(
+        `entry "${e.name}" declares ${e.size} bytes from ${e.compressedSize} compressed, a ratio above ${MAX_DEFLATE_RATIO}:1 (a zip bomb?)`,
+      );
+    }
+  }
+
   /** The entry's bytes (a view into the archive for STORED entries), CRC-checked. */
   read(name: string): Uint8Array {
     const e = this.entries.get(name);
@@ -167,6 +197,7 @@ export class ZipReader {
       if (e.size !== e.compressedSize) this.#fail(`stored entry "${name}" has two different sizes`);
       data = raw;
     } else if (e.method === METHOD_DEFLATE) {
+      this.#checkInflatedSize(e);
       try {
         data = inflateRawSync(raw, { maxOutputLength: Math.max(e.size, 1) });
       } catch (err) {

@@ -88,6 +88,29 @@ export interface AttributeOutput {
   binary: Tensor;
 }
 
+/**
+ * The parameter values of a head of this shape (`inChannels`, `roiSize`), counted without building it: what a
+ * checkpoint must hold for its attribute head.
+ */
+export function attributeHeadValueCount(inChannels: number, roiSize: readonly [number, number]): number {
+  const [c1, c2, c3] = ATTRIBUTE_CONV_CHANNELS;
+  const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
+  const shrink = (n: number) => [1, 2, 3].reduce((m) => Math.floor(m / ATTRIBUTE_STAGE_POOL), n);
+  const flat = c3 * shrink(roiSize[0]) * shrink(roiSize[1]);
+  const conv = (cin: number, cout: number) => cin * cout * 9 + cout;
+  const linear = (fin: number, fout: number) => fin * fout + fout;
+  return (
+    conv(inChannels, c1) +
+    conv(c1, c2) +
+    conv(c2, c3) +
+    linear(flat, f1) +
+    BOX_FEATURES * f1 +
+    linear(f1, f2) +
+    linear(f2, BINARY_ATTRIBUTES * 2) +
+    linear(f2, CELL_SIZE_CLASSES)
+  );
+}
+
 export class AttributeHead extends Module {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;

@@ -7,11 +7,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
-import { parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
+import { firstNonFinite, parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { PACKAGE_ROOT } from "../util/package-root.js";
-import { AttributeHead, type AttributeHeadConfig } from "./attribute-head.js";
-import { type ModelYaml, validateModelYaml } from "./config.js";
+import { readWeightsFile } from "../util/weights-file.js";
+import { AttributeHead, type AttributeHeadConfig, attributeHeadValueCount } from "./attribute-head.js";
+import { type ModelYaml, resolveLayers, validateModelYaml } from "./config.js";
+import { MAX_ATTRIBUTE_IN_CHANNELS, MAX_ATTRIBUTE_ROI_SIDE, MAX_CLASSES, stateValueCount } from "./limits.js";
 import { YoloModel } from "./yolo.js";
 
 /** Value of `format` in the metadata. */
@@ -140,7 +142,87 @@ function checkMeta(raw: string | undefined, source: string): CheckpointMeta {
     );
   }
   meta.model = validateModelYaml(meta.model, `${source}: model`);
+  const names = meta.names as unknown;
+  if (!Array.isArray(names) || names.length > MAX_CLASSES || !names.every((n) => typeof n === "string")) {
+    throw new SladetCheckpointError(`${source}: metadata "names" must be a list of at most ${MAX_CLASSES} class names`);
+  }
+  const taps = meta.taps as unknown;
+  if (taps === null || typeof taps !== "object" || !Object.values(taps).every((i) => Number.isInteger(i))) {
+    throw new SladetCheckpointError(`${source}: metadata "taps" must map tap names to layer indices`);
+  }
+  if (meta.attributeHead !== null && meta.attributeHead !== undefined) checkHeadMeta(meta.attributeHead, source);
   return meta;
+}
+
+const isIntIn = (v: unknown, lo: number, hi: number): v is number =>
+  Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+/**
+ * The attribute head's shape in the metadata: input channels up to {@link MAX_ATTRIBUTE_IN_CHANNELS}, an RoI grid of
+ * sides up to {@link MAX_ATTRIBUTE_ROI_SIDE}, tap channels that sum to the input channels, a finite box scale.
+ */
+function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, source: string): void {
+  const fail = (what: string): never => {
+    throw new SladetCheckpointError(`${source}: metadata "attributeHead" ${what}`);
+  };
+  if (!isIntIn(head.inChannels, 1, MAX_ATTRIBUTE_IN_CHANNELS)) {
+    fail(`inChannels must be an integer from 1 to ${MAX_ATTRIBUTE_IN_CHANNELS}, found ${head.inChannels}`);
+  }
+  const roi = head.roiSize as unknown;
+  if (!Array.isArray(roi) || roi.length !== 2 || !roi.every((v) => isIntIn(v, 1, MAX_ATTRIBUTE_ROI_SIDE))) {
+    fail(`roiSize must be two integers from 1 to ${MAX_ATTRIBUTE_ROI_SIDE}, found ${JSON.stringify(roi)}`);
+  }
+  const channels = head.tapChannels as unknown;
+  if (channels !== undefined) {
+    const ok = Array.isArray(channels) && channels.every((c) => isIntIn(c, 1, MAX_ATTRIBUTE_IN_CHANNELS));
+    if (!ok || (channels as number[]).reduce((a, b) => a + b, 0) !== head.inChannels) {
+      fail(`tapChannels must be channel counts that sum to inChannels (${head.inChannels})`);
+    }
+  }
+  const taps = head.taps as unknown;
+  if (taps !== undefined && !(Array.isArray(taps) && taps.every((t) => typeof t === "string")))
+    fail("taps must be names");
+  if (head.boxScale !== undefined && !Number.isFinite(head.boxScale)) fail("boxScale must be a finite number");
+}
+
+/** Number of values a set of tensors holds. */
+function valueCount(tensors: Iterable<Tensor>): number {
+  let n = 0;
+  for (const t of tensors) n += t.numel;
+  return n;
+}
+
+/**
+ * Checks, before any model is built, that the file holds the model its metadata describes: exactly as many detector
+ * values as the description gives (counted without building it), as many attribute-head values as its shape gives,
+ * and only finite floating-point values.
+ */
+function checkTensorsAgainstMeta(meta: CheckpointMeta, tensors: Map<string, Tensor>, source: string): void {
+  const expected = stateValueCount(resolveLayers(meta.model, `${source}: model`));
+  const detector = [...tensors].filter(([k]) => k.startsWith(DETECTOR_PREFIX)).map(([, t]) => t);
+  const found = valueCount(detector);
+  if (found !== expected) {
+    throw new SladetCheckpointError(
+      `${source}: the metadata describes a detector of ${expected} values, but the file holds ${found}`,
+    );
+  }
+  if (meta.attributeHead) {
+    const { inChannels, roiSize } = meta.attributeHead;
+    const head = valueCount([...tensors].filter(([k]) => k.startsWith(ATTRIBUTES_PREFIX)).map(([, t]) => t));
+    const wanted = attributeHeadValueCount(inChannels, roiSize);
+    if (head !== wanted) {
+      throw new SladetCheckpointError(
+        `${source}: the metadata describes an attribute head of ${wanted} values (${inChannels} channels, RoI ${roiSize.join("×")}), but the file holds ${head}`,
+      );
+    }
+  }
+  const bad = firstNonFinite(tensors);
+  if (bad !== null) throw new SladetCheckpointError(`${source}: tensor "${bad}" holds NaN or infinite values`);
+}
+
+/** A multi-line message (a state dict's problems, one per line) as one line, for the CLI. */
+function oneLine(message: string): string {
+  return message.replace(/\n\s*/g, "; ");
 }
 
 /** Reads checkpoint bytes: builds the model (and head) and loads every tensor strictly. */
@@ -149,13 +231,15 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
   try {
     parsed = parseSafetensors(bytes, { source });
   } catch (err) {
-    throw new SladetCheckpointError((err as Error).message); // names the file already
+    const message = (err as Error).message; // names the file, unless something unforeseen broke
+    throw new SladetCheckpointError(message.startsWith(`${source}:`) ? message : `${source}: ${message}`);
   }
   const { tensors, metadata } = parsed;
   let model: YoloModel | null = null;
   let head: AttributeHead | null = null;
   try {
     const meta = checkMeta(metadata[META_KEY], source);
+    checkTensorsAgainstMeta(meta, tensors, source);
     const part = (prefix: string) =>
       new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
     model = new YoloModel(meta.model, { source, names: meta.names, taps: meta.taps, initBiases: false });
@@ -174,7 +258,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
     model?.dispose();
     head?.dispose();
     if (err instanceof SladetCheckpointError) throw err;
-    throw new SladetCheckpointError(`${source}: ${(err as Error).message}`);
+    throw new SladetCheckpointError(`${source}: ${oneLine((err as Error).message)}`);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
@@ -182,5 +266,5 @@ export function parseCheckpoint(bytes: Uint8Array, source = "<checkpoint>"): Loa
 
 /** Reads a sladet checkpoint file. */
 export function loadCheckpoint(path: string): LoadedCheckpoint {
-  return parseCheckpoint(readFileSync(path), path);
+  return parseCheckpoint(readWeightsFile(path, "checkpoint"), path);
 }

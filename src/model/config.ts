@@ -17,7 +17,22 @@ import {
   CHANNEL_DIVISOR,
   DEFAULT_ANCHORS,
   SPPF_KERNEL,
+  STRIDE_PROBE_SIZE,
 } from "./constants.js";
+import {
+  MAX_ANCHOR_PIXELS,
+  MAX_ANCHORS_PER_LEVEL,
+  MAX_CLASSES,
+  MAX_DEPTH_MULTIPLE,
+  MAX_DETECT_LEVELS,
+  MAX_LAYERS,
+  MAX_MODEL_VALUES,
+  MAX_PROBE_ACTIVATIONS,
+  MAX_UPSAMPLE_FACTOR,
+  MAX_WIDTH_MULTIPLE,
+  probeActivationCount,
+  stateValueCount,
+} from "./limits.js";
 
 /** Input layer(s) of a row: −1 = the previous layer, k ≥ 0 = layer k, a list for Concat and Detect. */
 export type LayerFrom = number | number[];
@@ -74,33 +89,63 @@ function checkRow(row: unknown, where: string, source: string): LayerRow {
   return [from as LayerFrom, number, module, args];
 }
 
+/**
+ * Checks an anchors entry: a count from 1 to {@link MAX_ANCHORS_PER_LEVEL}, or 1 to {@link MAX_DETECT_LEVELS} lists of
+ * equally many (w, h) pairs (at most {@link MAX_ANCHORS_PER_LEVEL}), each side positive and at most
+ * {@link MAX_ANCHOR_PIXELS}.
+ */
+function checkAnchors(anchors: unknown, what: string, source: string): void {
+  if (isInt(anchors)) {
+    if (anchors < 1 || anchors > MAX_ANCHORS_PER_LEVEL) {
+      fail(source, `${what} as a count must be from 1 to ${MAX_ANCHORS_PER_LEVEL}, found ${anchors}`);
+    }
+    return;
+  }
+  const side = (v: unknown) => isPositive(v) && v <= MAX_ANCHOR_PIXELS;
+  const ok =
+    Array.isArray(anchors) &&
+    anchors.length > 0 &&
+    anchors.length <= MAX_DETECT_LEVELS &&
+    anchors.every(
+      (a) =>
+        Array.isArray(a) &&
+        a.length > 0 &&
+        a.length % 2 === 0 &&
+        a.length <= 2 * MAX_ANCHORS_PER_LEVEL &&
+        a.every(side) &&
+        a.length === anchors[0].length,
+    );
+  if (!ok) {
+    fail(
+      source,
+      `${what} must be 1 to ${MAX_DETECT_LEVELS} equal-length lists of at most ${MAX_ANCHORS_PER_LEVEL} (w, h) pixel pairs (each in (0, ${MAX_ANCHOR_PIXELS}]), or a count`,
+    );
+  }
+}
+
 /** Checks a parsed description (from YAML or from a checkpoint's `model.yaml` dict) and returns it typed. */
 export function validateModelYaml(value: unknown, source: string): ModelYaml {
   if (value === null || typeof value !== "object" || Array.isArray(value)) fail(source, "expected a mapping");
   const d = value as Record<string, unknown>;
-  if (!isInt(d["nc"]) || (d["nc"] as number) < 1) fail(source, `"nc" must be an integer ≥ 1, found ${d["nc"]}`);
-  for (const key of ["depth_multiple", "width_multiple"]) {
-    if (!isPositive(d[key])) fail(source, `"${key}" must be a positive number, found ${d[key]}`);
+  const nc = d["nc"];
+  if (!isInt(nc) || nc < 1 || nc > MAX_CLASSES) {
+    fail(source, `"nc" must be an integer from 1 to ${MAX_CLASSES}, found ${nc}`);
+  }
+  const multiples = { depth_multiple: MAX_DEPTH_MULTIPLE, width_multiple: MAX_WIDTH_MULTIPLE };
+  for (const [key, max] of Object.entries(multiples)) {
+    if (!isPositive(d[key]) || (d[key] as number) > max) {
+      fail(source, `"${key}" must be a number in (0, ${max}], found ${d[key]}`);
+    }
   }
   const anchors = d["anchors"] ?? DEFAULT_ANCHORS.map((a) => [...a]);
-  if (isInt(anchors)) {
-    if (anchors < 1) fail(source, `"anchors" as a count must be ≥ 1, found ${anchors}`);
-  } else if (
-    !Array.isArray(anchors) ||
-    anchors.length === 0 ||
-    !anchors.every(
-      (a) =>
-        Array.isArray(a) && a.length > 0 && a.length % 2 === 0 && a.every(isPositive) && a.length === anchors[0].length,
-    )
-  ) {
-    fail(source, `"anchors" must be a list of equal-length lists of (w, h) pixel pairs, or a count`);
-  }
+  checkAnchors(anchors, `"anchors"`, source);
   if (d["ch"] !== undefined && (!isInt(d["ch"]) || (d["ch"] as number) < 1)) {
     fail(source, `"ch" must be an integer ≥ 1, found ${d["ch"]}`);
   }
   const rows = (key: "backbone" | "head"): LayerRow[] => {
     const list = d[key];
     if (!Array.isArray(list)) fail(source, `"${key}" must be a list of rows`);
+    if (list.length > MAX_LAYERS) fail(source, `"${key}" has ${list.length} rows, more than ${MAX_LAYERS}`);
     return list.map((r, i) => checkRow(r, `${key} row ${i}`, source));
   };
   return {
@@ -213,6 +258,40 @@ function anchorLists(anchors: unknown, levels: number, where: string, source: st
   return anchors as number[][];
 }
 
+/** An Upsample scales by an integer factor up to {@link MAX_UPSAMPLE_FACTOR}, or to a size it could reach by one. */
+function checkUpsample(size: unknown, scale: number | null, where: string, source: string): void {
+  if (scale !== null && !(scale > 0 && scale <= MAX_UPSAMPLE_FACTOR)) {
+    fail(source, `${where}: the scale factor must be in (0, ${MAX_UPSAMPLE_FACTOR}], found ${scale}`);
+  }
+  if (size === null) return;
+  const sides = Array.isArray(size) ? size : [size];
+  const maxSide = STRIDE_PROBE_SIZE * MAX_UPSAMPLE_FACTOR;
+  if (sides.length === 0 || sides.length > 2 || !sides.every((v) => isInt(v) && v >= 1 && v <= maxSide)) {
+    fail(source, `${where}: the size must be one or two integers from 1 to ${maxSide}, found ${JSON.stringify(size)}`);
+  }
+}
+
+/**
+ * The model the layers describe must hold at most {@link MAX_MODEL_VALUES} values and its stride probe compute at most
+ * {@link MAX_PROBE_ACTIVATIONS}: both counted before anything is allocated.
+ */
+function checkModelSize(specs: readonly LayerSpec[], source: string): void {
+  const values = stateValueCount(specs);
+  if (values > MAX_MODEL_VALUES) {
+    fail(
+      source,
+      `describes a model of ${values.toExponential(2)} values, more than ${MAX_MODEL_VALUES} (a damaged or crafted description?)`,
+    );
+  }
+  const activations = probeActivationCount(specs, STRIDE_PROBE_SIZE);
+  if (activations > MAX_PROBE_ACTIVATIONS) {
+    fail(
+      source,
+      `a ${STRIDE_PROBE_SIZE}² image through this model makes ${activations.toExponential(2)} activation values, more than ${MAX_PROBE_ACTIVATIONS}`,
+    );
+  }
+}
+
 /**
  * Applies YOLOv5's rules (v6.0 `parse_model`) to a description: channels of Conv/C3/Bottleneck/SPPF are
  * `make_divisible(c·width, 8)`, repeats `max(round(n·depth), 1)` (C3 holds them inside), Concat sums its inputs'
@@ -292,6 +371,7 @@ export function resolveLayers(yaml: ModelYaml, source = "<model yaml>"): LayerSp
           mode: String(args[2] ?? "nearest"),
         };
         if (spec.mode !== "nearest") fail(source, `${where}: only mode "nearest" is supported, found ${spec.mode}`);
+        checkUpsample(spec.size, spec.scaleFactor, where, source);
         break;
       }
       case "Concat":
@@ -300,7 +380,10 @@ export function resolveLayers(yaml: ModelYaml, source = "<model yaml>"): LayerSp
         break;
       case "Detect": {
         const detNc = num(0, nc);
-        if (!isInt(detNc) || detNc < 1) fail(source, `${where}: nc must be an integer ≥ 1`);
+        if (!isInt(detNc) || detNc < 1 || detNc > MAX_CLASSES) {
+          fail(source, `${where}: nc must be an integer from 1 to ${MAX_CLASSES}`);
+        }
+        checkAnchors(args[1] ?? yaml.anchors, `${where}: anchors`, source);
         const anchors = anchorLists(args[1] ?? yaml.anchors, inputs.length, where, source);
         c2 = 0;
         spec = { kind, nc: detNc, anchors, ch: inputs.map(chIn) };
@@ -313,5 +396,6 @@ export function resolveLayers(yaml: ModelYaml, source = "<model yaml>"): LayerSp
     channels.push(c2);
   }
   if (specs.length === 0) fail(source, "the description has no layers");
+  checkModelSize(specs, source);
   return specs;
 }

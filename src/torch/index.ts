@@ -3,6 +3,7 @@
 export { DEFAULT_DEVICE } from "./defaults.js";
 export type { AnyTypedArray, DType, TypedArrayOf } from "./dtype.js";
 export { DTYPES, elementSize, isFloatingDtype } from "./dtype.js";
+export { firstNonFinite } from "./finite.js";
 export * as F from "./functional.js";
 export { enableGrad, inferenceMode, isGradEnabled, isInferenceMode, noGrad } from "./grad-mode.js";
 export * as inplace from "./inplace.js";

@@ -62,7 +62,8 @@ function checkEntry(name: string, value: unknown, dataLength: number, source: st
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     fail(source, `entry "${name}" has an invalid shape`);
   }
-  const [begin, end] = e.data_offsets ?? [];
+  const offsets = Array.isArray(e.data_offsets) && e.data_offsets.length === 2 ? e.data_offsets : [];
+  const [begin, end] = offsets;
   const dtype = FROM_FILE.get(e.dtype)!;
   const expected = e.shape.reduce((a, b) => a * b, 1) * elementSize(dtype);
   if (
@@ -80,6 +81,16 @@ function checkEntry(name: string, value: unknown, dataLength: number, source: st
   return e as HeaderEntry;
 }
 
+/** The `__metadata__` entry: a map of strings to strings (the format's rule). */
+function checkMetadata(value: unknown, source: string): Record<string, string> {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    fail(source, "__metadata__ is not an object");
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") fail(source, `__metadata__ entry "${k}" is not a string`);
+  }
+  return value as Record<string, string>;
+}
+
 /** Parses safetensors bytes into tensors (copied into libtorch memory on `device`). */
 export function parseSafetensors(
   bytes: Uint8Array,
@@ -93,7 +104,7 @@ export function parseSafetensors(
   try {
     for (const [name, value] of Object.entries(header)) {
       if (name === "__metadata__") {
-        metadata = value as Record<string, string>;
+        metadata = checkMetadata(value, source);
         continue;
       }
       const e = checkEntry(name, value, data.byteLength, source);

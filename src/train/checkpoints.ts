@@ -5,8 +5,10 @@
  */
 import { join } from "node:path";
 import { saveCheckpoint } from "../model/checkpoint.js";
+import { ConfigError } from "../util/errors.js";
+import { removeStaleTempFiles } from "../util/fs.js";
 import { EarlyStopping } from "./early-stopping.js";
-import type { TrainingSnapshot } from "./train-state.js";
+import type { EpochProgress, TrainingSnapshot } from "./train-state.js";
 import { trainingTensors } from "./train-state.js";
 import type { TrainingParts } from "./training-setup.js";
 
@@ -22,18 +24,29 @@ export interface ResumePoint {
   /** The iteration of the last optimizer step (gradient accumulation continues from it). */
   lastOptStep: number;
   bestAttributeF1: number;
+  /** How far Ctrl-C let the epoch `startEpoch` get (it continues from the next batch); null: it starts afresh. */
+  partialEpoch: EpochProgress | null;
 }
 
 /** Puts the snapshot's weights, optimizer, EMA, attribute head and RNG into `parts`; releases the snapshot. */
 export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts): ResumePoint {
-  const { optimizer, ema, model, attributes } = parts;
+  const { optimizer, ema, model, attributes, sla } = parts;
   snapshot.restore({ optimizer, ema, model, attributes });
+  const slaState = snapshot.state["sla"] as Parameters<NonNullable<typeof sla>["restore"]>[0] | null | undefined;
+  if (sla && slaState) {
+    try {
+      sla.restore(slaState);
+    } catch (err) {
+      throw new ConfigError(`${snapshot.path}: ${(err as Error).message}`);
+    }
+  }
   const point: ResumePoint = {
     startEpoch: snapshot.epoch + 1,
     bestFitness: snapshot.bestFitness,
     bestEpoch: snapshot.bestEpoch,
     lastOptStep: snapshot.lastOptStep,
     bestAttributeF1: Number(snapshot.state["bestAttributeF1"] ?? -1),
+    partialEpoch: snapshot.partialEpoch,
   };
   snapshot.dispose();
   return point;
@@ -52,6 +65,8 @@ export class RunCheckpoints {
     this.#parts = parts;
     this.#optimizerSteps = optimizerSteps;
     this.#stopper = new EarlyStopping(parts.opts.patience);
+    const stale = removeStaleTempFiles(join(parts.runDir, "weights"));
+    if (stale.length) parts.log(`removed ${stale.length} temporary file(s) of an interrupted save from weights/`);
     if (resume) {
       this.#bestAttributeF1 = resume.bestAttributeF1;
       this.#bestFitness = resume.bestFitness;
@@ -85,7 +100,8 @@ export class RunCheckpoints {
     const fitness = metrics["fitness"]!;
     this.#bestFitness = Math.max(this.#bestFitness, fitness);
     const stop = this.#stopper.step(epoch, fitness);
-    this.#save(this.lastPath, epoch, metrics);
+    const finished = stop || epoch + 1 >= this.#parts.opts.epochs;
+    this.#save(this.lastPath, epoch, metrics, { finished });
     if (fitness === this.#bestFitness) this.#save(this.bestPath, epoch, metrics);
     const attrF1 = metrics["attrMeanF1"];
     if (attrF1 !== undefined && attrF1 > this.#bestAttributeF1) {
@@ -99,13 +115,17 @@ export class RunCheckpoints {
     return stop;
   }
 
-  /** weights/last of an epoch stopped by SIGINT: marked as the previous epoch, so --resume restarts this one. */
-  saveInterrupted(epoch: number): void {
-    this.#save(this.lastPath, epoch - 1, null);
+  /**
+   * weights/last of an epoch stopped by SIGINT: marked as the previous epoch, with how far this one got, so that
+   * --resume continues it from the next batch (with the weights, optimizer, RNG and running losses of this moment:
+   * the batches already trained are not trained again).
+   */
+  saveInterrupted(epoch: number, progress: EpochProgress): void {
+    this.#save(this.lastPath, epoch - 1, null, { partialEpoch: progress });
   }
 
   /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */
-  #save(path: string, epoch: number, metrics: CheckpointMetrics | null): void {
+  #save(path: string, epoch: number, metrics: CheckpointMetrics | null, extra: Record<string, unknown> = {}): void {
     const { opts, optimizer, attributes, model, ema } = this.#parts;
     const optimizerState = optimizer.stateDict();
     const branch = attributes ? { head: attributes.head, optimizer: attributes.optimizer.stateDict() } : null;
@@ -116,7 +136,7 @@ export class RunCheckpoints {
         hyp: opts.hyp as unknown as Record<string, unknown>,
         epoch,
         metrics,
-        training: { tensors, state: this.#trainingState(epoch, groups, headGroups) },
+        training: { tensors, state: { ...this.#trainingState(epoch, groups, headGroups), ...extra } },
       });
     } finally {
       for (const t of owned) t.dispose();
@@ -133,12 +153,13 @@ export class RunCheckpoints {
       bestEpoch: this.#stopper.bestEpoch,
       lastOptStep: this.#optimizerSteps.lastOptStep,
       updates: ema.updates,
-      runDir,
+      runDir, // for the record: a resume continues in the folder that holds the file (train-state.ts)
       options: { ...args, hyp: opts.hyp, cfg: model.yaml },
       optimizer,
       headOptimizer,
       headUpdates: attributes?.ema.updates ?? 0,
       bestAttributeF1: this.#bestAttributeF1,
+      sla: this.#parts.sla?.state ?? null,
     };
   }
 }

@@ -12,6 +12,7 @@ import { progress } from "../util/progress.js";
 import { progressFields } from "./epoch-log.js";
 import { iterationSettings, lrFactor, warmupIterations } from "./schedule.js";
 import { type TrainLosses, updateMeanLosses, zeroLosses } from "./train-losses.js";
+import type { EpochProgress } from "./train-state.js";
 import type { TrainingParts } from "./training-setup.js";
 
 /** Global gradient-norm clip (YOLOv5's max_norm 10). */
@@ -29,6 +30,7 @@ export class EpochLoop {
   #lastOptStep: number;
   #skipped = 0;
   #consecutiveBad = 0;
+  #progress: EpochProgress = { batches: 0, seen: 0, mean: zeroLosses() };
 
   /** `lastOptStep`: the iteration of the last optimizer step (−1 for a new run, the saved one on resume). */
   constructor(parts: TrainingParts, lastOptStep: number) {
@@ -42,6 +44,10 @@ export class EpochLoop {
   get lastOptStep(): number {
     return this.#lastOptStep;
   }
+  /** How far the current (or last) epoch got: what an interrupted epoch's checkpoint stores. */
+  get progress(): EpochProgress {
+    return { ...this.#progress, mean: { ...this.#progress.mean } };
+  }
   /** Steps skipped so far for a non-finite loss or gradient norm. */
   get skippedSteps(): number {
     return this.#skipped;
@@ -49,9 +55,10 @@ export class EpochLoop {
 
   /**
    * Trains one epoch; returns the running mean of the losses. `interrupted` is asked after every batch (the event
-   * loop runs in between, so a SIGINT is noticed at once): when true the epoch ends there.
+   * loop runs in between, so a SIGINT is noticed at once): when true the epoch ends there, and {@link progress} says
+   * how far it got. `from` continues an interrupted epoch: its first `from.batches` batches are not built again.
    */
-  async trainEpoch(epoch: number, interrupted: () => boolean): Promise<TrainLosses> {
+  async trainEpoch(epoch: number, interrupted: () => boolean, from: EpochProgress | null = null): Promise<TrainLosses> {
     const { opts, model, trainLoader, attributes, sla } = this.#parts;
     model.train();
     const bar = progress({
@@ -60,10 +67,12 @@ export class EpochLoop {
       unit: "it",
       silent: !opts.verbose,
     });
-    let mean = zeroLosses();
-    let seen = 0;
-    let i = 0;
-    for await (const batch of trainLoader.epoch(epoch)) {
+    let mean = from ? { ...from.mean } : zeroLosses();
+    let seen = from?.seen ?? 0;
+    let i = from?.batches ?? 0;
+    this.#progress = { batches: i, seen, mean };
+    if (i > 0) bar.tick(i);
+    for await (const batch of trainLoader.epoch(epoch, i)) {
       try {
         const ni = i + this.#batchesPerEpoch * epoch;
         const losses = this.#step(batch, epoch, ni, `epoch ${epoch + 1} batch ${i + 1}`);
@@ -73,6 +82,7 @@ export class EpochLoop {
         }
         bar.tick(1, progressFields(mean, batch, attributes !== null, sla));
         i++;
+        this.#progress = { batches: i, seen, mean };
       } finally {
         batch.dispose();
       }

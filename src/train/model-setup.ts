@@ -3,7 +3,6 @@
  * (a sladet checkpoint or a PyTorch YOLOv5 .pt). The class count and names always come from the dataset; weights are
  * transferred by name and shape, so COCO weights start an nc=14 model with fresh Detect output convolutions.
  */
-import { readFileSync } from "node:fs";
 import { describeTransfer, disposeCheckpoint, readYoloCheckpoint, transferWeights } from "../io/yolo-import.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { loadCheckpoint } from "../model/checkpoint.js";
@@ -11,6 +10,7 @@ import { loadModelYaml, type ModelYaml } from "../model/config.js";
 import { YoloModel } from "../model/yolo.js";
 import type { Tensor } from "../torch/index.js";
 import { OptionError } from "../util/errors.js";
+import { weightsFileMagic } from "../util/weights-file.js";
 
 export interface ModelSetupOptions {
   /** Model description: a YAML path, a built-in name (yolov5n…x) or a parsed description. */
@@ -23,7 +23,7 @@ export interface ModelSetupOptions {
 
 /** True when the file is a zip (PyTorch's format) rather than safetensors. */
 function isZip(path: string): boolean {
-  const head = readFileSync(path).subarray(0, 4);
+  const head = weightsFileMagic(path);
   return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 

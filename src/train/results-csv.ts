@@ -56,7 +56,8 @@ export class ResultsCsv {
     const [header, ...lines] = readFileSync(path, "utf8").trim().split("\n");
     const names = (header ?? "").split(",").map((s) => s.trim());
     for (const line of lines) {
-      const values = line.split(",").map((s) => Number(s.trim()));
+      // an empty cell is a value the epoch did not have (NaN, written empty): Number("") would make it 0
+      const values = line.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s.trim())));
       const row: ResultsRow = Object.fromEntries(names.map((n, i) => [n, values[i] ?? Number.NaN]));
       if ((row["epoch"] ?? Number.POSITIVE_INFINITY) < untilEpoch) csv.rows.push(row);
     }

@@ -66,6 +66,11 @@ export interface TrainOptions {
   verbose?: boolean;
   /** Stop after this many epochs of this invocation (tests interrupt runs this way). */
   stopAfterEpochs?: number;
+  /**
+   * Act as if Ctrl-C came after this many training batches of this invocation (tests interrupt runs mid-epoch this
+   * way: the same path as a SIGINT, weights/last saved with the epoch's progress).
+   */
+  interruptAfterBatches?: number;
   /** Images per optimizer step, reached by gradient accumulation (YOLOv5's nbs). @default 64 */
   nominalBatch?: number;
   /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100 */
@@ -87,8 +92,14 @@ export interface TrainOptions {
 
 /** The options with every default filled in and the hyp loaded: what a run uses, args.yaml and checkpoints store. */
 export type ResolvedTrainOptions = Required<
-  Omit<TrainOptions, "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs" | "sla">
-> & { sla: SlaOptions | null } & Pick<TrainOptions, "cfg" | "weights" | "workers" | "threads" | "stopAfterEpochs"> & {
+  Omit<
+    TrainOptions,
+    "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs" | "interruptAfterBatches" | "sla"
+  >
+> & { sla: SlaOptions | null } & Pick<
+    TrainOptions,
+    "cfg" | "weights" | "workers" | "threads" | "stopAfterEpochs" | "interruptAfterBatches"
+  > & {
     hyp: Hyp;
   };
 
@@ -165,18 +176,29 @@ export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTra
     ignoreRegions: o.ignoreRegions ?? false,
     threads: o.threads,
     stopAfterEpochs: o.stopAfterEpochs,
+    interruptAfterBatches: o.interruptAfterBatches,
   };
 }
 
 /**
- * The options of a resumed run: the ones saved in its checkpoint, with only the resume path, verbosity and
- * stopAfterEpochs taken from this invocation.
+ * The options of a resumed run: the ones saved in its checkpoint, with only the resume path, verbosity and the test
+ * interruptions taken from this invocation. An `epochs` other than the saved one is refused, not ignored: the
+ * learning-rate schedule of every epoch depends on it, so a resume could not continue the run exactly (to train
+ * longer, a new run starts from the weights).
  */
 export function resumedOptions(saved: Record<string, unknown>, given: TrainOptions): TrainOptions {
+  const epochs = saved["epochs"];
+  if (given.epochs !== undefined && given.epochs !== epochs) {
+    throw new OptionError(
+      "epochs",
+      `${given.epochs} with --resume: the run trains for its saved ${epochs} epochs (its learning-rate schedule depends on them); to train for ${given.epochs}, start a new run from its weights: --weights ${given.resume} --epochs ${given.epochs}`,
+    );
+  }
   return {
     ...(saved as unknown as TrainOptions),
     resume: given.resume,
     verbose: given.verbose,
     stopAfterEpochs: given.stopAfterEpochs,
+    interruptAfterBatches: given.interruptAfterBatches,
   };
 }

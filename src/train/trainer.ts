@@ -10,7 +10,7 @@
  * (epoch-validation.ts), results.csv and the log (epoch-log.ts), checkpoints and resume (checkpoints.ts).
  */
 import type { ValidationResult } from "../eval/validate.js";
-import { RunCheckpoints } from "./checkpoints.js";
+import { type ResumePoint, RunCheckpoints } from "./checkpoints.js";
 import { logRunSummary, recordEpoch, saveFirstBatchPicture } from "./epoch-log.js";
 import { EpochLoop } from "./epoch-loop.js";
 import { type EpochValidation, validateEpoch, writeFinalValidation } from "./epoch-validation.js";
@@ -41,10 +41,7 @@ export interface TrainResult {
 /** Ctrl-C while training: the first one asks the loop to save weights/last and stop; a second exits at once. */
 class SigintFlag {
   #raised = false;
-  readonly #onSigint = () => {
-    this.#raised = true;
-    process.stderr.write("\ninterrupted: saving weights/last after this step…\n");
-  };
+  readonly #onSigint = () => this.raise();
 
   constructor() {
     process.once("SIGINT", this.#onSigint);
@@ -52,6 +49,12 @@ class SigintFlag {
 
   get raised(): boolean {
     return this.#raised;
+  }
+
+  /** What a Ctrl-C does (also the test interruption `interruptAfterBatches`). */
+  raise(): void {
+    this.#raised = true;
+    process.stderr.write("\ninterrupted: saving weights/last after this step…\n");
   }
 
   remove(): void {
@@ -64,17 +67,27 @@ async function runEpochs(
   parts: TrainingParts,
   loop: EpochLoop,
   checkpoints: RunCheckpoints,
-  startEpoch: number,
+  resume: ResumePoint | null,
   sigint: SigintFlag,
 ): Promise<{ last: EpochValidation | null; epochsRun: number }> {
   const { opts, log } = parts;
   let last: EpochValidation | null = null;
   let epochsRun = 0;
-  if (startEpoch === 0) await saveFirstBatchPicture(parts);
+  const startEpoch = resume?.startEpoch ?? 0;
+  if (startEpoch === 0 && !resume?.partialEpoch) await saveFirstBatchPicture(parts);
+  let batches = 0;
+  const interrupted = () => {
+    batches++;
+    if (opts.interruptAfterBatches !== undefined && batches >= opts.interruptAfterBatches && !sigint.raised) {
+      sigint.raise();
+    }
+    return sigint.raised;
+  };
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {
-    const losses = await loop.trainEpoch(epoch, () => sigint.raised);
+    const from = epoch === startEpoch ? (resume?.partialEpoch ?? null) : null;
+    const losses = await loop.trainEpoch(epoch, interrupted, from);
     if (sigint.raised) {
-      checkpoints.saveInterrupted(epoch); // resume restarts this epoch from the current weights
+      checkpoints.saveInterrupted(epoch, loop.progress); // resume continues this epoch from the next batch
       break;
     }
     last = await validateEpoch(parts, epoch);
@@ -102,7 +115,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sigint = new SigintFlag();
   let outcome: { last: EpochValidation | null; epochsRun: number };
   try {
-    outcome = await runEpochs(parts, loop, checkpoints, resume?.startEpoch ?? 0, sigint);
+    outcome = await runEpochs(parts, loop, checkpoints, resume, sigint);
   } finally {
     sigint.remove();
     await disposeTraining(parts);

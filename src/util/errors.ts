@@ -23,3 +23,19 @@ export class OptionError extends ConfigError {
     this.problem = problem;
   }
 }
+
+/**
+ * A file could not be written (a full disk, a read-only folder, no permission): the message names the file and the
+ * system's code (`ENOSPC`), and says that the file's previous content, if any, is intact (writes are atomic). The CLI
+ * prints it without a stack trace.
+ */
+export class FileWriteError extends Error {
+  override name = "FileWriteError";
+  /** The system error code (ENOSPC, EACCES, EROFS, …), or "unknown". */
+  readonly code: string;
+
+  constructor(path: string, code: string, detail: string) {
+    super(`${path}: cannot write (${code}: ${detail}); its previous content, if any, is intact`);
+    this.code = code;
+  }
+}

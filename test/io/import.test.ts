@@ -294,7 +294,7 @@ describe("sladet checkpoints", () => {
       const missing = serializeSafetensors(tensors.slice(1), { sladet: JSON.stringify(meta) });
       assert.throws(
         () => parseCheckpoint(missing, "bad.safetensors"),
-        /bad\.safetensors: cannot load the state dict[\s\S]*missing keys \(1\): model\.0\.conv\.weight/,
+        /bad\.safetensors: the metadata describes a detector of \d+ values, but the file holds \d+/,
       );
       const truncated = readFileSync(path).subarray(0, 1000);
       assert.throws(

@@ -1,5 +1,5 @@
 /** Test helper: writes a STORED zip (what torch.save writes), for hand-made and mutated checkpoints. */
-import { crc32 } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 
 /** A zip archive of the given entries, uncompressed, with correct CRCs. */
 export function storedZip(entries: ReadonlyArray<[string, Uint8Array]>): Uint8Array {
@@ -59,4 +59,24 @@ export function pickleBytes(...parts: Array<string | number[]>): Uint8Array {
     else bytes.push(...p);
   }
   return Uint8Array.from(bytes);
+}
+
+/**
+ * A one-entry zip whose entry is DEFLATE-compressed `data`, declaring `declaredSize` bytes inflated (default: the real
+ * size), with the CRC of `data`: a zip bomb when the declared size is far above the compressed one.
+ */
+export function deflatedZip(name: string, data: Uint8Array, declaredSize = data.byteLength): Uint8Array {
+  const compressed = deflateRawSync(data);
+  const zip = storedZip([[name, compressed]]);
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const nameLength = new TextEncoder().encode(name).length;
+  const central = 30 + nameLength + compressed.byteLength;
+  const crc = crc32(data) >>> 0;
+  view.setUint16(8, 8, true); // local header: method DEFLATE
+  view.setUint32(14, crc, true);
+  view.setUint32(22, declaredSize, true);
+  view.setUint16(central + 10, 8, true); // central directory: method, CRC, uncompressed size
+  view.setUint32(central + 16, crc, true);
+  view.setUint32(central + 24, declaredSize, true);
+  return zip;
 }

@@ -162,7 +162,10 @@ head:
         ),
       /my\.yaml: layer 12 \(Concat\): "from" 30 does not name an earlier layer/,
     );
-    assert.throws(() => parseModelYaml("nc: 0\n", "z.yaml"), /z\.yaml: "nc" must be an integer ≥ 1/);
+    assert.throws(
+      () => parseModelYaml("nc: 0\n", "z.yaml"),
+      /z\.yaml: "nc" must be an integer from 1 to 10000, found 0/,
+    );
     assert.throws(() => parseModelYaml("nc: [\n", "z.yaml"), /z\.yaml: not valid YAML/);
     assert.throws(
       () =>

@@ -302,7 +302,11 @@ describe("resume and faults", () => {
     for (const t of saved.training.values()) t.dispose();
     const resumed = await train({ resume: last, stopAfterEpochs: 1, verbose: false });
     assert.equal(resumed.runDir, join(project, "exp"));
-    assert.equal(resultsRows(resumed.runDir).length, 2, "epoch 1 is trained again, then the run goes on");
+    assert.equal(
+      resultsRows(resumed.runDir).length,
+      2,
+      "the interrupted epoch 2 is finished from its next batch, then the run goes on",
+    );
   });
 
   test("--resume needs no --data (the run's options are in the checkpoint); neither is a clear error", () => {

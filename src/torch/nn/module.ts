@@ -4,6 +4,7 @@
  */
 
 import { pushAll } from "../../util/arrays.js";
+import type { DType } from "../dtype.js";
 import { noGrad } from "../grad-mode.js";
 import { native } from "../native.js";
 import type { Device, Tensor } from "../tensor.js";
@@ -61,6 +62,11 @@ export interface LoadReport {
   unexpected: string[];
   /** Keys present on both sides with different shapes (not loaded). */
   shapeMismatch: Array<{ key: string; expected: readonly number[]; found: readonly number[] }>;
+  /**
+   * Keys of the right shape but another dtype (not loaded: a copy would convert the values, and a file that calls
+   * float32 bytes int32 would load garbage).
+   */
+  dtypeMismatch: Array<{ key: string; expected: DType; found: DType }>;
   /** Keys loaded. */
   loaded: string[];
 }
@@ -158,7 +164,7 @@ export abstract class Module {
   loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadReport {
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const slots = new Map(this.namedSlots());
-    const report: LoadReport = { missing: [], unexpected: [], shapeMismatch: [], loaded: [] };
+    const report: LoadReport = { missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], loaded: [] };
     const dst: Tensor[] = [];
     const src: Tensor[] = [];
     for (const [key, slot] of slots) {
@@ -167,6 +173,8 @@ export abstract class Module {
         report.missing.push(key);
       } else if (!sameShape(t.shape, slot.data.shape)) {
         report.shapeMismatch.push({ key, expected: slot.data.shape, found: t.shape });
+      } else if (t.dtype !== slot.data.dtype) {
+        report.dtypeMismatch.push({ key, expected: slot.data.dtype, found: t.dtype });
       } else {
         dst.push(slot.data);
         src.push(t);
@@ -176,7 +184,7 @@ export abstract class Module {
     for (const key of entries.keys()) if (!slots.has(key)) report.unexpected.push(key);
     if (
       (options.strict ?? true) &&
-      (report.missing.length || report.unexpected.length || report.shapeMismatch.length)
+      (report.missing.length || report.unexpected.length || report.shapeMismatch.length || report.dtypeMismatch.length)
     ) {
       throw new Error(describeLoadProblems(this.constructor.name, report));
     }
@@ -228,5 +236,7 @@ export function describeLoadProblems(what: string, report: LoadReport): string {
     lines.push(`  unexpected keys (${report.unexpected.length}): ${report.unexpected.join(", ")}`);
   for (const m of report.shapeMismatch)
     lines.push(`  shape mismatch for ${m.key}: expected [${m.expected}], found [${m.found}]`);
+  for (const m of report.dtypeMismatch)
+    lines.push(`  dtype mismatch for ${m.key}: expected ${m.expected}, found ${m.found}`);
   return lines.join("\n");
 }

@@ -23,6 +23,12 @@ export interface CalibrationSample {
   correct: boolean;
 }
 
+/** A calibrator's state in a checkpoint (JSON): the remembered samples and the threshold they gave. */
+export interface CalibratorState {
+  samples: CalibrationSample[];
+  threshold: number;
+}
+
 export class ThresholdCalibrator {
   readonly #samples: CalibrationSample[] = [];
   #threshold: number;
@@ -42,6 +48,23 @@ export class ThresholdCalibrator {
 
   get threshold(): number {
     return this.#threshold;
+  }
+
+  /** The remembered samples and the threshold, for a checkpoint (a resumed run continues with them). */
+  get state(): CalibratorState {
+    return { samples: this.#samples.map((s) => ({ ...s })), threshold: this.#threshold };
+  }
+
+  /** Puts a checkpoint's state back (the samples are checked: a damaged file must not inject garbage). */
+  restore(state: CalibratorState): void {
+    const ok =
+      Array.isArray(state?.samples) &&
+      state.samples.length <= CALIBRATION_WINDOW &&
+      state.samples.every((s) => Number.isFinite(s?.conf) && typeof s.correct === "boolean") &&
+      Number.isFinite(state.threshold);
+    if (!ok) throw new Error("the saved pseudo-label calibration is damaged");
+    this.#samples.splice(0, this.#samples.length, ...state.samples.map((s) => ({ conf: s.conf, correct: s.correct })));
+    this.#threshold = state.threshold;
   }
 
   /** Adds a batch's in-region predictions and updates the threshold. */

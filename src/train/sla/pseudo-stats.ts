@@ -83,6 +83,25 @@ export class PseudoLabelStats {
     this.#heldout += boxes.length;
   }
 
+  /** The counters, for a checkpoint of an interrupted epoch. */
+  toJSON(): number[] {
+    return [this.#count, this.#anchors, this.#images, this.#tp, this.#classTp, this.#heldout];
+  }
+
+  /** Counters saved by {@link toJSON} (an interrupted epoch continues counting from them). */
+  restore(counters: unknown): void {
+    if (!Array.isArray(counters) || counters.length !== 6 || !counters.every((c) => Number.isInteger(c) && c >= 0)) {
+      throw new Error("the saved pseudo-label counts are damaged");
+    }
+    const [count, anchors, images, tp, classTp, heldout] = counters as [number, number, number, number, number, number];
+    this.#count = count;
+    this.#anchors = anchors;
+    this.#images = images;
+    this.#tp = tp;
+    this.#classTp = classTp;
+    this.#heldout = heldout;
+  }
+
   summary(): PseudoLabelSummary {
     const known = this.heldoutKnown;
     return {

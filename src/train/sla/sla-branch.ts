@@ -10,7 +10,7 @@ import type { YoloModel } from "../../model/yolo.js";
 import { noGrad, type Tensor, tidy } from "../../torch/index.js";
 import type { ComputeLoss } from "../loss/compute-loss.js";
 import { labelledTargets } from "../loss/region-mask.js";
-import { ThresholdCalibrator } from "./calibration.js";
+import { type CalibratorState, ThresholdCalibrator } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import type { SlaOptions } from "./options.js";
 import { pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
@@ -60,6 +60,20 @@ export class SlaBranch {
   /** Feature taps the training forward must return this epoch. */
   taps(epoch: number): string[] {
     return this.similarityOn(epoch) ? [SIMILARITY_TAP] : [];
+  }
+
+  /**
+   * What a checkpoint stores for an exact resume: the calibration (it spans epochs) and this epoch's pseudo-label
+   * counts (non-zero only when Ctrl-C interrupted the epoch).
+   */
+  get state(): { calibration: CalibratorState; stats: number[] } {
+    return { calibration: this.calibrator.state, stats: this.stats.toJSON() };
+  }
+
+  /** Puts a checkpoint's {@link state} back. */
+  restore(state: { calibration: CalibratorState; stats: unknown }): void {
+    this.calibrator.restore(state.calibration);
+    this.stats.restore(state.stats);
   }
 
   /** Starts an epoch's statistics; returns the previous epoch's. */

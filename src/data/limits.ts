@@ -28,3 +28,5 @@ export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 export const MAX_COCO_JSON_BYTES = 500 * 1024 * 1024;
 /** Largest VOC XML file (one image's objects). */
 export const MAX_VOC_XML_BYTES = 16 * 1024 * 1024;
+/** Largest WBCAtt attribute CSV read by `convert --from wbcatt` (the published ones are ~1 MiB for ~6,000 rows). */
+export const MAX_WBCATT_CSV_BYTES = 64 * 1024 * 1024;

@@ -4,14 +4,17 @@
  * the labelled region the whole crop. Images are decoded one at a time per worker slot and dropped after their box is
  * found (17k crops stream through in constant memory).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { pushAll } from "../util/arrays.js";
 import { mapPool } from "../util/async.js";
+import { readBoundedText } from "../util/bounded-read.js";
 import { progress } from "../util/progress.js";
 import type { SplitAnnotations } from "./dataset-writer.js";
 import { SPLITS, type Split } from "./dataset-yaml.js";
 import { parseWbcattCsv, WBCATT_SPLIT_FILES, type WbcattRow } from "./formats/wbcatt.js";
 import { readImageRgb } from "./images.js";
+import { MAX_WBCATT_CSV_BYTES } from "./limits.js";
 import { DataFormatError, type DataProblem } from "./problems.js";
 import type { ImageAnnotation } from "./schema.js";
 import { findStainBox, type StainBoxFallback, type StainBoxOptions } from "./stain-box.js";
@@ -53,8 +56,8 @@ function readSplitCsvs(src: string): { rows: Array<[Split, WbcattRow]>; problems
   const problems: DataProblem[] = [];
   for (const split of present) {
     const file = join(src, WBCATT_SPLIT_FILES[split]);
-    const csv = parseWbcattCsv(readFileSync(file, "utf8"), file);
-    problems.push(...csv.problems);
+    const csv = parseWbcattCsv(readBoundedText(file, MAX_WBCATT_CSV_BYTES), file);
+    pushAll(problems, csv.problems);
     for (const row of csv.rows) rows.push([split, row]);
   }
   return { rows, problems };

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { LOSS_TERMS, updateMeanLosses, zeroLosses } from "../../src/train/train-losses.js";
 import { resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
+import { OptionError } from "../../src/util/errors.js";
 
 describe("train losses", () => {
   test("the running mean is YOLOv5's (mean·seen + batch)/(seen + 1), term by term", () => {
@@ -54,19 +55,21 @@ describe("train options", () => {
     );
   });
 
-  test("a resumed run keeps its saved options; only resume, verbosity and stopAfterEpochs come from the call", () => {
+  test("a resumed run keeps its saved options; only resume, verbosity and the interruption hooks come from the call", () => {
     const saved = { data: "d.yaml", epochs: 30, batch: 4, verbose: true };
-    const merged = resumedOptions(saved, {
-      resume: "runs/x/weights/last.safetensors",
-      verbose: false,
-      stopAfterEpochs: 2,
-      epochs: 99,
-    });
+    const resume = "runs/x/weights/last.safetensors";
+    const merged = resumedOptions(saved, { resume, verbose: false, stopAfterEpochs: 2, epochs: 30 });
     assert.deepEqual(merged, {
       ...saved,
-      resume: "runs/x/weights/last.safetensors",
+      resume,
       verbose: false,
       stopAfterEpochs: 2,
+      interruptAfterBatches: undefined,
     });
+    // another epoch count is refused, not ignored (the learning-rate schedule depends on it)
+    assert.throws(
+      () => resumedOptions(saved, { resume, epochs: 99 }),
+      (e: unknown) => e instanceof OptionError && e.option === "epochs" && /saved 30 epochs/.test(e.problem),
+    );
   });
 });

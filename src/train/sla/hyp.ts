@@ -72,18 +72,18 @@ export interface SlaHyp {
 }
 
 /**
- * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11) and
- * the pseudo-label loss with the detection gains and a ramp-up (issue 26); ISSUE11_ADMISSION_HYP restores the loss
- * before issue 26, and pl_precision 0 the seed's fixed threshold.
+ * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
+ * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26);
+ * ISSUE11_ADMISSION_HYP restores the admission and loss before issue 26, and pl_precision 0 the seed's fixed threshold.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_conf: 0.5,
   pl_nms_iou: 0.2,
   pl_max_det: 300,
   pl_conf: 0.95,
-  pl_precision: 0.8,
+  pl_precision: 0.9,
   pl_precision_z: 0,
-  pl_conf_min: 0.25,
+  pl_conf_min: 0.5,
   pl_entropy: 1.0,
   pl_min_area: 10,
   pl_gt_overlap: 100,

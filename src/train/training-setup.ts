@@ -304,8 +304,9 @@ function createSlaBranch(
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown);
   log(
-    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}, at most ${h.pl_conf}` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
-      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}; ` +
+    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}${h.pl_precision_z > 0 ? ` (Wilson bound, z ${h.pl_precision_z})` : ""}, in [${h.pl_conf_min}, ${h.pl_conf}]` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
+      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}` +
+      `${h.pl_loss_gains === 1 ? " × the detection gains" : " (unscaled, seed)"}${h.pl_ramp > 0 ? ` ramped up over ${h.pl_ramp * opts.epochs} epochs` : ""}; ` +
       `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
       `${h.sim_weight}, first ${branch.similarityEpochs} epochs; last ${h.region_only_epochs} region-only` +
       `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,

@@ -21,7 +21,7 @@ export interface SlaHyp {
   /**
    * The calibration counts a precision as reached when its Wilson lower bound at this normal quantile is (not in the
    * seed; 0 = the point estimate). In-region predictions overstate the precision outside the regions: the model was
-   * trained on their labels (issue 26: calibrated for 0.8 in the regions, the pseudo-labels held 21–66 % outside).
+   * trained on their labels (issue 26: calibrated for 0.8 in the regions, the demo's pseudo-labels held 56–90 % outside).
    */
   pl_precision_z: number;
   /**
@@ -73,8 +73,9 @@ export interface SlaHyp {
 
 /**
  * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
- * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26);
- * ISSUE11_ADMISSION_HYP restores the admission and loss before issue 26, and pl_precision 0 the seed's fixed threshold.
+ * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26).
+ * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
+ * pl_precision 0.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_conf: 0.5,
@@ -97,18 +98,6 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   sim_weight: 0.1,
   sim_epochs: 20 / 30,
   region_only_epochs: 1,
-});
-
-/**
- * Pseudo-label admission before issue 26 (calibrated for precision 0.8 by its point estimate, floor 0.25, the seed's
- * unscaled loss at full weight from the first epoch), for comparison runs; with pl_precision 0 it is the seed's.
- */
-export const ISSUE11_ADMISSION_HYP: Readonly<Partial<SlaHyp>> = Object.freeze({
-  pl_precision: 0.8,
-  pl_precision_z: 0,
-  pl_conf_min: 0.25,
-  pl_loss_gains: 0,
-  pl_ramp: 0,
 });
 
 /** Range rules of the SLA keys, checked with the hyp file. */

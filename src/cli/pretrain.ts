@@ -112,7 +112,7 @@ export function addTrainingOptions(
 export async function runTrainingCommand(
   command: "pretrain" | "train",
   flags: PretrainFlags,
-  extra: Pick<TrainOptions, "sla" | "attributes">,
+  extra: Pick<TrainOptions, "sla" | "attributes" | "finetune">,
   cli: Command,
 ): Promise<void> {
   const epochsGiven = cli.getOptionValueSource("epochs") === "cli";
@@ -146,6 +146,7 @@ export async function runTrainingCommand(
       attributeLambda: flags.attrLambda,
       attributeTaps: flags.attrTaps,
       sla: extra.sla ?? null,
+      finetune: extra.finetune,
     }),
   );
   if (result.interrupted) {

@@ -22,6 +22,7 @@ interface TrainFlags extends PretrainFlags {
   tripletSign: SlaOptions["tripletSign"];
   plInRegion: boolean;
   seedSla: boolean;
+  finetune: boolean;
 }
 
 /** The phase-2 behaviour the flags ask for (`--seed-sla` = every seed behaviour at once). */
@@ -52,8 +53,12 @@ export function register(program: Command): void {
     .option("--pl-in-region", "also take pseudo-labels inside labelled regions (the seed's behaviour)", false)
     .option(
       "--seed-sla",
-      "the seed's phase 2 exactly: student proposer, seed triplet sign, pseudo-labels in regions",
+      "the seed's phase 2 exactly: student proposer, seed triplet sign, pseudo-labels in regions, no fine-tune schedule",
       false,
+    )
+    .option(
+      "--no-finetune",
+      "YOLOv5's fresh-run schedule instead of a fine-tune: EMA restarted at 0 updates, ≥ 100 warmup iterations from warmup_bias_lr (the seed's; --seed-sla implies it)",
     )
     .option("--no-attributes", "do not train the attribute head (default: trained when the data has attribute columns)")
     .action((flags: TrainFlags, command: Command) => {
@@ -72,6 +77,7 @@ export function register(program: Command): void {
         flags,
         {
           sla: slaOptionsOf(flags),
+          finetune: flags.seedSla ? false : flags.finetune,
           attributes: command.getOptionValueSource("attributes") === "default" ? "auto" : flags.attributes,
         },
         command,

@@ -16,6 +16,7 @@ import { runTraining, type TrainingRunResult } from "../runs/train-run.js";
 import { runValidation } from "../runs/val-run.js";
 import type { Hyp } from "../train/hyp.js";
 import { SEED_SLA_OPTIONS, type SlaOptions } from "../train/sla/options.js";
+import type { TrainOptions } from "../train/trainer.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "./quickstart.js";
 
 export interface MainJobOptions {
@@ -62,16 +63,9 @@ const PHASE2_LR_FACTOR = 0.1;
 /** The default phase-2 behaviour (EMA proposer, conventional triplet, pseudo-labels outside the labelled regions). */
 const SLA: SlaOptions = { ...SEED_SLA_OPTIONS, proposer: "ema", tripletSign: "conventional", plInRegion: false };
 
-export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobResult> {
-  const { out = "runs/demo", images = 160, imgsz = 192, sparseArea = 0.3, seed = 0, verbose = true } = options;
-  const say = (m: string) => verbose && process.stdout.write(`\n== ${m}\n`);
-  const started = performance.now();
-  const dataRoot = join(out, "data");
-  rmSync(dataRoot, { recursive: true, force: true });
-  say(`1/5 data: ${images} synthetic fields of view, ${imgsz} px, ${Math.round(sparseArea * 100)} % of each labelled`);
-  await generateDataset({ out: dataRoot, images, seed, imageSize: imgsz, sparseArea, split: [0.7, 0.15, 0.15] });
-  const data = collapseToOneClass(dataRoot);
-  const common = {
+/** The options both phases of the main job share. */
+function commonOptions(data: string, imgsz: number, seed: number, verbose: boolean) {
+  return {
     data,
     imgsz,
     batch: MAIN_JOB_BATCH,
@@ -81,26 +75,61 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
     verbose,
     attributes: true as const,
   };
-  say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
-  const pretrain = await runTraining({
-    ...common,
+}
+
+/** Generates the main job's sparse one-class dataset under `<out>/data`; returns its data YAML. */
+export async function mainJobData(out: string, options: MainJobOptions = {}): Promise<string> {
+  const { images = 160, imgsz = 192, sparseArea = 0.3, seed = 0 } = options;
+  const dataRoot = join(out, "data");
+  rmSync(dataRoot, { recursive: true, force: true });
+  await generateDataset({ out: dataRoot, images, seed, imageSize: imgsz, sparseArea, split: [0.7, 0.15, 0.15] });
+  return collapseToOneClass(dataRoot);
+}
+
+/** The main job's phase-1 run (`sladet pretrain --attributes`) on `data`, into `<out>/pretrain`. */
+export function mainJobPhase1Options(out: string, data: string, options: MainJobOptions = {}): TrainOptions {
+  const { imgsz = 192, seed = 0, verbose = true } = options;
+  return {
+    ...commonOptions(data, imgsz, seed, verbose),
     cfg: { ...builtinModelYaml("n"), ...QUICKSTART_MODEL },
     epochs: options.pretrainEpochs ?? 60,
     hyp: QUICKSTART_HYP,
     project: join(out, "pretrain"),
     name: "exp",
-  });
-  say("3/5 phase 2 (sladet train): pseudo-labels outside the labelled regions and the similarity loss");
-  const phase2Hyp: Partial<Hyp> = { ...QUICKSTART_HYP, lr0: QUICKSTART_HYP.lr0 * PHASE2_LR_FACTOR };
-  const phase2 = await runTraining({
-    ...common,
-    weights: pretrain.last,
+  };
+}
+
+/** The main job's phase-2 run (`sladet train`) from phase 1's `weights`, into `<out>/train`. */
+export function mainJobPhase2Options(
+  out: string,
+  data: string,
+  weights: string,
+  options: MainJobOptions = {},
+): TrainOptions {
+  const { imgsz = 192, seed = 0, verbose = true } = options;
+  const hyp: Partial<Hyp> = { ...QUICKSTART_HYP, lr0: QUICKSTART_HYP.lr0 * PHASE2_LR_FACTOR };
+  return {
+    ...commonOptions(data, imgsz, seed, verbose),
+    weights,
     epochs: options.trainEpochs ?? 8,
-    hyp: phase2Hyp,
+    hyp,
     sla: SLA,
     project: join(out, "train"),
     name: "exp",
-  });
+  };
+}
+
+export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobResult> {
+  const { out = "runs/demo", images = 160, imgsz = 192, sparseArea = 0.3, verbose = true } = options;
+  const say = (m: string) => verbose && process.stdout.write(`\n== ${m}\n`);
+  const started = performance.now();
+  const dataRoot = join(out, "data");
+  say(`1/5 data: ${images} synthetic fields of view, ${imgsz} px, ${Math.round(sparseArea * 100)} % of each labelled`);
+  const data = await mainJobData(out, options);
+  say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
+  const pretrain = await runTraining(mainJobPhase1Options(out, data, options));
+  say("3/5 phase 2 (sladet train): pseudo-labels outside the labelled regions and the similarity loss");
+  const phase2 = await runTraining(mainJobPhase2Options(out, data, pretrain.last, options));
   say("4/5 sladet test: the fully labelled test split");
   const test = await runValidation({
     data,

@@ -122,6 +122,7 @@ export class EpochLoop {
       cosine: opts.cosLr,
       groups: PARAM_GROUPS,
       nominalBatch: opts.nominalBatch,
+      biasWarmup: !opts.finetune,
     });
     for (const [k, g] of optimizer.paramGroups.entries()) {
       g.lr = s.lr[k]!;

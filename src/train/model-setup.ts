@@ -32,14 +32,28 @@ interface InitialWeights {
   state: Map<string, Tensor>;
   /** The checkpoint's attribute head (sladet checkpoints that have one); ownership passes to the caller. */
   attributeHead: AttributeHead | null;
+  /** The EMA updates the checkpoint's training had made (0 when it does not say: final weights, YOLOv5 .pt). */
+  emaUpdates: number;
   release: () => void;
+}
+
+/** The EMA update count a sladet checkpoint's training state records, or 0. */
+function checkpointEmaUpdates(training: Record<string, unknown> | null | undefined): number {
+  const updates = Number(training?.["updates"] ?? 0);
+  return Number.isInteger(updates) && updates > 0 ? updates : 0;
 }
 
 /** The initial weights' description and state dict (the caller disposes the state). */
 function readWeights(path: string): InitialWeights {
   if (isZip(path)) {
     const ckpt = readYoloCheckpoint(path);
-    return { yaml: ckpt.yaml, state: ckpt.state, attributeHead: null, release: () => disposeCheckpoint(ckpt) };
+    return {
+      yaml: ckpt.yaml,
+      state: ckpt.state,
+      attributeHead: null,
+      emaUpdates: 0,
+      release: () => disposeCheckpoint(ckpt),
+    };
   }
   const loaded = loadCheckpoint(path);
   const state = loaded.model.stateDict();
@@ -47,6 +61,7 @@ function readWeights(path: string): InitialWeights {
     yaml: loaded.meta.model,
     state,
     attributeHead: loaded.attributeHead,
+    emaUpdates: checkpointEmaUpdates(loaded.meta.training),
     release: () => {
       loaded.model.dispose();
       for (const t of loaded.training.values()) t.dispose();
@@ -56,12 +71,14 @@ function readWeights(path: string): InitialWeights {
 
 /**
  * Builds the model and reports how weights were transferred (messages for the log). A sladet checkpoint's attribute
- * head is handed over too (phase 2 continues phase 1's head); the caller owns and disposes it.
+ * head is handed over too (phase 2 continues phase 1's head); the caller owns and disposes it. `emaUpdates`: the
+ * EMA updates the weights' training made (a sladet checkpoint's; 0 otherwise), for a fine-tune's EMA to continue.
  */
 export function setupModel(options: ModelSetupOptions): {
   model: YoloModel;
   messages: string[];
   attributeHead: AttributeHead | null;
+  emaUpdates: number;
 } {
   const { cfg, weights, nc, names } = options;
   if (!cfg && !weights)
@@ -72,7 +89,7 @@ export function setupModel(options: ModelSetupOptions): {
     const model = new YoloModel({ ...base, nc }, { source: typeof cfg === "string" ? cfg : weights, names });
     const messages: string[] = [];
     if (init) messages.push(describeTransfer(`weights ${weights}`, transferWeights(model, init.state)));
-    return { model, messages, attributeHead: init?.attributeHead ?? null };
+    return { model, messages, attributeHead: init?.attributeHead ?? null, emaUpdates: init?.emaUpdates ?? 0 };
   } finally {
     init?.release();
   }

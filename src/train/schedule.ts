@@ -82,13 +82,19 @@ export function iterationSettings(
     groups: number;
     /** @default NOMINAL_BATCH */
     nominalBatch?: number;
+    /** The bias group warms up from warmup_bias_lr (YOLOv5); false: from 0 like the others (a fine-tune). @default true */
+    biasWarmup?: boolean;
   },
 ): IterationSettings {
   const { ni, epoch, epochs, warmup, batchSize, cosine, groups, nominalBatch = NOMINAL_BATCH } = options;
   const target = hyp.lr0 * lrFactor(epoch, epochs, hyp.lrf, cosine);
   const accumulate = accumulateSteps(batchSize, nominalBatch);
-  if (ni > warmup) return { lr: new Array<number>(groups).fill(target), momentum: hyp.momentum, accumulate };
-  const lr = Array.from({ length: groups }, (_, g) => lerp(ni, 0, warmup, g === 0 ? hyp.warmup_bias_lr : 0, target));
+  // warmup 0 (a fine-tune without warmup epochs): no warmup at all, not one iteration at the warmup's start values
+  if (ni > warmup || warmup <= 0) {
+    return { lr: new Array<number>(groups).fill(target), momentum: hyp.momentum, accumulate };
+  }
+  const biasStart = (options.biasWarmup ?? true) ? hyp.warmup_bias_lr : 0;
+  const lr = Array.from({ length: groups }, (_, g) => lerp(ni, 0, warmup, g === 0 ? biasStart : 0, target));
   return {
     lr,
     momentum: lerp(ni, 0, warmup, hyp.warmup_momentum, hyp.momentum),

@@ -16,6 +16,12 @@ import { PRETRAIN_DEFAULTS } from "./phases.js";
 import { MIN_WARMUP_ITERATIONS, NOMINAL_BATCH } from "./schedule.js";
 import type { SlaOptions } from "./sla/options.js";
 
+/**
+ * Minimum warmup of a fine-tune (phase 2): none beyond hyp.warmup_epochs. YOLOv5's floor of 100 iterations stretched
+ * the warmup, and its bias-lr jump, over all 8 epochs of the demo's phase 2 (issue 26).
+ */
+export const FINETUNE_MIN_WARMUP_ITERATIONS = 0;
+
 /** What `train()` takes; every field but `data` (or `resume`) has a default. */
 export interface TrainOptions {
   /** Dataset YAML (required unless resuming). */
@@ -73,8 +79,16 @@ export interface TrainOptions {
   interruptAfterBatches?: number;
   /** Images per optimizer step, reached by gradient accumulation (YOLOv5's nbs). @default 64 */
   nominalBatch?: number;
-  /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100 */
+  /** Warmup lasts at least this many iterations (YOLOv5's 100). @default 100, {@link FINETUNE_MIN_WARMUP_ITERATIONS} when fine-tuning */
   minWarmupIters?: number;
+  /**
+   * Continue the weights' training as a fine-tune (issue 26): the EMA continues the checkpoint's with its update count
+   * (a sladet checkpoint stores it), warmup has no minimum length ({@link FINETUNE_MIN_WARMUP_ITERATIONS}), and the
+   * bias group warms up from 0 like the others instead of falling from warmup_bias_lr. false = YOLOv5's behaviour
+   * (EMA restarted at 0 updates, ≥ 100 warmup iterations, the bias-lr jump), which is also the seed's phase 2.
+   * @default true in phase 2 (with `sla`), false otherwise
+   */
+  finetune?: boolean;
   /**
    * Also train the attribute head on ground-truth cells (needs the 7 LLD attribute columns); "auto": when the dataset
    * has them (phase 2, as the seed always trains its head there). @default false
@@ -145,6 +159,7 @@ export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTra
   checkTrainNumbers(o);
   const hyp = resolveHypOption(o.hyp, log);
   if (!o.data) throw new OptionError("data", "is missing: give a dataset YAML, or resume a run from its checkpoint");
+  const finetune = o.finetune ?? (o.sla !== undefined && o.sla !== null);
   return {
     data: o.data,
     cfg: o.cfg,
@@ -168,7 +183,8 @@ export function resolveTrainOptions(o: TrainOptions, log: TrainLog): ResolvedTra
     cosLr: o.cosLr ?? false,
     verbose: o.verbose ?? true,
     nominalBatch: o.nominalBatch ?? NOMINAL_BATCH,
-    minWarmupIters: o.minWarmupIters ?? MIN_WARMUP_ITERATIONS,
+    minWarmupIters: o.minWarmupIters ?? (finetune ? FINETUNE_MIN_WARMUP_ITERATIONS : MIN_WARMUP_ITERATIONS),
+    finetune,
     attributes: o.attributes ?? false,
     attributeLambda: o.attributeLambda ?? 0,
     attributeTaps: [...(o.attributeTaps ?? ATTRIBUTE_TAPS)],

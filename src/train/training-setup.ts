@@ -104,11 +104,12 @@ function buildModel(
   trainItems: readonly LoaderItem[],
   log: TrainLog,
 ) {
-  const { model, messages, attributeHead } = snapshot
+  const { model, messages, attributeHead, emaUpdates } = snapshot
     ? {
         model: snapshot.model,
         messages: [`resuming ${resumePath} after epoch ${snapshot.epoch + 1}`],
         attributeHead: null,
+        emaUpdates: 0, // restored from the snapshot
       }
     : setupModel({ cfg: opts.cfg, weights: opts.weights, nc: data.nc, names: data.names });
   for (const m of messages) log(m);
@@ -117,7 +118,10 @@ function buildModel(
     const options = { anchorT: opts.hyp.anchor_t, evolve: opts.evolveAnchors, seed: opts.seed };
     checkAnchors(model, labelSizes(trainItems, imgszFor(model, opts.imgsz).imgsz), options, log);
   }
-  return { model, attributeHead, isFrozen };
+  // a fine-tune's EMA continues the weights' (they are that EMA's weights) with its update count
+  const continuedEma = opts.finetune ? emaUpdates : 0;
+  if (continuedEma > 0) log(`EMA continued from ${opts.weights} at ${continuedEma} updates (fine-tune)`);
+  return { model, attributeHead, isFrozen, emaUpdates: continuedEma };
 }
 
 /** YOLOv5 train.py's smallest grid size: the stride `imgsz` is checked against is at least this. */
@@ -167,7 +171,14 @@ export async function createTraining(
   const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
   const { opts: given, runDir } = prepareRun(options, snapshot, log);
   const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log);
-  const { model, attributeHead, isFrozen } = buildModel(given, snapshot, options.resume, data, trainItems, log);
+  const { model, attributeHead, isFrozen, emaUpdates } = buildModel(
+    given,
+    snapshot,
+    options.resume,
+    data,
+    trainItems,
+    log,
+  );
   const opts = withCheckedImgsz(given, model, log);
   const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems);
   const computeLoss = new ComputeLoss({
@@ -185,6 +196,7 @@ export async function createTraining(
   const ema = new ModelEMA(
     new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
     model,
+    { updates: emaUpdates },
   );
   const resultsPath = join(runDir, "results.csv");
   const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
@@ -292,8 +304,9 @@ function createSlaBranch(
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown);
   log(
-    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}, at most ${h.pl_conf}` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
-      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}; ` +
+    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}${h.pl_precision_z > 0 ? ` (Wilson bound, z ${h.pl_precision_z})` : ""}, in [${h.pl_conf_min}, ${h.pl_conf}]` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
+      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}` +
+      `${h.pl_loss_gains === 1 ? " × the detection gains" : " (unscaled, seed)"}${h.pl_ramp > 0 ? ` ramped up over ${h.pl_ramp * opts.epochs} epochs` : ""}; ` +
       `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
       `${h.sim_weight}, first ${branch.similarityEpochs} epochs; last ${h.region_only_epochs} region-only` +
       `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,

@@ -55,6 +55,19 @@ describe("schedule", () => {
     assert.equal(after.accumulate, 8);
   });
 
+  test("fine-tune warmup: the bias group rises from 0 like the others; no warmup at all when it lasts 0 iterations", () => {
+    const base = { epoch: 0, epochs: 8, batchSize: 8, cosine: false, groups: 3, biasWarmup: false };
+    const s0 = iterationSettings(HYP, { ...base, ni: 0, warmup: 100 });
+    assert.deepEqual(s0.lr, [0, 0, 0], "no warmup_bias_lr jump");
+    const s50 = iterationSettings(HYP, { ...base, ni: 50, warmup: 100 });
+    close(s50.lr[0]!, 0.005);
+    close(s50.lr[1]!, 0.005);
+    const none = iterationSettings(HYP, { ...base, ni: 0, warmup: 0, biasWarmup: true });
+    assert.deepEqual(none.lr, [0.01, 0.01, 0.01], "warmup 0: lr0 from the first iteration, whatever biasWarmup says");
+    close(none.momentum, HYP.momentum);
+    assert.equal(warmupIterations({ ...HYP, warmup_epochs: 0 }, 14, 0), 0);
+  });
+
   test("warm-up as YOLOv5 v7.0 on BCCD (205 images, batch 16): 100 iterations, accumulate 1→4 rounded half to even", () => {
     // the sequence np.round(np.interp(ni, [0, 100], [1, 4])) gives; 2.5 at ni = 50 rounds to 2 (Math.round: 3)
     const warmup = warmupIterations(HYP, 13); // max(round(3 · 13), 100)

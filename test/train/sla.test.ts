@@ -13,7 +13,12 @@ import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import { SEED_LOSS_HYP } from "../../src/train/loss/hyp.js";
 import { labelledTargets } from "../../src/train/loss/region-mask.js";
-import { CALIBRATION_MIN_CORRECT, calibratedThreshold, NO_PSEUDO_LABELS } from "../../src/train/sla/calibration.js";
+import {
+  CALIBRATION_MIN_CORRECT,
+  calibratedThreshold,
+  NO_PSEUDO_LABELS,
+  wilsonLowerBound,
+} from "../../src/train/sla/calibration.js";
 import { SEED_SLA_HYP } from "../../src/train/sla/hyp.js";
 import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/train/sla/pseudo-labels.js";
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
@@ -157,6 +162,41 @@ test("calibrated threshold: lowest confidence reaching the precision, clamped to
   assert.equal(calibratedThreshold(samples, 0.5, 0.95, 0.6), 0.6, "floor");
 });
 
+test("Wilson lower bound: the proportion at z = 0, below it by more the fewer the samples", () => {
+  assert.equal(wilsonLowerBound(8, 10, 0), 0.8);
+  // values from the closed form (Wilson 1927), computed independently in Python
+  assert.ok(Math.abs(wilsonLowerBound(8, 10, 1.645) - 0.5407687136381664) < 1e-12);
+  assert.ok(Math.abs(wilsonLowerBound(45, 50, 1.645) - 0.8084525233650576) < 1e-12);
+  assert.ok(Math.abs(wilsonLowerBound(90, 100, 1.645) - 0.8396381547641418) < 1e-12);
+  assert.equal(wilsonLowerBound(0, 0, 1.645), 0);
+});
+
+test("conservative calibration: with z > 0 the threshold rises until the precision's lower bound reaches the target", () => {
+  // 100 predictions, confidences 0.99 … 0.50: all correct down to 0.8, then 3 of 4 correct
+  const samples = Array.from({ length: 100 }, (_, i) => {
+    const conf = 0.99 - 0.005 * i;
+    return { conf, correct: conf >= 0.8 || i % 4 !== 0 };
+  });
+  const point = calibratedThreshold(samples, 0.9, 0.95, 0.25);
+  const bound = calibratedThreshold(samples, 0.9, 0.95, 0.25, 1.645);
+  assert.ok(bound > point, `z 1.645: ${bound} above the point estimate's ${point}`);
+  const kept = samples.filter((s) => s.conf > bound);
+  const correct = kept.filter((s) => s.correct).length;
+  assert.ok(wilsonLowerBound(correct, kept.length, 1.645) >= 0.9, `${correct}/${kept.length}`);
+  const lower = samples.filter((s) => s.conf > point);
+  assert.ok(wilsonLowerBound(lower.filter((s) => s.correct).length, lower.length, 1.645) < 0.9, "the point one is not");
+  assert.equal(calibratedThreshold(samples, 0.9, 0.95, 0.95, 1.645), 0.95, "clamped to the floor");
+});
+
+test("pseudo-label weight: burn-in epoch at 0, linear ramp over pl_ramp of the epochs; pl_ramp 0 = the seed's", () => {
+  const options = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+  const ramped = new SlaBranch({ ...SEED_SLA_HYP, pl_weight: 0.1, pl_ramp: 0.25 }, 8, options, false);
+  const w = [0, 1, 2, 3, 7].map((e) => Math.round(ramped.plWeight(e) * 1e12) / 1e12);
+  assert.deepEqual(w, [0, 0.05, 0.1, 0.1, 0.1]);
+  const seed = new SlaBranch({ ...SEED_SLA_HYP, pl_weight: 0.1, pl_ramp: 0 }, 8, options, false);
+  assert.equal(seed.plWeight(0), 0.1);
+});
+
 test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {
   const p = (image: number, cls: number, xc: number, conf: number): PseudoBox => ({
     ...box(image, cls, xc, 0.5),
@@ -249,7 +289,7 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
   }
   student.train();
   ema.eval();
-  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5 };
+  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0 };
   const computeLoss = new ComputeLoss({
     nc,
     anchors: student.detect.anchors.data,
@@ -287,6 +327,25 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
   assert.equal(now.allocatedBytes, before.allocatedBytes, "native bytes");
   const s = branch.stats.summary();
   assert.ok(s.count > 0 && s.anchors > 0, `pseudo-labels ${s.count}, anchors ${s.anchors}: both paths ran`);
+  // pl_loss_gains 1 scales the pseudo-label terms by the detection gains; 0 leaves them unscaled (the seed)
+  tidy(() => {
+    const ctx = { student, ema, computeLoss };
+    const options = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+    const gained = new SlaBranch({ ...hyp, pl_loss_gains: 1 }, 10, options, false);
+    const plain = new SlaBranch({ ...hyp, pl_loss_gains: 0 }, 10, options, false);
+    const out = student.forward(images, { decode: false, taps: [] });
+    const selected = selectPseudoLabels(ema.forward(images, { decode: true }).decoded!, targets, regionMask, hyp);
+    assert.ok(selected.pseudo.length > 0);
+    const [box, obj, cls] = computeLoss.computePseudo(out.maps, pseudoTargets(selected.pseudo)).toArray() as number[];
+    const g = computeLoss.hyp;
+    const a = gained.terms(ctx, batch, out, 0)!;
+    const b = plain.terms(ctx, batch, out, 0)!;
+    const near = (x: number, y: number, label: string) =>
+      assert.ok(Math.abs(x - y) <= 1e-5 * Math.abs(y), `${label}: ${x} vs ${y}`);
+    near(a.pl, box! * g.box + obj! * g.obj + cls! * g.cls, "gains");
+    near(b.pl, box! + obj! + cls!, "no gains");
+    near(a.loss.item(), a.pl * hyp.pl_weight * 2, "× pl_weight × batch size");
+  });
   for (const t of [images, targets, regionMask]) t.dispose();
   computeLoss.dispose();
   student.dispose();

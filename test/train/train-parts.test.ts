@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { LOSS_TERMS, updateMeanLosses, zeroLosses } from "../../src/train/train-losses.js";
-import { resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
+import { FINETUNE_MIN_WARMUP_ITERATIONS, resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
 import { OptionError } from "../../src/util/errors.js";
 
 describe("train losses", () => {
@@ -42,9 +42,21 @@ describe("train options", () => {
     assert.equal(o.project, "runs/pretrain");
     assert.equal(o.nominalBatch, 64);
     assert.equal(o.minWarmupIters, 100);
+    assert.equal(o.finetune, false);
     assert.deepEqual(o.attributeTaps, ["image"]);
     assert.equal(o.sla, null);
     assert.deepEqual(o.hyp, { ...DEFAULT_HYP });
+  });
+
+  test("phase 2 is a fine-tune by default (no warmup floor); finetune false or an explicit floor override it", () => {
+    const sla = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+    const phase2 = resolveTrainOptions({ data: "d.yaml", sla }, quiet);
+    assert.equal(phase2.finetune, true);
+    assert.equal(phase2.minWarmupIters, FINETUNE_MIN_WARMUP_ITERATIONS);
+    const fresh = resolveTrainOptions({ data: "d.yaml", sla, finetune: false }, quiet);
+    assert.deepEqual([fresh.finetune, fresh.minWarmupIters], [false, 100]);
+    assert.equal(resolveTrainOptions({ data: "d.yaml", sla, minWarmupIters: 7 }, quiet).minWarmupIters, 7);
+    assert.equal(resolveTrainOptions({ data: "d.yaml", finetune: true }, quiet).minWarmupIters, 0, "phase 1 may too");
   });
 
   test("partial hyp values replace the seed's; a missing dataset is an error naming the way out", () => {

@@ -37,11 +37,13 @@ export class ThresholdCalibrator {
    * @param precision target precision in (0, 1]; 0 = off (always `ceiling`)
    * @param ceiling the highest threshold (pl_conf)
    * @param floor the lowest (pl_conf_min)
+   * @param z the precision counted is its Wilson lower bound at this z (pl_precision_z; 0 = the point estimate)
    */
   constructor(
     readonly precision: number,
     readonly ceiling: number,
     readonly floor: number,
+    readonly z = 0,
   ) {
     this.#threshold = ceiling;
   }
@@ -72,7 +74,7 @@ export class ThresholdCalibrator {
     if (this.precision <= 0) return;
     pushAll(this.#samples, samples);
     if (this.#samples.length > CALIBRATION_WINDOW) this.#samples.splice(0, this.#samples.length - CALIBRATION_WINDOW);
-    this.#threshold = calibratedThreshold(this.#samples, this.precision, this.ceiling, this.floor);
+    this.#threshold = calibratedThreshold(this.#samples, this.precision, this.ceiling, this.floor, this.z);
   }
 }
 
@@ -80,7 +82,22 @@ export class ThresholdCalibrator {
 export const NO_PSEUDO_LABELS = 1;
 
 /**
- * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `precision` and at least
+ * The Wilson score interval's lower bound of a proportion `correct / n` at normal quantile `z` (Wilson 1927): a
+ * precision estimate that is conservative in proportion to how few predictions back it. z = 0: the proportion itself.
+ */
+export function wilsonLowerBound(correct: number, n: number, z: number): number {
+  if (n <= 0) return 0;
+  const p = correct / n;
+  if (z <= 0) return p;
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return (centre - spread) / (1 + z2 / n);
+}
+
+/**
+ * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `precision` (its Wilson lower bound at `z`,
+ * {@link wilsonLowerBound}) and at least
  * {@link CALIBRATION_MIN_CORRECT} correct samples at or above it, clamped to [floor, ceiling]. With fewer correct
  * samples than that in all: `ceiling` (no evidence yet: the seed's fixed threshold). With enough but no confidence
  * reaching the precision: {@link NO_PSEUDO_LABELS} (the model is unreliable now; on the synthetic benchmark falling
@@ -91,6 +108,7 @@ export function calibratedThreshold(
   precision: number,
   ceiling: number,
   floor: number,
+  z = 0,
 ): number {
   const sorted = [...samples].sort((a, b) => b.conf - a.conf);
   let correct = 0;
@@ -99,7 +117,8 @@ export function calibratedThreshold(
     if (s.correct) correct++;
     const nextIsTied = i + 1 < sorted.length && sorted[i + 1]!.conf === s.conf;
     if (nextIsTied) return;
-    if (correct >= CALIBRATION_MIN_CORRECT && correct / (i + 1) >= precision) best = Math.min(best, s.conf);
+    if (correct >= CALIBRATION_MIN_CORRECT && wilsonLowerBound(correct, i + 1, z) >= precision)
+      best = Math.min(best, s.conf);
   });
   if (correct < CALIBRATION_MIN_CORRECT) return ceiling;
   if (best === Number.POSITIVE_INFINITY) return NO_PSEUDO_LABELS;

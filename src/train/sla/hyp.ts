@@ -19,6 +19,12 @@ export interface SlaHyp {
    */
   pl_precision: number;
   /**
+   * The calibration counts a precision as reached when its Wilson lower bound at this normal quantile is (not in the
+   * seed; 0 = the point estimate). In-region predictions overstate the precision outside the regions: the model was
+   * trained on their labels (issue 26: calibrated for 0.8 in the regions, the demo's pseudo-labels held 56–90 % outside).
+   */
+  pl_precision_z: number;
+  /**
    * Lowest calibrated threshold; with calibration on, proposals are taken from this confidence up (not from
    * pl_nms_conf), since models trained on sparse labels are rarely that confident (not in the seed).
    */
@@ -34,6 +40,18 @@ export interface SlaHyp {
   pl_gt_overlap: number;
   /** Weight of the pseudo-label loss (box, objectness, class). */
   pl_weight: number;
+  /**
+   * 1: the pseudo-label loss's box, objectness and class terms are scaled by the detection gains (box, obj, cls) as
+   * the labelled loss's are; 0: unscaled, the seed's (its PL box term then weighs pl_weight / box = 2× the labelled
+   * box term at the seed's values).
+   */
+  pl_loss_gains: number;
+  /**
+   * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
+   * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
+   * from the first epoch (the seed).
+   */
+  pl_ramp: number;
   /**
    * Lower edge of the similarity band at the seed's threshold: predictions with confidence in (sim_conf, pl_conf] are
    * similarity anchors; a calibrated threshold t scales the band to (sim_conf · t / pl_conf, t].
@@ -53,18 +71,26 @@ export interface SlaHyp {
   region_only_epochs: number;
 }
 
-/** The seed's values (method.md §4.3–4.6). */
+/**
+ * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
+ * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26).
+ * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
+ * pl_precision 0.
+ */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_conf: 0.5,
   pl_nms_iou: 0.2,
   pl_max_det: 300,
   pl_conf: 0.95,
-  pl_precision: 0.8,
-  pl_conf_min: 0.25,
+  pl_precision: 0.9,
+  pl_precision_z: 0,
+  pl_conf_min: 0.5,
   pl_entropy: 1.0,
   pl_min_area: 10,
   pl_gt_overlap: 100,
   pl_weight: 0.1,
+  pl_loss_gains: 1,
+  pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
   sim_iou: 0.3,
@@ -88,6 +114,9 @@ export function slaHypProblems(h: SlaHyp): string[] {
     unit("sim_conf"),
     unit("sim_iou"),
     unit("sim_epochs"),
+    unit("pl_ramp"),
+    h.pl_loss_gains === 0 || h.pl_loss_gains === 1 ? null : "pl_loss_gains 0 or 1",
+    nonNegative("pl_precision_z"),
     nonNegative("pl_min_area"),
     nonNegative("pl_gt_overlap"),
     nonNegative("pl_weight"),

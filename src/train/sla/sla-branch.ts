@@ -3,11 +3,12 @@
  * pseudo-labels from a proposer (the student's own training forward, as the seed, or the EMA detector in eval mode)
  * with their loss, and the similarity loss on neck-P3 features, switched by epoch fractions (similarity during the
  * first sim_epochs of the run; the last region_only_epochs without either). Adds
- * bs · (pl_weight · (box + obj + cls)_PL + sim_weight · L_sim) to the loss, as the seed's combination does.
+ * bs · (w_e · (box + obj + cls)_PL + sim_weight · L_sim) to the loss, as the seed's combination does, where w_e is
+ * pl_weight ramped up over pl_ramp of the epochs and the PL terms carry the detection gains when pl_loss_gains is 1.
  */
 import type { Batch } from "../../data/batch.js";
 import type { YoloModel } from "../../model/yolo.js";
-import { noGrad, type Tensor, tidy } from "../../torch/index.js";
+import { noGrad, type Tensor, tensor, tidy } from "../../torch/index.js";
 import type { ComputeLoss } from "../loss/compute-loss.js";
 import { labelledTargets } from "../loss/region-mask.js";
 import { type CalibratorState, ThresholdCalibrator } from "./calibration.js";
@@ -39,7 +40,7 @@ export class SlaBranch {
     readonly heldoutKnown: boolean,
   ) {
     this.stats = new PseudoLabelStats(heldoutKnown);
-    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min);
+    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min, hyp.pl_precision_z);
   }
 
   /** How many epochs (from the first) have the similarity loss: round(sim_epochs · epochs). */
@@ -55,6 +56,21 @@ export class SlaBranch {
   /** The last region_only_epochs train on the labelled regions alone. */
   regionOnly(epoch: number): boolean {
     return epoch >= this.epochs - this.hyp.region_only_epochs;
+  }
+
+  /**
+   * The pseudo-label loss's weight in `epoch` (from 0): pl_weight ramped up linearly over the first
+   * pl_ramp · epochs epochs, min(1, epoch / (pl_ramp · epochs)) of it; 0 in the first (a burn-in).
+   */
+  plWeight(epoch: number): number {
+    const rampEpochs = this.hyp.pl_ramp * this.epochs;
+    return rampEpochs > 0 ? this.hyp.pl_weight * Math.min(1, epoch / rampEpochs) : this.hyp.pl_weight;
+  }
+
+  /** Multipliers of the pseudo-label loss's (box, obj, cls) terms: the detection gains (pl_loss_gains 1) or 1s. */
+  #termGains(computeLoss: ComputeLoss): [number, number, number] {
+    const g = computeLoss.hyp;
+    return this.hyp.pl_loss_gains === 1 ? [g.box, g.obj, g.cls] : [1, 1, 1];
   }
 
   /** Feature taps the training forward must return this epoch. */
@@ -111,15 +127,21 @@ export class SlaBranch {
       this.calibrator.add(sets.calibration);
       const bs = batch.images.size(0);
       this.stats.add(sets.pseudo, sets.anchors.length, bs, batch.heldout);
+      const plWeight = this.plWeight(epoch);
       const pl =
-        sets.pseudo.length > 0 ? ctx.computeLoss.computePseudo(out.maps, pseudoTargets(sets.pseudo)).sum() : null;
+        sets.pseudo.length > 0 && plWeight > 0
+          ? ctx.computeLoss
+              .computePseudo(out.maps, pseudoTargets(sets.pseudo))
+              .mul(tensor(this.#termGains(ctx.computeLoss)))
+              .sum()
+          : null;
       const features = out.features[SIMILARITY_TAP];
       let sim: Tensor | null = null;
       if (this.similarityOn(epoch) && features && sets.anchors.length > 0) {
         const gt = batch.targets.index(labelledTargets(batch.targets, batch.regionMask));
         sim = similarityLoss(features, sets.anchors, classBoxes(gt), this.hyp, this.options.tripletSign);
       }
-      let loss = pl ? pl.mul(this.hyp.pl_weight) : null;
+      let loss = pl ? pl.mul(plWeight) : null;
       if (sim) loss = loss ? loss.add(sim.mul(this.hyp.sim_weight)) : sim.mul(this.hyp.sim_weight);
       if (!loss) return null;
       return { loss: loss.mul(bs).reshape(), pl: pl?.item() ?? 0, sim: sim?.item() ?? 0 };

@@ -1,0 +1,92 @@
+/**
+ * Phase-2 stability on the demo's data (issue 26 item 1): the README main job's phase 1 once, then phase-2 trials from
+ * its weights with the trainer called exactly as the demo calls it (src/demo/main-job.ts), only the hyperparameters and
+ * the seed changed; then the per-epoch table (labelled-region mAP50 of the validation split, pseudo-label count,
+ * threshold and precision against the held-out boxes). Run from the package root (dist/ compiled):
+ *
+ *   bin/sladet-node dist/bench/phase2/run.js phase1 OUT
+ *   bin/sladet-node dist/bench/phase2/run.js phase2 OUT NAME SEED ['{"hyp":{"pl_weight":0.1},"finetune":false}']
+ *
+ * The JSON's `hyp` goes over the demo's phase-2 hyp; its other keys over the demo's TrainOptions (e.g. finetune).
+ *   bin/sladet-node dist/bench/phase2/run.js table OUT NAME...
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { mainJobData, mainJobPhase1Options, mainJobPhase2Options } from "../../src/demo/main-job.js";
+import { runTraining } from "../../src/runs/train-run.js";
+import type { TrainOptions } from "../../src/train/trainer.js";
+
+/** Columns of the per-epoch table, from results.csv. */
+const COLUMNS = {
+  region: "metrics/region_mAP_0.5",
+  count: "pl/count",
+  precision: "pl/precision",
+} as const;
+
+type Row = Record<string, number>;
+
+function readResults(path: string): Row[] {
+  const [header, ...lines] = readFileSync(path, "utf8").trim().split("\n");
+  const names = (header ?? "").split(",");
+  return lines.map((l) => {
+    const v = l.split(",");
+    return Object.fromEntries(names.map((n, i) => [n, v[i] === "" || v[i] === undefined ? Number.NaN : Number(v[i])]));
+  });
+}
+
+const phase1Weights = (out: string) => join(out, "pretrain", "exp", "weights", "last.safetensors");
+const dataYaml = (out: string) => join(out, "data", "data.yaml");
+
+/** Phase 1's best labelled-region mAP50 (the reference of the stability goal). */
+function phase1Best(out: string): number {
+  return Math.max(...readResults(join(out, "pretrain", "exp", "results.csv")).map((r) => r[COLUMNS.region]!));
+}
+
+/** One cell of the table: labelled-region mAP50, then the pseudo-labels' count and precision (– when none). */
+function cell(r: Row | undefined): string {
+  if (!r) return "";
+  const f = (x: number | undefined, d: number) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
+  const count = r[COLUMNS.count] ?? 0;
+  const pl = count > 0 ? `${count} @ ${f(100 * r[COLUMNS.precision]!, 0)} %` : "0";
+  return `${f(r[COLUMNS.region], 3)} · ${pl}`;
+}
+
+/** The runs side by side: one row per epoch, then each run's minimum against the goal. */
+function table(out: string, names: string[]): string {
+  const best = phase1Best(out);
+  const goal = best - 0.05;
+  const runs = names.map((n) => readResults(join(out, "phase2", n, "results.csv")));
+  const epochs = Math.max(...runs.map((r) => r.length));
+  const lines = [
+    `phase 1 best labelled-region mAP50 ${best.toFixed(3)}; goal: every phase-2 epoch ≥ ${goal.toFixed(3)}`,
+    "cells: labelled-region mAP50 · pseudo-labels selected @ their precision against the held-out boxes",
+    "",
+    `| epoch | ${names.join(" | ")} |`,
+    `|---|${names.map(() => "---").join("|")}|`,
+  ];
+  for (let e = 0; e < epochs; e++) lines.push(`| ${e + 1} | ${runs.map((r) => cell(r[e])).join(" | ")} |`);
+  const minima = runs.map((r) => Math.min(...r.map((row) => row[COLUMNS.region]!)));
+  lines.push(`| min | ${minima.map((m) => `${m.toFixed(3)} (${m >= goal ? "meets" : "misses"})`).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, out, ...rest] = argv;
+  if (!out) throw new Error("usage: run.js phase1|phase2|table OUT ...");
+  if (command === "phase1") {
+    const data = await mainJobData(out);
+    await runTraining({ ...mainJobPhase1Options(out, data), verbose: false });
+  } else if (command === "phase2") {
+    const [name, seed, json] = rest;
+    if (!name || seed === undefined) throw new Error("usage: run.js phase2 OUT NAME SEED [JSON]");
+    const base = mainJobPhase2Options(out, dataYaml(out), phase1Weights(out), { seed: Number(seed), verbose: false });
+    const { hyp: over = {}, ...options } = (json ? JSON.parse(json) : {}) as { hyp?: object } & Partial<TrainOptions>;
+    const hyp = { ...(base.hyp as object), ...over };
+    await runTraining({ ...base, ...options, hyp, project: join(out, "phase2"), name, existOk: true });
+    process.stdout.write(`${table(out, [name])}\n`);
+  } else if (command === "table") {
+    process.stdout.write(`${table(out, rest)}\n`);
+  } else throw new Error(`unknown command ${command}`);
+}
+
+await main(process.argv.slice(2));

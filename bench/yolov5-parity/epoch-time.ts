@@ -39,15 +39,16 @@ export function sladetEpochSeconds(log: string): number[] {
 }
 
 /**
- * tqdm's bar in train.py: "  3/4  0G  0.1181 … 640: 100%|…| 13/13 [00:26<00:00, 2.01s/it]" (the epoch from 0, then
- * the batch count): the elapsed seconds at each epoch's last batch, the last such line per epoch (tqdm may redraw it
- * at close; 1 s resolution). val.py's bar lines start with "Class" and are skipped by the epoch prefix.
+ * tqdm's bar in train.py: v7.0's format "  3/99  0G  0.1181 … 640: 100%|…| 13/13 00:26" (the epoch from 0, then
+ * the batch count and the elapsed time; tqdm's default "13/13 [00:26<00:00, 2.01s/it]" is read too): the elapsed
+ * seconds at each epoch's last batch, the last such line per epoch (tqdm may redraw it at close; 1 s resolution).
+ * val.py's bar lines start with "Class" and are skipped by the epoch prefix.
  */
 export function ultralyticsEpochSeconds(log: string): number[] {
   const byEpoch = new Map<number, number>();
   for (const line of log.split(/[\r\n]/)) {
     const epoch = line.match(/^\s*(\d+)\/\d+\s/);
-    const bar = line.match(/ (\d+)\/(\d+) \[(?:(\d+):)?(\d+):(\d+)</);
+    const bar = line.match(/ (\d+)\/(\d+) \[?(?:(\d+):)?(\d+):(\d+)(?:<|\s*$)/);
     if (!epoch || !bar || bar[1] !== bar[2]) continue;
     byEpoch.set(Number(epoch[1]), Number(bar[3] ?? 0) * 3600 + Number(bar[4]) * 60 + Number(bar[5]));
   }

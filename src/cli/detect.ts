@@ -32,7 +32,7 @@ export interface DetectFlags {
   classes?: number[];
   agnosticNms: boolean;
   device: string;
-  /** Default: onnx for an .onnx file, libtorch otherwise. */
+  /** Default: onnx for an .onnx file; otherwise the faster one (src/runs/detect-backend.ts): onnx on the CPU. */
   backend?: Backend;
   hideAttrs: boolean;
   hideLabels: boolean;
@@ -118,9 +118,10 @@ export function register(program: Command): void {
     .option("--agnostic-nms", "class-agnostic NMS (one box per cell whatever its class)", false)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
     .addOption(
-      new Option("--backend <name>", "inference engine (default: onnx for an .onnx file, else libtorch)").choices(
-        BACKENDS,
-      ),
+      new Option(
+        "--backend <name>",
+        "inference engine (default: the faster one: onnx on the CPU, on an ONNX export made once and cached next to the weights; libtorch on a GPU)",
+      ).choices(BACKENDS),
     )
     .option("--hide-attrs", "no attributes (the attribute head does not run)", false)
     .option("--hide-labels", "boxes only, no labels", false)
@@ -139,9 +140,22 @@ export function register(program: Command): void {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {
       const { asUserErrors } = await import("./user-errors.js");
-      const { backend, file: weights } = await asUserErrors(() => detectModel(flags.weights, flags.backend));
+      const chosen = await asUserErrors(() => detectModel(flags.weights, flags.backend));
       const { seedAttributeWeights } = await import("../io/seed-head-path.js");
-      const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
+      const seedHead = chosen.backend === "libtorch" ? seedAttributeWeights(chosen.file, flags.attrWeights) : undefined;
+      let why = flags.backend === undefined ? "an ONNX file" : "--backend";
+      let { backend, file: weights } = chosen;
+      if (flags.backend === undefined && backend === "libtorch") {
+        const { defaultDetectBackend } = await import("../runs/detect-backend.js");
+        const choice = await defaultDetectBackend({
+          weights,
+          device: flags.device,
+          ...(seedHead === undefined ? {} : { attrWeights: seedHead }),
+        });
+        ({ backend, file: weights, why } = choice);
+      }
+      // a default onnx export carries the seed's head; a given .onnx cannot take one (createPredictor says so)
+      const attrWeights = backend === "libtorch" ? seedHead : chosen.backend === "onnx" ? flags.attrWeights : undefined;
       const { runDetect } = await import("../runs/detect-run.js");
       let device = "cpu";
       if (backend === "libtorch") {
@@ -155,11 +169,12 @@ export function register(program: Command): void {
         throw new UserError(`--device ${flags.device}: the onnx backend runs on the CPU`);
       }
       process.stdout.write(
-        `detect: ${weights} (${backend}${device === "cpu" ? "" : `, ${device}`}) on ${flags.source}\n`,
+        `detect: ${weights} (${backend}${device === "cpu" ? "" : `, ${device}`}: ${why}) on ${flags.source}\n`,
       );
       await asUserErrors(() =>
         runDetect({
           weights,
+          weightsName: chosen.file,
           source: flags.source,
           backend,
           ...(flags.imgsz === undefined ? {} : { imgsz: flags.imgsz }),

@@ -11,7 +11,7 @@ import { absoluteFrom } from "../model/config.js";
 import { WH_SCALE, XY_OFFSET, XY_SCALE } from "../model/constants.js";
 import { Detect } from "../model/detect.js";
 import type { YoloModel } from "../model/yolo.js";
-import { type Conv2d, MaxPool2d, Sequential, type Tensor, Upsample } from "../torch/index.js";
+import { type Conv2d, MaxPool2d, Sequential, Upsample } from "../torch/index.js";
 import type { GraphBuilder } from "./graph-builder.js";
 
 /** An ONNX Conv node over a Conv2d's geometry with the given weight and bias. */

@@ -84,6 +84,45 @@ Example:
   sladet detect --weights runs/train/exp --source films/ --batch-size 4 --save-txt
 `;
 
+/** What `sladet detect` runs: the backend, the file it opens, why, the seed's head for libtorch, the weights as given. */
+interface DetectChoice {
+  backend: Backend;
+  weights: string;
+  why: string;
+  attrWeights: string | undefined;
+  given: string;
+}
+
+/**
+ * The backend and file of a detect run: --backend or an .onnx file decide; otherwise the faster one for the weights
+ * (src/runs/detect-backend.ts). A default onnx export carries the seed's head, so only libtorch gets `attrWeights`
+ * (and a given .onnx, which createPredictor refuses with a message).
+ */
+async function chooseBackend(flags: DetectFlags): Promise<DetectChoice> {
+  const { asUserErrors } = await import("./user-errors.js");
+  const chosen = await asUserErrors(() => detectModel(flags.weights, flags.backend));
+  const { seedAttributeWeights } = await import("../io/seed-head-path.js");
+  const seedHead = chosen.backend === "libtorch" ? seedAttributeWeights(chosen.file, flags.attrWeights) : undefined;
+  const base = { given: chosen.file, weights: chosen.file, backend: chosen.backend };
+  if (flags.backend !== undefined || chosen.backend === "onnx") {
+    const why = flags.backend === undefined ? "an ONNX file" : "--backend";
+    return { ...base, why, attrWeights: chosen.backend === "libtorch" ? seedHead : flags.attrWeights };
+  }
+  const { defaultDetectBackend } = await import("../runs/detect-backend.js");
+  const choice = await defaultDetectBackend({
+    weights: chosen.file,
+    device: flags.device,
+    ...(seedHead === undefined ? {} : { attrWeights: seedHead }),
+  });
+  return {
+    ...base,
+    backend: choice.backend,
+    weights: choice.file,
+    why: choice.why,
+    attrWeights: choice.backend === "libtorch" ? seedHead : undefined,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command("detect")
@@ -140,22 +179,7 @@ export function register(program: Command): void {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {
       const { asUserErrors } = await import("./user-errors.js");
-      const chosen = await asUserErrors(() => detectModel(flags.weights, flags.backend));
-      const { seedAttributeWeights } = await import("../io/seed-head-path.js");
-      const seedHead = chosen.backend === "libtorch" ? seedAttributeWeights(chosen.file, flags.attrWeights) : undefined;
-      let why = flags.backend === undefined ? "an ONNX file" : "--backend";
-      let { backend, file: weights } = chosen;
-      if (flags.backend === undefined && backend === "libtorch") {
-        const { defaultDetectBackend } = await import("../runs/detect-backend.js");
-        const choice = await defaultDetectBackend({
-          weights,
-          device: flags.device,
-          ...(seedHead === undefined ? {} : { attrWeights: seedHead }),
-        });
-        ({ backend, file: weights, why } = choice);
-      }
-      // a default onnx export carries the seed's head; a given .onnx cannot take one (createPredictor says so)
-      const attrWeights = backend === "libtorch" ? seedHead : chosen.backend === "onnx" ? flags.attrWeights : undefined;
+      const { backend, weights, why, attrWeights, given } = await chooseBackend(flags);
       const { runDetect } = await import("../runs/detect-run.js");
       let device = "cpu";
       if (backend === "libtorch") {
@@ -174,7 +198,7 @@ export function register(program: Command): void {
       await asUserErrors(() =>
         runDetect({
           weights,
-          weightsName: chosen.file,
+          weightsName: given,
           source: flags.source,
           backend,
           ...(flags.imgsz === undefined ? {} : { imgsz: flags.imgsz }),

@@ -8,7 +8,11 @@
  * other, never concurrently, rotating the order each repetition; all inherit SLADET_THREADS (PyTorch:
  * torch.set_num_threads) and jemalloc from bin/sladet-node.
  *
+ * With --prefetch, sladet runs as `sladet detect` does by default (the next image decodes while the current one is
+ * drawn and written; the decode stage is then only the wait for it); without, decoding is measured in sequence.
+ *
  *   bin/sladet-node dist/bench/detect/run.js [--models n] [--images 32] [--reps 5] [--imgsz 640] [--source DIR]
+ *     [--prefetch]
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,6 +22,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PACKAGE_ROOT } from "../../src/util/package-root.js";
 import { benchHeader, compareEngineSet, type EngineChild, median } from "../common/compare.js";
+import { PREFETCH_ENV } from "./prefetch-env.js";
 
 const STAGES = ["decode", "letterbox", "forward", "nms", "attributes", "drawing", "writing", "other"] as const;
 
@@ -69,9 +74,12 @@ function main(): void {
       reps: { type: "string", default: "5" },
       imgsz: { type: "string", default: "640" },
       source: { type: "string" },
+      prefetch: { type: "boolean", default: false },
     },
   });
   const models = values.models!;
+  // read by sladet-detect.ts (the children inherit the environment)
+  process.env[PREFETCH_ENV] = values.prefetch ? "1" : "0";
   const source = values.source ? resolve(values.source) : undefined;
   const key = createHash("sha256")
     .update(JSON.stringify([models, values.images, values.imgsz, source ?? null, 2]))
@@ -80,7 +88,7 @@ function main(): void {
   const dir = join(tmpdir(), `sladet-bench-detect-${key}`);
   benchHeader(
     `sladet detect end to end, ${values.images} images${source ? ` of ${source}` : " (synthetic 640²)"}, ` +
-      `imgsz ${values.imgsz}, batch 1, prefetch off, max-det 30; ${values.reps} runs per engine`,
+      `imgsz ${values.imgsz}, batch 1, prefetch ${values.prefetch ? "on (sladet)" : "off"}, max-det 30; ${values.reps} runs per engine`,
   );
   console.log(`load average before: ${load()}`);
   const settings = setup(dir, models, values.images!, values.imgsz!, source);

@@ -1,7 +1,7 @@
 /**
  * sladet side of bench/detect: `sladet detect` as the library runs it (runDetect), on the libtorch or the onnx
  * backend, with the weights opened before timing starts (an open predictor is passed in) and prefetch off, so that
- * decoding is measured rather than overlapped. One warm-up run on the first images, then one timed run over the
+ * decoding is measured rather than overlapped (on with run.ts --prefetch: `sladet detect`'s default). One warm-up run on the first images, then one timed run over the
  * folder. Prints one JSON line: `times` = [wall ms per image] (runDetect's wall time, which excludes opening the
  * weights and report.html), images/s, ms per image of each stage (NMS split out of forward+NMS), the cells found.
  * Run by bench/detect/run.ts, never alone.
@@ -15,6 +15,7 @@ import type { Backend, InputBatch, PredictOptions, Predictor } from "../../src/i
 import { DETECT_STAGES, hasStageTimings, type PredictTimings } from "../../src/infer/timings.js";
 import { type DetectOptions, runDetect } from "../../src/runs/detect-run.js";
 import { peakRssMiB } from "../common/compare.js";
+import { PREFETCH_ENV } from "./prefetch-env.js";
 import type { DetectBenchSettings } from "./setup.js";
 
 /** A predictor that adds up the NMS time its backend reports, and passes its stage timings on to runDetect. */
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     confThres: s.confThres,
     iouThres: s.iouThres,
     maxDet: s.maxDet,
-    prefetch: false,
+    prefetch: process.env[PREFETCH_ENV] === "1",
     verbose: false,
     project,
     name,

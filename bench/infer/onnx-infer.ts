@@ -1,10 +1,12 @@
 /**
  * onnxruntime side of bench/infer: the same built-in YOLOv5 as sladet-infer.ts (seed 0, eval), exported by
  * src/export (BatchNorm folded, decode in the graph), run by onnxruntime-node at batch 1 with SLADET_THREADS intra-op
- * threads. Prints one JSON line: forward times (ms) after warmup and peak RSS. Run by bench/infer/run.ts, never alone.
+ * threads and the session options of `sladet detect` (src/infer/onnx-predictor.ts; SLADET_ORT_SPINNING=1 turns
+ * spin-waiting on, as this benchmark ran before issue 27). Prints one JSON line: forward times (ms) after warmup and peak RSS. Run by bench/infer/run.ts, never alone.
  */
 import * as ort from "onnxruntime-node";
 import { buildOnnx } from "../../src/export/onnx-export.js";
+import { onnxSessionOptions } from "../../src/infer/onnx-predictor.js";
 import { builtinModelYaml, YoloModel, type Yolov5Scale } from "../../src/model/index.js";
 import { manualSeed, rand } from "../../src/torch/index.js";
 import { peakRssMiB } from "../common/compare.js";
@@ -18,12 +20,11 @@ async function main(): Promise<void> {
   const input = Float32Array.from(rand([1, 3, size, size]).toTypedArray<"float32">());
   model.dispose();
   const threads = Number(process.env.SLADET_THREADS ?? 1);
-  const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    executionMode: "sequential",
-  });
+  // the session options `sladet detect` runs (no spin-waiting), or spinning with SLADET_ORT_SPINNING=1
+  const session = await ort.InferenceSession.create(
+    bytes,
+    onnxSessionOptions(threads, process.env.SLADET_ORT_SPINNING === "1"),
+  );
   const feeds = { images: new ort.Tensor("float32", input, [1, 3, size, size]) };
   const times: number[] = [];
   for (let i = 0; i < Number(warmup) + Number(iters); i++) {

@@ -32,7 +32,7 @@ export interface DetectFlags {
   classes?: number[];
   agnosticNms: boolean;
   device: string;
-  /** Default: onnx for an .onnx file, libtorch otherwise. */
+  /** Default: onnx for an .onnx file; otherwise the faster one (src/runs/detect-backend.ts): onnx on the CPU. */
   backend?: Backend;
   hideAttrs: boolean;
   hideLabels: boolean;
@@ -84,6 +84,45 @@ Example:
   sladet detect --weights runs/train/exp --source films/ --batch-size 4 --save-txt
 `;
 
+/** What `sladet detect` runs: the backend, the file it opens, why, the seed's head for libtorch, the weights as given. */
+interface DetectChoice {
+  backend: Backend;
+  weights: string;
+  why: string;
+  attrWeights: string | undefined;
+  given: string;
+}
+
+/**
+ * The backend and file of a detect run: --backend or an .onnx file decide; otherwise the faster one for the weights
+ * (src/runs/detect-backend.ts). A default onnx export carries the seed's head, so only libtorch gets `attrWeights`
+ * (and a given .onnx, which createPredictor refuses with a message).
+ */
+async function chooseBackend(flags: DetectFlags): Promise<DetectChoice> {
+  const { asUserErrors } = await import("./user-errors.js");
+  const chosen = await asUserErrors(() => detectModel(flags.weights, flags.backend));
+  const { seedAttributeWeights } = await import("../io/seed-head-path.js");
+  const seedHead = chosen.backend === "libtorch" ? seedAttributeWeights(chosen.file, flags.attrWeights) : undefined;
+  const base = { given: chosen.file, weights: chosen.file, backend: chosen.backend };
+  if (flags.backend !== undefined || chosen.backend === "onnx") {
+    const why = flags.backend === undefined ? "an ONNX file" : "--backend";
+    return { ...base, why, attrWeights: chosen.backend === "libtorch" ? seedHead : flags.attrWeights };
+  }
+  const { defaultDetectBackend } = await import("../runs/detect-backend.js");
+  const choice = await defaultDetectBackend({
+    weights: chosen.file,
+    device: flags.device,
+    ...(seedHead === undefined ? {} : { attrWeights: seedHead }),
+  });
+  return {
+    ...base,
+    backend: choice.backend,
+    weights: choice.file,
+    why: choice.why,
+    attrWeights: choice.backend === "libtorch" ? seedHead : undefined,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command("detect")
@@ -118,9 +157,10 @@ export function register(program: Command): void {
     .option("--agnostic-nms", "class-agnostic NMS (one box per cell whatever its class)", false)
     .option("--device <dev>", "cpu, or cuda:N with a CUDA libtorch", DEFAULT_DEVICE)
     .addOption(
-      new Option("--backend <name>", "inference engine (default: onnx for an .onnx file, else libtorch)").choices(
-        BACKENDS,
-      ),
+      new Option(
+        "--backend <name>",
+        "inference engine (default: the faster one: onnx on the CPU, on an ONNX export made once and cached next to the weights; libtorch on a GPU)",
+      ).choices(BACKENDS),
     )
     .option("--hide-attrs", "no attributes (the attribute head does not run)", false)
     .option("--hide-labels", "boxes only, no labels", false)
@@ -139,9 +179,7 @@ export function register(program: Command): void {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: DetectFlags) => {
       const { asUserErrors } = await import("./user-errors.js");
-      const { backend, file: weights } = await asUserErrors(() => detectModel(flags.weights, flags.backend));
-      const { seedAttributeWeights } = await import("../io/seed-head-path.js");
-      const attrWeights = backend === "libtorch" ? seedAttributeWeights(weights, flags.attrWeights) : flags.attrWeights;
+      const { backend, weights, why, attrWeights, given } = await chooseBackend(flags);
       const { runDetect } = await import("../runs/detect-run.js");
       let device = "cpu";
       if (backend === "libtorch") {
@@ -155,11 +193,12 @@ export function register(program: Command): void {
         throw new UserError(`--device ${flags.device}: the onnx backend runs on the CPU`);
       }
       process.stdout.write(
-        `detect: ${weights} (${backend}${device === "cpu" ? "" : `, ${device}`}) on ${flags.source}\n`,
+        `detect: ${weights} (${backend}${device === "cpu" ? "" : `, ${device}`}: ${why}) on ${flags.source}\n`,
       );
       await asUserErrors(() =>
         runDetect({
           weights,
+          weightsName: given,
           source: flags.source,
           backend,
           ...(flags.imgsz === undefined ? {} : { imgsz: flags.imgsz }),

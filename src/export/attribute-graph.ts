@@ -18,10 +18,11 @@ import {
   CELL_SIZE_CLASSES,
 } from "../model/attribute-head.js";
 import { attributeInputName } from "../model/attribute-io.js";
+import { floatData } from "../model/batchnorm-fold.js";
 import type { Conv2d, Linear } from "../torch/index.js";
 import { float, type GraphBuilder } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
-import { emitConv2d, floatData } from "./yolo-graph.js";
+import { emitConv2d } from "./yolo-graph.js";
 
 /** trunc(x) = sign(x)·floor(|x|) (ONNX has no Trunc). */
 function emitTrunc(g: GraphBuilder, x: string): string {

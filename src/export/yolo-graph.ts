@@ -5,40 +5,14 @@
  * class probabilities, the same rows as `YoloModel.forward(x).decoded`. Grids come from the input's shape, so one
  * graph serves fixed and dynamic input sizes.
  */
+import { floatData } from "../model/batchnorm-fold.js";
 import { Bottleneck, C3, Concat, Conv, SPPF } from "../model/blocks.js";
 import { absoluteFrom } from "../model/config.js";
 import { WH_SCALE, XY_OFFSET, XY_SCALE } from "../model/constants.js";
 import { Detect } from "../model/detect.js";
 import type { YoloModel } from "../model/yolo.js";
-import { type Conv2d, MaxPool2d, Sequential, type Tensor, Upsample } from "../torch/index.js";
+import { type Conv2d, MaxPool2d, Sequential, Upsample } from "../torch/index.js";
 import type { GraphBuilder } from "./graph-builder.js";
-
-/** A copy of a float32 tensor's values. */
-export function floatData(t: Tensor): Float32Array {
-  return Float32Array.from(t.toTypedArray<"float32">());
-}
-
-/**
- * Conv + BatchNorm folded in double precision: W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε).
- * @returns the folded weight and bias.
- */
-export function foldBatchNorm(conv: Conv): { weight: Float32Array; bias: Float32Array } {
-  const w = floatData(conv.conv.weight.data);
-  const gamma = floatData(conv.bn.weight.data);
-  const beta = floatData(conv.bn.bias.data);
-  const mean = floatData(conv.bn.runningMean.data);
-  const variance = floatData(conv.bn.runningVar.data);
-  const out = gamma.length;
-  const per = w.length / out;
-  const weight = new Float32Array(w.length);
-  const bias = new Float32Array(out);
-  for (let c = 0; c < out; c++) {
-    const scale = gamma[c]! / Math.sqrt(variance[c]! + conv.bn.eps);
-    for (let k = 0; k < per; k++) weight[c * per + k] = w[c * per + k]! * scale;
-    bias[c] = beta[c]! - mean[c]! * scale;
-  }
-  return { weight, bias };
-}
 
 /** An ONNX Conv node over a Conv2d's geometry with the given weight and bias. */
 export function emitConv2d(
@@ -73,7 +47,7 @@ export function emitSilu(g: GraphBuilder, x: string): string {
 }
 
 function emitConv(g: GraphBuilder, x: string, m: Conv, hint: string): string {
-  const { weight, bias } = foldBatchNorm(m);
+  const { weight, bias } = m.foldedWeights();
   const y = emitConv2d(g, x, m.conv, weight, bias, hint);
   return m.act ? emitSilu(g, y) : y;
 }

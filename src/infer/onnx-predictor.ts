@@ -27,6 +27,28 @@ import type { PredictTimings, StageTimedPredictor } from "./timings.js";
 export interface OnnxPredictorOptions {
   /** Intra-op threads. @default SLADET_THREADS, else the core count */
   threads?: number;
+  /**
+   * Let the intra-op workers spin-wait between runs and ops. Off by default: in `sladet detect` the detector's and
+   * the attribute head's pools and sharp's threads share the cores, and spinning workers took them from each other
+   * (bench/detect: attributes 31 → 17 ms, drawing 38 → 29 ms per image on 2 cores, the forward unchanged). A bare
+   * loop of forwards with nothing else to run may gain from it. @default false
+   */
+  spinning?: boolean;
+}
+
+/**
+ * The session options of both graphs (detector and attribute head): `threads` intra-op threads, one inter-op thread
+ * with sequential execution (the graphs are chains: no parallel branches worth a second pool), every graph
+ * optimisation (Conv+activation fusion, NCHWc layout on x86), spin-waiting as {@link OnnxPredictorOptions.spinning}.
+ */
+export function onnxSessionOptions(threads: number, spinning = false): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
+  };
 }
 
 type Ort = typeof import("onnxruntime-node");
@@ -164,16 +186,7 @@ export async function createOnnxPredictor(path: string, options: OnnxPredictorOp
   if (meta.graph !== "detect")
     throw new OnnxModelError(`${path}: this is an attribute graph; pass the detector's .onnx file beside it`);
   const ort = await import("onnxruntime-node");
-  const sessionOptions: InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.threads ?? defaultThreads(),
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    executionMode: "sequential",
-    // no spin-waiting between runs: the detector's and the attribute head's sessions each have a thread pool, and
-    // spinning workers took the cores from the other session and from decoding and drawing (bench/detect: attributes
-    // 31 → 17 ms, drawing 38 → 29 ms per image on 2 cores; the forward itself unchanged)
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  };
+  const sessionOptions = onnxSessionOptions(options.threads ?? defaultThreads(), options.spinning ?? false);
   const open = async (file: string) => {
     try {
       return await ort.InferenceSession.create(file, sessionOptions);

@@ -9,11 +9,12 @@ import {
   F,
   MaxPool2d,
   Module,
-  noGrad,
   Sequential,
   type Tensor,
+  tensor,
   tidy,
 } from "../torch/index.js";
+import { foldBatchNorm } from "./batchnorm-fold.js";
 import { BN_EPS, BN_MOMENTUM, C3_BOTTLENECK_EXPANSION } from "./constants.js";
 
 /** "Same" padding for odd kernels (YOLOv5's autopad): k // 2 unless given. */
@@ -57,20 +58,36 @@ export class Conv extends Module {
   }
 
   /**
-   * Folds the BatchNorm's current statistics into a convolution with bias:
-   * W' = W·γ/√(σ²+ε), b' = β − γ·μ/√(σ²+ε). A snapshot: call again after the weights change.
+   * Folds the BatchNorm's current statistics into a convolution with bias (src/model/batchnorm-fold.ts, the same
+   * fold as the ONNX export's): W' = W·γ/√(σ²+ε), b' = β − γ·μ/√(σ²+ε). A snapshot used in eval mode only; the
+   * parameters and buffers are not touched (training and checkpoints see conv + BatchNorm). Call again after the
+   * weights change.
    */
   fuse(): void {
     this.unfuse();
+    const { conv } = this;
+    const device = conv.weight.data.device;
+    const folded = this.foldedWeights();
+    const weight = tensor(folded.weight, conv.weight.data.shape, { device }).keep();
+    try {
+      this.#fused = { weight, bias: tensor(folded.bias, [folded.bias.length], { device }).keep() };
+    } catch (err) {
+      weight.dispose();
+      throw err;
+    }
+  }
+
+  /** The convolution's weight and bias with the BatchNorm folded in (what {@link fuse} and the ONNX export run). */
+  foldedWeights(): { weight: Float32Array; bias: Float32Array } {
     const { conv, bn } = this;
-    this.#fused = noGrad(() =>
-      tidy(() => {
-        const scale = bn.weight.data.div(bn.runningVar.data.add(bn.eps).sqrt());
-        const weight = conv.weight.data.mul(scale.view(-1, 1, 1, 1)).keep();
-        const bias = bn.bias.data.sub(bn.runningMean.data.mul(scale)).keep();
-        return { weight, bias };
-      }),
-    );
+    return foldBatchNorm({
+      weight: conv.weight.data,
+      gamma: bn.weight.data,
+      beta: bn.bias.data,
+      runningMean: bn.runningMean.data,
+      runningVar: bn.runningVar.data,
+      eps: bn.eps,
+    });
   }
 
   /** Drops the folded convolution (back to conv + BatchNorm). */

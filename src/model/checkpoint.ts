@@ -4,12 +4,10 @@
  * description, class names, anchors, strides, feature taps, attribute schema and head shape, training
  * hyperparameters, epoch, metrics and the sladet version that wrote it.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
 import { firstNonFinite, parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
 import { writeFileAtomic } from "../util/fs.js";
-import { PACKAGE_ROOT } from "../util/package-root.js";
+import { sladetVersion } from "../util/package-root.js";
 import { readWeightsFile } from "../util/weights-file.js";
 import { AttributeHead, type AttributeHeadConfig, attributeHeadValueCount } from "./attribute-head.js";
 import { type ModelYaml, resolveLayers, validateModelYaml } from "./config.js";
@@ -63,14 +61,11 @@ export interface SaveCheckpointOptions {
   origin?: Record<string, unknown> | null;
 }
 
+/** The installed sladet version (package.json); defined torch-free in src/util/package-root.ts. */
+export { sladetVersion };
+
 export class SladetCheckpointError extends Error {
   override name = "SladetCheckpointError";
-}
-
-/** The installed sladet version (package.json). */
-export function sladetVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string };
-  return pkg.version ?? "unknown";
 }
 
 /** Anchors of a model in pixels, per level. */

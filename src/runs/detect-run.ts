@@ -1,6 +1,6 @@
 /**
  * `sladet detect` as a library call: find the images of a source, run a predictor on them in batches (decoding the
- * next batch while the current one is in the network), and write a new run folder: annotated images, predictions.csv,
+ * next batch while the current one is drawn and written), and write a new run folder: annotated images, predictions.csv,
  * predictions.json, legend.txt, labels/*.txt (with saveTxt) and report.html. Unreadable images are reported and
  * skipped; the run goes on.
  */
@@ -34,6 +34,11 @@ import { DEFAULT_IMG_SIZE, DEFAULT_RUN_NAME, DETECT_BATCH_SIZE, DETECT_PROJECT }
 export interface DetectOptions extends DrawOptions {
   /** Weights: a sladet checkpoint or YOLOv5 .pt (libtorch), an .onnx file (onnx). */
   weights: string;
+  /**
+   * How predictions.json and the report name the weights: `sladet detect` runs the default ONNX export of a
+   * checkpoint from its cache and names the checkpoint. @default weights
+   */
+  weightsName?: string;
   /** An image, a folder, a glob or a .txt list (src/infer/sources.ts). */
   source: string;
   /** @default "libtorch" */
@@ -69,8 +74,9 @@ export interface DetectOptions extends DrawOptions {
   /** @default false */
   existOk?: boolean;
   /**
-   * Decode the next batch while the current one is in the network. The decode stage then counts only the time the
-   * loop waited for decoded images; false measures decoding itself. @default true
+   * Decode the next batch while the current one is drawn and written (after its forward pass: decoding threads
+   * running beside the inference threads slow the forward more than decoding costs). The decode stage then counts
+   * only the time the loop waited for decoded images; false measures decoding itself. @default true
    */
   prefetch?: boolean;
   /** Progress bar, skip messages and the summary. @default true */
@@ -217,7 +223,9 @@ async function detectWith(
     for (let c = 0; c < chunks.length; c++) {
       const decoded: DecodedBatch = await timed(timings, "decode", () => next!);
       next = null;
-      if (prefetch && c + 1 < chunks.length) next = decodeAll(chunks[c + 1]!);
+      const decodeNext = () => {
+        if (c + 1 < chunks.length) next = decodeAll(chunks[c + 1]!);
+      };
       for (const f of decoded.failed) {
         io.warn(`skipped ${f.file}: ${f.reason}`);
         skipped.push(f);
@@ -236,6 +244,9 @@ async function detectWith(
         const t0 = performance.now();
         const predictions = await predictor.predict(boxed.batch, predictOptions);
         const spent = performance.now() - t0;
+        // the next batch decodes while this one is drawn and written (the main thread's work), never during the
+        // forward: libvips threads competing with libtorch's OpenMP threads stall a whole parallel region
+        if (prefetch) decodeNext();
         const split = hasStageTimings(predictor) ? predictor.lastTimings : null;
         timings.forward += split ? spent - split.attributesMs : spent;
         timings.attributes += split ? split.attributesMs : 0;
@@ -249,7 +260,7 @@ async function detectWith(
           for (const cell of found) csv.push(predictionCsvRow(file, cell, names));
         }
       }
-      if (!prefetch && c + 1 < chunks.length) next = decodeAll(chunks[c + 1]!);
+      if (next === null) decodeNext(); // prefetch off, or nothing of this batch decoded
       bar.tick(chunks[c]!.length, { cells: String(cells) });
     }
   } finally {
@@ -260,7 +271,7 @@ async function detectWith(
     version: PREDICTIONS_JSON_VERSION,
     workingDir: process.cwd(),
     model: {
-      weights: options.weights,
+      weights: options.weightsName ?? options.weights,
       backend: info.backend,
       names: [...names],
       imgsz,
@@ -361,7 +372,8 @@ function summary(
     "",
   );
   lines.push(formatStageTable(timings, processed));
-  if (options.prefetch ?? true) lines.push("(decode: time waiting for decoded images; decoding overlaps inference)");
+  if (options.prefetch ?? true)
+    lines.push("(decode: time waiting for decoded images; decoding overlaps drawing and writing)");
   const outputs = [
     options.nosave ? null : "annotated images",
     PREDICTIONS_CSV,

@@ -34,6 +34,8 @@ export interface OnnxCommandOptions {
   opset?: number;
   /** auto = the attribute head when the weights have one. */
   include: "auto" | "attributes" | "none";
+  /** Print what was written (and the image-size rounding). @default true */
+  verbose?: boolean;
 }
 
 /** The files an ONNX export wrote and the input size it was exported at. */
@@ -64,7 +66,8 @@ export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCo
     const maxStride = Math.max(...loaded.model.stride);
     const [h0, w0] = [options.imgsz[0]!, options.imgsz[1] ?? options.imgsz[0]!];
     const imgsz: [number, number] = [strideMultiple(h0, maxStride), strideMultiple(w0, maxStride)];
-    if (imgsz[0] !== h0 || imgsz[1] !== w0)
+    const verbose = options.verbose ?? true;
+    if (verbose && (imgsz[0] !== h0 || imgsz[1] !== w0))
       process.stderr.write(
         `export: image size ${h0} ${w0} rounded up to ${imgsz.join(" ")} (multiples of stride ${maxStride})\n`,
       );
@@ -79,6 +82,7 @@ export async function runOnnxExport(options: OnnxCommandOptions): Promise<OnnxCo
     const paths = writeOnnx(built, out);
     await verifyInOnnxRuntime(paths, imgsz, options.dynamic ? 1 : options.batch);
     const secs = ((performance.now() - started) / 1000).toFixed(1);
+    if (!verbose) return { ...paths, imgsz };
     const shape = options.dynamic
       ? "[batch, 3, height, width] (dynamic)"
       : `[${options.batch}, 3, ${imgsz.join(", ")}]`;

@@ -87,6 +87,12 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
     "out",
   ]);
   assert.equal(r.status, 0, r.stderr);
+  // the default backend on the CPU: onnx, on an export made now and cached next to the weights
+  const cache = join(fixture.runDir, "weights", "best.safetensors.onnx-cache", "model.onnx");
+  assert.ok(
+    r.stdout.includes(`detect: ${cache} (onnx: the faster one on the CPU; ONNX export made now, once;`),
+    r.stdout,
+  );
   assert.match(r.stdout, /detect: 3 images, \d+ cells? in/);
   assert.match(r.stdout, /forward\+NMS/);
   assert.match(
@@ -98,6 +104,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
   const json = JSON.parse(readFileSync(join(run, "predictions.json"), "utf8")) as PredictionsJson;
   assert.equal(json.images.length, 3);
   assert.equal(json.model.weights, join(fixture.runDir, "weights", "best.safetensors"));
+  assert.equal(json.model.backend, "onnx");
   assert.equal(json.model.attributes, null); // the fixture has no attribute head
   for (const image of json.images) {
     assert.ok(existsSync(join(run, image.annotated!)), image.annotated);
@@ -117,9 +124,31 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
     "--nosave",
   ]);
   assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /\(onnx: the faster one on the CPU; ONNX export reused;/);
   assert.ok(existsSync(join(work, "out", "exp2", "predictions.json")));
   assert.deepEqual(
     readdirSync(join(work, "out", "exp2")).filter((f) => f.endsWith(".jpg")),
     [],
   );
+  // --backend still forces libtorch, and the same cells come out
+  const forced = sladet([
+    "detect",
+    "--weights",
+    fixture.best,
+    "--backend",
+    "libtorch",
+    "--source",
+    join(images, files[0]!),
+    "--img",
+    "128",
+    "--project",
+    "out",
+    "--nosave",
+  ]);
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.ok(forced.stdout.includes(`detect: ${fixture.best} (libtorch: --backend) on`), forced.stdout);
+  const cellsOf = (dir: string) =>
+    (JSON.parse(readFileSync(join(work, "out", dir, "predictions.json"), "utf8")) as PredictionsJson).images[0]!
+      .detections.length;
+  assert.equal(cellsOf("exp3"), cellsOf("exp2"));
 });

@@ -43,11 +43,15 @@ if [ -n "$missing" ]; then
 fi
 
 # --- 2. npm dependencies --------------------------------------------------------------------------------------------
-# Keyed on the lock file's content (not its mtime: a fresh checkout or a git worktree touches every file).
+# Keyed on the lock file's content (not its mtime: a fresh checkout or a git worktree touches every file). A clone
+# where `npm ci` already ran (it also built the native addon: the package's install script) has every locked
+# version in node_modules: it is recorded as current instead of being installed again.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.sladet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
-  say "installing npm dependencies"
-  npm ci --no-audit --no-fund >&2
+  if ! node tools/npm-deps-current.mjs; then
+    say "installing npm dependencies"
+    npm ci --no-audit --no-fund >&2
+  fi
   printf '%s\n' "$lock_hash" > node_modules/.sladet-lock-hash
 fi
 

@@ -18,6 +18,7 @@ import {
   predictionCsvHeader,
   predictionCsvRow,
 } from "../infer/outputs.js";
+import { PredictionsCsvWriter, type PredictionsHead, PredictionsJsonWriter } from "../infer/prediction-files.js";
 import { PREDICTIONS_JSON_VERSION, type PredictedImage, type PredictionsJson } from "../infer/prediction-json.js";
 import { type Backend, type Predictor, resolvePredictOptions } from "../infer/predictor.js";
 import { type DecodedImage, decodeImage, letterboxBatch, listSources, type RejectedInput } from "../infer/sources.js";
@@ -86,7 +87,11 @@ export interface DetectOptions extends DrawOptions {
 /** What a detect run did. */
 export interface DetectResult {
   runDir: string;
-  predictions: PredictionsJson;
+  /**
+   * The run's predictions.json (every image's cells, schema {@link PredictionsJson}). The run writes it image by image
+   * and keeps no per-image results in memory, so any number of images can be processed.
+   */
+  predictionsJson: string;
   /** Images processed (not skipped). */
   images: number;
   /** Cells found per class index. */
@@ -103,6 +108,17 @@ export const PREDICTIONS_CSV = "predictions.csv";
 export const PREDICTIONS_JSON = "predictions.json";
 export const LEGEND_FILE = "legend.txt";
 export const LABELS_FOLDER = "labels";
+
+/** The prediction files of a run folder, opened for writing image by image. */
+function openPredictionFiles(runDir: string, head: PredictionsHead) {
+  const json = new PredictionsJsonWriter(join(runDir, PREDICTIONS_JSON), head);
+  try {
+    return { json, csv: new PredictionsCsvWriter(join(runDir, PREDICTIONS_CSV), predictionCsvHeader()) };
+  } catch (err) {
+    json.abort();
+    throw err;
+  }
+}
 
 /** Decoded images of a batch and the files that could not be decoded. */
 interface DecodedBatch {
@@ -206,8 +222,25 @@ async function detectWith(
   writeFileAtomic(join(runDir, LEGEND_FILE), legendText(names, withAttributes));
   const skipped: RejectedInput[] = [...rejected];
   for (const r of rejected) io.warn(`skipped ${r.file}: ${r.reason}`);
-  const images: PredictedImage[] = [];
-  const csv = [predictionCsvHeader()];
+  const out = openPredictionFiles(runDir, {
+    version: PREDICTIONS_JSON_VERSION,
+    workingDir: process.cwd(),
+    model: {
+      weights: options.weightsName ?? options.weights,
+      backend: info.backend,
+      names: [...names],
+      imgsz,
+      attributes: withAttributes ? LLD_ATTRIBUTES.map((a) => ({ name: a.name, values: [...a.values] })) : null,
+    },
+    settings: {
+      confThres: predictOptions.confThres,
+      iouThres: predictOptions.iouThres,
+      maxDet: predictOptions.maxDet,
+      classes: predictOptions.classes ? [...predictOptions.classes] : null,
+      agnostic: predictOptions.agnostic,
+    },
+  });
+  let processed = 0;
   const perClass = new Array<number>(names.length).fill(0);
   const stemOf = uniqueStems();
   const chunks: string[][] = [];
@@ -256,46 +289,41 @@ async function detectWith(
           cells += found.length;
           for (const cell of found) perClass[cell.cls] = (perClass[cell.cls] ?? 0) + 1;
           const entry = await writeImageOutputs(file, image, found, stemOf(file), runDir, names, options, timings);
-          images.push(entry);
-          for (const cell of found) csv.push(predictionCsvRow(file, cell, names));
+          await timed(timings, "writing", () => {
+            out.json.add(entry);
+            out.csv.add(found.map((cell) => predictionCsvRow(file, cell, names)));
+          });
+          processed++;
         }
       }
       if (next === null) decodeNext(); // prefetch off, or nothing of this batch decoded
       bar.tick(chunks[c]!.length, { cells: String(cells) });
     }
+    await timed(timings, "writing", () => {
+      out.csv.commit();
+      out.json.commit(skipped);
+    });
+  } catch (err) {
+    out.csv.abort();
+    out.json.abort();
+    throw err;
   } finally {
     bar.stop();
   }
 
-  const predictions: PredictionsJson = {
-    version: PREDICTIONS_JSON_VERSION,
-    workingDir: process.cwd(),
-    model: {
-      weights: options.weightsName ?? options.weights,
-      backend: info.backend,
-      names: [...names],
-      imgsz,
-      attributes: withAttributes ? LLD_ATTRIBUTES.map((a) => ({ name: a.name, values: [...a.values] })) : null,
-    },
-    settings: {
-      confThres: predictOptions.confThres,
-      iouThres: predictOptions.iouThres,
-      maxDet: predictOptions.maxDet,
-      classes: predictOptions.classes ? [...predictOptions.classes] : null,
-      agnostic: predictOptions.agnostic,
-    },
-    images,
-    skipped,
-  };
-  await timed(timings, "writing", () => {
-    writeFileAtomic(join(runDir, PREDICTIONS_CSV), `${csv.join("\n")}\n`);
-    writeFileAtomic(join(runDir, PREDICTIONS_JSON), `${JSON.stringify(predictions, null, 1)}\n`);
-  });
   const wallSeconds = (performance.now() - io.start) / 1000;
   const report = await tryWriteRunReport(runDir, io.warn);
   if (io.verbose)
-    io.say(summary(images.length, skipped.length, perClass, names, timings, wallSeconds, runDir, report, options));
-  return { runDir, predictions, images: images.length, perClass, timings, wallSeconds, report };
+    io.say(summary(processed, skipped.length, perClass, names, timings, wallSeconds, runDir, report, options));
+  return {
+    runDir,
+    predictionsJson: join(runDir, PREDICTIONS_JSON),
+    images: processed,
+    perClass,
+    timings,
+    wallSeconds,
+    report,
+  };
 }
 
 /** Draws and writes one image's annotated picture and label file; returns its predictions.json entry. */

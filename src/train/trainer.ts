@@ -38,6 +38,15 @@ export interface TrainResult {
   interrupted: boolean;
 }
 
+/** Calls a training run makes to its caller (not options: they are not stored in args.yaml or checkpoints). */
+export interface TrainHooks {
+  /**
+   * After each finished epoch (validated, results.csv row and checkpoints written), with the epoch index from 0; e.g.
+   * the memory check of bench/memory samples the process there.
+   */
+  onEpochEnd?: (epoch: number) => void;
+}
+
 /** Ctrl-C while training: the first one asks the loop to save weights/last and stop; a second exits at once. */
 class SigintFlag {
   #raised = false;
@@ -69,6 +78,7 @@ async function runEpochs(
   checkpoints: RunCheckpoints,
   resume: ResumePoint | null,
   sigint: SigintFlag,
+  hooks: TrainHooks,
 ): Promise<{ last: EpochValidation | null; epochsRun: number }> {
   const { opts, log } = parts;
   let last: EpochValidation | null = null;
@@ -94,6 +104,7 @@ async function runEpochs(
     recordEpoch(parts, epoch, losses, last);
     const stop = checkpoints.afterEpoch(epoch, last.metrics);
     epochsRun++;
+    hooks.onEpochEnd?.(epoch);
     if (stop) {
       log(`early stopping: no improvement for ${opts.patience} epochs (best epoch ${checkpoints.bestEpoch + 1})`);
       break;
@@ -104,7 +115,7 @@ async function runEpochs(
 }
 
 /** Trains a detector (phase 1, or phase 2 with `options.sla`) and writes its run folder; see TrainOptions. */
-export async function train(options: TrainOptions): Promise<TrainResult> {
+export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
   const verbose = options.verbose ?? true;
   const log: TrainLog = (m) => {
     if (verbose) process.stdout.write(`${m}\n`);
@@ -115,7 +126,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sigint = new SigintFlag();
   let outcome: { last: EpochValidation | null; epochsRun: number };
   try {
-    outcome = await runEpochs(parts, loop, checkpoints, resume, sigint);
+    outcome = await runEpochs(parts, loop, checkpoints, resume, sigint, hooks);
   } finally {
     sigint.remove();
     await disposeTraining(parts);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { FileWriteError } from "./errors.js";
 
@@ -60,4 +60,71 @@ export function removeStaleTempFiles(dir: string): string[] {
   }
   for (const n of names) rmSync(join(dir, n), { force: true });
   return names;
+}
+
+/**
+ * A file written piece by piece and published atomically, for outputs too large to hold in memory (a detect run's
+ * predictions over any number of images): the pieces go to a temporary file beside the target, {@link commit} renames
+ * it over the target, {@link abort} removes it. Until the commit the target is untouched, as with
+ * {@link writeFileAtomic}; a failed write removes the temporary file and throws a {@link FileWriteError}.
+ */
+export class AtomicFileWriter {
+  readonly #path: string;
+  readonly #tmp: string;
+  #fd: number | null;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#tmp = tempPath(path);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#fd = openSync(this.#tmp, "w");
+    } catch (err) {
+      throw writeError(path, err);
+    }
+  }
+
+  /** The target's path. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Appends `text` (UTF-8). */
+  write(text: string): void {
+    if (this.#fd === null) throw new Error(`${this.#path}: written after commit or abort`);
+    try {
+      const bytes = Buffer.from(text, "utf8");
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.#fd, bytes, at); // a short write continues
+    } catch (err) {
+      this.abort();
+      throw writeError(this.#path, err);
+    }
+  }
+
+  /** Closes the temporary file and renames it over the target. */
+  commit(): void {
+    if (this.#fd === null) throw new Error(`${this.#path}: committed after commit or abort`);
+    try {
+      closeSync(this.#fd);
+      this.#fd = null;
+      renameSync(this.#tmp, this.#path);
+    } catch (err) {
+      this.abort();
+      rmSync(this.#tmp, { force: true });
+      throw writeError(this.#path, err);
+    }
+  }
+
+  /** Drops what was written (the target keeps its old content, if any); does nothing after a commit. */
+  abort(): void {
+    if (this.#fd !== null) {
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // closing is best effort: the file is removed next
+      }
+      this.#fd = null;
+      rmSync(this.#tmp, { force: true });
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { promisify } from "node:util";
 import { readImageRgb } from "../../src/data/images.js";
-import { load, OptionError, type PredictedCell } from "../../src/index.js";
+import { load, OptionError, type PredictedCell, type PredictionsJson } from "../../src/index.js";
 import { copyExamples, installPackedPackage, type PackedProject } from "../helpers/packed-package.js";
 import { REPO_ROOT } from "../helpers.js";
 
@@ -126,8 +126,9 @@ test("Detector: paths, encoded bytes and pixels give the same cells; detectToFol
       project: mkdtempSync(join(tmpdir(), "sladet-api-detect-")),
       verbose: false,
     });
-    assertSameCellsRounded(out.predictions.images[0]!.detections, byPath!.cells);
-    assert.ok(existsSync(join(out.runDir, "predictions.json")));
+    assert.equal(out.predictionsJson, join(out.runDir, "predictions.json"));
+    const written = JSON.parse(readFileSync(out.predictionsJson, "utf8")) as PredictionsJson;
+    assertSameCellsRounded(written.images[0]!.detections, byPath!.cells);
 
     await assert.rejects(
       detector.detect(file, { imgsz: 0 }),

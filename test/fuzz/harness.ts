@@ -21,7 +21,7 @@ export const JS_MEMORY_LIMIT_BYTES = 1024 ** 3;
 /**
  * Hard cap of the process's resident size. Higher than the JS limit because native decoders (libvips) may take up
  * to 3 × MAX_IMAGE_PIXELS bytes for one image that is refused only after its header, and the launcher's jemalloc
- * (`dirty_decay_ms:-1`, for libtorch) keeps freed pages resident in each thread's arena instead of returning them.
+ * keeps freed pages resident for up to 30 s (`dirty_decay_ms:30000`) before returning them.
  */
 export const RSS_LIMIT_BYTES = 4 * 1024 ** 3;
 

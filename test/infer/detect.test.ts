@@ -104,7 +104,8 @@ before(async () => {
     project: join(work, "runs"),
     verbose: false,
   });
-  json = JSON.parse(readFileSync(join(run.runDir, "predictions.json"), "utf8")) as PredictionsJson;
+  assert.equal(run.predictionsJson, join(run.runDir, "predictions.json"));
+  json = JSON.parse(readFileSync(run.predictionsJson, "utf8")) as PredictionsJson;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -301,11 +302,13 @@ describe("boxes in original pixels", () => {
         project: join(work, "runs"),
         verbose: false,
       });
-    const [whole, parts] = [await detect(squares), await detect(cropped)];
-    assert.equal(parts.predictions.model.attributes, null); // hideAttrs
+    const predictionsOf = async (source: string) =>
+      JSON.parse(readFileSync((await detect(source)).predictionsJson, "utf8")) as PredictionsJson;
+    const [whole, parts] = [await predictionsOf(squares), await predictionsOf(cropped)];
+    assert.equal(parts.model.attributes, null); // hideAttrs
     let eligible = 0;
     let found = 0;
-    parts.predictions.images.forEach((image, k) => {
+    parts.images.forEach((image, k) => {
       const c = crops[k]!;
       assert.deepEqual([image.width, image.height], [c.width, c.height]);
       assert.equal(image.detections[0]?.attributes, undefined);
@@ -318,9 +321,9 @@ describe("boxes in original pixels", () => {
         (c.top === 0 || b[1] >= c.top + CROP_MARGIN) &&
         (c.left + c.width === size || b[2] <= c.left + c.width - CROP_MARGIN) &&
         (c.top + c.height === size || b[3] <= c.top + c.height - CROP_MARGIN);
-      const reference = whole.predictions.images[k]!.detections.filter(
-        (d) => d.confidence >= SURE && inside(d.box),
-      ).map((d) => d.box);
+      const reference = whole.images[k]!.detections.filter((d) => d.confidence >= SURE && inside(d.box)).map(
+        (d) => d.box,
+      );
       eligible += reference.length;
       found += matched(reference, shifted);
     });

@@ -6,12 +6,12 @@
  * the same classes and counts.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type Detector, load } from "../../src/api/detector.js";
-import type { PredictedCell } from "../../src/infer/prediction-json.js";
+import type { PredictedCell, PredictionsJson } from "../../src/infer/prediction-json.js";
 import { fixturePath, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("detectparity/detect.safetensors", "yolov5_detect.py");
@@ -94,7 +94,8 @@ test("sladet detect's predictions.json holds detect.py's detections to 1e-3", as
         name: "exp",
         verbose: false,
       });
-      const byFile = new Map(result.predictions.images.map((im) => [im.file.split("/").pop()!, im.detections]));
+      const written = JSON.parse(readFileSync(result.predictionsJson, "utf8")) as PredictionsJson;
+      const byFile = new Map(written.images.map((im) => [im.file.split("/").pop()!, im.detections]));
       const worst = Math.max(...images.map((im, i) => assertLikeDetectPy(i, byFile.get(im.file) ?? [])));
       console.log(`detect parity (predictions.json): largest difference ${worst.toExponential(2)}`);
     });

@@ -1,0 +1,158 @@
+/**
+ * Memory across the epochs of a training run (issue 24): after every epoch, the process's resident size (RSS and its
+ * high-water mark), libtorch's live CPU bytes and tensors (the addon's counting allocator), the JS heap and the
+ * ArrayBuffers; at the end, how flat the RSS stayed from epoch `--from` (3, counted from 1) to the last epoch.
+ * One process: the trainer is called in-process and sampled through its epoch hook.
+ *
+ *   bin/sladet-node --expose-gc dist/bench/memory/run.js --data D.yaml [--cfg yolov5n] [--imgsz 640] [--batch 16]
+ *     [--epochs 30] [--cache ram] [--hyp src/train/cfg/hyp.scratch-low.yaml] [--workers 2] [--from 3] [--out DIR]
+ *   bin/sladet-node --expose-gc dist/bench/memory/run.js --synth 64 --cfg tiny --imgsz 128 …   (a synthetic dataset and
+ *     the tests' tiny model: the small reproduction)
+ *
+ * BCCD as in BENCHMARKS.md: `bench/bccd/run.sh`'s conversion, then `--data /tmp/sladet-bccd/lld/data.yaml --cfg yolov5n
+ * --imgsz 640 --batch 16 --epochs 30 --cache ram --hyp src/train/cfg/hyp.scratch-low.yaml --workers 2`, with
+ * `/usr/bin/time -v` around it for the peak RSS next to Ultralytics'. With --expose-gc the JS heap is sampled after
+ * a full collection (what is retained, not garbage not yet collected). Exits 1 when the RSS grew by more than
+ * `--tolerance` (5 %) from epoch `--from` to the end.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
+import { QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
+import { builtinModelYaml } from "../../src/model/config.js";
+import { memoryStats } from "../../src/torch/index.js";
+import { train } from "../../src/train/trainer.js";
+
+/** One epoch's sample (MiB, except the tensor count). */
+export interface MemorySample {
+  epoch: number;
+  rss: number;
+  hwm: number;
+  native: number;
+  tensors: number;
+  heap: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+const MiB = 2 ** 20;
+
+/** VmRSS and VmHWM of this process (MiB), from /proc/self/status. */
+function residentMiB(): { rss: number; hwm: number } {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const kB = (key: string) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1] ?? Number.NaN);
+  return { rss: kB("VmRSS") / 1024, hwm: kB("VmHWM") / 1024 };
+}
+
+/** Samples the process now (after a full GC when node runs with --expose-gc). */
+export function sampleMemory(epoch: number): MemorySample {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  const n = memoryStats();
+  return {
+    epoch,
+    ...residentMiB(),
+    native: n.allocatedBytes / MiB,
+    tensors: n.liveTensors,
+    heap: m.heapUsed / MiB,
+    external: m.external / MiB,
+    arrayBuffers: m.arrayBuffers / MiB,
+  };
+}
+
+/** Growth of each quantity from the sample of epoch `from` (1-based) to the last: absolute, relative, per epoch. */
+export function flatness(samples: readonly MemorySample[], from: number) {
+  const first = samples.find((s) => s.epoch + 1 === from) ?? samples[0]!;
+  const last = samples[samples.length - 1]!;
+  const epochs = Math.max(1, last.epoch - first.epoch);
+  const growth = (k: "rss" | "native" | "heap" | "arrayBuffers") => ({
+    from: first[k],
+    to: last[k],
+    max: Math.max(...samples.filter((s) => s.epoch >= first.epoch).map((s) => s[k])),
+    perEpoch: (last[k] - first[k]) / epochs,
+  });
+  const rss = growth("rss");
+  return {
+    rss,
+    native: growth("native"),
+    heap: growth("heap"),
+    arrayBuffers: growth("arrayBuffers"),
+    rssRise: rss.max / rss.from - 1,
+  };
+}
+
+function formatSample(s: MemorySample): string {
+  const f = (x: number) => x.toFixed(1).padStart(8);
+  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  hwm ${f(s.hwm)}  native ${f(s.native)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
+}
+
+async function syntheticData(out: string, images: number, imgsz: number): Promise<string> {
+  await generateDataset({ out, images, seed: 1, imageSize: imgsz, split: [0.75, 0.25, 0], onImage: () => {} });
+  return collapseToOneClass(out);
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      data: { type: "string" },
+      synth: { type: "string" },
+      cfg: { type: "string", default: "yolov5n" },
+      imgsz: { type: "string", default: "640" },
+      batch: { type: "string", default: "16" },
+      epochs: { type: "string", default: "30" },
+      cache: { type: "string", default: "ram" },
+      hyp: { type: "string", default: "src/train/cfg/hyp.scratch-low.yaml" },
+      workers: { type: "string", default: "2" },
+      from: { type: "string", default: "3" },
+      tolerance: { type: "string", default: "0.05" },
+      out: { type: "string", default: "/tmp/sladet-memory" },
+      seed: { type: "string", default: "0" },
+    },
+  });
+  const out = resolve(a.out!);
+  const imgsz = Number(a.imgsz);
+  const data = a.data ?? (a.synth ? await syntheticData(join(out, "data"), Number(a.synth), imgsz) : null);
+  if (!data) throw new Error("give --data D.yaml or --synth N (images of a synthetic dataset)");
+  const samples: MemorySample[] = [];
+  const print = (s: MemorySample) => process.stdout.write(`${formatSample(s)}\n`);
+  await train(
+    {
+      data,
+      cfg: a.cfg === "tiny" ? { ...builtinModelYaml("n"), ...QUICKSTART_MODEL } : a.cfg!,
+      hyp: a.hyp!,
+      imgsz,
+      batch: Number(a.batch),
+      epochs: Number(a.epochs),
+      cache: a.cache === "none" ? false : (a.cache as "ram" | "disk"),
+      workers: Number(a.workers),
+      seed: Number(a.seed),
+      project: join(out, "runs"),
+      name: "memory",
+      existOk: true,
+      noautoanchor: true,
+      verbose: false,
+    },
+    {
+      onEpochEnd: (epoch) => {
+        const s = sampleMemory(epoch);
+        samples.push(s);
+        print(s);
+      },
+    },
+  );
+  const from = Number(a.from);
+  const f = flatness(samples, from);
+  const mb = (g: { from: number; to: number; perEpoch: number }) =>
+    `${g.from.toFixed(1)} → ${g.to.toFixed(1)} MiB (${g.perEpoch >= 0 ? "+" : ""}${g.perEpoch.toFixed(2)} MiB/epoch)`;
+  process.stdout.write(
+    `from epoch ${from} to ${samples.length}: rss ${mb(f.rss)}, max ${f.rss.max.toFixed(1)} MiB = ${(100 * f.rssRise).toFixed(1)} % above epoch ${from}; ` +
+      `native ${mb(f.native)}; heap ${mb(f.heap)}; arrayBuffers ${mb(f.arrayBuffers)}; peak rss ${samples.at(-1)!.hwm.toFixed(1)} MiB\n`,
+  );
+  if (f.rssRise > Number(a.tolerance)) {
+    process.stdout.write(`NOT FLAT: rss rose ${(100 * f.rssRise).toFixed(1)} % > ${100 * Number(a.tolerance)} %\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

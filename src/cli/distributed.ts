@@ -40,9 +40,21 @@ export function addDistributedOptions(cmd: Command): Command {
       parseIntOption("--nproc", 1)(v),
     )
     .option("--nnodes <n>", "machines taking part (each runs sladet with --nproc)", parseIntOption("--nnodes", 1), 1)
-    .option("--node-rank <n>", "this machine's index among --nnodes (0 hosts the rendezvous)", parseIntOption("--node-rank", 0), 0)
-    .option("--master-addr <host>", `address of node 0, the rendezvous host (env MASTER_ADDR; default ${DEFAULT_MASTER_ADDR})`)
-    .option("--master-port <port>", `rendezvous port (env MASTER_PORT; default ${DEFAULT_MASTER_PORT})`, parseIntOption("--master-port", 1, 65535))
+    .option(
+      "--node-rank <n>",
+      "this machine's index among --nnodes (0 hosts the rendezvous)",
+      parseIntOption("--node-rank", 0),
+      0,
+    )
+    .option(
+      "--master-addr <host>",
+      `address of node 0, the rendezvous host (env MASTER_ADDR; default ${DEFAULT_MASTER_ADDR})`,
+    )
+    .option(
+      "--master-port <port>",
+      `rendezvous port (env MASTER_PORT; default ${DEFAULT_MASTER_PORT})`,
+      parseIntOption("--master-port", 1, 65535),
+    )
     .option("--sync-bn", "batch-norm statistics over every process's images (SyncBatchNorm)", false)
     .option(
       "--dist-timeout <s>",
@@ -99,7 +111,9 @@ export function distributedRole(flags: DistributedFlags, env: NodeJS.ProcessEnv 
   if (nproc * flags.nnodes === 1) return { kind: "single" };
   const { masterAddr, masterPort } = rendezvous(flags, env);
   if (flags.nnodes > 1 && flags.masterAddr === undefined && env["MASTER_ADDR"] === undefined) {
-    throw new UserError("--nnodes > 1 needs --master-addr (or MASTER_ADDR): the address of node 0, reachable from every node");
+    throw new UserError(
+      "--nnodes > 1 needs --master-addr (or MASTER_ADDR): the address of node 0, reachable from every node",
+    );
   }
   const worldSize = nproc * flags.nnodes;
   // the machine's cores shared among its workers (each would otherwise start one libtorch thread per core)
@@ -136,7 +150,10 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  * own process groups, so a terminal's Ctrl-C reaches them once, through here; each one exits when the launcher dies
  * (its IPC channel closes: see {@link exitWithLauncher}).
  */
-export function launchWorkers(plan: LaunchPlan, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export function launchWorkers(
+  plan: LaunchPlan,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   const args = [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
   const children = new Map<number, ChildProcess>();
   let failure: number | null = null; // the exit status of the first worker that failed
@@ -144,9 +161,11 @@ export function launchWorkers(plan: LaunchPlan, log: (line: string) => void = (l
   return new Promise((resolve) => {
     let running = plan.workers.length;
     const stopOthers = () => {
-      for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      for (const child of children.values())
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       setTimeout(() => {
-        for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        for (const child of children.values())
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       }, KILL_GRACE_MS).unref();
     };
     const onSigint = () => {

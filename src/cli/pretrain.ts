@@ -8,7 +8,13 @@ import { DEFAULT_DEVICE, DEFAULT_IMG_SIZE } from "../runs/defaults.js";
 import { PRETRAIN_DEFAULTS } from "../train/phases.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
-import { addDistributedOptions, type DistributedFlags, distributedRole, exitWithLauncher, launchWorkers } from "./distributed.js";
+import {
+  addDistributedOptions,
+  type DistributedFlags,
+  distributedRole,
+  exitWithLauncher,
+  launchWorkers,
+} from "./distributed.js";
 import { UserError } from "./errors.js";
 import { parseImgSize, parseIntOption, parseUnitFloat } from "./options.js";
 

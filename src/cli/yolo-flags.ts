@@ -18,7 +18,8 @@ export const UNSUPPORTED_TRAIN_FLAGS: Readonly<Record<string, string>> = {
   "--optimizer": "sladet trains with SGD (Nesterov) as the seed does",
   "--quad": "the quad dataloader is not implemented",
   "--label-smoothing": "set label_smoothing in the hyp YAML instead",
-  "--local_rank": "sladet reads LOCAL_RANK from the environment, as torchrun sets it (torch.distributed.launch's flag is not taken)",
+  "--local_rank":
+    "sladet reads LOCAL_RANK from the environment, as torchrun sets it (torch.distributed.launch's flag is not taken)",
   "--entity": "W&B logging is not supported (offline tool)",
   "--upload_dataset": "W&B logging is not supported (offline tool)",
   "--bbox_interval": "W&B logging is not supported (offline tool)",

@@ -17,7 +17,8 @@ export interface Shard {
 /** Checks a shard's numbers; throws a message naming the wrong one. */
 export function checkShard(shard: Shard): void {
   const { rank, worldSize } = shard;
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new Error(`worldSize must be an integer ≥ 1, got ${worldSize}`);
+  if (!Number.isInteger(worldSize) || worldSize < 1)
+    throw new Error(`worldSize must be an integer ≥ 1, got ${worldSize}`);
   if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
     throw new Error(`rank must be an integer in [0, ${worldSize}), got ${rank}`);
   }

@@ -59,7 +59,12 @@ export class ProcessGroup {
 
   /** Each tensor becomes the mean of its values over the ranks (in place), packed into flat buckets. */
   allReduceMean(tensors: readonly Tensor[], bucketBytes = DEFAULT_BUCKET_BYTES): void {
-    if (tensors.length > 0) native.distAllReduceMean(this.#h, tensors.map((t) => t.handle), bucketBytes);
+    if (tensors.length > 0)
+      native.distAllReduceMean(
+        this.#h,
+        tensors.map((t) => t.handle),
+        bucketBytes,
+      );
   }
 
   /** The tensor (contiguous) becomes its sum over the ranks, in place. */
@@ -74,7 +79,13 @@ export class ProcessGroup {
 
   /** Every rank's tensors become `root`'s (in place). */
   broadcast(tensors: readonly Tensor[], root = 0, bucketBytes = DEFAULT_BUCKET_BYTES): void {
-    if (tensors.length > 0) native.distBroadcast(this.#h, tensors.map((t) => t.handle), root, bucketBytes);
+    if (tensors.length > 0)
+      native.distBroadcast(
+        this.#h,
+        tensors.map((t) => t.handle),
+        root,
+        bucketBytes,
+      );
   }
 
   /** Every rank's `tensor`, stacked in rank order: [worldSize, ...tensor.shape]. */

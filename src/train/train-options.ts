@@ -11,10 +11,10 @@ import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { OptionError } from "../util/errors.js";
 import { checkIntegerOption, checkNumberOption } from "../util/option-checks.js";
 import { DEFAULT_RUN_NAME } from "../util/run-dir.js";
+import type { DistributedOptions } from "./data-parallel.js";
 import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
 import { PRETRAIN_DEFAULTS } from "./phases.js";
 import { MIN_WARMUP_ITERATIONS, NOMINAL_BATCH } from "./schedule.js";
-import type { DistributedOptions } from "./data-parallel.js";
 import type { SlaOptions } from "./sla/options.js";
 
 /**

@@ -86,7 +86,7 @@ async function runEpochs(
       sigint.raise();
     }
     // every rank stops after the same batch: a Ctrl-C seen by one rank stops them all
-    if (dp && dp.any(sigint.raised, "the stop check after a batch") && !sigint.raised) sigint.raise();
+    if (dp?.any(sigint.raised, "the stop check after a batch") && !sigint.raised) sigint.raise();
     return sigint.raised;
   };
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {

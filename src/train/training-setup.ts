@@ -21,8 +21,8 @@ import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { type ResumePoint, restoreSnapshot } from "./checkpoints.js";
-import { ModelEMA } from "./ema.js";
 import type { DataParallel } from "./data-parallel.js";
+import { ModelEMA } from "./ema.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
@@ -64,12 +64,7 @@ export interface TrainingParts {
 }
 
 /** The run's resolved options and folder; args.yaml (new runs) and hyp.yaml written, threads and seed set. */
-function prepareRun(
-  options: TrainOptions,
-  snapshot: TrainingSnapshot | null,
-  dp: DataParallel | null,
-  log: TrainLog,
-) {
+function prepareRun(options: TrainOptions, snapshot: TrainingSnapshot | null, dp: DataParallel | null, log: TrainLog) {
   const opts = resolveTrainOptions(snapshot ? resumedOptions(snapshot.options, options) : options, log);
   if (opts.threads) setNumThreads(opts.threads);
   if (opts.device !== "cpu") throw new ConfigError(`device ${opts.device}: training runs on the CPU in this build`);

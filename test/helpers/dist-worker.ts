@@ -14,7 +14,14 @@ function collectives(options: ProcessGroupOptions): Record<string, unknown> {
   try {
     // two tensors, the second alone in its bucket (12 bytes): values 1..5 shifted by the rank
     const a = tensor([rank + 1, rank + 2, rank + 3], undefined, { dtype: "float32" });
-    const b = tensor([[10 * rank, 1], [2, 3]], undefined, { dtype: "float32" });
+    const b = tensor(
+      [
+        [10 * rank, 1],
+        [2, 3],
+      ],
+      undefined,
+      { dtype: "float32" },
+    );
     group.allReduceMean([a, b], 12);
     const sum = tensor([rank + 1], undefined, { dtype: "float32" });
     group.allReduceSum(sum);

@@ -232,7 +232,10 @@ describe("data-parallel training", () => {
       const end = await r0!.done;
       assert.notEqual(end.code, 0, "rank 0 fails");
       assert.ok(Date.now() - t0 < 30_000, "within seconds, not the 120 s timeout");
-      assert.match(end.stderr, /DistributedError: distributed training failed on rank 0 of 2 during .*: rank 1 stopped responding/);
+      assert.match(
+        end.stderr,
+        /DistributedError: distributed training failed on rank 0 of 2 during .*: rank 1 stopped responding/,
+      );
     } finally {
       killIfRunning(r0!.child);
       killIfRunning(r1!.child);

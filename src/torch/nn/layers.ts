@@ -2,11 +2,12 @@
  * Layers with torch.nn's names, parameter names, defaults and initialisation (so a seeded model matches PyTorch's
  * draws and a PyTorch state dict loads key for key).
  */
+
+import type { ProcessGroup } from "../distributed.js";
 import * as F from "../functional.js";
 import { native } from "../native.js";
 import { uniform_ } from "../random.js";
 import { type Tensor, zeros } from "../tensor.js";
-import type { ProcessGroup } from "../distributed.js";
 import { Buffer, Module, Parameter } from "./module.js";
 import { syncBatchNorm } from "./sync-batch-norm.js";
 

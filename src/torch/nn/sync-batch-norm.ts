@@ -28,15 +28,29 @@ export function syncBatchNorm(x: Tensor, s: SyncBatchNormState, group: ProcessGr
   const total = group.allReduceSumAutograd(local);
   const n = total.slice(0, 2 * c, 2 * c + 1).item() as number;
   const mean = total.slice(0, 0, c).div(n);
-  const variance = total.slice(0, c, 2 * c).div(n).sub(mean.mul(mean));
+  const variance = total
+    .slice(0, c, 2 * c)
+    .div(n)
+    .sub(mean.mul(mean));
   noGrad(() => {
     mul_(s.runningMean, 1 - s.momentum);
     add_(s.runningMean, mean.detach().to("float32"), s.momentum);
     mul_(s.runningVar, 1 - s.momentum);
-    add_(s.runningVar, variance.detach().mul(n / Math.max(n - 1, 1)).to("float32"), s.momentum);
+    add_(
+      s.runningVar,
+      variance
+        .detach()
+        .mul(n / Math.max(n - 1, 1))
+        .to("float32"),
+      s.momentum,
+    );
   });
   const shape = [1, c, 1, 1];
-  const scale = variance.add(s.eps).pow(-0.5).to("float32").view(...shape);
+  const scale = variance
+    .add(s.eps)
+    .pow(-0.5)
+    .to("float32")
+    .view(...shape);
   return x
     .sub(mean.to("float32").view(...shape))
     .mul(scale)

@@ -11,7 +11,8 @@
         "native/autograd.cc",
         "native/random.cc",
         "native/optim.cc",
-        "native/vision.cc"
+        "native/vision.cc",
+        "native/dist.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

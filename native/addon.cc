@@ -123,6 +123,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerRandom(env, exports);
   registerOptim(env, exports);
   registerVision(env, exports);
+  registerDist(env, exports);
   return exports;
 }
 

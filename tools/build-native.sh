@@ -3,7 +3,7 @@
 # `npm install sladet` in a project build them) and step 3 of tools/setup.sh (which then finds them current).
 #   sladet.node        the libtorch engine
 #   sladet_image.node  OpenCV-identical pixel kernels (resize, HSV) without libtorch, for the data-loader workers
-# One node-gyp build makes both. Prerequisites (apt): libtorch-dev, g++, make, python3; LIBTORCH=/path/to/libtorch
+# One node-gyp build makes both. Prerequisites (apt): libtorch-dev, libgloo-dev, g++, make, python3; LIBTORCH=/path/to/libtorch
 # builds against another libtorch (e.g. an official CUDA build) instead of Debian's.
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ die() { printf 'sladet: error: %s\n' "$*" >&2; exit 1; }
 
 torch_include=${LIBTORCH:-/usr}/include/torch
 [ -d "$torch_include" ] || die "libtorch headers not found ($torch_include): install them with \
-'apt-get install libtorch-dev libjemalloc2 g++ make python3', or set LIBTORCH to a libtorch folder"
+'apt-get install libtorch-dev libgloo-dev libjemalloc2 g++ make python3', or set LIBTORCH to a libtorch folder"
 
 # node-gyp: the project's own (a clone with its devDependencies), else the one npm puts on PATH for install scripts
 if [ -x node_modules/.bin/node-gyp ]; then gyp=node_modules/.bin/node-gyp

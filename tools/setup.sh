@@ -18,10 +18,12 @@ for arg in "$@"; do
 done
 
 # --- 1. apt packages ----------------------------------------------------------------------------------------------
-# Build and run: libtorch-dev (headers + libtorch1.13), libjemalloc2 (the allocator bin/sladet-node preloads),
+# Build and run: libtorch-dev (headers + libtorch1.13), libgloo-dev (the Gloo headers c10d's ProcessGroupGloo.hpp
+# includes: native/dist.cc, data-parallel training; the library itself comes with libtorch1.13), libjemalloc2 (the
+# allocator bin/sladet-node preloads),
 # g++/make/python3 (node-gyp's toolchain), binutils (readelf, for the dependency check below), fonts-dejavu-core (the
 # font of the text sharp renders from SVG: labels of sladet detect's annotated images, the synth contact sheet).
-APT_PACKAGES="libjemalloc2 g++ make python3 binutils fonts-dejavu-core"
+APT_PACKAGES="libgloo-dev libjemalloc2 g++ make python3 binutils fonts-dejavu-core"
 [ -n "${LIBTORCH:-}" ] || APT_PACKAGES="libtorch-dev $APT_PACKAGES"
 # Tests only: chromium (the tests open report.html in headless Chromium through playwright-core), python3-onnx (the
 # ONNX checker run on exported models).

@@ -46,6 +46,7 @@ const FLAG_ALIASES: Readonly<Record<string, string>> = {
   "--batch": "--batch-size",
   "--img": "--imgsz",
   "--img-size": "--imgsz",
+  "--nproc-per-node": "--nproc", // torchrun's name
 };
 
 /** Rewrites aliased flags (also in --flag=value form). */

@@ -8,10 +8,17 @@ import { DEFAULT_DEVICE, DEFAULT_IMG_SIZE } from "../runs/defaults.js";
 import { PRETRAIN_DEFAULTS } from "../train/phases.js";
 import type { TrainOptions } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
+import {
+  addDistributedOptions,
+  type DistributedFlags,
+  distributedRole,
+  exitWithLauncher,
+  launchWorkers,
+} from "./distributed.js";
 import { UserError } from "./errors.js";
 import { parseImgSize, parseIntOption, parseUnitFloat } from "./options.js";
 
-export interface PretrainFlags {
+export interface PretrainFlags extends DistributedFlags {
   data?: string;
   cfg?: string;
   weights?: string;
@@ -52,6 +59,7 @@ export function addTrainingOptions(
   cmd: Command,
   defaults: { project: string; epochs: number; batch: number },
 ): Command {
+  addDistributedOptions(cmd);
   return cmd
     .option("--data <yaml>", "dataset YAML (the seed's WBC_*.yaml work as they are); not needed with --resume")
     .option("--cfg <yaml>", "model description: a YAML or yolov5n/s/m/l/x (default: the architecture in --weights)")
@@ -116,6 +124,12 @@ export async function runTrainingCommand(
   cli: Command,
 ): Promise<void> {
   const epochsGiven = cli.getOptionValueSource("epochs") === "cli";
+  const role = distributedRole(flags);
+  if (role.kind === "launcher") {
+    process.exitCode = await launchWorkers(role.plan);
+    return;
+  }
+  if (role.kind === "worker") exitWithLauncher();
   const { asUserErrors } = await import("./user-errors.js");
   const { runTraining } = await import("../runs/train-run.js");
   const result = await asUserErrors(() =>
@@ -147,13 +161,19 @@ export async function runTrainingCommand(
       attributeTaps: flags.attrTaps,
       sla: extra.sla ?? null,
       finetune: extra.finetune,
+      distributed: role.kind === "worker" ? role.options : null,
     }),
   );
   if (result.interrupted) {
+    if (result.rank !== 0) {
+      process.exitCode = 130;
+      return; // rank 0 reports for the run
+    }
     process.stderr.write(`interrupted: continue with  sladet ${command} --resume ${result.last}\n`);
     process.exitCode = 130; // as a shell reports a Ctrl-C: scripts chaining commands stop here
     return;
   }
+  if (result.rank !== 0) return;
   process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
 }
 

@@ -56,6 +56,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   "ModelConfigError", // src/model/config.ts
   "InputFileError", // src/util/bounded-read.ts
   "FileWriteError", // src/util/errors.ts: a full disk, a read-only folder
+  "DistributedError", // src/train/data-parallel.ts: a rank died or hung
 ]);
 
 /** True for an error whose message a user can act on (see {@link USER_ERROR_NAMES}; ConfigError and its subclasses). */

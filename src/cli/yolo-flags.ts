@@ -16,10 +16,10 @@ export const UNSUPPORTED_TRAIN_FLAGS: Readonly<Record<string, string>> = {
   "--multi-scale": "multi-scale training is not implemented",
   "--single-cls": "single-class training is not implemented: convert the labels instead",
   "--optimizer": "sladet trains with SGD (Nesterov) as the seed does",
-  "--sync-bn": "single-process training only",
   "--quad": "the quad dataloader is not implemented",
   "--label-smoothing": "set label_smoothing in the hyp YAML instead",
-  "--local_rank": "distributed training is not supported",
+  "--local_rank":
+    "sladet reads LOCAL_RANK from the environment, as torchrun sets it (torch.distributed.launch's flag is not taken)",
   "--entity": "W&B logging is not supported (offline tool)",
   "--upload_dataset": "W&B logging is not supported (offline tool)",
   "--bbox_interval": "W&B logging is not supported (offline tool)",

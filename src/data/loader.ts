@@ -26,6 +26,7 @@ import { type CheckOptions, checkDatasetForTraining } from "./check.js";
 import { DEFAULT_IMG_SIZE } from "./constants.js";
 import { imageToLabelPath } from "./dataset.js";
 import type { DataConfig, Split } from "./dataset-yaml.js";
+import { checkShard, type Shard, shardLength, shardOrder } from "./distributed-sampler.js";
 import { readLldLabelFile } from "./formats/lld.js";
 import { availableMemoryBytes, type CacheMode, createRamCache, diskCacheFolder } from "./image-cache.js";
 import type { RawBatch } from "./raw-batch.js";
@@ -69,6 +70,13 @@ export interface LoaderOptions {
   shuffle?: boolean;
   /** Seed of the augmentation and shuffling. @default 0 */
   seed?: number;
+  /**
+   * This process's share of a data-parallel run: each epoch it reads only its shard of the (shuffled, padded) order,
+   * as PyTorch's DistributedSampler (src/data/distributed-sampler.ts). Samples stay functions of (seed, epoch, image
+   * index), so a rank's sample is the one a one-process run makes of that image. Not with `rect`.
+   * @default the whole dataset
+   */
+  shard?: Shard;
   /** Worker threads; 0 builds batches on the calling thread. @default min(8, cores − 1, batchSize), at least 1 */
   workers?: number;
   /** Batches built ahead of the consumer. @default 2 × max(1, workers) */
@@ -112,6 +120,7 @@ export class DataLoader {
   readonly #augment: boolean;
   readonly #shuffle: boolean;
   readonly #seed: number;
+  readonly #shard: Shard | undefined;
   readonly #prefetch: number;
   readonly #rectShapes: Array<[number, number]> | undefined;
   readonly #rectOrder: number[] | undefined;
@@ -148,6 +157,11 @@ export class DataLoader {
     this.#augment = augment;
     this.#shuffle = options.shuffle ?? (augment && !rect);
     this.#seed = seed;
+    if (options.shard) {
+      checkShard(options.shard);
+      if (rect) throw new Error("rect batches are for validation, which one process runs: use rect without shard");
+    }
+    this.#shard = options.shard;
     if (rect) {
       const plan = rectBatches(items, {
         imgSize,
@@ -197,9 +211,14 @@ export class DataLoader {
     return this.#imgSize;
   }
 
-  /** Number of batches per epoch. */
+  /** Images this process reads per epoch: all of them, or its shard's (padded) share. */
+  get samplesPerEpoch(): number {
+    return this.#shard ? shardLength(this.#items.length, this.#shard.worldSize) : this.#items.length;
+  }
+
+  /** Number of batches per epoch (of this process's shard, when it has one). */
   get batchCount(): number {
-    return Math.ceil(this.#items.length / this.#batchSize);
+    return Math.ceil(this.samplesPerEpoch / this.#batchSize);
   }
 
   get batchSize(): number {
@@ -229,9 +248,10 @@ export class DataLoader {
     if (this.#rectOrder) order = this.#rectOrder;
     else if (this.#shuffle) order = permutation(n, orderRng(this.#seed, epoch));
     else order = Array.from({ length: n }, (_, i) => i);
+    if (this.#shard) order = shardOrder(order, this.#shard);
     const shapes = this.batchShapes();
     const plan: PlannedBatch[] = [];
-    for (let b = 0; b * this.#batchSize < n; b++) {
+    for (let b = 0; b * this.#batchSize < order.length; b++) {
       plan.push({ indices: order.slice(b * this.#batchSize, (b + 1) * this.#batchSize), shape: shapes[b]! });
     }
     return plan;

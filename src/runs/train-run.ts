@@ -14,6 +14,7 @@ export interface TrainingRunResult extends TrainResult {
 /** Trains (see {@link train}), then writes the run's report.html; prints where the report is unless `verbose` is false. */
 export async function runTraining(options: TrainOptions): Promise<TrainingRunResult> {
   const result = await train(options);
+  if (result.rank !== 0) return { ...result, report: null }; // rank 0 writes the run folder
   const report = await tryWriteRunReport(result.runDir);
   if (report && (options.verbose ?? true)) process.stdout.write(`report: ${report}\n`);
   return { ...result, report };

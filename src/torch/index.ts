@@ -1,6 +1,12 @@
 /** sladet's tensor engine: libtorch through a native addon, with explicit lifetimes. */
 
 export { DEFAULT_DEVICE } from "./defaults.js";
+export {
+  DEFAULT_BUCKET_BYTES,
+  DEFAULT_DIST_TIMEOUT_MS,
+  ProcessGroup,
+  type ProcessGroupOptions,
+} from "./distributed.js";
 export type { AnyTypedArray, DType, TypedArrayOf } from "./dtype.js";
 export { DTYPES, elementSize, isFloatingDtype } from "./dtype.js";
 export { firstNonFinite } from "./finite.js";

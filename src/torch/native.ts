@@ -10,6 +10,8 @@ import { PACKAGE_ROOT } from "../util/package-root.js";
 /** Opaque native tensor handle (type-tagged in C++; foreign objects are refused). */
 export type Handle = { readonly __brand: "sladet.TensorHandle" };
 type H = Handle;
+/** Opaque native process-group handle (type-tagged in C++). */
+export type GroupHandle = { readonly __brand: "sladet.ProcessGroup" };
 type HS = Handle | number | boolean;
 type Dims = number | number[] | null | undefined;
 
@@ -216,6 +218,18 @@ export interface NativeAddon {
   ): H;
   nms(boxes: H, scores: H, iouThreshold: number): H;
   batchedNms(boxes: H, scores: H, idxs: H, iouThreshold: number): H;
+  // dist.cc
+  distInit(options: { host: string; port: number; rank: number; worldSize: number; timeoutMs: number }): GroupHandle;
+  distAllReduceMean(group: GroupHandle, tensors: H[], bucketBytes: number): void;
+  distAllReduceSum(group: GroupHandle, tensor: H): void;
+  distAllReduceSumAutograd(group: GroupHandle, x: H): H;
+  distBroadcast(group: GroupHandle, tensors: H[], root: number, bucketBytes: number): void;
+  distAllGather(group: GroupHandle, tensor: H): H;
+  distBarrier(group: GroupHandle): void;
+  distStoreSet(group: GroupHandle, key: string, value: string): void;
+  distStoreGet(group: GroupHandle, key: string, timeoutMs: number): string;
+  distStoreCheck(group: GroupHandle, key: string): boolean;
+  distDestroy(group: GroupHandle): void;
 }
 
 function loadAddon(): NativeAddon {

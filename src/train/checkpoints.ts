@@ -28,9 +28,24 @@ export interface ResumePoint {
   partialEpoch: EpochProgress | null;
 }
 
+/**
+ * An epoch interrupted mid-way continues from its next batch, counted per process: only as many processes as saved
+ * it can continue it (a finished epoch resumes on any number).
+ */
+function checkPartialEpochProcesses(snapshot: TrainingSnapshot, processes: number): void {
+  const saved = Number(snapshot.state["processes"] ?? 1);
+  if (snapshot.partialEpoch && saved !== processes) {
+    snapshot.dispose();
+    throw new ConfigError(
+      `${snapshot.path}: interrupted mid-epoch by a run of ${saved} process(es), resumed on ${processes}: resume it on ${saved} (--nproc ${saved}), since the epoch's remaining batches are counted per process`,
+    );
+  }
+}
+
 /** Puts the snapshot's weights, optimizer, EMA, attribute head and RNG into `parts`; releases the snapshot. */
 export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts): ResumePoint {
   const { optimizer, ema, model, attributes, sla } = parts;
+  checkPartialEpochProcesses(snapshot, parts.dp?.worldSize ?? 1);
   snapshot.restore({ optimizer, ema, model, attributes });
   const slaState = snapshot.state["sla"] as Parameters<NonNullable<typeof sla>["restore"]>[0] | null | undefined;
   if (sla && slaState) {
@@ -121,7 +136,7 @@ export class RunCheckpoints {
    * the batches already trained are not trained again).
    */
   saveInterrupted(epoch: number, progress: EpochProgress): void {
-    this.#save(this.lastPath, epoch - 1, null, { partialEpoch: progress });
+    this.#save(this.lastPath, epoch - 1, null, { partialEpoch: progress, processes: this.#parts.dp?.worldSize ?? 1 });
   }
 
   /** Writes a checkpoint: the EMA as the model, plus everything --resume needs (atomic). */

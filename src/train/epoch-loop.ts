@@ -36,7 +36,7 @@ export class EpochLoop {
   constructor(parts: TrainingParts, lastOptStep: number) {
     this.#parts = parts;
     this.#lastOptStep = lastOptStep;
-    this.#batchesPerEpoch = Math.ceil(parts.trainLoader.length / parts.opts.batch);
+    this.#batchesPerEpoch = parts.trainLoader.batchCount; // of this rank's shard in a data-parallel run
     this.#warmup = warmupIterations(parts.opts.hyp, this.#batchesPerEpoch, parts.opts.minWarmupIters);
   }
 
@@ -105,6 +105,7 @@ export class EpochLoop {
       return null;
     }
     // the head's own step every batch, at the detector's epoch learning rate without warmup (the seed's cadence)
+    if (attributes) this.#parts.dp?.averageGradients(attributes.head.parameters());
     attributes?.step(opts.hyp.lr0 * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr));
     if (ni - this.#lastOptStep >= accumulate) this.#optimizerStep(where, ni);
     return losses;
@@ -133,7 +134,8 @@ export class EpochLoop {
 
   /** Clips the accumulated gradients and steps the optimizer and the EMA (skipped when the norm is not finite). */
   #optimizerStep(where: string, ni: number): void {
-    const { model, optimizer, ema } = this.#parts;
+    const { model, optimizer, ema, dp } = this.#parts;
+    dp?.averageGradients(model.parameters()); // every rank then clips and steps the same gradients
     const norm = clipGradNorm(model.parameters(), GRAD_CLIP_NORM);
     if (Number.isFinite(norm)) {
       optimizer.step();
@@ -147,7 +149,7 @@ export class EpochLoop {
 
   /** Forward, losses and one backward of their sum; null when it is not finite (nothing accumulated). */
   #forwardBackward(batch: Batch, epoch: number): TrainLosses | null {
-    const { model, ema, computeLoss, attributes, sla, sparse } = this.#parts;
+    const { model, ema, computeLoss, attributes, sla, sparse, dp } = this.#parts;
     return tidy(() => {
       const liveTaps = attributes && attributes.lambda > 0;
       const out = model.forward(batch.images, {
@@ -159,8 +161,11 @@ export class EpochLoop {
       const features = liveTaps ? out.features : this.#evalTaps(batch.images);
       const attr = features ? attributes!.loss(features, batch) : null;
       const phase2 = sla?.terms({ student: model, ema: ema.ema, computeLoss }, batch, out, epoch);
-      let total = attr ? loss.add(attr.loss) : loss;
-      if (phase2) total = total.add(phase2.loss);
+      // YOLOv5 under DDP: the batch-scaled losses × world size, as the all-reduce averages the ranks' gradients
+      const ranks = dp?.worldSize ?? 1;
+      const scaled = (t: Tensor) => (ranks > 1 ? t.mul(ranks) : t);
+      let total = attr ? scaled(loss).add(attr.loss) : scaled(loss);
+      if (phase2) total = total.add(scaled(phase2.loss));
       if (!Number.isFinite(total.item())) return null;
       total.backward();
       const [box, obj, cls] = items.toArray() as [number, number, number];

@@ -11,6 +11,7 @@ import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { OptionError } from "../util/errors.js";
 import { checkIntegerOption, checkNumberOption } from "../util/option-checks.js";
 import { DEFAULT_RUN_NAME } from "../util/run-dir.js";
+import type { DistributedOptions } from "./data-parallel.js";
 import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
 import { PRETRAIN_DEFAULTS } from "./phases.js";
 import { MIN_WARMUP_ITERATIONS, NOMINAL_BATCH } from "./schedule.js";
@@ -102,13 +103,27 @@ export interface TrainOptions {
   ignoreRegions?: boolean;
   /** Phase 2 (`sladet train`): pseudo-labels and the similarity loss on top of the region-masked loss. @default null */
   sla?: SlaOptions | null;
+  /**
+   * Train as one rank of a data-parallel run (src/train/data-parallel.ts): `batch` is the global batch, split evenly
+   * over the ranks. Not stored with the run: a resumed run may use another topology. @default one process
+   */
+  distributed?: DistributedOptions | null;
 }
 
 /** The options with every default filled in and the hyp loaded: what a run uses, args.yaml and checkpoints store. */
 export type ResolvedTrainOptions = Required<
   Omit<
     TrainOptions,
-    "cfg" | "weights" | "resume" | "hyp" | "workers" | "threads" | "stopAfterEpochs" | "interruptAfterBatches" | "sla"
+    | "cfg"
+    | "weights"
+    | "resume"
+    | "hyp"
+    | "workers"
+    | "threads"
+    | "stopAfterEpochs"
+    | "interruptAfterBatches"
+    | "sla"
+    | "distributed"
   >
 > & { sla: SlaOptions | null } & Pick<
     TrainOptions,
@@ -149,6 +164,14 @@ export function checkTrainNumbers(o: TrainOptions): void {
   checkIntegerOption("stopAfterEpochs", o.stopAfterEpochs, 1);
   checkNumberOption("attributeLambda", o.attributeLambda, 0, 1);
   for (const f of o.freeze ?? []) checkIntegerOption("freeze", f, 0);
+  const ranks = o.distributed?.worldSize ?? 1;
+  const batch = o.batch ?? PRETRAIN_DEFAULTS.batch;
+  if (batch % ranks !== 0) {
+    throw new OptionError(
+      "batch",
+      `${batch} is not a multiple of the ${ranks} processes: each trains on batch / processes images (YOLOv5's rule)`,
+    );
+  }
 }
 
 /**
@@ -216,5 +239,6 @@ export function resumedOptions(saved: Record<string, unknown>, given: TrainOptio
     verbose: given.verbose,
     stopAfterEpochs: given.stopAfterEpochs,
     interruptAfterBatches: given.interruptAfterBatches,
+    distributed: given.distributed,
   };
 }

@@ -11,6 +11,7 @@
  */
 import type { ValidationResult } from "../eval/validate.js";
 import { type ResumePoint, RunCheckpoints } from "./checkpoints.js";
+import { DataParallel } from "./data-parallel.js";
 import { logRunSummary, recordEpoch, saveFirstBatchPicture } from "./epoch-log.js";
 import { EpochLoop } from "./epoch-loop.js";
 import { type EpochValidation, validateEpoch, writeFinalValidation } from "./epoch-validation.js";
@@ -36,6 +37,8 @@ export interface TrainResult {
   skippedSteps: number;
   /** Stopped by SIGINT (weights/last saved; `--resume` continues). */
   interrupted: boolean;
+  /** This process's rank in a data-parallel run (0 for one process): only rank 0 wrote the run folder. */
+  rank: number;
 }
 
 /** Calls a training run makes to its caller (not options: they are not stored in args.yaml or checkpoints). */
@@ -80,29 +83,38 @@ async function runEpochs(
   sigint: SigintFlag,
   hooks: TrainHooks,
 ): Promise<{ last: EpochValidation | null; epochsRun: number }> {
-  const { opts, log } = parts;
+  const { opts, log, dp } = parts;
+  const isMain = dp?.isMain ?? true;
   let last: EpochValidation | null = null;
   let epochsRun = 0;
   const startEpoch = resume?.startEpoch ?? 0;
-  if (startEpoch === 0 && !resume?.partialEpoch) await saveFirstBatchPicture(parts);
+  if (startEpoch === 0 && !resume?.partialEpoch && isMain) await saveFirstBatchPicture(parts);
   let batches = 0;
   const interrupted = () => {
     batches++;
     if (opts.interruptAfterBatches !== undefined && batches >= opts.interruptAfterBatches && !sigint.raised) {
       sigint.raise();
     }
+    // every rank stops after the same batch: a Ctrl-C seen by one rank stops them all
+    if (dp?.any(sigint.raised, "the stop check after a batch") && !sigint.raised) sigint.raise();
     return sigint.raised;
   };
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {
     const from = epoch === startEpoch ? (resume?.partialEpoch ?? null) : null;
     const losses = await loop.trainEpoch(epoch, interrupted, from);
     if (sigint.raised) {
-      checkpoints.saveInterrupted(epoch, loop.progress); // resume continues this epoch from the next batch
+      // resume continues this epoch from the next batch
+      if (isMain) checkpoints.saveInterrupted(epoch, loop.progress);
       break;
     }
-    last = await validateEpoch(parts, epoch);
-    recordEpoch(parts, epoch, losses, last);
-    const stop = checkpoints.afterEpoch(epoch, last.metrics);
+    let stop = false;
+    if (isMain) {
+      last = await validateEpoch(parts, epoch);
+      recordEpoch(parts, epoch, losses, last);
+      stop = checkpoints.afterEpoch(epoch, last.metrics);
+    }
+    // the other ranks wait here while rank 0 validates and saves, then learn whether it stops early
+    if (dp) stop = dp.any(stop, `rank 0's validation of epoch ${epoch + 1}`);
     epochsRun++;
     hooks.onEpochEnd?.(epoch);
     if (stop) {
@@ -116,11 +128,24 @@ async function runEpochs(
 
 /** Trains a detector (phase 1, or phase 2 with `options.sla`) and writes its run folder; see TrainOptions. */
 export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const verbose = options.verbose ?? true;
+  const dp = options.distributed ? DataParallel.join(options.distributed) : null;
+  // rank 0 speaks for a data-parallel run; the others train silently
+  const verbose = (options.verbose ?? true) && (dp?.isMain ?? true);
   const log: TrainLog = (m) => {
     if (verbose) process.stdout.write(`${m}\n`);
   };
-  const { parts, resume } = await createTraining(options, log);
+  try {
+    const result = await trainWith({ ...options, verbose }, log, dp);
+    dp?.close();
+    return result;
+  } catch (e) {
+    dp?.abort();
+    throw e;
+  }
+}
+
+async function trainWith(options: TrainOptions, log: TrainLog, dp: DataParallel | null): Promise<TrainResult> {
+  const { parts, resume } = await createTraining(options, log, dp);
   const loop = new EpochLoop(parts, resume?.lastOptStep ?? -1);
   const checkpoints = new RunCheckpoints(parts, loop, resume);
   const sigint = new SigintFlag();
@@ -133,7 +158,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   }
   const { last, epochsRun } = outcome;
   const { runDir } = parts;
-  if (last) writeFinalValidation(runDir, last, checkpoints.lastPath, parts.opts.data);
+  if (last && (dp?.isMain ?? true)) writeFinalValidation(runDir, last, checkpoints.lastPath, parts.opts.data);
   logRunSummary(log, {
     epochsRun,
     runDir,
@@ -150,5 +175,6 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     final: last?.val ?? null,
     skippedSteps: loop.skippedSteps,
     interrupted: sigint.raised,
+    rank: dp?.rank ?? 0,
   };
 }

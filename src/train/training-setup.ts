@@ -14,13 +14,14 @@ import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import { YoloModel } from "../model/yolo.js";
-import { manualSeed, SGD, setNumThreads } from "../torch/index.js";
+import { BatchNorm2d, manualSeed, SGD, setNumThreads } from "../torch/index.js";
 import { ConfigError, OptionError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { type ResumePoint, restoreSnapshot } from "./checkpoints.js";
+import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
@@ -57,19 +58,25 @@ export interface TrainingParts {
   readonly attributes: AttributeBranch | null;
   /** Phase 2's branch (pseudo-labels, similarity), or null in phase 1. */
   readonly sla: SlaBranch | null;
+  /** This process's part in a data-parallel run, or null for a one-process run. */
+  readonly dp: DataParallel | null;
   readonly log: TrainLog;
 }
 
 /** The run's resolved options and folder; args.yaml (new runs) and hyp.yaml written, threads and seed set. */
-function prepareRun(options: TrainOptions, snapshot: TrainingSnapshot | null, log: TrainLog) {
+function prepareRun(options: TrainOptions, snapshot: TrainingSnapshot | null, dp: DataParallel | null, log: TrainLog) {
   const opts = resolveTrainOptions(snapshot ? resumedOptions(snapshot.options, options) : options, log);
   if (opts.threads) setNumThreads(opts.threads);
   if (opts.device !== "cpu") throw new ConfigError(`device ${opts.device}: training runs on the CPU in this build`);
   manualSeed(opts.seed + 1);
-  const runDir = snapshot ? snapshot.runDir : incrementRunDir(opts.project, opts.name, opts.existOk);
+  // a data-parallel run has one folder, rank 0's, which alone writes into it
+  const newRunDir = () => incrementRunDir(opts.project, opts.name, opts.existOk);
+  const runDir = snapshot ? snapshot.runDir : dp ? dp.shareFromMain("run_dir", newRunDir) : newRunDir();
+  if (dp && !dp.isMain) return { opts, runDir };
   const { hyp: _hyp, ...args } = opts;
   if (!snapshot) writeFileAtomic(join(runDir, "args.yaml"), stringify({ ...args, hyp: opts.hyp }));
   writeFileAtomic(join(runDir, "hyp.yaml"), stringify(opts.hyp));
+  if (dp) log(`data-parallel: ${dp.worldSize} processes, ${opts.batch / dp.worldSize} images each per batch`);
   return { opts, runDir };
 }
 
@@ -140,23 +147,35 @@ function withCheckedImgsz(opts: ResolvedTrainOptions, model: YoloModel, log: Tra
   return { ...opts, imgsz: checked.imgsz };
 }
 
-/** The training loader (augmented, seeded) and the validation loader (rectangular, twice the batch). */
+/**
+ * The training loader (augmented, seeded; in a data-parallel run this rank's shard with its share of the batch) and
+ * the validation loader (rectangular, twice the batch; used by rank 0 only, so the other ranks start no workers).
+ */
 function createLoaders(
   opts: ResolvedTrainOptions,
   numAttributes: number,
   trainItems: LoaderItem[],
   valItems: LoaderItem[],
+  dp: DataParallel | null,
 ) {
   const loaderBase = { imgSize: opts.imgsz, workers: opts.workers, cache: opts.cache, numAttributes };
+  const ranks = dp?.worldSize ?? 1;
   const trainLoader = new DataLoader({
     ...loaderBase,
     items: trainItems,
-    batchSize: opts.batch,
+    batchSize: opts.batch / ranks,
     augment: true,
     hyp: opts.hyp,
     seed: opts.seed,
+    ...(dp ? { shard: { rank: dp.rank, worldSize: ranks } } : {}),
   });
-  const valLoader = new DataLoader({ ...loaderBase, items: valItems, batchSize: opts.batch * 2, rect: true });
+  const valLoader = new DataLoader({
+    ...loaderBase,
+    ...(dp && !dp.isMain ? { workers: 0 } : {}),
+    items: valItems,
+    batchSize: opts.batch * 2,
+    rect: true,
+  });
   return { trainLoader, valLoader };
 }
 
@@ -167,9 +186,10 @@ function createLoaders(
 export async function createTraining(
   options: TrainOptions,
   log: TrainLog,
+  dp: DataParallel | null = null,
 ): Promise<{ parts: TrainingParts; resume: ResumePoint | null }> {
   const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
-  const { opts: given, runDir } = prepareRun(options, snapshot, log);
+  const { opts: given, runDir } = prepareRun(options, snapshot, dp, log);
   const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log);
   const { model, attributeHead, isFrozen, emaUpdates } = buildModel(
     given,
@@ -180,7 +200,8 @@ export async function createTraining(
     log,
   );
   const opts = withCheckedImgsz(given, model, log);
-  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems);
+  if (dp) shareModel(dp, model);
+  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems, dp);
   const computeLoss = new ComputeLoss({
     nc: model.nc,
     anchors: model.detect.anchors.data,
@@ -193,6 +214,7 @@ export async function createTraining(
   const attributes = withAttributes
     ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log)
     : null;
+  if (dp && attributes) dp.broadcastModel(attributes.head);
   const ema = new ModelEMA(
     new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
     model,
@@ -216,9 +238,18 @@ export async function createTraining(
     sparse,
     attributes,
     sla,
+    dp,
     log,
   };
   return { parts, resume: snapshot ? restoreSnapshot(snapshot, parts) : null };
+}
+
+/** Rank 0's weights on every rank; with --sync-bn, batch statistics over every rank's images. */
+function shareModel(dp: DataParallel, model: YoloModel): void {
+  dp.broadcastModel(model);
+  if (dp.syncBn) {
+    for (const [, m] of model.namedModules()) if (m instanceof BatchNorm2d) m.syncGroup = dp.group;
+  }
 }
 
 /** Releases the loaders' workers and every tensor the run owns. */

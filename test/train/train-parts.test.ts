@@ -67,16 +67,19 @@ describe("train options", () => {
     );
   });
 
-  test("a resumed run keeps its saved options; only resume, verbosity and the interruption hooks come from the call", () => {
+  test("a resumed run keeps its saved options; only resume, verbosity, the interruption hooks and the process group come from the call", () => {
     const saved = { data: "d.yaml", epochs: 30, batch: 4, verbose: true };
     const resume = "runs/x/weights/last.safetensors";
-    const merged = resumedOptions(saved, { resume, verbose: false, stopAfterEpochs: 2, epochs: 30 });
+    // a data-parallel run may resume on another number of processes: the topology is not stored with the run
+    const distributed = { masterAddr: "127.0.0.1", masterPort: 29500, rank: 0, worldSize: 2 };
+    const merged = resumedOptions(saved, { resume, verbose: false, stopAfterEpochs: 2, epochs: 30, distributed });
     assert.deepEqual(merged, {
       ...saved,
       resume,
       verbose: false,
       stopAfterEpochs: 2,
       interruptAfterBatches: undefined,
+      distributed,
     });
     // another epoch count is refused, not ignored (the learning-rate schedule depends on it)
     assert.throws(

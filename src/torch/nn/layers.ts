@@ -2,11 +2,14 @@
  * Layers with torch.nn's names, parameter names, defaults and initialisation (so a seeded model matches PyTorch's
  * draws and a PyTorch state dict loads key for key).
  */
+
+import type { ProcessGroup } from "../distributed.js";
 import * as F from "../functional.js";
 import { native } from "../native.js";
 import { uniform_ } from "../random.js";
 import { type Tensor, zeros } from "../tensor.js";
 import { Buffer, Module, Parameter } from "./module.js";
+import { syncBatchNorm } from "./sync-batch-norm.js";
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -95,6 +98,8 @@ export class BatchNorm2d extends Module {
   readonly numBatchesTracked: Buffer;
   eps: number;
   momentum: number;
+  /** When set, training-mode statistics cover every rank of this group (SyncBatchNorm, `--sync-bn`). @default null */
+  syncGroup: ProcessGroup | null = null;
 
   constructor(
     readonly numFeatures: number,
@@ -112,6 +117,14 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (this.training) native.addInPlace_(this.numBatchesTracked.data.handle, 1);
+    if (this.training && this.syncGroup) {
+      const state = { weight: this.weight.data, bias: this.bias.data, momentum: this.momentum, eps: this.eps };
+      return syncBatchNorm(
+        x,
+        { ...state, runningMean: this.runningMean.data, runningVar: this.runningVar.data },
+        this.syncGroup,
+      );
+    }
     return F.batchNorm(x, {
       weight: this.weight.data,
       bias: this.bias.data,

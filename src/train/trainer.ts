@@ -135,7 +135,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     if (verbose) process.stdout.write(`${m}\n`);
   };
   try {
-    const result = await trainWith({ ...options, verbose }, log, dp);
+    const result = await trainWith({ ...options, verbose }, log, dp, hooks);
     dp?.close();
     return result;
   } catch (e) {
@@ -144,7 +144,12 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   }
 }
 
-async function trainWith(options: TrainOptions, log: TrainLog, dp: DataParallel | null): Promise<TrainResult> {
+async function trainWith(
+  options: TrainOptions,
+  log: TrainLog,
+  dp: DataParallel | null,
+  hooks: TrainHooks,
+): Promise<TrainResult> {
   const { parts, resume } = await createTraining(options, log, dp);
   const loop = new EpochLoop(parts, resume?.lastOptStep ?? -1);
   const checkpoints = new RunCheckpoints(parts, loop, resume);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { generateDataset } from "../../src/data/synth/index.js";
 import { startStudio } from "../../src/studio/index.js";
+import { browserEnv } from "../../test/report/browser.js";
 
 const count = Number(process.argv[2] ?? 2000);
 const root = mkdtempSync(join(tmpdir(), "sladet-bench-studio-"));
@@ -68,6 +69,7 @@ try {
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu"],
+    env: browserEnv(),
   });
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 850 }, bypassCSP: true })).newPage();
   t0 = performance.now();

@@ -368,7 +368,8 @@ describe("sladet detect --backend onnx", () => {
     };
     // the backend follows the .onnx extension; the addon path points nowhere
     const viaOnnx = detect("onnx", ["--weights", onnx], { ...process.env, SLADET_ADDON: join(dir, "missing.node") });
-    const viaTorch = detect("libtorch", ["--weights", weights]);
+    // a checkpoint runs on onnx by default on the CPU (its cached export): libtorch is asked for by name
+    const viaTorch = detect("libtorch", ["--weights", weights, "--backend", "libtorch"]);
     assert.equal(viaOnnx.model.backend, "onnx");
     assert.equal(viaTorch.model.backend, "libtorch");
     assert.equal(viaOnnx.images.length, viaTorch.images.length);

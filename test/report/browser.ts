@@ -20,10 +20,19 @@ const ARGS = [
   "--disable-sync",
 ];
 
+/**
+ * This process's environment without the allocator bin/sladet-node preloads for node (LD_PRELOAD jemalloc and its
+ * MALLOC_CONF): Chromium aborts at start ("GPU process isn't usable") under jemalloc's background thread.
+ */
+export function browserEnv(): NodeJS.ProcessEnv {
+  const { LD_PRELOAD: _preload, MALLOC_CONF: _conf, ...env } = process.env;
+  return env;
+}
+
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: run sh tools/setup.sh --test (apt package chromium)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, env: browserEnv() });
 }
 
 export interface ChartFacts {

@@ -111,18 +111,21 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
     assert.ok(existsSync(join(run, "labels", image.annotated!.replace(/\.jpg$/, ".txt"))));
   }
   // a second run gets a new folder
-  const again = sladet([
-    "detect",
-    "--weights",
-    fixture.best,
-    "--source",
-    join(images, files[0]!),
-    "--img",
-    "128",
-    "--project",
-    "out",
-    "--nosave",
-  ]);
+  const detectFirstImage = (...extra: string[]) =>
+    sladet([
+      "detect",
+      "--weights",
+      fixture.best,
+      ...extra,
+      "--source",
+      join(images, files[0]!),
+      "--img",
+      "128",
+      "--project",
+      "out",
+      "--nosave",
+    ]);
+  const again = detectFirstImage();
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /\(onnx: the faster one on the CPU; ONNX export reused;/);
   assert.ok(existsSync(join(work, "out", "exp2", "predictions.json")));
@@ -131,20 +134,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
     [],
   );
   // --backend still forces libtorch, and the same cells come out
-  const forced = sladet([
-    "detect",
-    "--weights",
-    fixture.best,
-    "--backend",
-    "libtorch",
-    "--source",
-    join(images, files[0]!),
-    "--img",
-    "128",
-    "--project",
-    "out",
-    "--nosave",
-  ]);
+  const forced = detectFirstImage("--backend", "libtorch");
   assert.equal(forced.status, 0, forced.stderr);
   assert.ok(forced.stdout.includes(`detect: ${fixture.best} (libtorch: --backend) on`), forced.stdout);
   const cellsOf = (dir: string) =>

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { DEFAULT_DEVICE, DEFAULT_IMG_SIZE } from "../runs/defaults.js";
 import { PRETRAIN_DEFAULTS } from "../train/phases.js";
-import type { TrainOptions } from "../train/trainer.js";
+import type { TrainOptions, TrainResult } from "../train/trainer.js";
 import { newestRunWeights } from "../util/run-dir.js";
 import {
   addDistributedOptions,
@@ -165,16 +165,29 @@ export async function runTrainingCommand(
     }),
   );
   if (result.interrupted) {
-    if (result.rank !== 0) {
-      process.exitCode = 130;
-      return; // rank 0 reports for the run
-    }
-    process.stderr.write(`interrupted: continue with  sladet ${command} --resume ${result.last}\n`);
+    process.stderr.write(interruptedMessage(command, result, role.kind === "worker" ? role.options.worldSize : 1));
     process.exitCode = 130; // as a shell reports a Ctrl-C: scripts chaining commands stop here
     return;
   }
   if (result.rank !== 0) return;
   process.stdout.write(`best fitness ${result.bestFitness.toFixed(4)}; results in ${result.runDir}\n`);
+}
+
+/**
+ * What a process stopped by Ctrl-C says: where it stopped (every rank of a data-parallel run names the same batch) and,
+ * from rank 0, how to continue: on as many processes, since the rest of the epoch is counted per process.
+ */
+export function interruptedMessage(
+  command: string,
+  result: Pick<TrainResult, "rank" | "last" | "stoppedAt">,
+  processes: number,
+): string {
+  const at = result.stoppedAt;
+  const where = at ? `after batch ${at.batches} of epoch ${at.epoch + 1}` : "before the first batch";
+  if (result.rank !== 0) return `sladet: rank ${result.rank} interrupted ${where}\n`;
+  if (!at) return `interrupted ${where}: nothing new saved\n`;
+  const nproc = processes > 1 ? ` --nproc ${processes}  (${processes} processes in all, as it ran)` : "";
+  return `interrupted ${where}: continue with  sladet ${command} --resume ${result.last}${nproc}\n`;
 }
 
 export function register(program: Command): void {

@@ -54,6 +54,8 @@ export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts
     } catch (err) {
       throw new ConfigError(`${snapshot.path}: ${(err as Error).message}`);
     }
+    // an interrupted epoch's saved counts are every rank's: rank 0 continues them, the others count from 0
+    if (parts.dp && !parts.dp.isMain) sla.nextEpoch();
   }
   const point: ResumePoint = {
     startEpoch: snapshot.epoch + 1,
@@ -80,7 +82,8 @@ export class RunCheckpoints {
     this.#parts = parts;
     this.#optimizerSteps = optimizerSteps;
     this.#stopper = new EarlyStopping(parts.opts.patience);
-    const stale = removeStaleTempFiles(join(parts.runDir, "weights"));
+    // rank 0 alone writes the run folder (another rank would race its saves)
+    const stale = parts.dp && !parts.dp.isMain ? [] : removeStaleTempFiles(join(parts.runDir, "weights"));
     if (stale.length) parts.log(`removed ${stale.length} temporary file(s) of an interrupted save from weights/`);
     if (resume) {
       this.#bestAttributeF1 = resume.bestAttributeF1;

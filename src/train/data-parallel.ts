@@ -100,6 +100,53 @@ export class DataParallel {
     }
   }
 
+  /**
+   * Every rank gets rank 0's buffers (batch-norm running statistics), as DDP's broadcast_buffers does before each
+   * forward: without it each rank's statistics follow its own images, and so would its EMA (phase 2's teacher, the
+   * attribute head's features), while only rank 0's is saved. Not needed with --sync-bn (the statistics agree).
+   */
+  broadcastBuffers(model: Module): void {
+    const tensors = model.namedBuffers().map(([, buffer]) => buffer.data);
+    this.#collective("the buffer broadcast", () => this.group.broadcast(tensors, 0, this.#bucketBytes));
+  }
+
+  /** Element-wise sums over the ranks of a few counts (float64, exact for integers below 2^53). */
+  sumCounts(counts: readonly number[], what: string): number[] {
+    if (counts.length === 0) return [];
+    const t = tensor([...counts], undefined, { dtype: "float64" });
+    try {
+      this.#collective(what, () => this.group.allReduceSum(t));
+      return t.toArray() as number[];
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Every rank's `values` (their lengths may differ), in rank order: an all-gather of the lengths, then of the values. */
+  gatherValues(values: readonly number[], what: string): number[][] {
+    const lengths = this.#gather([values.length], what).map((row) => row[0]!);
+    const width = Math.max(...lengths);
+    if (width === 0) return lengths.map(() => []);
+    const padded = [...values, ...new Array<number>(width - values.length).fill(0)];
+    return this.#gather(padded, what).map((row, r) => row.slice(0, lengths[r]));
+  }
+
+  /** All-gather of equally long float64 rows. */
+  #gather(row: readonly number[], what: string): number[][] {
+    const t = tensor([...row], undefined, { dtype: "float64" });
+    try {
+      const all = this.#collective(what, () => this.group.allGather(t));
+      try {
+        const flat = all.toArray() as number[];
+        return Array.from({ length: this.worldSize }, (_, r) => flat.slice(r * row.length, (r + 1) * row.length));
+      } finally {
+        all.dispose();
+      }
+    } finally {
+      t.dispose();
+    }
+  }
+
   /** True on every rank when it is true on any rank (a Ctrl-C on one rank, rank 0's early stop). */
   any(flag: boolean, what: string): boolean {
     const t = tensor([flag ? 1 : 0], undefined, { dtype: "float32" });

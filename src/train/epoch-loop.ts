@@ -28,6 +28,8 @@ export class EpochLoop {
   readonly #warmup: number;
   readonly #batchesPerEpoch: number;
   #lastOptStep: number;
+  /** The iteration of the last batch trained (gradients accumulated after lastOptStep are pending). */
+  #lastIteration: number;
   #skipped = 0;
   #consecutiveBad = 0;
   #progress: EpochProgress = { batches: 0, seen: 0, mean: zeroLosses() };
@@ -36,6 +38,7 @@ export class EpochLoop {
   constructor(parts: TrainingParts, lastOptStep: number) {
     this.#parts = parts;
     this.#lastOptStep = lastOptStep;
+    this.#lastIteration = lastOptStep;
     this.#batchesPerEpoch = parts.trainLoader.batchCount; // of this rank's shard in a data-parallel run
     this.#warmup = warmupIterations(parts.opts.hyp, this.#batchesPerEpoch, parts.opts.minWarmupIters);
   }
@@ -48,6 +51,17 @@ export class EpochLoop {
   get progress(): EpochProgress {
     return { ...this.#progress, mean: { ...this.#progress.mean } };
   }
+  /**
+   * In a data-parallel run, averages over the ranks the gradients accumulated since the last optimizer step (every
+   * rank calls it, before rank 0 writes a checkpoint): the checkpoint then holds the run's pending gradients, not
+   * rank 0's share, so a resume on any number of processes continues the accumulation exactly. The step's own average
+   * leaves them as they are (equal on every rank; the mean is linear).
+   */
+  averagePendingGradients(): void {
+    const { dp, model } = this.#parts;
+    if (dp && this.#lastIteration > this.#lastOptStep) dp.averageGradients(model.parameters());
+  }
+
   /** Steps skipped so far for a non-finite loss or gradient norm. */
   get skippedSteps(): number {
     return this.#skipped;
@@ -97,7 +111,10 @@ export class EpochLoop {
   #step(batch: Batch, epoch: number, ni: number, where: string): TrainLosses | null {
     const { opts, optimizer, attributes } = this.#parts;
     const accumulate = this.#applySchedule(epoch, ni);
-    const losses = this.#forwardBackward(batch, epoch);
+    this.#lastIteration = ni;
+    let losses = this.#forwardBackward(batch, epoch);
+    // a non-finite loss on any rank skips the batch on every rank (the ranks' collectives must stay in step)
+    if (this.#parts.dp?.any(losses === null, `the loss check at ${where}`)) losses = null;
     if (losses === null) {
       optimizer.zeroGrad();
       attributes?.optimizer.zeroGrad();
@@ -150,6 +167,7 @@ export class EpochLoop {
   /** Forward, losses and one backward of their sum; null when it is not finite (nothing accumulated). */
   #forwardBackward(batch: Batch, epoch: number): TrainLosses | null {
     const { model, ema, computeLoss, attributes, sla, sparse, dp } = this.#parts;
+    if (dp && !dp.syncBn) dp.broadcastBuffers(model); // DDP's broadcast_buffers: one EMA teacher on every rank
     return tidy(() => {
       const liveTaps = attributes && attributes.lambda > 0;
       const out = model.forward(batch.images, {

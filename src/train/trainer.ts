@@ -37,6 +37,11 @@ export interface TrainResult {
   skippedSteps: number;
   /** Stopped by SIGINT (weights/last saved; `--resume` continues). */
   interrupted: boolean;
+  /**
+   * Where SIGINT stopped the run: the epoch (from 0) and how many of its batches this process trained (every rank of a
+   * data-parallel run stops after the same one); null when it was not interrupted.
+   */
+  stoppedAt: { epoch: number; batches: number } | null;
   /** This process's rank in a data-parallel run (0 for one process): only rank 0 wrote the run folder. */
   rank: number;
 }
@@ -82,11 +87,12 @@ async function runEpochs(
   resume: ResumePoint | null,
   sigint: SigintFlag,
   hooks: TrainHooks,
-): Promise<{ last: EpochValidation | null; epochsRun: number }> {
+): Promise<EpochsOutcome> {
   const { opts, log, dp } = parts;
   const isMain = dp?.isMain ?? true;
   let last: EpochValidation | null = null;
   let epochsRun = 0;
+  let stoppedAt: EpochsOutcome["stoppedAt"] = null;
   const startEpoch = resume?.startEpoch ?? 0;
   if (startEpoch === 0 && !resume?.partialEpoch && isMain) await saveFirstBatchPicture(parts);
   let batches = 0;
@@ -102,9 +108,11 @@ async function runEpochs(
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {
     const from = epoch === startEpoch ? (resume?.partialEpoch ?? null) : null;
     const losses = await loop.trainEpoch(epoch, interrupted, from);
+    shareEpochState(parts, loop);
     if (sigint.raised) {
       // resume continues this epoch from the next batch
       if (isMain) checkpoints.saveInterrupted(epoch, loop.progress);
+      stoppedAt = { epoch, batches: loop.progress.batches };
       break;
     }
     let stop = false;
@@ -112,6 +120,8 @@ async function runEpochs(
       last = await validateEpoch(parts, epoch);
       recordEpoch(parts, epoch, losses, last);
       stop = checkpoints.afterEpoch(epoch, last.metrics);
+    } else {
+      parts.sla?.nextEpoch(); // rank 0 recorded the epoch's pseudo-label counts (all ranks'); these start anew
     }
     // the other ranks wait here while rank 0 validates and saves, then learn whether it stops early
     if (dp) stop = dp.any(stop, `rank 0's validation of epoch ${epoch + 1}`);
@@ -123,7 +133,26 @@ async function runEpochs(
     }
     if (opts.stopAfterEpochs !== undefined && epochsRun >= opts.stopAfterEpochs) break;
   }
-  return { last, epochsRun };
+  return { last, epochsRun, stoppedAt };
+}
+
+/** What the epochs of a run left: the last validation (rank 0), the epochs finished, where SIGINT stopped them. */
+interface EpochsOutcome {
+  last: EpochValidation | null;
+  epochsRun: number;
+  stoppedAt: { epoch: number; batches: number } | null;
+}
+
+/**
+ * Before rank 0 records or saves an epoch (finished or stopped), on every rank of a data-parallel run: the gradients
+ * accumulated since the last step averaged over the ranks, and phase 2's pseudo-label counts summed (results.csv
+ * and the checkpoint count every rank's images, not rank 0's shard).
+ */
+function shareEpochState(parts: TrainingParts, loop: EpochLoop): void {
+  const { dp, sla } = parts;
+  if (!dp) return;
+  loop.averagePendingGradients();
+  if (sla) sla.stats.restore(dp.sumCounts(sla.stats.toJSON(), "summing the pseudo-label counts"));
 }
 
 /** Trains a detector (phase 1, or phase 2 with `options.sla`) and writes its run folder; see TrainOptions. */
@@ -154,14 +183,14 @@ async function trainWith(
   const loop = new EpochLoop(parts, resume?.lastOptStep ?? -1);
   const checkpoints = new RunCheckpoints(parts, loop, resume);
   const sigint = new SigintFlag();
-  let outcome: { last: EpochValidation | null; epochsRun: number };
+  let outcome: EpochsOutcome;
   try {
     outcome = await runEpochs(parts, loop, checkpoints, resume, sigint, hooks);
   } finally {
     sigint.remove();
     await disposeTraining(parts);
   }
-  const { last, epochsRun } = outcome;
+  const { last, epochsRun, stoppedAt } = outcome;
   const { runDir } = parts;
   if (last && (dp?.isMain ?? true)) writeFinalValidation(runDir, last, checkpoints.lastPath, parts.opts.data);
   logRunSummary(log, {
@@ -180,6 +209,7 @@ async function trainWith(
     final: last?.val ?? null,
     skippedSteps: loop.skippedSteps,
     interrupted: sigint.raised,
+    stoppedAt,
     rank: dp?.rank ?? 0,
   };
 }

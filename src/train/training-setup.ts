@@ -30,7 +30,7 @@ import { splitParameterGroups } from "./param-groups.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
 import { scaledWeightDecay } from "./schedule.js";
 import type { SlaOptions } from "./sla/options.js";
-import { SlaBranch } from "./sla/sla-branch.js";
+import { type GatherAcrossRanks, SlaBranch } from "./sla/sla-branch.js";
 import {
   type ResolvedTrainOptions,
   resolveTrainOptions,
@@ -81,7 +81,7 @@ function prepareRun(options: TrainOptions, snapshot: TrainingSnapshot | null, dp
 }
 
 /** The dataset's splits, whether its labels are sparse, and phase 2's branch (which depends on that). */
-async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog) {
+async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog, dp: DataParallel | null) {
   const data = loadDataYaml(opts.data);
   if (data.valFromTest) log(`warning: ${opts.data} has no val split: validating on test`);
   const trainItems = await loadSplitItems(data, "train");
@@ -95,7 +95,10 @@ async function loadTrainingData(opts: ResolvedTrainOptions, log: TrainLog) {
   const sparse = trainItems.some(isSparse) && !opts.ignoreRegions;
   if (opts.ignoreRegions)
     log("--ignore-regions: every image treated as fully labelled (unlabelled cells = background)");
-  const sla = opts.sla ? createSlaBranch(opts, opts.sla, sparse, data.heldoutLabels !== null, log) : null;
+  const gather = dp ? (values: number[]) => dp.gatherValues(values, "sharing the pseudo-label calibration") : null;
+  const sla = opts.sla
+    ? createSlaBranch(opts, opts.sla, { sparse, heldoutKnown: data.heldoutLabels !== null, gather }, log)
+    : null;
   log(
     `data: ${trainItems.length} train / ${valItems.length} val images, ${data.nc} class(es)${sparse ? ", sparse labels: region-masked loss" : ""}`,
   );
@@ -190,7 +193,7 @@ export async function createTraining(
 ): Promise<{ parts: TrainingParts; resume: ResumePoint | null }> {
   const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
   const { opts: given, runDir } = prepareRun(options, snapshot, dp, log);
-  const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log);
+  const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log, dp);
   const { model, attributeHead, isFrozen, emaUpdates } = buildModel(
     given,
     snapshot,
@@ -326,14 +329,14 @@ function createAttributeBranch(
 function createSlaBranch(
   opts: ResolvedTrainOptions,
   sla: SlaOptions,
-  sparse: boolean,
-  heldoutKnown: boolean,
+  data: { sparse: boolean; heldoutKnown: boolean; gather: GatherAcrossRanks | null },
   log: TrainLog,
 ): SlaBranch {
   const h = opts.hyp;
-  if (!sparse)
+  const { heldoutKnown } = data;
+  if (!data.sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
-  const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown);
+  const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown, data.gather);
   log(
     `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}${h.pl_precision_z > 0 ? ` (Wilson bound, z ${h.pl_precision_z})` : ""}, in [${h.pl_conf_min}, ${h.pl_conf}]` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
       `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}` +

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(collectives(input as unknown as ProcessGroupOptions))}\n`);
   } else if (mode === "train") {
     const result = await train(input as TrainOptions);
-    process.stdout.write(`${JSON.stringify({ rank: result.rank, last: result.last, runDir: result.runDir })}\n`);
+    const { rank, last, runDir, epochsRun, stoppedAt } = result;
+    process.stdout.write(`${JSON.stringify({ rank, last, runDir, epochsRun, stoppedAt })}\n`);
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

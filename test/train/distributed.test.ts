@@ -1,22 +1,28 @@
 /**
  * Data-parallel training (issue 21) on loopback: the distributed sampler's shards cover each epoch's images exactly
  * once; the c10d collectives (Gloo) give the right numbers; 2 ranks × batch 4 train the same weights as 1 process ×
- * batch 8; a rank killed mid-run ends the others with an error naming it, and `--nproc` stops the remaining workers.
+ * batch 8; a checkpoint written at an epoch boundary resumes on another number of processes (2 → 1, and 1 → 2 through
+ * `--resume --nproc 2`) as the one-process run continues; phase 2 with the attribute head on 2 ranks selects the same
+ * pseudo-labels and trains the same detector as one process; Ctrl-C to `--nproc 2` stops both ranks after the same
+ * batch with weights/last resumable on 2 processes (and refused on 1); a rank killed mid-run ends the others with an
+ * error naming it, and `--nproc` stops the remaining workers.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { stringify as stringifyYaml } from "yaml";
+import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
 import { orderRng, permutation } from "../../src/data/augment/seed.js";
 import { padOrder, shardLength, shardOrder } from "../../src/data/distributed-sampler.js";
+import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
 import { loadCheckpoint, saveCheckpoint, YoloModel } from "../../src/model/index.js";
 import { getNumThreads, manualSeed, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
-import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
+import { makeCellDataset, tinyModelYaml, trainedFixture } from "../helpers/trained-fixture.js";
 import { assertClose, REPO_ROOT } from "../helpers.js";
 
 const work = mkdtempSync(join(tmpdir(), "sladet-dist-"));
@@ -78,6 +84,82 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
 
 function killIfRunning(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/** What a rank of dist-worker's train mode printed. */
+interface WorkerResult {
+  rank: number;
+  last: string;
+  runDir: string;
+  epochsRun: number;
+  stoppedAt: { epoch: number; batches: number } | null;
+}
+
+/** Trains `options` on 2 ranks (dist-worker processes); returns rank 0's result and rank 1's. */
+async function trainOnTwoRanks(options: Record<string, unknown>, syncBn: boolean): Promise<WorkerResult[]> {
+  const port = await freePort();
+  const distributed = { masterAddr: "127.0.0.1", masterPort: port, worldSize: 2, timeoutMs: 120_000, syncBn };
+  const ranks = [0, 1].map((rank) => worker("train", { ...options, distributed: { ...distributed, rank } }));
+  const results = await Promise.all(ranks.map((r) => r.done));
+  for (const [rank, r] of results.entries()) assert.equal(r.code, 0, `rank ${rank}: ${r.stderr}`);
+  return results.map((r) => JSON.parse(r.stdout.trim()) as WorkerResult);
+}
+
+/** results.csv as rows of numbers by column (an empty cell is NaN). */
+function csvRows(runDir: string): Record<string, number>[] {
+  const [header, ...lines] = readFileSync(join(runDir, "results.csv"), "utf8").trim().split("\n");
+  const cols = header!.split(",");
+  return lines.map((l) =>
+    Object.fromEntries(l.split(",").map((v, i) => [cols[i]!, v === "" ? Number.NaN : Number(v)])),
+  );
+}
+
+/**
+ * Asserts that two weights/last hold the same training: the optimizer's momentum (the sum of the gradients stepped so
+ * far; it starts at 0), the gradients accumulated but not stepped yet, and the weights they led to (EMA, raw and BN
+ * statistics), each to 1e-3 of its largest value, plus the counters. A data-parallel run sums the gradients in
+ * another order than one process (convolutions over 4 images or 8, batch statistics in float64 or float32), so they
+ * agree to ~1e-4 of the largest; without --sync-bn they differ by up to 50× (each rank normalises over its 4 images).
+ * A weight that starts at 0 (a BN bias) is its updates, as exact as the gradients and no more. Returns the number of
+ * pending gradient tensors compared.
+ */
+function assertSameTraining(actualPath: string, expectedPath: string): number {
+  const [b, a] = [loadCheckpoint(actualPath), loadCheckpoint(expectedPath)];
+  const tolerance = { rtol: 1e-3, atolScale: 1e-3 };
+  try {
+    for (const k of ["epoch", "updates", "lastOptStep", "bestEpoch"]) {
+      assert.equal(b.meta.training?.[k], a.meta.training?.[k], `training state ${k}`);
+    }
+    const momentum = [...a.training.keys()].filter((k) => k.startsWith("optim."));
+    assert.ok(momentum.length > 50, `${momentum.length} momentum buffers`);
+    for (const k of momentum) {
+      const m = a.training.get(k)!;
+      assert.ok((m.abs().max().item() as number) > 0, `${k}: a gradient flowed`);
+      assertClose(b.training.get(k)!, m, k, tolerance);
+    }
+    const pending = [...a.training.keys()].filter((k) => k.startsWith("grad."));
+    assert.deepEqual(
+      [...b.training.keys()].filter((k) => k.startsWith("grad.")),
+      pending,
+      "the same pending gradients",
+    );
+    for (const k of pending) assertClose(b.training.get(k)!, a.training.get(k)!, k, tolerance);
+    const ta = a.model.stateDict();
+    const tb = b.model.stateDict();
+    assert.deepEqual([...tb.keys()], [...ta.keys()]);
+    for (const [k, t] of ta) {
+      if (t.dtype !== "float32") continue; // num_batches_tracked: counted per batch, not per image
+      assertClose(tb.get(k)!, t, `EMA ${k}`, tolerance);
+      assertClose(b.training.get(`model.${k}`)!, a.training.get(`model.${k}`)!, `raw ${k}`, tolerance);
+    }
+    return pending.length;
+  } finally {
+    for (const c of [a, b]) {
+      c.model.dispose();
+      c.attributeHead?.dispose();
+      for (const t of c.training.values()) t.dispose();
+    }
+  }
 }
 
 describe("the distributed sampler", () => {
@@ -163,58 +245,69 @@ describe("data-parallel training", () => {
     // number per image) and everything else train as usual, with mosaic and the other augmentations on.
     hyp: { box: 0 },
   });
+  // the runs compared start from these weights (saved, as a user's --weights)
+  const initialWeights = () => {
+    const path = join(work, "init.safetensors");
+    if (existsSync(path)) return path;
+    manualSeed(5);
+    const initial = new YoloModel(tinyModelYaml(1), { names: ["cell"] });
+    saveCheckpoint(path, initial);
+    initial.dispose();
+    return path;
+  };
 
   test("2 ranks × batch 4 (--sync-bn) train the same weights as 1 process × batch 8", async () => {
     await dataset();
     setNumThreads(1);
-    // both start from these weights (saved, as a user's --weights)
-    manualSeed(5);
-    const initPath = join(work, "init.safetensors");
-    const initial = new YoloModel(tinyModelYaml(1), { names: ["cell"] });
-    saveCheckpoint(initPath, initial);
-    initial.dispose();
-    const options = (project: string) => ({ ...base(project), weights: initPath, batch: 8 });
+    const options = (project: string) => ({ ...base(project), weights: initialWeights(), batch: 8 });
     const one = await train(options(join(work, "one")));
-    const port = await freePort();
-    const distributed = { masterAddr: "127.0.0.1", masterPort: port, worldSize: 2, timeoutMs: 120_000, syncBn: true };
-    const ranks = [0, 1].map((rank) =>
-      worker("train", { ...options(join(work, "two")), distributed: { ...distributed, rank } }),
+    const [rank0, rank1] = await trainOnTwoRanks(options(join(work, "two")), true);
+    assert.equal(rank1!.runDir, rank0!.runDir, "one run folder, rank 0's");
+    assert.ok(existsSync(join(rank0!.runDir, "results.csv")));
+    assertSameTraining(rank0!.last, one.last);
+  });
+
+  test("an epoch-boundary checkpoint resumes on another process count: 2 ranks → 1, 1 → 2 (--resume --nproc 2)", async () => {
+    await dataset();
+    setNumThreads(1);
+    // nominal batch 32 over global batches of 8: the warmup's accumulation reaches 2 at the epoch's second batch,
+    // so the checkpoint after epoch 1 holds gradients accumulated but not stepped (they must be the ranks' average)
+    const options = (project: string) => ({ ...base(project), weights: initialWeights(), batch: 8, nominalBatch: 32 });
+    const reference = await train(options(join(work, "resume-ref")));
+    // 2 ranks train epoch 1 of 2, then one process trains epoch 2
+    const [twoRanks] = await trainOnTwoRanks({ ...options(join(work, "resume-21")), stopAfterEpochs: 1 }, true);
+    assert.equal(twoRanks!.epochsRun, 1);
+    const rowOne = csvRows(twoRanks!.runDir)[0]!;
+    const onOne = await train({ resume: twoRanks!.last, verbose: false });
+    assert.equal(onOne.runDir, twoRanks!.runDir);
+    assert.equal(onOne.epochsRun, 1, "epoch 2 alone");
+    const rows = csvRows(onOne.runDir);
+    assert.deepEqual(
+      rows.map((r) => r["epoch"]),
+      [0, 1],
+      "results.csv continues with epoch 2's row",
     );
-    const results = await Promise.all(ranks.map((r) => r.done));
-    for (const [rank, r] of results.entries()) assert.equal(r.code, 0, `rank ${rank}: ${r.stderr}`);
-    const rank0 = JSON.parse(results[0]!.stdout.trim()) as { last: string; runDir: string };
-    const rank1 = JSON.parse(results[1]!.stdout.trim()) as { runDir: string };
-    assert.equal(rank1.runDir, rank0.runDir, "one run folder, rank 0's");
-    assert.ok(existsSync(join(rank0.runDir, "results.csv")));
-    const [a, b] = [loadCheckpoint(one.last), loadCheckpoint(rank0.last)];
-    try {
-      // the optimizer's momentum: the gradients of the 4 steps, summed (it starts at 0). The two runs sum them in
-      // other orders (convolutions over 4 images or 8, batch statistics in float64 or float32), so they agree to
-      // ~1e-4 of the largest; without --sync-bn they differ by up to 50× (each rank normalises over its 4 images).
-      const momentum = [...a.training.keys()].filter((k) => k.startsWith("optim."));
-      assert.ok(momentum.length > 50, `${momentum.length} momentum buffers`);
-      for (const k of momentum) {
-        const m = a.training.get(k)!;
-        assert.ok((m.abs().max().item() as number) > 0, `${k}: a gradient flowed`);
-        assertClose(b.training.get(k)!, m, k, { rtol: 1e-3, atolScale: 1e-3 });
-      }
-      // the weights they led to (EMA, raw and BN statistics), to the same 1e-3 of each tensor's largest value: a
-      // weight that starts at 0 (a BN bias) is its updates, as exact as the gradients and no more
-      const weights = { rtol: 1e-3, atolScale: 1e-3 };
-      const ta = a.model.stateDict();
-      const tb = b.model.stateDict();
-      assert.deepEqual([...tb.keys()], [...ta.keys()]);
-      for (const [k, t] of ta) {
-        if (t.dtype !== "float32") continue; // num_batches_tracked: counted per batch, not per image
-        assertClose(tb.get(k)!, t, `EMA ${k}`, weights);
-        assertClose(b.training.get(`model.${k}`)!, a.training.get(`model.${k}`)!, `raw ${k}`, weights);
-      }
-    } finally {
-      for (const c of [a, b]) {
-        c.model.dispose();
-        for (const t of c.training.values()) t.dispose();
-      }
-    }
+    assert.deepEqual(rows[0], rowOne, "epoch 1's row as the 2 ranks wrote it");
+    assert.ok(assertSameTraining(onOne.last, reference.last) > 0, "the run ends with gradients pending too");
+    // one process trains epoch 1, then `sladet pretrain --resume … --nproc 2` trains epoch 2 on 2 ranks
+    const single = await train({ ...options(join(work, "resume-12")), stopAfterEpochs: 1 });
+    const saved = loadCheckpoint(single.last);
+    const pending = [...saved.training.keys()].filter((k) => k.startsWith("grad.")).length;
+    saved.model.dispose();
+    for (const t of saved.training.values()) t.dispose();
+    assert.ok(pending > 0, "gradients accumulated across the epoch boundary");
+    const port = await freePort();
+    const launcher = start(SLADET, [
+      ...["pretrain", "--resume", single.last, "--nproc", "2", "--sync-bn", "--master-port", String(port)],
+    ]);
+    const end = await launcher.done;
+    assert.equal(end.code, 0, end.stderr);
+    assert.match(end.stdout, /data-parallel: 2 processes, 4 images each per batch/);
+    assert.deepEqual(
+      csvRows(single.runDir).map((r) => r["epoch"]),
+      [0, 1],
+    );
+    assertSameTraining(single.last, reference.last);
   });
 
   test("a rank killed mid-run ends the other with an error naming it", async () => {

@@ -11,7 +11,7 @@ import type { YoloModel } from "../../model/yolo.js";
 import { noGrad, type Tensor, tensor, tidy } from "../../torch/index.js";
 import type { ComputeLoss } from "../loss/compute-loss.js";
 import { labelledTargets } from "../loss/region-mask.js";
-import { type CalibratorState, ThresholdCalibrator } from "./calibration.js";
+import { type CalibrationSample, type CalibratorState, ThresholdCalibrator } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import type { SlaOptions } from "./options.js";
 import { pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
@@ -29,15 +29,26 @@ export interface SlaTerms {
   sim: number;
 }
 
+/**
+ * In a data-parallel run: every rank's `values` (of any length), in rank order; each rank calls it at the same point.
+ * A one-process run has none.
+ */
+export type GatherAcrossRanks = (values: number[]) => number[][];
+
 export class SlaBranch {
   stats: PseudoLabelStats;
   readonly calibrator: ThresholdCalibrator;
 
+  /**
+   * @param gather in a data-parallel run, how the ranks share each batch's in-region predictions: the calibrator of
+   *   every rank then sees the whole global batch, as one process would, and all keep the same threshold
+   */
   constructor(
     readonly hyp: SlaHyp,
     readonly epochs: number,
     readonly options: SlaOptions,
     readonly heldoutKnown: boolean,
+    readonly gather: GatherAcrossRanks | null = null,
   ) {
     this.stats = new PseudoLabelStats(heldoutKnown);
     this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min, hyp.pl_precision_z);
@@ -108,6 +119,15 @@ export class SlaBranch {
     );
   }
 
+  /** The global batch's calibration samples: this rank's alone in a one-process run (or with calibration off). */
+  #everyRanks(samples: readonly CalibrationSample[]): readonly CalibrationSample[] {
+    if (!this.gather || this.calibrator.precision <= 0) return samples;
+    const flat = samples.flatMap((s) => [s.conf, s.correct ? 1 : 0]);
+    return this.gather(flat).flatMap((row) =>
+      Array.from({ length: row.length / 2 }, (_, i) => ({ conf: row[2 * i]!, correct: row[2 * i + 1] === 1 })),
+    );
+  }
+
   /** The batch's phase-2 terms, or null in a region-only epoch. */
   terms(
     ctx: { student: YoloModel; ema: YoloModel; computeLoss: ComputeLoss },
@@ -124,7 +144,7 @@ export class SlaBranch {
         nmsConf:
           this.hyp.pl_precision > 0 ? Math.min(this.hyp.pl_nms_conf, this.hyp.pl_conf_min) : this.hyp.pl_nms_conf,
       });
-      this.calibrator.add(sets.calibration);
+      this.calibrator.add(this.#everyRanks(sets.calibration));
       const bs = batch.images.size(0);
       this.stats.add(sets.pseudo, sets.anchors.length, bs, batch.heldout);
       const plWeight = this.plWeight(epoch);

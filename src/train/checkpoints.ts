@@ -30,9 +30,10 @@ export interface ResumePoint {
 
 /**
  * An epoch interrupted mid-way continues from its next batch, counted per process: only as many processes as saved
- * it can continue it (a finished epoch resumes on any number).
+ * it can continue it (a finished epoch resumes on any number). Refused before anything is built; releases the
+ * snapshot when it throws.
  */
-function checkPartialEpochProcesses(snapshot: TrainingSnapshot, processes: number): void {
+export function checkPartialEpochProcesses(snapshot: TrainingSnapshot, processes: number): void {
   const saved = Number(snapshot.state["processes"] ?? 1);
   if (snapshot.partialEpoch && saved !== processes) {
     snapshot.dispose();
@@ -45,7 +46,6 @@ function checkPartialEpochProcesses(snapshot: TrainingSnapshot, processes: numbe
 /** Puts the snapshot's weights, optimizer, EMA, attribute head and RNG into `parts`; releases the snapshot. */
 export function restoreSnapshot(snapshot: TrainingSnapshot, parts: TrainingParts): ResumePoint {
   const { optimizer, ema, model, attributes, sla } = parts;
-  checkPartialEpochProcesses(snapshot, parts.dp?.worldSize ?? 1);
   snapshot.restore({ optimizer, ema, model, attributes });
   const slaState = snapshot.state["sla"] as Parameters<NonNullable<typeof sla>["restore"]>[0] | null | undefined;
   if (sla && slaState) {

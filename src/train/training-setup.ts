@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
-import { type ResumePoint, restoreSnapshot } from "./checkpoints.js";
+import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
@@ -192,6 +192,7 @@ export async function createTraining(
   dp: DataParallel | null = null,
 ): Promise<{ parts: TrainingParts; resume: ResumePoint | null }> {
   const snapshot = options.resume ? loadTrainingCheckpoint(options.resume) : null;
+  if (snapshot) checkPartialEpochProcesses(snapshot, dp?.worldSize ?? 1);
   const { opts: given, runDir } = prepareRun(options, snapshot, dp, log);
   const { data, trainItems, valItems, sparse, sla } = await loadTrainingData(given, log, dp);
   const { model, attributeHead, isFrozen, emaUpdates } = buildModel(

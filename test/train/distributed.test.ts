@@ -467,6 +467,30 @@ describe("data-parallel training", () => {
     }
   });
 
+  test("two sladet pretrain processes started by hand through torchrun's variables train one run", async () => {
+    await dataset();
+    const { cfg, hyp } = cliFiles();
+    const project = join(work, "by-hand");
+    const args = ["pretrain", "--data", data, "--cfg", cfg, "--hyp", hyp, "--epochs", "1", "--batch", "4"];
+    args.push("--imgsz", "64", "--workers", "0", "--noautoanchor", "--project", project);
+    // what a cluster launcher (torchrun, srun) sets, and no --nproc: each process is one rank
+    const env = { MASTER_ADDR: "127.0.0.1", MASTER_PORT: String(await freePort()), WORLD_SIZE: "2", CI: "1" };
+    const ranks = [0, 1].map((r) => start(SLADET, args, { ...env, RANK: String(r), LOCAL_RANK: String(r) }));
+    try {
+      const [rank0, rank1] = await Promise.all(ranks.map((r) => r.done));
+      assert.equal(rank0!.code, 0, rank0!.stderr);
+      assert.equal(rank1!.code, 0, rank1!.stderr);
+      assert.match(rank0!.stdout, /data-parallel: 2 processes, 2 images each per batch/);
+      assert.deepEqual(readdirSync(project), ["exp"], "rank 0 alone made a run folder");
+      assert.deepEqual(
+        csvRows(join(project, "exp")).map((r) => r["epoch"]),
+        [0],
+      );
+    } finally {
+      for (const r of ranks) killIfRunning(r.child);
+    }
+  });
+
   test("a rank killed mid-run ends the other with an error naming it", async () => {
     await dataset();
     const port = await freePort();

@@ -1,7 +1,7 @@
 /** `sladet detect` through bin/sladet: --help without the engine, YOLOv5 flags refused by name, one run end to end. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -67,13 +67,17 @@ test("YOLOv5 detect flags sladet does not take are refused by name", () => {
 });
 
 test("bin/sladet detect end to end: a run folder as weights, a .txt list, batches, labels, the summary", () => {
+  // a copy of the shared fixture's run: its ONNX cache is this test's own (other files run detect on the fixture)
+  const runDir = join(work, "tiny-run");
+  cpSync(fixture.runDir, runDir, { recursive: true, filter: (src) => !src.endsWith(".onnx-cache") });
+  const best = join(runDir, "weights", "best.safetensors");
   const images = join(dirname(fixture.dataYaml), "images", "val");
   const files = readdirSync(images).sort().slice(0, 3);
   writeFileSync(join(work, "list.txt"), files.map((f) => join(images, f)).join("\n"));
   const r = sladet([
     "detect",
     "--weights",
-    fixture.runDir,
+    runDir,
     "--source",
     "list.txt",
     "--img",
@@ -88,7 +92,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
   ]);
   assert.equal(r.status, 0, r.stderr);
   // the default backend on the CPU: onnx, on an export made now and cached next to the weights
-  const cache = join(fixture.runDir, "weights", "best.safetensors.onnx-cache", "model.onnx");
+  const cache = join(runDir, "weights", "best.safetensors.onnx-cache", "model.onnx");
   assert.ok(
     r.stdout.includes(`detect: ${cache} (onnx: the faster one on the CPU; ONNX export made now, once;`),
     r.stdout,
@@ -103,7 +107,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
   for (const f of ["predictions.csv", "predictions.json", "legend.txt"]) assert.ok(existsSync(join(run, f)), f);
   const json = JSON.parse(readFileSync(join(run, "predictions.json"), "utf8")) as PredictionsJson;
   assert.equal(json.images.length, 3);
-  assert.equal(json.model.weights, join(fixture.runDir, "weights", "best.safetensors"));
+  assert.equal(json.model.weights, join(runDir, "weights", "best.safetensors"));
   assert.equal(json.model.backend, "onnx");
   assert.equal(json.model.attributes, null); // the fixture has no attribute head
   for (const image of json.images) {
@@ -115,7 +119,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
     sladet([
       "detect",
       "--weights",
-      fixture.best,
+      best,
       ...extra,
       "--source",
       join(images, files[0]!),
@@ -136,7 +140,7 @@ test("bin/sladet detect end to end: a run folder as weights, a .txt list, batche
   // --backend still forces libtorch, and the same cells come out
   const forced = detectFirstImage("--backend", "libtorch");
   assert.equal(forced.status, 0, forced.stderr);
-  assert.ok(forced.stdout.includes(`detect: ${fixture.best} (libtorch: --backend) on`), forced.stdout);
+  assert.ok(forced.stdout.includes(`detect: ${best} (libtorch: --backend) on`), forced.stdout);
   const cellsOf = (dir: string) =>
     (JSON.parse(readFileSync(join(work, "out", dir, "predictions.json"), "utf8")) as PredictionsJson).images[0]!
       .detections.length;

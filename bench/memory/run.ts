@@ -1,7 +1,10 @@
 /**
- * Memory across the epochs of a training run (issue 24): after every epoch, the process's resident size (RSS and its
- * high-water mark), libtorch's live CPU bytes and tensors (the addon's counting allocator), the JS heap and the
- * ArrayBuffers; at the end, how flat the RSS stayed from epoch `--from` (3, counted from 1) to the last epoch.
+ * Memory across the epochs of a training run (issue 24): after every epoch, the process's resident size (RSS now,
+ * the peak within that epoch, and the peak so far), libtorch's live CPU bytes and tensors (the addon's counting
+ * allocator), the JS heap and the ArrayBuffers; at the end, how flat memory stayed from epoch `--from` (3, counted
+ * from 1) to the last epoch. Flatness is judged on each epoch's peak RSS, which is what a run must be given and what a
+ * leak raises; the RSS at the moment an epoch ends also depends on how many freed pages the allocator has returned
+ * yet (jemalloc returns them over the 30 s after they stop being reused), so it is printed, not judged.
  * One process: the trainer is called in-process and sampled through its epoch hook.
  *
  *   bin/sladet-node --expose-gc dist/bench/memory/run.js --data D.yaml [--cfg yolov5n] [--imgsz 640] [--batch 16]
@@ -12,10 +15,10 @@
  * BCCD as in BENCHMARKS.md: `bench/bccd/run.sh`'s conversion, then `--data /tmp/sladet-bccd/lld/data.yaml --cfg yolov5n
  * --imgsz 640 --batch 16 --epochs 30 --cache ram --hyp src/train/cfg/hyp.scratch-low.yaml --workers 2`, with
  * `/usr/bin/time -v` around it for the peak RSS next to Ultralytics'. With --expose-gc the JS heap is sampled after
- * a full collection (what is retained, not garbage not yet collected). Exits 1 when the RSS grew by more than
- * `--tolerance` (5 %) from epoch `--from` to the end.
+ * a full collection (what is retained, not garbage not yet collected). Exits 1 when an epoch's peak RSS is more than
+ * `--tolerance` (5 %) above epoch `--from`'s.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
@@ -28,7 +31,10 @@ import { train } from "../../src/train/trainer.js";
 export interface MemorySample {
   epoch: number;
   rss: number;
+  /** VmHWM: the process's peak resident size so far. */
   hwm: number;
+  /** The peak resident size within this epoch (VmHWM since the previous sample, which resets it). */
+  epochPeak: number;
   native: number;
   tensors: number;
   heap: number;
@@ -45,14 +51,31 @@ function residentMiB(): { rss: number; hwm: number } {
   return { rss: kB("VmRSS") / 1024, hwm: kB("VmHWM") / 1024 };
 }
 
-/** Samples the process now (after a full GC when node runs with --expose-gc). */
+/**
+ * Starts a new peak-RSS window: Linux sets VmHWM to the current VmRSS when "5" is written to clear_refs (4.0+).
+ * Returns the overall peak it replaced (MiB).
+ */
+let overallPeak = 0;
+function resetPeakWindow(windowPeak: number): number {
+  overallPeak = Math.max(overallPeak, windowPeak);
+  writeFileSync("/proc/self/clear_refs", "5");
+  return overallPeak;
+}
+
+/**
+ * Samples the process now (after a full GC when node runs with --expose-gc), then starts the next epoch's peak-RSS
+ * window.
+ */
 export function sampleMemory(epoch: number): MemorySample {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const n = memoryStats();
+  const { rss, hwm: epochPeak } = residentMiB();
   return {
     epoch,
-    ...residentMiB(),
+    rss,
+    epochPeak,
+    hwm: resetPeakWindow(epochPeak),
     native: n.allocatedBytes / MiB,
     tensors: n.liveTensors,
     heap: m.heapUsed / MiB,
@@ -66,25 +89,28 @@ export function flatness(samples: readonly MemorySample[], from: number) {
   const first = samples.find((s) => s.epoch + 1 === from) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   const epochs = Math.max(1, last.epoch - first.epoch);
-  const growth = (k: "rss" | "native" | "heap" | "arrayBuffers") => ({
+  const growth = (k: "rss" | "epochPeak" | "native" | "heap" | "arrayBuffers") => ({
     from: first[k],
     to: last[k],
     max: Math.max(...samples.filter((s) => s.epoch >= first.epoch).map((s) => s[k])),
     perEpoch: (last[k] - first[k]) / epochs,
   });
   const rss = growth("rss");
+  const epochPeak = growth("epochPeak");
   return {
     rss,
+    epochPeak,
     native: growth("native"),
     heap: growth("heap"),
     arrayBuffers: growth("arrayBuffers"),
     rssRise: rss.max / rss.from - 1,
+    epochPeakRise: epochPeak.max / epochPeak.from - 1,
   };
 }
 
 function formatSample(s: MemorySample): string {
   const f = (x: number) => x.toFixed(1).padStart(8);
-  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  hwm ${f(s.hwm)}  native ${f(s.native)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
+  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  epoch peak ${f(s.epochPeak)}  hwm ${f(s.hwm)}  native ${f(s.native)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
 }
 
 async function syntheticData(out: string, images: number, imgsz: number): Promise<string> {
@@ -146,11 +172,14 @@ async function main(): Promise<void> {
   const mb = (g: { from: number; to: number; perEpoch: number }) =>
     `${g.from.toFixed(1)} → ${g.to.toFixed(1)} MiB (${g.perEpoch >= 0 ? "+" : ""}${g.perEpoch.toFixed(2)} MiB/epoch)`;
   process.stdout.write(
-    `from epoch ${from} to ${samples.length}: rss ${mb(f.rss)}, max ${f.rss.max.toFixed(1)} MiB = ${(100 * f.rssRise).toFixed(1)} % above epoch ${from}; ` +
+    `from epoch ${from} to ${samples.length}: each epoch's peak rss ${mb(f.epochPeak)}, max ${f.epochPeak.max.toFixed(1)} MiB = ${(100 * f.epochPeakRise).toFixed(1)} % above epoch ${from}; ` +
+      `epoch-end rss ${mb(f.rss)}, max ${(100 * f.rssRise).toFixed(1)} % above epoch ${from}; ` +
       `native ${mb(f.native)}; heap ${mb(f.heap)}; arrayBuffers ${mb(f.arrayBuffers)}; peak rss ${samples.at(-1)!.hwm.toFixed(1)} MiB\n`,
   );
-  if (f.rssRise > Number(a.tolerance)) {
-    process.stdout.write(`NOT FLAT: rss rose ${(100 * f.rssRise).toFixed(1)} % > ${100 * Number(a.tolerance)} %\n`);
+  if (f.epochPeakRise > Number(a.tolerance)) {
+    process.stdout.write(
+      `NOT FLAT: the epochs' peak rss rose ${(100 * f.epochPeakRise).toFixed(1)} % > ${100 * Number(a.tolerance)} %\n`,
+    );
     process.exitCode = 1;
   }
 }

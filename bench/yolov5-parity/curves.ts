@@ -21,6 +21,11 @@ interface Curve {
 /** Milestones of the table: the first epoch at or above each val mAP50. */
 const MILESTONES = [0.5, 0.8] as const;
 
+const USAGE = `usage: curves.js --out FILE.svg LABEL=results.csv [LABEL=results.csv …]
+
+Plots the val mAP50 (solid) and mAP50-95 (dashed) of each results.csv (sladet's or Ultralytics') per epoch into
+FILE.svg, and prints a Markdown table of each run's milestones (first epoch at val mAP50 ≥ ${MILESTONES.join(", ")}) and best epoch.`;
+
 function readCurve(spec: string): Curve {
   const at = spec.indexOf("=");
   if (at <= 0) throw new Error(`expected LABEL=results.csv, got "${spec}"`);
@@ -67,10 +72,15 @@ function markdownTable(curves: readonly Curve[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { out: { type: "string" } }, allowPositionals: true });
-  if (!values.out || positionals.length === 0) {
-    throw new Error("usage: curves.js --out FILE.svg LABEL=results.csv [LABEL=results.csv …]");
+  const { values, positionals } = parseArgs({
+    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
   }
+  if (!values.out || positionals.length === 0) throw new Error(USAGE);
   const curves = positionals.map(readCurve);
   const series: LineSeries[] = curves.flatMap((c, k) => {
     const color = PALETTE[k % PALETTE.length]!;

@@ -61,6 +61,7 @@ export {
   getNumThreads,
   type MemoryStats,
   memoryStats,
+  releaseFreeMemory,
   resetPeakBytes,
   resolveDevice,
   setNumThreads,

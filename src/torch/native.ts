@@ -28,6 +28,7 @@ export interface NativeAddon {
   readonly cxx11Abi: boolean;
   memoryStats(): NativeMemoryStats;
   resetPeakBytes(): void;
+  releaseFreeMemory(): "jemalloc" | "glibc" | "none";
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaDeviceCount(): number;

@@ -21,6 +21,16 @@ export function resetPeakBytes(): void {
   native.resetPeakBytes();
 }
 
+/**
+ * Returns the pages the C allocator holds but no longer uses to the system now (jemalloc: every arena purged; glibc:
+ * `malloc_trim`), so the resident size afterwards is what is in use. Costs page faults when the memory is needed again:
+ * call it between phases of work (the trainer does at each epoch's end), not inside a loop. Says which allocator it
+ * asked ("none" when jemalloc refused).
+ */
+export function releaseFreeMemory(): "jemalloc" | "glibc" | "none" {
+  return native.releaseFreeMemory();
+}
+
 /** libtorch's intra-op thread count (set from SLADET_THREADS or the core count at load). */
 export function getNumThreads(): number {
   return native.getNumThreads();

@@ -10,6 +10,7 @@
  * (epoch-validation.ts), results.csv and the log (epoch-log.ts), checkpoints and resume (checkpoints.ts).
  */
 import type { ValidationResult } from "../eval/validate.js";
+import { releaseFreeMemory } from "../torch/index.js";
 import { type ResumePoint, RunCheckpoints } from "./checkpoints.js";
 import { DataParallel } from "./data-parallel.js";
 import { logRunSummary, recordEpoch, saveFirstBatchPicture } from "./epoch-log.js";
@@ -126,6 +127,9 @@ async function runEpochs(
     // the other ranks wait here while rank 0 validates and saves, then learn whether it stops early
     if (dp) stop = dp.any(stop, `rank 0's validation of epoch ${epoch + 1}`);
     epochsRun++;
+    // the epoch's batches, validation and checkpoint buffers are freed: their pages go back to the system now rather
+    // than when the allocator's decay timer fires, so the resident size between epochs is what the run keeps
+    releaseFreeMemory();
     hooks.onEpochEnd?.(epoch);
     if (stop) {
       log(`early stopping: no improvement for ${opts.patience} epochs (best epoch ${checkpoints.bestEpoch + 1})`);

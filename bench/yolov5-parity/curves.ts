@@ -21,10 +21,13 @@ interface Curve {
 /** Milestones of the table: the first epoch at or above each val mAP50. */
 const MILESTONES = [0.5, 0.8] as const;
 
-const USAGE = `usage: curves.js --out FILE.svg LABEL=results.csv [LABEL=results.csv …]
+const DEFAULT_TITLE = "BCCD val mAP per epoch (YOLOv5n from scratch, hyp.scratch-low, 640, batch 16)";
+
+const USAGE = `usage: curves.js --out FILE.svg [--title TEXT] LABEL=results.csv [LABEL=results.csv …]
 
 Plots the val mAP50 (solid) and mAP50-95 (dashed) of each results.csv (sladet's or Ultralytics') per epoch into
-FILE.svg, and prints a Markdown table of each run's milestones (first epoch at val mAP50 ≥ ${MILESTONES.join(", ")}) and best epoch.`;
+FILE.svg, and prints a Markdown table of each run's milestones (first epoch at val mAP50 ≥ ${MILESTONES.join(", ")}) and best epoch.
+--title: the chart's title (default "${DEFAULT_TITLE}").`;
 
 function readCurve(spec: string): Curve {
   const at = spec.indexOf("=");
@@ -73,7 +76,11 @@ function markdownTable(curves: readonly Curve[]): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      out: { type: "string" },
+      title: { type: "string", default: DEFAULT_TITLE },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: true,
   });
   if (values.help) {
@@ -92,7 +99,7 @@ async function main(): Promise<void> {
   });
   const charts = await chartRenderer();
   const svg = charts.lineSvg({
-    title: "BCCD val mAP per epoch (YOLOv5n from scratch, hyp.scratch-low, 640, batch 16)",
+    title: values.title!,
     xName: "epoch",
     yName: "val mAP",
     series,

@@ -86,11 +86,43 @@ using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
 // jemalloc's MALLCTL_ARENAS_ALL: "arena.<i>.purge" with this index purges every arena.
 constexpr int kJemallocAllArenas = 4096;
 
+Mallctl jemallocCtl() {
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  return mallctl;
+}
+
+// Sets how long jemalloc keeps freed ("dirty") pages before returning them to the system (ms; -1: until a purge) for
+// arenas made from now on and for every arena that follows the current default; arenas with their own value (the
+// oversize arena for blocks of 8 MiB and more returns its pages at once) keep it. Returns the previous default, or
+// null without jemalloc.
+Napi::Value setDirtyDecay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ssize_t value = static_cast<ssize_t>(argInt(info, 0, "ms"));
+  const Mallctl mallctl = jemallocCtl();
+  ssize_t previous = 0;
+  size_t size = sizeof(previous);
+  if (mallctl == nullptr || mallctl("arenas.dirty_decay_ms", &previous, &size, &value, sizeof(value)) != 0) {
+    return env.Null();
+  }
+  unsigned arenas = 0;
+  size_t arenasSize = sizeof(arenas);
+  mallctl("arenas.narenas", &arenas, &arenasSize, nullptr, 0);
+  for (unsigned i = 0; i < arenas; i++) {
+    const std::string key = "arena." + std::to_string(i) + ".dirty_decay_ms";
+    ssize_t current = 0;
+    size = sizeof(current);
+    // arenas not initialised (yet) answer with an error: nothing to change there
+    if (mallctl(key.c_str(), &current, &size, nullptr, 0) != 0 || current != previous) continue;
+    mallctl(key.c_str(), nullptr, nullptr, &value, sizeof(value));
+  }
+  return Napi::Number::New(env, static_cast<double>(previous));
+}
+
 // Gives the pages the C allocator holds but no longer uses back to the system now, instead of when its decay timer
 // says (design.md §2 lesson 4): jemalloc purges every arena (after flushing this thread's cache into them); glibc
 // trims its heaps. Returns which allocator it asked.
 Napi::Value releaseFreeMemory(const Napi::CallbackInfo& info) {
-  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const Mallctl mallctl = jemallocCtl();
   if (mallctl != nullptr) {
     mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
     const std::string purge = "arena." + std::to_string(kJemallocAllArenas) + ".purge";
@@ -136,6 +168,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   def<memoryStats>(env, exports, "memoryStats");
   def<resetPeakBytes>(env, exports, "resetPeakBytes");
   def<releaseFreeMemory>(env, exports, "releaseFreeMemory");
+  def<setDirtyDecay>(env, exports, "setDirtyDecay");
   def<setNumThreads>(env, exports, "setNumThreads");
   def<getNumThreads>(env, exports, "getNumThreads");
   def<cudaDeviceCount>(env, exports, "cudaDeviceCount");

@@ -64,6 +64,7 @@ export {
   releaseFreeMemory,
   resetPeakBytes,
   resolveDevice,
+  setDirtyDecay,
   setNumThreads,
   torchVersion,
 } from "./runtime.js";

@@ -29,6 +29,7 @@ export interface NativeAddon {
   memoryStats(): NativeMemoryStats;
   resetPeakBytes(): void;
   releaseFreeMemory(): "jemalloc" | "glibc" | "none";
+  setDirtyDecay(ms: number): number | null;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaDeviceCount(): number;

@@ -31,6 +31,16 @@ export function releaseFreeMemory(): "jemalloc" | "glibc" | "none" {
   return native.releaseFreeMemory();
 }
 
+/**
+ * How long jemalloc keeps the pages of freed blocks for reuse before it returns them to the system (ms; -1: until
+ * {@link releaseFreeMemory}), for its arenas that follow the default (the launcher sets 30 s; blocks of 8 MiB and
+ * more have their own arena, which returns them at once, unchanged). Returns the previous default, to restore it
+ * with; null when jemalloc is not the allocator (nothing changed).
+ */
+export function setDirtyDecay(ms: number): number | null {
+  return native.setDirtyDecay(ms);
+}
+
 /** libtorch's intra-op thread count (set from SLADET_THREADS or the core count at load). */
 export function getNumThreads(): number {
   return native.getNumThreads();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { createDemoNet, demoTrainStep, makeBlobBatch } from "../../src/demo/engine-demo.js";
-import { memoryStats, releaseFreeMemory, type Tensor, tidy, zeros } from "../../src/torch/index.js";
+import { memoryStats, releaseFreeMemory, setDirtyDecay, type Tensor, tidy, zeros } from "../../src/torch/index.js";
 import { Rng } from "../../src/util/random.js";
 
 test("50 forward+backward+update steps keep native bytes and tensor count flat", () => {
@@ -69,4 +69,21 @@ test("releaseFreeMemory gives freed tensor pages back to the system at once", ()
     after - before < 0.25 * MIB,
     `${allocator}: ${MIB} MiB freed and released, RSS ${before.toFixed(0)} → ${held.toFixed(0)} → ${after.toFixed(0)} MiB`,
   );
+});
+
+test("setDirtyDecay changes jemalloc's decay and answers the previous one (null without jemalloc)", () => {
+  const preloaded = (process.env.LD_PRELOAD ?? "").includes("jemalloc");
+  const previous = setDirtyDecay(-1);
+  if (!preloaded) {
+    assert.equal(previous, null);
+    return;
+  }
+  const launcherDefault = /dirty_decay_ms:(-?\d+)/.exec(process.env.MALLOC_CONF ?? "")?.[1];
+  assert.equal(
+    previous,
+    Number(launcherDefault ?? 10000),
+    "the launcher's MALLOC_CONF value (jemalloc's 10 s without)",
+  );
+  assert.equal(setDirtyDecay(previous!), -1);
+  assert.equal(setDirtyDecay(previous!), previous);
 });

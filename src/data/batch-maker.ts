@@ -18,6 +18,8 @@ export interface MakerInit {
   augment: boolean;
   seed: number;
   paddingLabelled: boolean;
+  /** Training samples also carry the attribute head's pixels with this fraction of the HSV jitter (absent: none). */
+  attributeHsv?: number;
   cache: { mode: "ram"; handles: RamCacheHandles } | { mode: "disk"; dir: string } | { mode: "none" };
 }
 
@@ -66,12 +68,13 @@ export class BatchMaker {
 
   /** Builds one batch. */
   async makeBatch(task: Extract<MakerTask, { kind: "batch" }>): Promise<RawBatch> {
-    const { imgSize, hyp, seed, paddingLabelled, numAttributes } = this.#init;
+    const { imgSize, hyp, seed, paddingLabelled, numAttributes, attributeHsv } = this.#init;
+    const attribute = attributeHsv === undefined ? {} : { attributeHsv };
     const samples: Sample[] = [];
     for (const index of task.indices) {
       samples.push(
         task.mode === "train"
-          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled })
+          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled, ...attribute })
           : await evalSample(this.#source, index, task.shape, { paddingLabelled }),
       );
     }

@@ -23,6 +23,11 @@ export interface Batch {
    * rows of image index, class, xc, yc, w, h like `targets`. For measuring pseudo-labels only; empty when unknown.
    */
   heldout: Float32Array;
+  /**
+   * The attribute head's pixels [B,3,H,W] when the loader makes them (LoaderOptions.attributeHsv): the images with
+   * their own colour jitter; absent = the head reads `images`.
+   */
+  attributeImages?: Tensor;
   /** Position in the epoch. */
   batchIndex: number;
   /** Dataset index and image path of each image, in batch order. */
@@ -40,10 +45,12 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
   const images = tensor(raw.images, [B, 3, H, W]);
   const targets = tensor(raw.targets, [raw.numTargets, TARGET_BOX_FIELDS + raw.numAttributes]);
   const regionMask = tensor(raw.masks, [B, 1, H, W]);
+  const attributeImages = raw.attributeImages ? tensor(raw.attributeImages, [B, 3, H, W]) : undefined;
   return {
     images,
     targets,
     regionMask,
+    ...(attributeImages ? { attributeImages } : {}),
     targetScales: raw.targetScales,
     heldout: raw.heldout,
     batchIndex: raw.batchIndex,
@@ -54,6 +61,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
       images.dispose();
       targets.dispose();
       regionMask.dispose();
+      attributeImages?.dispose();
     },
   };
 }

@@ -89,6 +89,11 @@ export interface LoaderOptions {
   numAttributes?: number;
   /** Mark letterbox/mosaic padding as labelled (it holds no objects) instead of unlabelled. @default false */
   paddingLabelled?: boolean;
+  /**
+   * Training batches also carry `attributeImages`: the attribute head's pixels, with this fraction of the HSV jitter
+   * (0 = the colours as loaded; see TrainSampleOptions.attributeHsv). @default none (the head reads `images`)
+   */
+  attributeHsv?: number;
   /** Receives warnings (e.g. a RAM cache that does not fit). @default print to stderr */
   onWarning?: (message: string) => void;
 }
@@ -197,7 +202,20 @@ export class DataLoader {
     }
     this.#cacheMode = cacheMode;
     const hyp = augment ? resolveHyp(options.hyp ?? {}, HYP_SCRATCH_HIGH) : HYP_NO_AUGMENTATION;
-    const init: MakerInit = { items: [...items], imgSize, numAttributes, hyp, augment, seed, paddingLabelled, cache };
+    const attributeHsv = augment && options.attributeHsv !== undefined ? { attributeHsv: options.attributeHsv } : {};
+    if (options.attributeHsv !== undefined && !(options.attributeHsv >= 0 && options.attributeHsv <= 1))
+      throw new Error(`attributeHsv must be a fraction in [0, 1], got ${options.attributeHsv}`);
+    const init: MakerInit = {
+      items: [...items],
+      imgSize,
+      numAttributes,
+      hyp,
+      augment,
+      seed,
+      paddingLabelled,
+      cache,
+      ...attributeHsv,
+    };
     this.#runner = workers === 0 ? new InlineRunner(init) : new WorkerPool(workers, init);
   }
 

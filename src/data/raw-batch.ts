@@ -32,6 +32,8 @@ export interface RawBatch {
   numAttributes: number;
   /** Held-out objects after augmentation (LoaderItem.heldout), [M, 6] rows like targets' first 6 columns. */
   heldout: Float32Array;
+  /** The attribute head's pixels, laid out as `images` (present when the samples carry `attributeImage`). */
+  attributeImages?: Float32Array;
 }
 
 /** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
@@ -46,6 +48,7 @@ export function assembleRawBatch(
   const { width: W, height: H } = first.image;
   const plane = W * H;
   const images = new Float32Array(samples.length * 3 * plane);
+  const attributeImages = samples.every((s) => s.attributeImage) ? new Float32Array(images.length) : undefined;
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
   const scales: number[] = [];
@@ -55,14 +58,8 @@ export function assembleRawBatch(
     if (s.image.width !== W || s.image.height !== H || s.mask.width !== W || s.mask.height !== H) {
       throw new Error(`batch of mixed sizes: ${W}×${H} and ${s.image.width}×${s.image.height}`);
     }
-    // HWC uint8 → CHW float in 0..1
-    const src = s.image.data;
-    const base = b * 3 * plane;
-    for (let p = 0, q = 0; p < plane; p++, q += 3) {
-      images[base + p] = src[q]! / 255;
-      images[base + plane + p] = src[q + 1]! / 255;
-      images[base + 2 * plane + p] = src[q + 2]! / 255;
-    }
+    writeChw(images, b, s.image.data, plane);
+    if (attributeImages) writeChw(attributeImages, b, s.attributeImage!.data, plane);
     masks.set(s.mask.data, b * plane);
     const l = s.labels;
     for (let r = 0; r < l.count; r++) {
@@ -97,7 +94,18 @@ export function assembleRawBatch(
     targetScales: Float32Array.from(scales),
     numAttributes,
     heldout: Float32Array.from(heldout),
+    ...(attributeImages ? { attributeImages } : {}),
   };
+}
+
+/** Writes an HWC uint8 image as image `b` of a CHW float batch in 0..1. */
+function writeChw(out: Float32Array, b: number, src: Uint8Array, plane: number): void {
+  const base = b * 3 * plane;
+  for (let p = 0, q = 0; p < plane; p++, q += 3) {
+    out[base + p] = src[q]! / 255;
+    out[base + plane + p] = src[q + 1]! / 255;
+    out[base + 2 * plane + p] = src[q + 2]! / 255;
+  }
 }
 
 /** The buffers of a batch, for a zero-copy postMessage transfer. */
@@ -108,5 +116,6 @@ export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
     batch.targets.buffer,
     batch.targetScales.buffer,
     batch.heldout.buffer,
+    ...(batch.attributeImages ? [batch.attributeImages.buffer] : []),
   ] as ArrayBuffer[];
 }

@@ -36,6 +36,8 @@ export interface MainJobOptions {
   seed?: number;
   /** @default true */
   verbose?: boolean;
+  /** Hyperparameters over the main job's in both phases (e.g. SEED_ATTRIBUTE_HYP for the seed's attribute training). */
+  hyp?: Partial<Hyp>;
 }
 
 export interface MainJobResult {
@@ -93,7 +95,7 @@ export function mainJobPhase1Options(out: string, data: string, options: MainJob
     ...commonOptions(data, imgsz, seed, verbose),
     cfg: { ...builtinModelYaml("n"), ...QUICKSTART_MODEL },
     epochs: options.pretrainEpochs ?? 60,
-    hyp: QUICKSTART_HYP,
+    hyp: { ...QUICKSTART_HYP, ...options.hyp },
     project: join(out, "pretrain"),
     name: "exp",
   };
@@ -107,7 +109,8 @@ export function mainJobPhase2Options(
   options: MainJobOptions = {},
 ): TrainOptions {
   const { imgsz = 192, seed = 0, verbose = true } = options;
-  const hyp: Partial<Hyp> = { ...QUICKSTART_HYP, lr0: QUICKSTART_HYP.lr0 * PHASE2_LR_FACTOR };
+  const base = { ...QUICKSTART_HYP, ...options.hyp };
+  const hyp: Partial<Hyp> = { ...base, lr0: base.lr0 * PHASE2_LR_FACTOR };
   return {
     ...commonOptions(data, imgsz, seed, verbose),
     weights,

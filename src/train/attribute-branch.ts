@@ -97,14 +97,16 @@ export class AttributeBranch {
    */
   loss(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
     const { targets, targetScales } = batch;
     if (targets.size(0) === 0) return null;
     this.head.train();
     return tidy(() => {
       const boxes = targetBoxes(targets);
-      const maps = headMaps(this.head, features, batch.images).map((m) => scaleGradient(m, this.lambda));
+      // the image tap reads the head's own pixels when the loader made them (hyp attr_hsv), else the detector's
+      const images = batch.attributeImages ?? batch.images;
+      const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, this.lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
       const out = attributeLogits(this.head, maps, boxes, sizes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);

@@ -121,9 +121,9 @@ export class EpochLoop {
       this.#countBad(`non-finite loss at ${where}`);
       return null;
     }
-    // the head's own step every batch, at the detector's epoch learning rate without warmup (the seed's cadence)
+    // the head's own step every batch, at the detector's epoch learning rate (× attr_lr) without warmup (the seed's cadence)
     if (attributes) this.#parts.dp?.averageGradients(attributes.head.parameters());
-    attributes?.step(opts.hyp.lr0 * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr));
+    attributes?.step(opts.hyp.lr0 * opts.hyp.attr_lr * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr));
     if (ni - this.#lastOptStep >= accumulate) this.#optimizerStep(where, ni);
     return losses;
   }

@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { type AugmentHyp, HYP_SCRATCH_HIGH, resolveHyp } from "../data/augment/hyp.js";
 import { InputFileError, MAX_YAML_BYTES, readBoundedText } from "../util/bounded-read.js";
 import { ConfigError } from "../util/errors.js";
+import { type AttributeHyp, attributeHypProblems, DEFAULT_ATTRIBUTE_HYP } from "./attribute-hyp.js";
 import { type DetectionLossHyp, SEED_LOSS_HYP } from "./loss/hyp.js";
 import type { ScheduleHyp } from "./schedule.js";
 import { SEED_SLA_HYP, type SlaHyp, slaHypProblems } from "./sla/hyp.js";
@@ -18,11 +19,12 @@ export interface OptimizerHyp extends ScheduleHyp {
 }
 
 /** Everything a hyp YAML holds. */
-export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp & SlaHyp;
+export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp & SlaHyp & AttributeHyp;
 
 /**
  * The seed's phase-1/phase-2 hyperparameters: YOLOv5's hyp.scratch-high.yaml with fl_gamma 1.5, and the constants
- * of its phase-2 losses.
+ * of its phase-2 losses; and sladet's attribute-training keys (src/train/attribute-hyp.ts: the seed had no such
+ * knobs; SEED_ATTRIBUTE_HYP is its behaviour).
  */
 export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
   lr0: 0.01,
@@ -35,6 +37,7 @@ export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
   ...SEED_LOSS_HYP,
   ...HYP_SCRATCH_HIGH,
   ...SEED_SLA_HYP,
+  ...DEFAULT_ATTRIBUTE_HYP,
 });
 
 /** Keys YOLOv5's hyp files carry that have no effect on box training (accepted, reported). */
@@ -64,7 +67,8 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
   for (const key of Object.keys(DEFAULT_HYP)) {
     const v = values[key];
     if (v === undefined) {
-      if (!(key in SEED_SLA_HYP)) defaulted.push(key); // phase-2 keys: phase 2 prints its settings itself
+      // phase-2 and attribute keys (sladet's own): not in the seed's or YOLOv5's files, so not worth a line each
+      if (!(key in SEED_SLA_HYP) && !(key in DEFAULT_ATTRIBUTE_HYP)) defaulted.push(key);
       continue;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
@@ -90,7 +94,7 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
     ["0 <= label_smoothing < 1", hyp["label_smoothing"]! >= 0 && hyp["label_smoothing"]! < 1],
   ];
   for (const [rule, ok] of checks) if (!ok) throw new ConfigError(`${source}: expected ${rule}`);
-  const sla = slaHypProblems(hyp as unknown as SlaHyp)[0];
+  const sla = [...slaHypProblems(hyp as unknown as SlaHyp), ...attributeHypProblems(hyp as unknown as AttributeHyp)][0];
   if (sla) throw new ConfigError(`${source}: expected ${sla}`);
   try {
     resolveHyp(hyp as Partial<AugmentHyp>);

@@ -13,6 +13,7 @@ import { DataLoader, type LoaderItem, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
 import type { AttributeHead } from "../model/attribute-head.js";
+import { ATTRIBUTE_TAPS, IMAGE_TAP } from "../model/attribute-inference.js";
 import { YoloModel } from "../model/yolo.js";
 import { BatchNorm2d, manualSeed, SGD, setNumThreads } from "../torch/index.js";
 import { ConfigError, OptionError } from "../util/errors.js";
@@ -20,9 +21,11 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
+import { binaryAttributePriors } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
+import { SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
@@ -160,6 +163,7 @@ function createLoaders(
   trainItems: LoaderItem[],
   valItems: LoaderItem[],
   dp: DataParallel | null,
+  attributeHsv: number | undefined,
 ) {
   const loaderBase = { imgSize: opts.imgsz, workers: opts.workers, cache: opts.cache, numAttributes };
   const ranks = dp?.worldSize ?? 1;
@@ -169,6 +173,7 @@ function createLoaders(
     batchSize: opts.batch / ranks,
     augment: true,
     hyp: opts.hyp,
+    ...(attributeHsv === undefined ? {} : { attributeHsv }),
     seed: opts.seed,
     ...(dp ? { shard: { rank: dp.rank, worldSize: ranks } } : {}),
   });
@@ -205,7 +210,16 @@ export async function createTraining(
   );
   const opts = withCheckedImgsz(given, model, log);
   if (dp) shareModel(dp, model);
-  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems, dp);
+  const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
+  const attributeHsv = withAttributes ? headImageHsv(opts, attributeHead) : undefined;
+  const { trainLoader, valLoader } = createLoaders(
+    opts,
+    data.attributes.length,
+    trainItems,
+    valItems,
+    dp,
+    attributeHsv,
+  );
   const computeLoss = new ComputeLoss({
     nc: model.nc,
     anchors: model.detect.anchors.data,
@@ -213,10 +227,9 @@ export async function createTraining(
     hyp: scaleLossGains(opts.hyp, { levels: model.detect.nl, classes: model.nc, imgsz: opts.imgsz }),
   });
   const optimizer = createOptimizer(model, opts, isFrozen);
-  const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
   if (!withAttributes) attributeHead?.dispose(); // the weights' head is not trained in this run
   const attributes = withAttributes
-    ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log)
+    ? createAttributeBranch(model, opts, data.attributes.length, attributeHead, log, trainItems)
     : null;
   if (dp && attributes) dp.broadcastModel(attributes.head);
   const ema = new ModelEMA(
@@ -295,6 +308,16 @@ function createOptimizer(model: YoloModel, opts: ResolvedTrainOptions, isFrozen:
 }
 
 /**
+ * The fraction of HSV jitter of the attribute head's own pixels (hyp attr_hsv), or undefined when the head reads the
+ * detector's image: at attr_hsv 1 (the same pixels) or when it pools no image (detector taps are computed from the
+ * detector's input).
+ */
+function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | null): number | undefined {
+  const taps = head?.taps ?? opts.attributeTaps ?? ATTRIBUTE_TAPS;
+  return taps.includes(IMAGE_TAP) && opts.hyp.attr_hsv !== 1 ? opts.hyp.attr_hsv : undefined;
+}
+
+/**
  * The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6), continuing `initial`
  * (the head of a sladet checkpoint given as --weights: phase 2 after phase 1) when there is one.
  */
@@ -304,6 +327,7 @@ function createAttributeBranch(
   columns: number,
   initial: AttributeHead | null,
   log: TrainLog,
+  trainItems: readonly LoaderItem[],
 ): AttributeBranch {
   if (columns !== NUM_ATTRIBUTES) {
     initial?.dispose();
@@ -321,6 +345,9 @@ function createAttributeBranch(
       weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
       lambda: opts.attributeLambda,
       taps: opts.attributeTaps,
+      ...(opts.hyp.attr_balance === 1
+        ? { lossHyp: { ...SEED_ATTRIBUTE_LOSS, positive_priors: binaryAttributePriors(trainItems) } }
+        : {}),
     },
     initial?.train() ?? undefined,
   );

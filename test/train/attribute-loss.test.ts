@@ -2,18 +2,27 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { tensor, tidy } from "../../src/torch/index.js";
-import { attributeLoss } from "../../src/train/loss/attribute-loss.js";
+import {
+  attributeLoss,
+  BALANCE_PRIOR_FLOOR,
+  balanceWeights,
+  SEED_ATTRIBUTE_LOSS,
+} from "../../src/train/loss/attribute-loss.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("attribute-loss.safetensors", "attribute_loss.py");
 const ref = golden.ref;
 
-for (const name of ["all_known", "mixed_unknown", "nothing_known"]) {
+/** The oracle's priors of value 1 for the class-balanced case (the third and last beyond the clamp). */
+const PRIORS = [0.62, 0.5, 0.01, 0.68, 0.39, 0.995];
+
+for (const name of ["all_known", "mixed_unknown", "nothing_known", "balanced"]) {
   test(`attribute loss and gradients: ${name}`, () => {
     tidy(() => {
       const cell = ref(`${name}/cell`).clone().requiresGrad_(true);
       const binary = ref(`${name}/binary`).clone().requiresGrad_(true);
-      const r = attributeLoss(cell, binary, ref(`${name}/attrs`));
+      const hyp = name === "balanced" ? { ...SEED_ATTRIBUTE_LOSS, positive_priors: PRIORS } : SEED_ATTRIBUTE_LOSS;
+      const r = attributeLoss(cell, binary, ref(`${name}/attrs`), hyp);
       assertClose(tensor([r.loss.item(), r.binary, r.cellSize]), ref(`${name}/loss`), "loss, binary, cell size");
       r.loss.backward();
       assertClose(cell.grad!, ref(`${name}/grad_cell`), "grad cell size");
@@ -26,5 +35,26 @@ test("with every attribute known, the binary part is exactly the seed's ASL (sum
   tidy(() => {
     const r = attributeLoss(ref("all_known/cell"), ref("all_known/binary"), ref("all_known/attrs"));
     assert.ok(Math.abs(r.binary - ref("all_known/seed_binary").item()) <= 1e-6 * r.binary);
+  });
+});
+
+test("balanced weights: both values of an attribute weigh half of it, averaging 1 over the training cells", () => {
+  tidy(() => {
+    // 4 cells, prior of value 1 = 0.25 for every attribute: weights 2 for the one positive, 2/3 for the three negatives
+    const values = tensor(
+      [1, 0, 0, 0].flatMap((v) => new Array(6).fill(v)),
+      [4, 6],
+    );
+    const w = balanceWeights(values, new Array(6).fill(0.25)).toArray() as number[];
+    for (let a = 0; a < 6; a++) {
+      assert.ok(Math.abs(w[a]! - 2) < 1e-6, `positive weight ${w[a]}`);
+      assert.ok(Math.abs(w[6 + a]! - 2 / 3) < 1e-6, `negative weight ${w[6 + a]}`);
+    }
+    const mean = w.reduce((x, y) => x + y, 0) / w.length;
+    assert.ok(Math.abs(mean - 1) < 1e-6, `mean weight ${mean}`);
+    // a prior of 0 (a value never seen) is floored: finite weights
+    const floored = balanceWeights(tensor([1, 1, 1, 1, 1, 1], [1, 6]), [0, 0, 0, 0, 0, 0]).toArray() as number[];
+    assert.ok(Math.abs(floored[0]! - 0.5 / BALANCE_PRIOR_FLOOR) < 1e-4);
+    assert.throws(() => balanceWeights(values, [0.5]), /6 numbers/);
   });
 });

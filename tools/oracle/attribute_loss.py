@@ -27,11 +27,22 @@ def asl(x, y):
     return -(los * w)
 
 
-def loss(cell, binary, attrs):
+# case "balanced": class-balanced weights from priors of value 1 (sklearn's "balanced": 1/(2p) for 1, 1/(2(1-p)) for
+# 0), priors clamped to [0.02, 0.98]; the third and last priors test the clamp
+PRIORS = [0.62, 0.5, 0.01, 0.68, 0.39, 0.995]
+PRIOR_FLOOR = 0.02
+
+
+def loss(cell, binary, attrs, priors=None):
     vals = attrs[:, 1:7].round().long()
     known = (vals >= 0) & (vals <= 1)
     y = torch.zeros(binary.shape).scatter(2, vals.clamp(0, 1).unsqueeze(2), 1.0) * known.unsqueeze(2)
-    b = (asl(binary, y) * known.unsqueeze(2)).sum() / max(int(known.any(1).sum()), 1)
+    weight = known.float()
+    if priors is not None:
+        p = torch.tensor(priors).clamp(PRIOR_FLOOR, 1 - PRIOR_FLOOR)
+        v = vals.clamp(0, 1).float()
+        weight = weight * (v * 0.5 / p + (1 - v) * 0.5 / (1 - p))
+    b = (asl(binary, y) * weight.unsqueeze(2)).sum() / max(int(known.any(1).sum()), 1)
     size = attrs[:, 0].round().long()
     sk = (size >= 0) & (size <= 2)
     c = F.cross_entropy(cell[sk], size[sk]) if sk.any() else cell.sum() * 0
@@ -57,10 +68,11 @@ def main():
     none = attrs.clone()
     none[:, :] = -1
     cases["nothing_known"] = none
+    cases["balanced"] = mixed.clone()
     for name, a in cases.items():
         cell = torch.randn(k, 3, generator=g, requires_grad=True)
         binary = torch.randn(k, 6, 2, generator=g, requires_grad=True)
-        total, b, c = loss(cell, binary, a)
+        total, b, c = loss(cell, binary, a, PRIORS if name == "balanced" else None)
         total.backward()
         out.update({f"{name}/cell": cell.detach(), f"{name}/binary": binary.detach(), f"{name}/attrs": a,
                     f"{name}/loss": torch.stack([total, b, c]).detach(),

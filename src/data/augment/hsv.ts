@@ -17,13 +17,31 @@ export interface HsvGains {
   v: number;
 }
 
+/**
+ * The three random draws of {@link augmentHsv} in [−1, 1), or null when all gains are 0 (then nothing is drawn, as
+ * YOLOv5's `augment_hsv` draws nothing).
+ */
+export function drawHsvUnits(gains: HsvGains, rng: Rng): [number, number, number] | null {
+  if (gains.h === 0 && gains.s === 0 && gains.v === 0) return null;
+  return [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)];
+}
+
+/** Applies draws of {@link drawHsvUnits} with `gains` scaled by `fraction` (1 = the full jitter, 0 = none). */
+export function applyHsvUnits(
+  image: RgbImage,
+  units: readonly [number, number, number],
+  gains: HsvGains,
+  fraction = 1,
+): void {
+  if (fraction === 0) return;
+  const [uh, us, uv] = units;
+  applyHsvGains(image, uh * gains.h * fraction + 1, us * gains.s * fraction + 1, uv * gains.v * fraction + 1);
+}
+
 /** Jitters the colours of `image` in place with gains drawn from `rng`; nothing happens when all gains are 0. */
 export function augmentHsv(image: RgbImage, gains: HsvGains, rng: Rng): void {
-  if (gains.h === 0 && gains.s === 0 && gains.v === 0) return;
-  const rh = rng.uniform(-1, 1) * gains.h + 1;
-  const rs = rng.uniform(-1, 1) * gains.s + 1;
-  const rv = rng.uniform(-1, 1) * gains.v + 1;
-  applyHsvGains(image, rh, rs, rv);
+  const units = drawHsvUnits(gains, rng);
+  if (units) applyHsvUnits(image, units, gains);
 }
 
 /**

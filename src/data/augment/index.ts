@@ -1,7 +1,7 @@
 /** Augmentation on plain typed arrays (no torch): every geometric step moves the image, region mask and boxes together. */
 export { isBoxCandidate } from "./box-candidates.js";
 export { flipLeftRight, flipUpDown } from "./flip.js";
-export { applyHsvGains, augmentHsv, type HsvGains } from "./hsv.js";
+export { applyHsvGains, applyHsvUnits, augmentHsv, drawHsvUnits, type HsvGains } from "./hsv.js";
 export {
   type AugmentHyp,
   BOX_CANDIDATES,

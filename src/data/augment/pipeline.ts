@@ -9,7 +9,7 @@
  */
 import type { Rng } from "../../util/random.js";
 import { flipLeftRight, flipUpDown } from "./flip.js";
-import { augmentHsv } from "./hsv.js";
+import { applyHsvUnits, drawHsvUnits } from "./hsv.js";
 import { type AugmentHyp, type BoxCandidateOptions, PAD_VALUE } from "./hyp.js";
 import { letterbox } from "./letterbox.js";
 import { mixup, randomMixupRatio } from "./mixup.js";
@@ -42,6 +42,13 @@ export interface TrainSampleOptions {
   padValue?: number;
   /** Box filter after the warp. @default BOX_CANDIDATES */
   boxCandidates?: BoxCandidateOptions;
+  /**
+   * Also make the attribute head's copy of the sample's pixels (`Sample.attributeImage`): the same geometry and
+   * flips, with this fraction of the HSV jitter (0: the colours as loaded; the same random draws, scaled), so that
+   * the jitter that trains the detector does not erase the colour cues (basophilia) the head must read. Absent: no
+   * copy, the head reads the detector's image.
+   */
+  attributeHsv?: number;
 }
 
 async function loadMosaic(source: SampleSource, index: number, rng: Rng, options: TrainSampleOptions): Promise<Sample> {
@@ -83,7 +90,14 @@ export async function trainSample(
       ...(options.boxCandidates ? { boxCandidates: options.boxCandidates } : {}),
     });
   }
-  augmentHsv(sample.image, { h: hyp.hsv_h, s: hyp.hsv_s, v: hyp.hsv_v }, rng);
+  const gains = { h: hyp.hsv_h, s: hyp.hsv_s, v: hyp.hsv_v };
+  const units = drawHsvUnits(gains, rng);
+  if (options.attributeHsv !== undefined) {
+    const copy = { ...sample.image, data: sample.image.data.slice() };
+    if (units) applyHsvUnits(copy, units, gains, options.attributeHsv);
+    sample = { ...sample, attributeImage: copy };
+  }
+  if (units) applyHsvUnits(sample.image, units, gains);
   if (rng.next() < hyp.flipud) sample = flipUpDown(sample);
   if (rng.next() < hyp.fliplr) sample = flipLeftRight(sample);
   return sample;

@@ -57,6 +57,11 @@ export interface Sample {
   image: RgbImage;
   mask: Mask;
   labels: Labels;
+  /**
+   * The attribute head's copy of `image` (same geometry, its own colour jitter: {@link TrainSampleOptions}'
+   * `attributeHsv`); absent when the head reads `image` itself.
+   */
+  attributeImage?: RgbImage;
 }
 
 /** Numbers per label row. */

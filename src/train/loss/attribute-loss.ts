@@ -6,7 +6,7 @@
  * the seed's loss when every attribute is known). a0 (Cell Size, 3 classes, which the seed never trained): softmax
  * cross-entropy over the objects whose size is known — a single-label problem, so no multi-label ASL.
  */
-import { cat, F, noGrad, type Tensor, tidy, zeros } from "../../torch/index.js";
+import { cat, F, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 
 export interface AttributeLossHyp {
   /** ASL focusing exponent for positives. */
@@ -19,6 +19,37 @@ export interface AttributeLossHyp {
   eps: number;
   /** Weight of the Cell Size cross-entropy in the total. */
   cell_size_weight: number;
+  /**
+   * Class balance of a1..a6: each attribute's training prior of value 1. A cell's ASL terms of attribute a are then
+   * weighted 1 / (2 p_a) when its value is 1 and 1 / (2 (1 − p_a)) when it is 0 (sklearn's "balanced" class weights:
+   * both values weigh half of the attribute's loss whatever their frequency, and the weights average 1 over the
+   * training cells). Absent: every cell weighs 1 (the seed).
+   */
+  positive_priors?: readonly number[];
+}
+
+/** Priors are clamped to [ε, 1 − ε] before balancing, so a value never seen in training gets a finite weight. */
+export const BALANCE_PRIOR_FLOOR = 0.02;
+
+/**
+ * [K, 6] weight of each cell's attribute term under {@link AttributeLossHyp.positive_priors} (values: [K, 6] 0/1,
+ * anything else is masked by the caller).
+ */
+export function balanceWeights(values: Tensor, priors: readonly number[]): Tensor {
+  if (priors.length !== 6) throw new Error(`positive_priors must hold 6 numbers (a1..a6), found ${priors.length}`);
+  const p = priors.map((x) => Math.min(1 - BALANCE_PRIOR_FLOOR, Math.max(BALANCE_PRIOR_FLOOR, x)));
+  return tidy(() => {
+    const pos = tensor(
+      p.map((x) => 0.5 / x),
+      [1, 6],
+    );
+    const neg = tensor(
+      p.map((x) => 0.5 / (1 - x)),
+      [1, 6],
+    );
+    const y = values.float();
+    return y.mul(pos).add(y.rsub(1).mul(neg));
+  });
 }
 
 /** The seed's values (my_model.py passes clip 0.08; ASL's own default is 0.05). */
@@ -68,7 +99,9 @@ export function attributeLoss(
     const values = attributes.slice(1, 1, 7).round().long(); // [K, 6]
     const known = values.ge(0).logicalAnd(values.le(1)); // [K, 6]
     const target = zeros([k, 6, 2]).scatter(2, values.clamp(0, 1).unsqueeze(2), 1).mul(known.unsqueeze(2).float());
-    const terms = asymmetricLossTerms(binary, target, hyp).mul(known.unsqueeze(2).float());
+    let mask = known.float();
+    if (hyp.positive_priors) mask = mask.mul(balanceWeights(values.clamp(0, 1), hyp.positive_priors));
+    const terms = asymmetricLossTerms(binary, target, hyp).mul(mask.unsqueeze(2));
     const objects = known.any(1).sum().item();
     const binaryLoss = terms.sum().div(Math.max(objects, 1));
     const size = attributes.select(1, 0).round().long();

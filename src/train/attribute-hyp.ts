@@ -1,0 +1,46 @@
+/**
+ * Hyperparameters of the attribute head's training (issue 25), in the same hyp file as the detection keys. The seed
+ * had none of these knobs (its head read the detector's jittered input, unbalanced, at the detector's lr); each
+ * default is sladet's, measured on the synthetic films (BENCHMARKS.md, "Attributes: what the head needs"), and the
+ * seed's behaviour is the value named in each key's note.
+ */
+
+export interface AttributeHyp {
+  /**
+   * Fraction of the HSV jitter (hsv_h, hsv_s, hsv_v) the head's pixels get: the detector's jitter (saturation ±70 %,
+   * value ±40 %) erases the colour cues the head reads (basophilia is a blue tint). 1 = the detector's image (the
+   * seed); 0 = the colours as loaded. Only with the image tap (detector maps are computed from the jittered image).
+   */
+  attr_hsv: number;
+  /**
+   * 1: class-balanced loss of a1..a6, each cell's terms weighted by the inverse of its value's training prior (read
+   * from the training labels), so a rare value (vacuoles, nucleoli) is not answered with the majority; 0: unweighted
+   * (the seed).
+   */
+  attr_balance: number;
+  /** The head's learning rate as a multiple of lr0 (same schedule). 1: the detector's lr0 (the seed). */
+  attr_lr: number;
+}
+
+/** sladet's defaults (see each key; the seed's behaviour is attr_hsv 1, attr_balance 0, attr_lr 1). */
+export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
+  attr_hsv: 0,
+  attr_balance: 1,
+  attr_lr: 1,
+});
+
+/** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
+export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
+  attr_hsv: 1,
+  attr_balance: 0,
+  attr_lr: 1,
+});
+
+/** Range rules of the attribute keys, checked with the hyp file. */
+export function attributeHypProblems(h: AttributeHyp): string[] {
+  return [
+    h.attr_hsv >= 0 && h.attr_hsv <= 1 ? null : "0 <= attr_hsv <= 1",
+    h.attr_balance === 0 || h.attr_balance === 1 ? null : "attr_balance 0 or 1",
+    h.attr_lr > 0 ? null : "attr_lr > 0",
+  ].filter((p): p is string => p !== null);
+}

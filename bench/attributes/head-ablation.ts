@@ -5,7 +5,7 @@
  * tap and λ = 0 the head never touches the detector, so this is what the head learns inside the demo, minutes faster.
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
- *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1]
+ *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0]
  *     [--seed 0] [--label NAME]
  *
  * `--data DIR` reuses DIR/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %).
@@ -21,7 +21,7 @@ import { AttributeHead, attributeValues } from "../../src/model/attribute-head.j
 import { attributeLogits } from "../../src/model/attribute-inference.js";
 import { boxSizes } from "../../src/model/roi-pool.js";
 import { manualSeed, noGrad, SGD, type Tensor, tensor, tidy } from "../../src/torch/index.js";
-import { targetBoxes } from "../../src/train/attribute-branch.js";
+import { rowsAtScale, targetBoxes } from "../../src/train/attribute-branch.js";
 import { binaryAttributePriors } from "../../src/train/attribute-priors.js";
 import { ModelEMA } from "../../src/train/ema.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "0" },
     label: { type: "string", default: "" },
     dropout: { type: "string", default: "0.5" },
+    "min-scale": { type: "string", default: "0" },
     "input-norm": { type: "string", default: "1" },
   },
 });
@@ -92,12 +93,15 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   head.train();
   for await (const batch of train.epoch(epoch)) {
     try {
-      if (batch.targets.size(0) === 0) continue;
+      const rows = rowsAtScale(batch.targetScales, Number(args["min-scale"]));
+      if (rows.length === 0) continue;
       tidy(() => {
-        const boxes = targetBoxes(batch.targets);
-        const sizes = boxSizes(boxes).div(tensor(batch.targetScales, [batch.targetScales.length, 1]));
+        const targets = batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
+        const scales = Float32Array.from(rows, (i) => batch.targetScales[i]!);
+        const boxes = targetBoxes(targets);
+        const sizes = boxSizes(boxes).div(tensor(scales, [scales.length, 1]));
         const out = attributeLogits(head, [batch.images], boxes, sizes);
-        const r = attributeLoss(out.cellSize, out.binary, batch.targets.slice(1, 6, 13), lossHyp);
+        const r = attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), lossHyp);
         r.loss.backward();
         sum += r.loss.item();
         n++;
@@ -115,32 +119,36 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
 }
 const seconds = (performance.now() - t0) / 1000;
 
-const metrics = new AttributeMetrics();
-for await (const batch of test.epoch(0)) {
-  try {
-    noGrad(() =>
-      tidy(() => {
-        const boxes = targetBoxes(batch.targets);
-        const sizes = boxSizes(boxes);
-        const values = attributeValues(
-          attributeLogits(ema.ema, [batch.images], boxes, sizes) as never as {
-            cellSize: Tensor;
-            binary: Tensor;
-          },
-        ).toArray() as number[];
-        const truth = batch.targets.slice(1, 6, 13).toArray() as number[];
-        for (let k = 0; k < truth.length / 7; k++)
-          metrics.add(truth.slice(k * 7, k * 7 + 7), values.slice(k * 7, k * 7 + 7));
-      }),
-    );
-  } finally {
-    batch.dispose();
+/** The EMA head's attribute table on the ground-truth cells of `loader`'s split. */
+async function score(loader: DataLoader) {
+  const metrics = new AttributeMetrics();
+  for await (const batch of loader.epoch(0)) {
+    try {
+      noGrad(() =>
+        tidy(() => {
+          const boxes = targetBoxes(batch.targets);
+          const values = attributeValues(attributeLogits(ema.ema, [batch.images], boxes, boxSizes(boxes))).toArray();
+          const truth = batch.targets.slice(1, 6, 13).toArray() as number[];
+          for (let k = 0; k < truth.length / 7; k++)
+            metrics.add(truth.slice(k * 7, k * 7 + 7), (values as number[]).slice(k * 7, k * 7 + 7));
+        }),
+      );
+    } finally {
+      batch.dispose();
+    }
   }
+  return metrics.summary();
 }
-const summary = metrics.summary();
+const trainEval = new DataLoader({ items: trainItems, imgSize: IMGSZ, batchSize: 16, workers: 1 });
+const onTrain = await score(trainEval);
+process.stdout.write(
+  `train split (no augmentation): balanced accuracy ${onTrain.attributes.map((a) => a.balancedAccuracy.toFixed(2)).join(" ")}\n`,
+);
+await trainEval.dispose();
+const summary = await score(test);
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, input-norm ${args["input-norm"]}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, input-norm ${args["input-norm"]}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

@@ -1,25 +1,36 @@
 #!/bin/sh
-# Attribute benchmark (issue 10): a 600-image synthetic set (14 classes, 7 attributes) at 320 px, YOLOv5n trained from
-# scratch with the attribute head (`sladet pretrain --attributes`, the seed's hyp without focal loss), then
-# `sladet test` on the run's weights/best_attr (the epoch with the best attribute mean F1) and weights/best.
-# Run from the package root (bin/sladet built, dist/ compiled):
+# Attribute benchmark (issues 10 and 25): a synthetic set (14 classes, 7 attributes) at IMGSZ (LLD's 640 by default),
+# YOLOv5n trained from scratch with the attribute head (`sladet pretrain --attributes`, the seed's hyp without focal
+# loss, sladet's attribute defaults: attr_hsv 0, attr_balance 1, attr_min_scale 0.8), one run per seed, then
+# `sladet test` on each run's weights/best_attr (the epoch with the best validation attribute mean F1) and
+# weights/best, and a summary against issue 25's goals (mean binary F1 ≥ 0.85, Cell Size accuracy ≥ 0.90, every
+# balanced accuracy ≥ 0.80; detection mAP50 beside them). Run from the package root (bin/sladet built, dist/ compiled):
 #
-#   bench/attributes/run.sh [EPOCHS=60] [OUT=/tmp/sladet-attributes] [LAMBDA=0]
+#   bench/attributes/run.sh [EPOCHS=60] [OUT=/tmp/sladet-attributes] [LAMBDA=0] [IMGSZ=640] [IMAGES=600] [SEEDS="0 1"] [BATCH=16]
 #
-# Per-attribute F1 and balanced accuracy are in the test runs' metrics.json and printed tables.
+# The data is generated once (seed 0); SEEDS are the training seeds. Per-attribute F1 and balanced accuracy are in the
+# test runs' metrics.json, printed tables and the closing summary (dist/bench/attributes/summary.js).
 set -eu
 EPOCHS=${1:-60}
 OUT=${2:-/tmp/sladet-attributes}
 LAMBDA=${3:-0}
-NAME=attr-v5n-e$EPOCHS-l$LAMBDA
-bin/sladet synth --out "$OUT/data" --images 600 --imgsz 320 --seed 0 --quiet --force
-start=$(date +%s)
-bin/sladet pretrain --data "$OUT/data/data.yaml" --cfg yolov5n --epochs "$EPOCHS" --batch-size 16 --imgsz 320 \
-  --hyp bench/attributes/hyp.yaml --attributes --attr-lambda "$LAMBDA" --cache ram --seed 0 \
-  --project "$OUT/runs/pretrain" --name "$NAME" --exist-ok
-end=$(date +%s)
-for w in best_attr best; do
-  bin/sladet test --data "$OUT/data/data.yaml" --weights "$OUT/runs/pretrain/$NAME/weights/$w.safetensors" \
-    --imgsz 320 --project "$OUT/runs/test" --name "$NAME-$w" --exist-ok
+IMGSZ=${4:-640}
+IMAGES=${5:-600}
+SEEDS=${6:-"0 1"}
+BATCH=${7:-16}
+DATA="$OUT/data-$IMAGES-$IMGSZ"
+[ -f "$DATA/data.yaml" ] || bin/sladet synth --out "$DATA" --images "$IMAGES" --imgsz "$IMGSZ" --seed 0 --quiet --force
+for SEED in $SEEDS; do
+  NAME=attr-v5n-$IMGSZ-e$EPOCHS-l$LAMBDA-s$SEED
+  start=$(date +%s)
+  bin/sladet pretrain --data "$DATA/data.yaml" --cfg yolov5n --epochs "$EPOCHS" --batch-size "$BATCH" --imgsz "$IMGSZ" \
+    --hyp bench/attributes/hyp.yaml --attributes --attr-lambda "$LAMBDA" --cache ram --seed "$SEED" \
+    --project "$OUT/runs/pretrain" --name "$NAME" --exist-ok
+  end=$(date +%s)
+  for w in best_attr best; do
+    bin/sladet test --data "$DATA/data.yaml" --weights "$OUT/runs/pretrain/$NAME/weights/$w.safetensors" \
+      --imgsz "$IMGSZ" --project "$OUT/runs/test" --name "$NAME-$w" --exist-ok
+  done
+  echo "seed $SEED: pretrain $EPOCHS epochs in $((end - start)) s ($(( (end - start) / EPOCHS )) s/epoch, validation included)"
 done
-echo "pretrain: $EPOCHS epochs in $((end - start)) s ($(( (end - start) / EPOCHS )) s/epoch, validation included)"
+bin/sladet-node dist/bench/attributes/summary.js "$OUT/runs/test"

@@ -56,6 +56,19 @@ export interface AttributeBranchOptions {
   taps?: readonly string[];
   /** @default SEED_ATTRIBUTE_LOSS */
   lossHyp?: AttributeLossHyp;
+  /**
+   * Cells that scale augmentation shrank below this factor (Batch.targetScales) are left out of the attribute loss:
+   * the detector learns from them, but their chromatin, nucleoli and vacuoles are gone (hyp attr_min_scale).
+   * @default 0 (every cell, the seed)
+   */
+  minScale?: number;
+}
+
+/** Indices of the target rows whose augmentation scale is at least `minScale` (all rows when it is 0). */
+export function rowsAtScale(targetScales: ArrayLike<number>, minScale: number): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < targetScales.length; i++) if (targetScales[i]! >= minScale) rows.push(i);
+  return rows;
 }
 
 export class AttributeBranch {
@@ -65,6 +78,7 @@ export class AttributeBranch {
   readonly ema: ModelEMA<AttributeHead>;
   readonly lambda: number;
   readonly lossHyp: AttributeLossHyp;
+  readonly minScale: number;
 
   constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
     const taps = head?.taps ?? options.taps ?? ATTRIBUTE_TAPS;
@@ -89,20 +103,27 @@ export class AttributeBranch {
     this.ema = new ModelEMA(new AttributeHead(this.head.config), this.head);
     this.lambda = options.lambda ?? 0;
     this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
+    this.minScale = options.minScale ?? 0;
   }
 
   /**
-   * The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets. Sizes are
+   * The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets (at least
+   * `minScale`). Sizes are
    * divided by the batch's targetScales: the head sees each cell's size as loaded, not as scale augmentation made it.
    */
   loss(
     features: Record<string, Tensor>,
     batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
-    const { targets, targetScales } = batch;
-    if (targets.size(0) === 0) return null;
+    const rows = rowsAtScale(batch.targetScales, this.minScale);
+    if (rows.length === 0) return null;
     this.head.train();
     return tidy(() => {
+      const all = rows.length === batch.targetScales.length;
+      const targets = all
+        ? batch.targets
+        : batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
+      const targetScales = all ? batch.targetScales : Float32Array.from(rows, (i) => batch.targetScales[i]!);
       const boxes = targetBoxes(targets);
       // the image tap reads the head's own pixels when the loader made them (hyp attr_hsv), else the detector's
       const images = batch.attributeImages ?? batch.images;

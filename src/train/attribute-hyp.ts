@@ -20,13 +20,20 @@ export interface AttributeHyp {
   attr_balance: number;
   /** The head's learning rate as a multiple of lr0 (same schedule). 1: the detector's lr0 (the seed). */
   attr_lr: number;
+  /**
+   * Cells that scale augmentation shrank below this factor are left out of the attribute loss (the detector still
+   * learns from them). With `scale` 0.9 (scratch-high) a cell is drawn at 0.1–1.9× its size: at 0.3× a 20 px cell is
+   * 6 px and its nucleoli and vacuoles are gone, so the head learns noise from it. 0: every cell (the seed).
+   */
+  attr_min_scale: number;
 }
 
-/** sladet's defaults (see each key; the seed's behaviour is attr_hsv 1, attr_balance 0, attr_lr 1). */
+/** sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP). */
 export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_hsv: 0,
   attr_balance: 1,
   attr_lr: 1,
+  attr_min_scale: 0.8,
 });
 
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
@@ -34,6 +41,7 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_hsv: 1,
   attr_balance: 0,
   attr_lr: 1,
+  attr_min_scale: 0,
 });
 
 /** Range rules of the attribute keys, checked with the hyp file. */
@@ -42,5 +50,6 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_hsv >= 0 && h.attr_hsv <= 1 ? null : "0 <= attr_hsv <= 1",
     h.attr_balance === 0 || h.attr_balance === 1 ? null : "attr_balance 0 or 1",
     h.attr_lr > 0 ? null : "attr_lr > 0",
+    h.attr_min_scale >= 0 ? null : "attr_min_scale >= 0",
   ].filter((p): p is string => p !== null);
 }

@@ -11,6 +11,7 @@ import { DEFAULT_DEVICE } from "../torch/defaults.js";
 import { OptionError } from "../util/errors.js";
 import { checkIntegerOption, checkNumberOption } from "../util/option-checks.js";
 import { DEFAULT_RUN_NAME } from "../util/run-dir.js";
+import { SEED_ATTRIBUTE_HYP } from "./attribute-hyp.js";
 import type { DistributedOptions } from "./data-parallel.js";
 import { DEFAULT_HYP, type Hyp, loadHyp, resolveFullHyp } from "./hyp.js";
 import { PRETRAIN_DEFAULTS } from "./phases.js";
@@ -233,8 +234,12 @@ export function resumedOptions(saved: Record<string, unknown>, given: TrainOptio
       `${given.epochs} with --resume: the run trains for its saved ${epochs} epochs (its learning-rate schedule depends on them); to train for ${given.epochs}, start a new run from its weights: --weights ${given.resume} --epochs ${given.epochs}`,
     );
   }
+  // a run saved before the attribute keys existed trained its head the seed's way: it continues so
+  const savedHyp = saved["hyp"] as Record<string, unknown> | undefined;
+  const hyp = savedHyp && !("attr_hsv" in savedHyp) ? { ...SEED_ATTRIBUTE_HYP, ...savedHyp } : savedHyp;
   return {
     ...(saved as unknown as TrainOptions),
+    ...(hyp ? { hyp: hyp as Partial<Hyp> } : {}),
     resume: given.resume,
     verbose: given.verbose,
     stopAfterEpochs: given.stopAfterEpochs,

@@ -345,6 +345,7 @@ function createAttributeBranch(
       weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
       lambda: opts.attributeLambda,
       taps: opts.attributeTaps,
+      minScale: opts.hyp.attr_min_scale,
       ...(opts.hyp.attr_balance === 1
         ? { lossHyp: { ...SEED_ATTRIBUTE_LOSS, positive_priors: binaryAttributePriors(trainItems) } }
         : {}),

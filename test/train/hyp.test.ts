@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DEFAULT_HYP, loadHyp } from "../../src/train/hyp.js";
+import { DEFAULT_ATTRIBUTE_HYP, SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
+import { DEFAULT_HYP, loadHyp, resolveFullHyp } from "../../src/train/hyp.js";
 
 // hyp.scratch-high.yaml as the seed ships it (values re-typed here from its documented settings)
 const SEED_HYP = `# Hyperparameters for high-augmentation COCO training from scratch
@@ -132,4 +133,23 @@ test("phase-2 keys are range-checked with the file named", () => {
       (e: Error) => e.message.includes(path) && e.message.includes("0 <= pl_conf <= 1"),
     );
   });
+});
+
+test("attribute keys (issue 25): sladet's defaults, range-checked, not reported as defaulted from a seed file", () => {
+  assert.deepEqual(
+    {
+      attr_hsv: DEFAULT_HYP.attr_hsv,
+      attr_balance: DEFAULT_HYP.attr_balance,
+      attr_lr: DEFAULT_HYP.attr_lr,
+      attr_min_scale: DEFAULT_HYP.attr_min_scale,
+    },
+    DEFAULT_ATTRIBUTE_HYP,
+  );
+  const { defaulted } = resolveFullHyp({ lr0: 0.01 }, "h.yaml");
+  assert.ok(!defaulted.some((k) => k.startsWith("attr_")), `defaulted: ${defaulted.join(", ")}`);
+  assert.equal(resolveFullHyp({ ...SEED_ATTRIBUTE_HYP }, "h.yaml").hyp.attr_hsv, 1);
+  assert.throws(() => resolveFullHyp({ attr_hsv: 1.5 }, "h.yaml"), /h\.yaml: expected 0 <= attr_hsv <= 1/);
+  assert.throws(() => resolveFullHyp({ attr_balance: 0.5 }, "h.yaml"), /attr_balance 0 or 1/);
+  assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
+  assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
 });

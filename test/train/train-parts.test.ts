@@ -1,6 +1,7 @@
 /** The trainer's small parts: the losses record and its running mean, option defaults, the options of a resumed run. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { LOSS_TERMS, updateMeanLosses, zeroLosses } from "../../src/train/train-losses.js";
 import { FINETUNE_MIN_WARMUP_ITERATIONS, resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
@@ -81,6 +82,11 @@ describe("train options", () => {
       interruptAfterBatches: undefined,
       distributed,
     });
+    // a run saved before issue 25's attribute keys continues its head the seed's way; a newer run keeps its own
+    const old = resumedOptions({ ...saved, hyp: { lr0: 0.02 } }, { resume });
+    assert.deepEqual(old.hyp, { ...SEED_ATTRIBUTE_HYP, lr0: 0.02 });
+    const newer = resumedOptions({ ...saved, hyp: { lr0: 0.02, attr_hsv: 0.5 } }, { resume });
+    assert.deepEqual(newer.hyp, { lr0: 0.02, attr_hsv: 0.5 });
     // another epoch count is refused, not ignored (the learning-rate schedule depends on it)
     assert.throws(
       () => resumedOptions(saved, { resume, epochs: 99 }),

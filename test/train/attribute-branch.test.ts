@@ -1,0 +1,80 @@
+/**
+ * The attribute branch's training inputs (issue 25): the image tap reads the loader's attribute pixels when a batch
+ * has them (hyp attr_hsv), and cells shrunk by scale augmentation below `minScale` are left out of the loss (hyp
+ * attr_min_scale). Dropout is drawn from the global generator, so each compared call starts from the same seed.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { YoloModel } from "../../src/model/yolo.js";
+import { manualSeed, rand, type Tensor, tensor, tidy } from "../../src/torch/index.js";
+import { AttributeBranch, rowsAtScale } from "../../src/train/attribute-branch.js";
+import { tinyModelYaml } from "../helpers/trained-fixture.js";
+
+const OPTIONS = { lr0: 0.01, momentum: 0.9, weightDecay: 0, taps: ["image"] };
+
+/** Three cells in two 32×32 images: (image, class, xc, yc, w, h, a0..a6). */
+function targets(): Tensor {
+  return tensor(
+    [
+      [0, 0, 0.3, 0.3, 0.3, 0.3, 1, 0, 1, 0, 1, 0, 1],
+      [0, 0, 0.7, 0.6, 0.4, 0.3, 2, 1, 0, 1, 0, 1, 0],
+      [1, 0, 0.5, 0.5, 0.5, 0.5, 0, 1, 1, 0, 0, 1, 1],
+    ].flat(),
+    [3, 13],
+  );
+}
+
+function lossOf(branch: AttributeBranch, batch: Parameters<AttributeBranch["loss"]>[1]): number {
+  manualSeed(3);
+  return tidy(() => branch.loss({}, batch)!.loss.item());
+}
+
+test("rowsAtScale keeps the rows at or above the factor", () => {
+  assert.deepEqual(rowsAtScale(Float32Array.from([1, 0.5, 0.8, 1.7]), 0.8), [0, 2, 3]);
+  assert.deepEqual(rowsAtScale([0.1, 0.2], 0), [0, 1]);
+  assert.deepEqual(rowsAtScale([0.1, 0.2], 0.5), []);
+});
+
+test("the image tap reads the batch's attribute pixels when it has them", () => {
+  const model = new YoloModel(tinyModelYaml());
+  const branch = new AttributeBranch(model, OPTIONS);
+  tidy(() => {
+    const images = rand([2, 3, 32, 32]);
+    const other = rand([2, 3, 32, 32]);
+    const scales = Float32Array.from([1, 1, 1]);
+    const base = { targets: targets(), targetScales: scales };
+    const onImages = lossOf(branch, { ...base, images });
+    const onOther = lossOf(branch, { ...base, images: other });
+    const withCopy = lossOf(branch, { ...base, images, attributeImages: other });
+    assert.notEqual(onImages, onOther, "different pixels, different loss");
+    assert.equal(withCopy, onOther, "the head read attributeImages, not images");
+  });
+  branch.dispose();
+  model.dispose();
+});
+
+test("cells below minScale are left out of the loss; none left = no loss", () => {
+  const model = new YoloModel(tinyModelYaml());
+  const all = new AttributeBranch(model, OPTIONS);
+  const filtered = new AttributeBranch(model, { ...OPTIONS, minScale: 0.8 }, all.head);
+  tidy(() => {
+    const images = rand([2, 3, 32, 32]);
+    const scales = Float32Array.from([1, 0.3, 1.2]);
+    const kept = tensor([0, 2], [2], { dtype: "int64" });
+    const expected = lossOf(all, {
+      images,
+      targets: targets().indexSelect(0, kept),
+      targetScales: Float32Array.from([1, 1.2]),
+    });
+    assert.equal(lossOf(filtered, { images, targets: targets(), targetScales: scales }), expected);
+    assert.notEqual(lossOf(all, { images, targets: targets(), targetScales: scales }), expected);
+    assert.equal(
+      filtered.loss({}, { images, targets: targets(), targetScales: Float32Array.from([0.5, 0.5, 0.1]) }),
+      null,
+    );
+  });
+  filtered.optimizer.dispose();
+  filtered.ema.ema.dispose();
+  all.dispose();
+  model.dispose();
+});

@@ -20,7 +20,7 @@ import { AttributeMetrics, formatAttributeTable } from "../../src/eval/attribute
 import { AttributeHead, attributeValues } from "../../src/model/attribute-head.js";
 import { attributeLogits } from "../../src/model/attribute-inference.js";
 import { boxSizes } from "../../src/model/roi-pool.js";
-import { manualSeed, noGrad, SGD, type Tensor, tensor, tidy } from "../../src/torch/index.js";
+import { manualSeed, noGrad, SGD, tensor, tidy } from "../../src/torch/index.js";
 import { rowsAtScale, targetBoxes } from "../../src/train/attribute-branch.js";
 import { binaryAttributePriors } from "../../src/train/attribute-priors.js";
 import { ModelEMA } from "../../src/train/ema.js";

@@ -5,7 +5,7 @@
  * tap and λ = 0 the head never touches the detector, so this is what the head learns inside the demo, minutes faster.
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
- *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0]
+ *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0] [--steps 1] [--scale S]
  *     [--seed 0] [--label NAME]
  *
  * `--data DIR` reuses DIR/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %).
@@ -15,17 +15,18 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataLoader, loadSplitItems } from "../../src/data/loader.js";
 import { mainJobData } from "../../src/demo/main-job.js";
-import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
+import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { AttributeMetrics, formatAttributeTable } from "../../src/eval/attribute-metrics.js";
 import { AttributeHead, attributeValues } from "../../src/model/attribute-head.js";
 import { attributeLogits } from "../../src/model/attribute-inference.js";
+import { builtinModelYaml } from "../../src/model/config.js";
 import { boxSizes } from "../../src/model/roi-pool.js";
-import { manualSeed, noGrad, SGD, tensor, tidy } from "../../src/torch/index.js";
-import { rowsAtScale, targetBoxes } from "../../src/train/attribute-branch.js";
+import { YoloModel } from "../../src/model/yolo.js";
+import { manualSeed, noGrad, tidy } from "../../src/torch/index.js";
+import { AttributeBranch, targetBoxes } from "../../src/train/attribute-branch.js";
 import { binaryAttributePriors } from "../../src/train/attribute-priors.js";
-import { ModelEMA } from "../../src/train/ema.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
-import { attributeLoss, SEED_ATTRIBUTE_LOSS } from "../../src/train/loss/attribute-loss.js";
+import { SEED_ATTRIBUTE_LOSS } from "../../src/train/loss/attribute-loss.js";
 import { lrFactor, scaledWeightDecay } from "../../src/train/schedule.js";
 
 const { values: args } = parseArgs({
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     label: { type: "string", default: "" },
     dropout: { type: "string", default: "0.5" },
     "min-scale": { type: "string", default: "0" },
+    scale: { type: "string", default: "" },
+    steps: { type: "string", default: "1" },
     "input-norm": { type: "string", default: "1" },
   },
 });
@@ -50,7 +53,7 @@ const BATCH = 8;
 const roi = args.roi!.split(",").map(Number) as [number, number];
 const hsvFactor = Number(args["attr-hsv"]);
 const hyp = { ...DEFAULT_HYP, ...QUICKSTART_HYP };
-const augHyp = { ...hyp, hsv_h: hyp.hsv_h * hsvFactor, hsv_s: hyp.hsv_s * hsvFactor, hsv_v: hyp.hsv_v * hsvFactor };
+const augHyp = { ...hyp, ...(args.scale ? { scale: Number(args.scale) } : {}) };
 
 const yaml = join(args.data!, "data", "data.yaml");
 const data = existsSync(yaml) ? yaml : await mainJobData(args.data!, { verbose: false });
@@ -63,6 +66,7 @@ const train = new DataLoader({
   hyp: augHyp,
   seed: 0,
   workers: 1,
+  ...(hsvFactor === 1 ? {} : { attributeHsv: hsvFactor }),
 });
 const test = new DataLoader({ items: testItems, imgSize: IMGSZ, batchSize: 16, workers: 1 });
 
@@ -70,6 +74,7 @@ const priors = binaryAttributePriors(trainItems);
 process.stdout.write(`train priors of value 1 (a1..a6): ${priors.map((p) => p.toFixed(2)).join(" ")}\n`);
 
 manualSeed(Number(args.seed));
+const model = new YoloModel({ ...builtinModelYaml("n"), ...QUICKSTART_MODEL, nc: 1 }); // for the branch's tap lookup
 const head = new AttributeHead({
   inChannels: 3,
   taps: ["image"],
@@ -78,38 +83,38 @@ const head = new AttributeHead({
   dropout: Number(args.dropout),
   inputNorm: args["input-norm"] === "1",
 });
-const ema = new ModelEMA(new AttributeHead(head.config), head);
-const optimizer = new SGD(head.parameters(), {
-  lr: Number(args.lr),
-  momentum: hyp.momentum,
-  weightDecay: scaledWeightDecay(hyp.weight_decay, BATCH, BATCH),
-});
-const lossHyp = { ...SEED_ATTRIBUTE_LOSS, ...(args.balance === "prior" ? { positive_priors: priors } : {}) };
+const branch = new AttributeBranch(
+  model,
+  {
+    lr0: Number(args.lr),
+    momentum: hyp.momentum,
+    weightDecay: scaledWeightDecay(hyp.weight_decay, BATCH, BATCH),
+    minScale: Number(args["min-scale"]),
+    lossHyp: { ...SEED_ATTRIBUTE_LOSS, ...(args.balance === "prior" ? { positive_priors: priors } : {}) },
+  },
+  head,
+);
+const ema = branch.ema;
+const STEPS = Number(args.steps);
 
 const t0 = performance.now();
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   let sum = 0;
   let n = 0;
-  head.train();
+  const lr = Number(args.lr) * lrFactor(epoch, EPOCHS, hyp.lrf, false);
   for await (const batch of train.epoch(epoch)) {
     try {
-      const rows = rowsAtScale(batch.targetScales, Number(args["min-scale"]));
-      if (rows.length === 0) continue;
-      tidy(() => {
-        const targets = batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
-        const scales = Float32Array.from(rows, (i) => batch.targetScales[i]!);
-        const boxes = targetBoxes(targets);
-        const sizes = boxSizes(boxes).div(tensor(scales, [scales.length, 1]));
-        const out = attributeLogits(head, [batch.images], boxes, sizes);
-        const r = attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), lossHyp);
-        r.loss.backward();
-        sum += r.loss.item();
-        n++;
+      if (STEPS > 1) branch.extraSteps({}, batch, lr, STEPS - 1);
+      const r = tidy(() => {
+        const l = branch.loss({}, batch);
+        l?.loss.backward();
+        return l ? l.loss.item() : null;
       });
-      for (const g of optimizer.paramGroups) g.lr = Number(args.lr) * lrFactor(epoch, EPOCHS, hyp.lrf, false);
-      optimizer.step();
-      optimizer.zeroGrad();
-      ema.update(head);
+      if (r !== null) {
+        sum += r;
+        n++;
+      }
+      branch.step(lr);
     } finally {
       batch.dispose();
     }
@@ -148,7 +153,7 @@ await trainEval.dispose();
 const summary = await score(test);
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, input-norm ${args["input-norm"]}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

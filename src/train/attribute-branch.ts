@@ -8,15 +8,8 @@
 
 import type { Batch } from "../data/batch.js";
 import { AttributeHead } from "../model/attribute-head.js";
-import {
-  ATTRIBUTE_TAPS,
-  attributeLogits,
-  headMaps,
-  IMAGE_TAP,
-  newAttributeHead,
-  tapChannels,
-} from "../model/attribute-inference.js";
-import { boxSizes } from "../model/roi-pool.js";
+import { ATTRIBUTE_TAPS, headMaps, IMAGE_TAP, newAttributeHead, tapChannels } from "../model/attribute-inference.js";
+import { boxSizes, poolCells } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
 import { SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
 import { ModelEMA } from "./ema.js";
@@ -64,6 +57,9 @@ export interface AttributeBranchOptions {
   minScale?: number;
 }
 
+/** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
+export const EXTRA_STEP_FLIPS: readonly (readonly number[])[] = [[3], [2], [2, 3]];
+
 /** Indices of the target rows whose augmentation scale is at least `minScale` (all rows when it is 0). */
 export function rowsAtScale(targetScales: ArrayLike<number>, minScale: number): number[] {
   const rows: number[] = [];
@@ -108,12 +104,48 @@ export class AttributeBranch {
 
   /**
    * The attribute loss of the batch's ground-truth cells (0-d, differentiable), or null without targets (at least
-   * `minScale`). Sizes are
-   * divided by the batch's targetScales: the head sees each cell's size as loaded, not as scale augmentation made it.
+   * `minScale`). Sizes are divided by the batch's targetScales: the head sees each cell's size as loaded, not as
+   * scale augmentation made it.
    */
   loss(
     features: Record<string, Tensor>,
     batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+  ): { loss: Tensor; binary: number; cellSize: number } | null {
+    return this.#loss(features, batch, this.lambda, null);
+  }
+
+  /**
+   * `count` extra steps of the head alone on the batch's cells (hyp attr_steps − 1), each on the pooled grids
+   * mirrored a different way (left–right, top–bottom, both, in turn: a cell has no orientation), features detached.
+   * The head gets several updates per detector batch at the cost of its own small forward and backward, which the
+   * few labelled cells of a sparse dataset need. `averageGradients` (data-parallel runs) averages the head's
+   * gradients over the ranks before each step.
+   */
+  extraSteps(
+    features: Record<string, Tensor>,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+    lr: number,
+    count: number,
+    averageGradients?: () => void,
+  ): void {
+    for (let i = 0; i < count; i++) {
+      const flip = EXTRA_STEP_FLIPS[i % EXTRA_STEP_FLIPS.length]!;
+      const done = tidy(() => {
+        const r = this.#loss(features, batch, 0, flip);
+        r?.loss.backward();
+        return r !== null;
+      });
+      if (!done) return;
+      averageGradients?.();
+      this.step(lr);
+    }
+  }
+
+  #loss(
+    features: Record<string, Tensor>,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+    lambda: number,
+    flip: readonly number[] | null,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
     const rows = rowsAtScale(batch.targetScales, this.minScale);
     if (rows.length === 0) return null;
@@ -127,9 +159,10 @@ export class AttributeBranch {
       const boxes = targetBoxes(targets);
       // the image tap reads the head's own pixels when the loader made them (hyp attr_hsv), else the detector's
       const images = batch.attributeImages ?? batch.images;
-      const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, this.lambda));
+      const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
-      const out = attributeLogits(this.head, maps, boxes, sizes);
+      const pooled = poolCells(maps, boxes, { outputSize: this.head.roiSize });
+      const out = this.head.forward(flip ? pooled.flip(...flip) : pooled, sizes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
   }

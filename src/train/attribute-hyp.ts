@@ -26,6 +26,12 @@ export interface AttributeHyp {
    * 6 px and its nucleoli and vacuoles are gone, so the head learns noise from it. 0: every cell (the seed).
    */
   attr_min_scale: number;
+  /**
+   * Head steps per detector batch: 1 + (attr_steps − 1) extra steps of the head alone on the batch's cells, each on
+   * mirrored RoI grids (AttributeBranch.extraSteps). A sparse dataset labels few cells (the demo's: ~150), too few
+   * updates for the head at one step per batch. 1: one step (the seed).
+   */
+  attr_steps: number;
 }
 
 /** sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP). */
@@ -34,6 +40,7 @@ export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_balance: 1,
   attr_lr: 1,
   attr_min_scale: 0.8,
+  attr_steps: 4,
 });
 
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
@@ -42,6 +49,7 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_balance: 0,
   attr_lr: 1,
   attr_min_scale: 0,
+  attr_steps: 1,
 });
 
 /** Range rules of the attribute keys, checked with the hyp file. */
@@ -51,5 +59,6 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_balance === 0 || h.attr_balance === 1 ? null : "attr_balance 0 or 1",
     h.attr_lr > 0 ? null : "attr_lr > 0",
     h.attr_min_scale >= 0 ? null : "attr_min_scale >= 0",
+    Number.isInteger(h.attr_steps) && h.attr_steps >= 1 ? null : "attr_steps an integer >= 1",
   ].filter((p): p is string => p !== null);
 }

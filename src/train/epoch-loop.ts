@@ -109,7 +109,7 @@ export class EpochLoop {
 
   /** One iteration: schedule, forward/backward, and an optimizer step when enough batches were accumulated. */
   #step(batch: Batch, epoch: number, ni: number, where: string): TrainLosses | null {
-    const { opts, optimizer, attributes } = this.#parts;
+    const { optimizer, attributes } = this.#parts;
     const accumulate = this.#applySchedule(epoch, ni);
     this.#lastIteration = ni;
     let losses = this.#forwardBackward(batch, epoch);
@@ -123,9 +123,15 @@ export class EpochLoop {
     }
     // the head's own step every batch, at the detector's epoch learning rate (× attr_lr) without warmup (the seed's cadence)
     if (attributes) this.#parts.dp?.averageGradients(attributes.head.parameters());
-    attributes?.step(opts.hyp.lr0 * opts.hyp.attr_lr * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr));
+    attributes?.step(this.#attributeLr(epoch));
     if (ni - this.#lastOptStep >= accumulate) this.#optimizerStep(where, ni);
     return losses;
+  }
+
+  /** The head's learning rate in `epoch`: the detector's epoch rate × attr_lr, without warmup (the seed's cadence). */
+  #attributeLr(epoch: number): number {
+    const { opts } = this.#parts;
+    return opts.hyp.lr0 * opts.hyp.attr_lr * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr);
   }
 
   /** Sets the iteration's learning rates and momentum (warmup, then the schedule); returns the accumulation count. */
@@ -177,6 +183,10 @@ export class EpochLoop {
       const mask = sparse ? batch.regionMask : undefined;
       const { loss, items } = computeLoss.compute(out.maps, batch.targets, mask);
       const features = liveTaps ? out.features : this.#evalTaps(batch.images);
+      if (features && attributes && this.#parts.opts.hyp.attr_steps > 1) {
+        const average = dp ? () => dp.averageGradients(attributes.head.parameters()) : undefined;
+        attributes.extraSteps(features, batch, this.#attributeLr(epoch), this.#parts.opts.hyp.attr_steps - 1, average);
+      }
       const attr = features ? attributes!.loss(features, batch) : null;
       const phase2 = sla?.terms({ student: model, ema: ema.ema, computeLoss }, batch, out, epoch);
       // YOLOv5 under DDP: the batch-scaled losses × world size, as the all-reduce averages the ranks' gradients

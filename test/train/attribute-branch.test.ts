@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { YoloModel } from "../../src/model/yolo.js";
 import { manualSeed, rand, type Tensor, tensor, tidy } from "../../src/torch/index.js";
-import { AttributeBranch, rowsAtScale } from "../../src/train/attribute-branch.js";
+import { AttributeBranch, EXTRA_STEP_FLIPS, rowsAtScale } from "../../src/train/attribute-branch.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 
 const OPTIONS = { lr0: 0.01, momentum: 0.9, weightDecay: 0, taps: ["image"] };
@@ -76,5 +76,27 @@ test("cells below minScale are left out of the loss; none left = no loss", () =>
   filtered.optimizer.dispose();
   filtered.ema.ema.dispose();
   all.dispose();
+  model.dispose();
+});
+
+test("extra steps: the head alone takes `count` steps (EMA updated each time); none without cells at minScale", () => {
+  const model = new YoloModel(tinyModelYaml());
+  const branch = new AttributeBranch(model, { ...OPTIONS, minScale: 0.5 });
+  tidy(() => {
+    const images = rand([2, 3, 32, 32]);
+    const before = branch.head.fc3.weight.data.clone();
+    const batch = { images, targets: targets(), targetScales: Float32Array.from([1, 1, 1]) };
+    branch.extraSteps({}, batch, 0.01, 3);
+    assert.equal(branch.ema.updates, 3);
+    assert.ok(branch.head.fc3.weight.data.sub(before).abs().max().item() > 0, "the head moved");
+    for (const p of branch.head.parameters()) {
+      const g = p.data.grad;
+      assert.ok(!g || g.abs().max().item() === 0, "grads cleared");
+    }
+    branch.extraSteps({}, { ...batch, targetScales: Float32Array.from([0.1, 0.1, 0.1]) }, 0.01, 3);
+    assert.equal(branch.ema.updates, 3, "no cell at minScale: no step");
+  });
+  assert.deepEqual(EXTRA_STEP_FLIPS, [[3], [2], [2, 3]]);
+  branch.dispose();
   model.dispose();
 });

@@ -142,6 +142,7 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
       attr_balance: DEFAULT_HYP.attr_balance,
       attr_lr: DEFAULT_HYP.attr_lr,
       attr_min_scale: DEFAULT_HYP.attr_min_scale,
+      attr_steps: DEFAULT_HYP.attr_steps,
     },
     DEFAULT_ATTRIBUTE_HYP,
   );
@@ -152,4 +153,5 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_balance: 0.5 }, "h.yaml"), /attr_balance 0 or 1/);
   assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
   assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
+  assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);
 });

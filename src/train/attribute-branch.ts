@@ -55,6 +55,8 @@ export interface AttributeBranchOptions {
    * @default 0 (every cell, the seed)
    */
   minScale?: number;
+  /** RoIAlign grid of a new head (a given head keeps its own). @default ATTRIBUTE_ROI_SIZE, the seed's 24×30 */
+  roiSize?: readonly [number, number];
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -85,7 +87,7 @@ export class AttributeBranch {
       );
     const channels = tapChannels(model, taps);
     const inChannels = channels.reduce((a, b) => a + b, 0);
-    this.head = head ?? newAttributeHead(model, taps);
+    this.head = head ?? newAttributeHead(model, taps, options.roiSize ? { roiSize: options.roiSize } : {});
     if (this.head.inChannels !== inChannels) {
       throw new Error(
         `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,

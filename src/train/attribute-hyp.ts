@@ -32,6 +32,13 @@ export interface AttributeHyp {
    * updates for the head at one step per batch. 1: one step (the seed).
    */
   attr_steps: number;
+  /**
+   * RoIAlign grid of a new head as a fraction of the seed's 24×30 (0.5: 12×15). The grid sets the head's cost: at
+   * 24×30 one head step costs about half a step of the demo's tiny detector, at 12×15 a seventh, which pays for
+   * attr_steps. A white cell of the demo's 192 px films is 11–26 px across, so 12×15 keeps most of its pixels.
+   * Heads continued from weights keep their grid. 1: the seed's.
+   */
+  attr_grid: number;
 }
 
 /** sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP). */
@@ -39,8 +46,9 @@ export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_hsv: 0,
   attr_balance: 1,
   attr_lr: 1,
-  attr_min_scale: 0.8,
+  attr_min_scale: 0.5,
   attr_steps: 4,
+  attr_grid: 0.5,
 });
 
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
@@ -50,6 +58,7 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_lr: 1,
   attr_min_scale: 0,
   attr_steps: 1,
+  attr_grid: 1,
 });
 
 /** Range rules of the attribute keys, checked with the hyp file. */
@@ -60,5 +69,19 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_lr > 0 ? null : "attr_lr > 0",
     h.attr_min_scale >= 0 ? null : "attr_min_scale >= 0",
     Number.isInteger(h.attr_steps) && h.attr_steps >= 1 ? null : "attr_steps an integer >= 1",
+    h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8
+      ? null
+      : "attr_grid in (0, 4], grid >= 8 rows",
   ].filter((p): p is string => p !== null);
+}
+
+/**
+ * The seed's RoIAlign grid (ATTRIBUTE_ROI_SIZE of src/model/attribute-head.ts, repeated here so that reading a hyp
+ * file loads no engine code; a test holds the two equal).
+ */
+export const SEED_ROI_GRID: readonly [number, number] = [24, 30];
+
+/** The RoIAlign grid [height, width] of attr_grid: the seed's 24×30 scaled and rounded. */
+export function attributeGrid(fraction: number): [number, number] {
+  return [Math.round(SEED_ROI_GRID[0] * fraction), Math.round(SEED_ROI_GRID[1] * fraction)];
 }

@@ -21,6 +21,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
+import { attributeGrid } from "./attribute-hyp.js";
 import { binaryAttributePriors } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
@@ -346,6 +347,7 @@ function createAttributeBranch(
       lambda: opts.attributeLambda,
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
+      roiSize: attributeGrid(opts.hyp.attr_grid),
       ...(opts.hyp.attr_balance === 1
         ? { lossHyp: { ...SEED_ATTRIBUTE_LOSS, positive_priors: binaryAttributePriors(trainItems) } }
         : {}),

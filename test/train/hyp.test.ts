@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DEFAULT_ATTRIBUTE_HYP, SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
+import { ATTRIBUTE_ROI_SIZE } from "../../src/model/attribute-head.js";
+import {
+  attributeGrid,
+  DEFAULT_ATTRIBUTE_HYP,
+  SEED_ATTRIBUTE_HYP,
+  SEED_ROI_GRID,
+} from "../../src/train/attribute-hyp.js";
 import { DEFAULT_HYP, loadHyp, resolveFullHyp } from "../../src/train/hyp.js";
 
 // hyp.scratch-high.yaml as the seed ships it (values re-typed here from its documented settings)
@@ -143,6 +149,7 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
       attr_lr: DEFAULT_HYP.attr_lr,
       attr_min_scale: DEFAULT_HYP.attr_min_scale,
       attr_steps: DEFAULT_HYP.attr_steps,
+      attr_grid: DEFAULT_HYP.attr_grid,
     },
     DEFAULT_ATTRIBUTE_HYP,
   );
@@ -154,4 +161,8 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
   assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
   assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);
+  assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid in \(0, 4\], grid >= 8 rows/);
+  assert.deepEqual(attributeGrid(0.5), [12, 15]);
+  assert.deepEqual(attributeGrid(1), [...ATTRIBUTE_ROI_SIZE]);
+  assert.deepEqual(SEED_ROI_GRID, ATTRIBUTE_ROI_SIZE);
 });

@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     "min-scale": { type: "string", default: "0" },
     scale: { type: "string", default: "" },
     steps: { type: "string", default: "1" },
+    softmax: { type: "string", default: "0" },
     "input-norm": { type: "string", default: "1" },
   },
 });
@@ -90,7 +91,11 @@ const branch = new AttributeBranch(
     momentum: hyp.momentum,
     weightDecay: scaledWeightDecay(hyp.weight_decay, BATCH, BATCH),
     minScale: Number(args["min-scale"]),
-    lossHyp: { ...SEED_ATTRIBUTE_LOSS, ...(args.balance === "prior" ? { positive_priors: priors } : {}) },
+    lossHyp: {
+      ...SEED_ATTRIBUTE_LOSS,
+      ...(args.balance === "prior" ? { positive_priors: priors } : {}),
+      ...(args.softmax === "1" ? { binary_softmax: true } : {}),
+    },
   },
   head,
 );
@@ -153,7 +158,7 @@ await trainEval.dispose();
 const summary = await score(test);
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

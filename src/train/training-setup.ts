@@ -348,9 +348,11 @@ function createAttributeBranch(
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
       roiSize: attributeGrid(opts.hyp.attr_grid),
-      ...(opts.hyp.attr_balance === 1
-        ? { lossHyp: { ...SEED_ATTRIBUTE_LOSS, positive_priors: binaryAttributePriors(trainItems) } }
-        : {}),
+      lossHyp: {
+        ...SEED_ATTRIBUTE_LOSS,
+        ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),
+        ...(opts.hyp.attr_softmax === 1 ? { binary_softmax: true } : {}),
+      },
     },
     initial?.train() ?? undefined,
   );

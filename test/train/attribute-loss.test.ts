@@ -58,3 +58,38 @@ test("balanced weights: both values of an attribute weigh half of it, averaging 
     assert.throws(() => balanceWeights(values, [0.5]), /6 numbers/);
   });
 });
+
+test("binary_softmax: a1..a6 by softmax cross-entropy over their two logits, balanced and masked as the ASL", () => {
+  tidy(() => {
+    const binary = ref("balanced/binary");
+    const attrs = ref("balanced/attrs");
+    const hyp = { ...SEED_ATTRIBUTE_LOSS, positive_priors: PRIORS, binary_softmax: true };
+    const r = attributeLoss(ref("balanced/cell"), binary, attrs, hyp);
+    // by hand: Σ over known (cell, attribute) of weight × −log softmax(logits)[value], / cells with a known attribute
+    const x = binary.toArray() as number[];
+    const a = attrs.toArray() as number[];
+    const k = attrs.size(0);
+    const clamp = (p: number) => Math.min(1 - BALANCE_PRIOR_FLOOR, Math.max(BALANCE_PRIOR_FLOOR, p));
+    let sum = 0;
+    let objects = 0;
+    for (let i = 0; i < k; i++) {
+      let any = false;
+      for (let j = 0; j < 6; j++) {
+        const v = Math.round(a[i * 7 + 1 + j]!);
+        if (v !== 0 && v !== 1) continue;
+        any = true;
+        const [l0, l1] = [x[(i * 6 + j) * 2]!, x[(i * 6 + j) * 2 + 1]!];
+        const m = Math.max(l0, l1);
+        const logZ = m + Math.log(Math.exp(l0 - m) + Math.exp(l1 - m));
+        const p = clamp(PRIORS[j]!);
+        sum += (v === 1 ? 0.5 / p : 0.5 / (1 - p)) * (logZ - (v === 1 ? l1 : l0));
+      }
+      if (any) objects++;
+    }
+    assert.ok(
+      Math.abs(r.binary - sum / objects) < 1e-5 * Math.max(1, sum / objects),
+      `${r.binary} vs ${sum / objects}`,
+    );
+    assert.equal(r.cellSize, ref("balanced/loss").toArray()[2], "Cell Size unchanged");
+  });
+});

@@ -142,22 +142,14 @@ test("phase-2 keys are range-checked with the file named", () => {
 });
 
 test("attribute keys (issue 25): sladet's defaults, range-checked, not reported as defaulted from a seed file", () => {
-  assert.deepEqual(
-    {
-      attr_hsv: DEFAULT_HYP.attr_hsv,
-      attr_balance: DEFAULT_HYP.attr_balance,
-      attr_lr: DEFAULT_HYP.attr_lr,
-      attr_min_scale: DEFAULT_HYP.attr_min_scale,
-      attr_steps: DEFAULT_HYP.attr_steps,
-      attr_grid: DEFAULT_HYP.attr_grid,
-    },
-    DEFAULT_ATTRIBUTE_HYP,
-  );
+  for (const [key, value] of Object.entries(DEFAULT_ATTRIBUTE_HYP))
+    assert.equal(DEFAULT_HYP[key as keyof typeof DEFAULT_HYP], value, key);
   const { defaulted } = resolveFullHyp({ lr0: 0.01 }, "h.yaml");
   assert.ok(!defaulted.some((k) => k.startsWith("attr_")), `defaulted: ${defaulted.join(", ")}`);
   assert.equal(resolveFullHyp({ ...SEED_ATTRIBUTE_HYP }, "h.yaml").hyp.attr_hsv, 1);
   assert.throws(() => resolveFullHyp({ attr_hsv: 1.5 }, "h.yaml"), /h\.yaml: expected 0 <= attr_hsv <= 1/);
   assert.throws(() => resolveFullHyp({ attr_balance: 0.5 }, "h.yaml"), /attr_balance 0 or 1/);
+  assert.throws(() => resolveFullHyp({ attr_softmax: 2 }, "h.yaml"), /attr_softmax 0 or 1/);
   assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
   assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
   assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);

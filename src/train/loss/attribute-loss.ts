@@ -26,6 +26,13 @@ export interface AttributeLossHyp {
    * training cells). Absent: every cell weighs 1 (the seed).
    */
   positive_priors?: readonly number[];
+  /**
+   * a1..a6 by softmax cross-entropy over each attribute's two logits (one label per attribute, as inference reads
+   * them: argmax, softmax probabilities) instead of the seed's ASL, which treats the two logits as independent
+   * sigmoids: with γ− 4 and clip 0.08 the wrong value's logit is barely pushed down, both logits rise together, and
+   * their argmax carries little of what was learned. Absent or false: the seed's ASL.
+   */
+  binary_softmax?: boolean;
 }
 
 /** Priors are clamped to [ε, 1 − ε] before balancing, so a value never seen in training gets a finite weight. */
@@ -101,7 +108,9 @@ export function attributeLoss(
     const target = zeros([k, 6, 2]).scatter(2, values.clamp(0, 1).unsqueeze(2), 1).mul(known.unsqueeze(2).float());
     let mask = known.float();
     if (hyp.positive_priors) mask = mask.mul(balanceWeights(values.clamp(0, 1), hyp.positive_priors));
-    const terms = asymmetricLossTerms(binary, target, hyp).mul(mask.unsqueeze(2));
+    const terms = hyp.binary_softmax
+      ? binary.logSoftmax(2).mul(target).sum(2).neg().mul(mask)
+      : asymmetricLossTerms(binary, target, hyp).mul(mask.unsqueeze(2));
     const objects = known.any(1).sum().item();
     const binaryLoss = terms.sum().div(Math.max(objects, 1));
     const size = attributes.select(1, 0).round().long();

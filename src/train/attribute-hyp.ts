@@ -47,13 +47,13 @@ export interface AttributeHyp {
 }
 
 /**
- * sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP): the two changes the head-only ablation
+ * sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP): the three changes the head-only ablation
  * on the demo's data supports (BENCHMARKS.md, "Attributes: what the head needs").
  */
 export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_hsv: 0,
   attr_balance: 1,
-  attr_softmax: 0,
+  attr_softmax: 1,
   attr_lr: 1,
   // measured, not better on the demo's data (BENCHMARKS.md): left at the seed's until a measurement says otherwise
   attr_min_scale: 0,

@@ -5,7 +5,7 @@
  * tap and λ = 0 the head never touches the detector, so this is what the head learns inside the demo, minutes faster.
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
- *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0] [--steps 1] [--scale S]
+ *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
  *     [--seed 0] [--label NAME]
  *
  * `--data DIR` reuses DIR/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %).
@@ -45,6 +45,7 @@ const { values: args } = parseArgs({
     scale: { type: "string", default: "" },
     steps: { type: "string", default: "1" },
     softmax: { type: "string", default: "0" },
+    "size-weight": { type: "string", default: "1" },
     "input-norm": { type: "string", default: "1" },
   },
 });
@@ -93,6 +94,7 @@ const branch = new AttributeBranch(
     minScale: Number(args["min-scale"]),
     lossHyp: {
       ...SEED_ATTRIBUTE_LOSS,
+      cell_size_weight: Number(args["size-weight"]),
       ...(args.balance === "prior" ? { positive_priors: priors } : {}),
       ...(args.softmax === "1" ? { binary_softmax: true } : {}),
     },
@@ -158,7 +160,7 @@ await trainEval.dispose();
 const summary = await score(test);
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

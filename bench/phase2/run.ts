@@ -5,6 +5,8 @@
  * threshold and precision against the held-out boxes). Run from the package root (dist/ compiled):
  *
  *   bin/sladet-node dist/bench/phase2/run.js phase1 OUT
+ *   bin/sladet-node dist/bench/phase2/run.js synth OUT IMAGES   (instead of phase1's data: the demo's films with a
+ *     larger validation split, sparse in OUT/data and fully labelled in OUT/dense; then `phase1 OUT keep`)
  *   bin/sladet-node dist/bench/phase2/run.js phase2 OUT NAME SEED ['{"hyp":{"pl_weight":0.1},"finetune":false}']
  *
  * The JSON's `hyp` goes over the demo's phase-2 hyp; its other keys over the demo's TrainOptions (e.g. finetune).
@@ -12,6 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { mainJobData, mainJobPhase1Options, mainJobPhase2Options } from "../../src/demo/main-job.js";
 import { runTraining } from "../../src/runs/train-run.js";
 import type { TrainOptions } from "../../src/train/trainer.js";
@@ -70,11 +73,28 @@ function table(out: string, names: string[]): string {
   return lines.join("\n");
 }
 
+/** Validation share of {@link synthData}: ≥ 100 validation images from 400 (issue 26). */
+export const SYNTH_SPLIT = [0.6, 0.25, 0.15] as const;
+
+/**
+ * The demo's one-class films (192 px, 30 % of each train/val image labelled, seed 0) with {@link SYNTH_SPLIT}: sparse
+ * in OUT/data, the same images fully labelled in OUT/dense (the full-labels arm).
+ */
+async function synthData(out: string, images: number): Promise<void> {
+  const common = { images, seed: 0, imageSize: 192, split: SYNTH_SPLIT };
+  await generateDataset({ ...common, out: join(out, "data"), sparseArea: 0.3 });
+  collapseToOneClass(join(out, "data"));
+  await generateDataset({ ...common, out: join(out, "dense") });
+  collapseToOneClass(join(out, "dense"));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, out, ...rest] = argv;
   if (!out) throw new Error("usage: run.js phase1|phase2|table OUT ...");
-  if (command === "phase1") {
-    const data = await mainJobData(out);
+  if (command === "synth") {
+    await synthData(out, Number(rest[0] ?? 500));
+  } else if (command === "phase1") {
+    const data = rest[0] === "keep" ? dataYaml(out) : await mainJobData(out);
     await runTraining({ ...mainJobPhase1Options(out, data), verbose: false });
   } else if (command === "phase2") {
     const [name, seed, json] = rest;

@@ -25,6 +25,16 @@ export interface SlaHyp {
    */
   pl_precision_z: number;
   /**
+   * Correct in-region predictions (of the calibration window) a calibrated threshold needs at or above it before it is
+   * trusted (not in the seed; the earlier constant 20).
+   */
+  pl_support: number;
+  /**
+   * The calibrated threshold while fewer than pl_support correct in-region predictions were seen: 0 = no pseudo-labels
+   * (issue 26), 1 = pl_conf (the fallback before issue 26). Not in the seed, which has no calibration.
+   */
+  pl_unsupported: number;
+  /**
    * Lowest calibrated threshold; with calibration on, proposals are taken from this confidence up (not from
    * pl_nms_conf), since models trained on sparse labels are rarely that confident (not in the seed).
    */
@@ -46,6 +56,11 @@ export interface SlaHyp {
    * box term at the seed's values).
    */
   pl_loss_gains: number;
+  /**
+   * 1: soft pseudo-labels, each one's box, objectness and class terms weighted by its confidence (the score weighting
+   * of Soft Teacher, Xu et al. 2021, on the positives); 0: hard pseudo-labels, every one at full weight (the seed).
+   */
+  pl_soft: number;
   /**
    * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
    * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
@@ -74,7 +89,7 @@ export interface SlaHyp {
 /**
  * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
  * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26).
- * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
+ * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
  * pl_precision 0.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
@@ -84,12 +99,15 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_conf: 0.95,
   pl_precision: 0.9,
   pl_precision_z: 0,
+  pl_support: 20,
+  pl_unsupported: 0,
   pl_conf_min: 0.5,
   pl_entropy: 1.0,
   pl_min_area: 10,
   pl_gt_overlap: 100,
   pl_weight: 0.1,
   pl_loss_gains: 1,
+  pl_soft: 0,
   pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
@@ -116,6 +134,9 @@ export function slaHypProblems(h: SlaHyp): string[] {
     unit("sim_epochs"),
     unit("pl_ramp"),
     h.pl_loss_gains === 0 || h.pl_loss_gains === 1 ? null : "pl_loss_gains 0 or 1",
+    h.pl_unsupported === 0 || h.pl_unsupported === 1 ? null : "pl_unsupported 0 or 1",
+    h.pl_soft === 0 || h.pl_soft === 1 ? null : "pl_soft 0 or 1",
+    Number.isInteger(h.pl_support) && h.pl_support >= 1 ? null : "pl_support a positive integer",
     nonNegative("pl_precision_z"),
     nonNegative("pl_min_area"),
     nonNegative("pl_gt_overlap"),

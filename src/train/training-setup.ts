@@ -22,7 +22,7 @@ import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
-import { ModelEMA } from "./ema.js";
+import { EMA_TAU, ModelEMA } from "./ema.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
@@ -130,7 +130,10 @@ function buildModel(
   }
   // a fine-tune's EMA continues the weights' (they are that EMA's weights) with its update count
   const continuedEma = opts.finetune ? emaUpdates : 0;
-  if (continuedEma > 0) log(`EMA continued from ${opts.weights} at ${continuedEma} updates (fine-tune)`);
+  if (continuedEma > 0) {
+    const { tau } = emaOptions(opts, continuedEma);
+    log(`EMA continued from ${opts.weights} at ${continuedEma} updates (fine-tune, ramp time constant ${tau})`);
+  }
   return { model, attributeHead, isFrozen, emaUpdates: continuedEma };
 }
 
@@ -222,7 +225,7 @@ export async function createTraining(
   const ema = new ModelEMA(
     new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
     model,
-    { updates: emaUpdates },
+    emaOptions(opts, emaUpdates),
   );
   const resultsPath = join(runDir, "results.csv");
   const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
@@ -246,6 +249,17 @@ export async function createTraining(
     log,
   };
   return { parts, resume: snapshot ? restoreSnapshot(snapshot, parts) : null };
+}
+
+/**
+ * The EMA's start: `updates` (phase 1's count in a fine-tune, else 0) and its ramp time constant, ft_ema_tau in
+ * phase 2 as a fine-tune, YOLOv5's {@link EMA_TAU} otherwise.
+ */
+export function emaOptions(
+  opts: Pick<ResolvedTrainOptions, "sla" | "finetune" | "hyp">,
+  updates: number,
+): { updates: number; tau: number } {
+  return { updates, tau: opts.sla && opts.finetune ? opts.hyp.ft_ema_tau : EMA_TAU };
 }
 
 /** Rank 0's weights on every rank; with --sync-bn, batch statistics over every rank's images. */

@@ -9,6 +9,7 @@ import type { Batch } from "../../src/data/batch.js";
 import { YoloModel } from "../../src/model/yolo.js";
 import { manualSeed, memoryStats, randn, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
 import { fill_ } from "../../src/torch/inplace.js";
+import { EMA_TAU, ModelEMA } from "../../src/train/ema.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { buildTargets } from "../../src/train/loss/build-targets.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
@@ -28,6 +29,7 @@ import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/tra
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
 import { SlaBranch } from "../../src/train/sla/sla-branch.js";
+import { emaOptions } from "../../src/train/training-setup.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
@@ -244,6 +246,25 @@ test("pseudo-label weight: burn-in epoch at 0, linear ramp over pl_ramp of the e
   assert.deepEqual(w, [0, 0.05, 0.1, 0.1, 0.1]);
   const seed = new SlaBranch({ ...SEED_SLA_HYP, pl_weight: 0.1, pl_ramp: 0 }, 8, options, false);
   assert.equal(seed.plWeight(0), 0.1);
+});
+
+test("phase 2 as a fine-tune: the EMA continues phase 1's updates with ft_ema_tau; phase 1 and the seed's keep YOLOv5's", () => {
+  const hyp = { ...DEFAULT_HYP, ft_ema_tau: 300 };
+  const sla = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+  assert.deepEqual(emaOptions({ sla, finetune: true, hyp }, 840), { updates: 840, tau: 300 });
+  assert.deepEqual(emaOptions({ sla, finetune: false, hyp }, 0), { updates: 0, tau: EMA_TAU }, "--no-finetune");
+  assert.deepEqual(emaOptions({ sla: null, finetune: false, hyp }, 0), { updates: 0, tau: EMA_TAU }, "phase 1");
+  // the decay the continued EMA starts phase 2 with: YOLOv5's ramp barely averages after 840 updates, 300 does
+  const decay = (tau: number) => {
+    const model = new YoloModel(tinyModelYaml(1), { names: ["a"] });
+    const ema = new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 840, tau });
+    const d = ema.currentDecay();
+    ema.ema.dispose();
+    model.dispose();
+    return d;
+  };
+  assert.ok(Math.abs(decay(EMA_TAU) - 0.9999 * (1 - Math.exp(-840 / 2000))) < 1e-12);
+  assert.ok(decay(EMA_TAU) < 0.35 && decay(300) > 0.93, `${decay(EMA_TAU)} / ${decay(300)}`);
 });
 
 test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {

@@ -22,13 +22,13 @@ import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
-import { EMA_TAU, ModelEMA } from "./ema.js";
+import { ModelEMA } from "./ema.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
 import { splitParameterGroups } from "./param-groups.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
-import { scaledWeightDecay } from "./schedule.js";
+import { accumulateSteps, scaledWeightDecay } from "./schedule.js";
 import type { SlaOptions } from "./sla/options.js";
 import { type GatherAcrossRanks, SlaBranch } from "./sla/sla-branch.js";
 import {
@@ -130,10 +130,7 @@ function buildModel(
   }
   // a fine-tune's EMA continues the weights' (they are that EMA's weights) with its update count
   const continuedEma = opts.finetune ? emaUpdates : 0;
-  if (continuedEma > 0) {
-    const { tau } = emaOptions(opts, continuedEma);
-    log(`EMA continued from ${opts.weights} at ${continuedEma} updates (fine-tune, ramp time constant ${tau})`);
-  }
+  if (continuedEma > 0) log(`EMA continued from ${opts.weights} at ${continuedEma} updates (fine-tune)`);
   return { model, attributeHead, isFrozen, emaUpdates: continuedEma };
 }
 
@@ -225,7 +222,7 @@ export async function createTraining(
   const ema = new ModelEMA(
     new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
     model,
-    emaOptions(opts, emaUpdates),
+    emaOptions(opts, emaUpdates, trainItems.length),
   );
   const resultsPath = join(runDir, "results.csv");
   const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
@@ -252,14 +249,19 @@ export async function createTraining(
 }
 
 /**
- * The EMA's start: `updates` (phase 1's count in a fine-tune, else 0) and its ramp time constant, ft_ema_tau in
- * phase 2 as a fine-tune, YOLOv5's {@link EMA_TAU} otherwise.
+ * The EMA's start: `updates` (phase 1's count in a fine-tune, else 0) and, in phase 2 as a fine-tune, the decay floor
+ * of ft_ema_epochs: 1 − 1 / (ft_ema_epochs · optimizer steps per epoch), an epoch of `images` training images taking
+ * ⌈images / batch⌉ batches and one step per accumulateSteps(batch, nominalBatch) of them.
  */
 export function emaOptions(
-  opts: Pick<ResolvedTrainOptions, "sla" | "finetune" | "hyp">,
+  opts: Pick<ResolvedTrainOptions, "sla" | "finetune" | "hyp" | "batch" | "nominalBatch">,
   updates: number,
-): { updates: number; tau: number } {
-  return { updates, tau: opts.sla && opts.finetune ? opts.hyp.ft_ema_tau : EMA_TAU };
+  images: number,
+): { updates: number; floor: number } {
+  const epochs = opts.sla && opts.finetune ? opts.hyp.ft_ema_epochs : 0;
+  const batches = Math.ceil(images / opts.batch);
+  const steps = Math.max(1, Math.round(batches / accumulateSteps(opts.batch, opts.nominalBatch)));
+  return { updates, floor: epochs > 0 ? 1 - 1 / (epochs * steps) : 0 };
 }
 
 /** Rank 0's weights on every rank; with --sync-bn, batch statistics over every rank's images. */

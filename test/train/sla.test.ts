@@ -248,23 +248,33 @@ test("pseudo-label weight: burn-in epoch at 0, linear ramp over pl_ramp of the e
   assert.equal(seed.plWeight(0), 0.1);
 });
 
-test("phase 2 as a fine-tune: the EMA continues phase 1's updates with ft_ema_tau; phase 1 and the seed's keep YOLOv5's", () => {
-  const hyp = { ...DEFAULT_HYP, ft_ema_tau: 300 };
+test("phase 2 as a fine-tune: the continued EMA averages over ≥ ft_ema_epochs epochs; phase 1 keeps YOLOv5's ramp", () => {
+  // the demo's phase 2: 112 training images, batch 8 = nominal batch: 14 steps per epoch
+  const base = { batch: 8, nominalBatch: 8, hyp: { ...DEFAULT_HYP, ft_ema_epochs: 2 } };
   const sla = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
-  assert.deepEqual(emaOptions({ sla, finetune: true, hyp }, 840), { updates: 840, tau: 300 });
-  assert.deepEqual(emaOptions({ sla, finetune: false, hyp }, 0), { updates: 0, tau: EMA_TAU }, "--no-finetune");
-  assert.deepEqual(emaOptions({ sla: null, finetune: false, hyp }, 0), { updates: 0, tau: EMA_TAU }, "phase 1");
-  // the decay the continued EMA starts phase 2 with: YOLOv5's ramp barely averages after 840 updates, 300 does
-  const decay = (tau: number) => {
-    const model = new YoloModel(tinyModelYaml(1), { names: ["a"] });
-    const ema = new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 840, tau });
-    const d = ema.currentDecay();
-    ema.ema.dispose();
-    model.dispose();
-    return d;
-  };
-  assert.ok(Math.abs(decay(EMA_TAU) - 0.9999 * (1 - Math.exp(-840 / 2000))) < 1e-12);
-  assert.ok(decay(EMA_TAU) < 0.35 && decay(300) > 0.93, `${decay(EMA_TAU)} / ${decay(300)}`);
+  const ft = emaOptions({ ...base, sla, finetune: true }, 840, 112);
+  assert.equal(ft.updates, 840);
+  assert.ok(Math.abs(ft.floor - (1 - 1 / 28)) < 1e-12, `${ft.floor}`);
+  // batch 4 of a nominal 64: 16 batches of 4 per step, 300 images = 75 batches ≈ 5 steps an epoch
+  assert.ok(
+    Math.abs(emaOptions({ ...base, batch: 4, nominalBatch: 64, sla, finetune: true }, 0, 300).floor - 0.9) < 1e-12,
+  );
+  assert.deepEqual(emaOptions({ ...base, sla, finetune: false }, 0, 112), { updates: 0, floor: 0 }, "--no-finetune");
+  assert.deepEqual(emaOptions({ ...base, sla: null, finetune: false }, 0, 112), { updates: 0, floor: 0 }, "phase 1");
+  const off = { ...base, hyp: { ...DEFAULT_HYP, ft_ema_epochs: 0 } };
+  assert.equal(emaOptions({ ...off, sla, finetune: true }, 840, 112).floor, 0, "ft_ema_epochs 0: the ramp alone");
+  // the decay the continued EMA starts phase 2 with: YOLOv5's ramp after 840 updates barely averages; the floor does
+  const model = new YoloModel(tinyModelYaml(1), { names: ["a"] });
+  const ema = (floor: number) =>
+    new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 840, floor });
+  const [ramp, floored] = [ema(0), ema(ft.floor)];
+  assert.ok(Math.abs(ramp.currentDecay() - 0.9999 * (1 - Math.exp(-840 / EMA_TAU))) < 1e-12);
+  assert.ok(ramp.currentDecay() < 0.35);
+  assert.equal(floored.currentDecay(), ft.floor);
+  const late = new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 50000, floor: 0.9 });
+  assert.ok(late.currentDecay() > 0.999, "a floor below the ramp's decay changes nothing");
+  for (const e of [ramp, floored, late]) e.ema.dispose();
+  model.dispose();
 });
 
 test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {

@@ -85,12 +85,12 @@ export interface SlaHyp {
   /** The last this many epochs train on the labelled regions only (the seed: epoch 29 of 30). */
   region_only_epochs: number;
   /**
-   * Phase 2 as a fine-tune (TrainOptions.finetune): the ramp time constant, in updates, of the EMA continued from
-   * phase 1 with its update count, decay 0.9999 · (1 − exp(−updates / ft_ema_tau)). YOLOv5's 2000 (EMA_TAU) by
-   * default; a run of a few hundred updates is still at a decay of ~0.3 there, an EMA that barely averages, and a
-   * smaller value averages phase 2 over more of its steps (not in the seed, whose phase-2 EMA restarts at 0 updates).
+   * Phase 2 as a fine-tune (TrainOptions.finetune), whose EMA continues phase 1's with its update count: the EMA
+   * averages over at least this many phase-2 epochs, its decay never below 1 − 1 / (ft_ema_epochs · optimizer steps per
+   * epoch). 0 = YOLOv5's ramp alone, 0.9999 · (1 − exp(−updates / 2000)): after the few hundred updates of a small
+   * phase 1 that is ~0.3, an EMA that hardly averages (issue 26). Not in the seed, whose phase-2 EMA restarts at 0.
    */
-  ft_ema_tau: number;
+  ft_ema_epochs: number;
 }
 
 /**
@@ -123,7 +123,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   sim_weight: 0.1,
   sim_epochs: 20 / 30,
   region_only_epochs: 1,
-  ft_ema_tau: 2000,
+  ft_ema_epochs: 0,
 });
 
 /** Range rules of the SLA keys, checked with the hyp file. */
@@ -152,7 +152,7 @@ export function slaHypProblems(h: SlaHyp): string[] {
     nonNegative("sim_margin"),
     nonNegative("sim_weight"),
     nonNegative("region_only_epochs"),
-    h.ft_ema_tau > 0 ? null : "ft_ema_tau > 0",
+    nonNegative("ft_ema_epochs"),
     Number.isInteger(h.pl_max_det) && h.pl_max_det >= 1 ? null : "pl_max_det a positive integer",
     Number.isInteger(h.sim_roi) && h.sim_roi >= 1 ? null : "sim_roi a positive integer",
   ].filter((p): p is string => p !== null);

@@ -40,7 +40,8 @@ function readResults(path: string): Row[] {
   });
 }
 
-const phase1Weights = (out: string) => join(out, "pretrain", "exp", "weights", "last.safetensors");
+/** Phase 1's weights phase 2 starts from, as the demo's (its best epoch; JSON `weights` overrides). */
+const phase1Weights = (out: string) => join(out, "pretrain", "exp", "weights", "best.safetensors");
 const dataYaml = (out: string) => join(out, "data", "data.yaml");
 
 /** A run's per-epoch val mAP50: of the labelled regions, or of the whole images on a densely labelled set. */
@@ -66,7 +67,7 @@ function cell(r: Row | undefined): string {
 
 /**
  * The runs side by side: one row per epoch, then each run's minimum and its distance to phase 1's last and best
- * epochs (a run named `*dense*` is referred to `reference.json`'s `dense`: phase 1's weights on the dense val split).
+ * epochs (a run named `*dense*` is referred to `reference.json`: phase 1's last and best weights on the dense val split).
  */
 function table(out: string, names: string[]): string {
   const ref = phase1Reference(out);
@@ -75,7 +76,9 @@ function table(out: string, names: string[]): string {
   const epochs = Math.max(...runs.map((r) => r.length));
   const lines = [
     `phase 1 val mAP50 (labelled regions): last epoch ${ref.last.toFixed(3)}, best ${ref.best.toFixed(3)}` +
-      (dense === null ? "" : `; phase 1's last weights on the dense val split ${dense.toFixed(3)}`),
+      (dense === null
+        ? ""
+        : `; phase 1's last / best weights on the dense val split ${dense.last.toFixed(3)} / ${dense.best.toFixed(3)}`),
     "cells: val mAP50 (labelled regions; whole images for a dense run) · pseudo-labels selected @ their precision against the held-out boxes",
     "",
     `| epoch | ${names.join(" | ")} |`,
@@ -83,18 +86,21 @@ function table(out: string, names: string[]): string {
   ];
   for (let e = 0; e < epochs; e++) lines.push(`| ${e + 1} | ${runs.map((r) => cell(r[e])).join(" | ")} |`);
   const minima = runs.map((r) => Math.min(...r.map(map50)));
-  const start = (i: number) => (names[i]!.includes("dense") && dense !== null ? dense : ref.last);
-  const best = (i: number) => (names[i]!.includes("dense") && dense !== null ? dense : ref.best);
+  const start = (i: number) => (names[i]!.includes("dense") && dense !== null ? dense.last : ref.last);
+  const best = (i: number) => (names[i]!.includes("dense") && dense !== null ? dense.best : ref.best);
   lines.push(`| min | ${minima.map((m) => m.toFixed(3)).join(" | ")} |`);
   lines.push(`| min − phase 1 last | ${minima.map((m, i) => (m - start(i)).toFixed(3)).join(" | ")} |`);
   lines.push(`| min − phase 1 best | ${minima.map((m, i) => (m - best(i)).toFixed(3)).join(" | ")} |`);
   return lines.join("\n");
 }
 
-/** Phase 1's last weights validated on the dense copy (OUT/reference.json, written by `dense-ref`), or null. */
-function denseReference(out: string): number | null {
+/**
+ * Phase 1's last and best weights validated on the dense copy (OUT/reference.json, written by `dense-ref`), or null.
+ */
+function denseReference(out: string): { last: number; best: number } | null {
   try {
-    return (JSON.parse(readFileSync(join(out, "reference.json"), "utf8")) as { dense: number }).dense;
+    const ref = JSON.parse(readFileSync(join(out, "reference.json"), "utf8")) as { dense: number; denseBest?: number };
+    return { last: ref.dense, best: ref.denseBest ?? Number.NaN };
   } catch {
     return null;
   }
@@ -132,17 +138,22 @@ async function main(argv: string[]): Promise<void> {
     await runTraining({ ...base, ...options, hyp, project: join(out, "phase2"), name, existOk: true });
     process.stdout.write(`${table(out, [name])}\n`);
   } else if (command === "dense-ref") {
-    const val = await runValidation({
-      data: join(out, "dense", "data.yaml"),
-      weights: phase1Weights(out),
-      task: "val",
-      imgsz: 192,
-      project: join(out, "val"),
-      name: "dense",
-      existOk: true,
-      verbose: false,
-    });
-    writeFileSync(join(out, "reference.json"), JSON.stringify({ dense: val.result.all.map50 }));
+    const map50Of = async (weights: string, name: string) => {
+      const val = await runValidation({
+        data: join(out, "dense", "data.yaml"),
+        weights,
+        task: "val",
+        imgsz: 192,
+        project: join(out, "val"),
+        name,
+        existOk: true,
+        verbose: false,
+      });
+      return val.result.all.map50;
+    };
+    const denseBest = await map50Of(phase1Weights(out), "dense-best");
+    const denseLast = await map50Of(phase1Weights(out).replace("best.safetensors", "last.safetensors"), "dense");
+    writeFileSync(join(out, "reference.json"), JSON.stringify({ dense: denseLast, denseBest }));
   } else if (command === "table") {
     process.stdout.write(`${table(out, rest)}\n`);
   } else throw new Error(`unknown command ${command}`);

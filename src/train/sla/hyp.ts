@@ -95,8 +95,10 @@ export interface SlaHyp {
 
 /**
  * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
- * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26).
- * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
+ * target 0.9 and floor 0.5 since issue 26, no pseudo-labels without support), the pseudo-label loss with the detection
+ * gains and a ramp-up, and a phase-2 EMA averaging over at least 2 epochs (issue 26).
+ * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0, ft_ema_epochs 0;
+ * the seed's fixed threshold:
  * pl_precision 0.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
@@ -123,7 +125,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   sim_weight: 0.1,
   sim_epochs: 20 / 30,
   region_only_epochs: 1,
-  ft_ema_epochs: 0,
+  ft_ema_epochs: 2,
 });
 
 /** Range rules of the SLA keys, checked with the hyp file. */

@@ -132,7 +132,8 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
   say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
   const pretrain = await runTraining(mainJobPhase1Options(out, data, options));
   say("3/5 phase 2 (sladet train): pseudo-labels outside the labelled regions and the similarity loss");
-  const phase2 = await runTraining(mainJobPhase2Options(out, data, pretrain.last, options));
+  // from phase 1's best epoch: its last one may be a dip of phase 1's swings (issue 26, BENCHMARKS.md)
+  const phase2 = await runTraining(mainJobPhase2Options(out, data, pretrain.best, options));
   say("4/5 sladet test: the fully labelled test split");
   const test = await runValidation({
     data,

@@ -32,7 +32,7 @@ import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
 import { splitParameterGroups } from "./param-groups.js";
 import { RESULTS_COLUMNS, ResultsCsv, SLA_RESULTS_COLUMNS } from "./results-csv.js";
-import { scaledWeightDecay } from "./schedule.js";
+import { accumulateSteps, scaledWeightDecay } from "./schedule.js";
 import type { SlaOptions } from "./sla/options.js";
 import { type GatherAcrossRanks, SlaBranch } from "./sla/sla-branch.js";
 import {
@@ -236,7 +236,7 @@ export async function createTraining(
   const ema = new ModelEMA(
     new YoloModel(model.yaml, { names: model.names, taps: model.taps, initBiases: false }),
     model,
-    { updates: emaUpdates },
+    emaOptions(opts, emaUpdates, trainItems.length),
   );
   const resultsPath = join(runDir, "results.csv");
   const columns = sla ? [...RESULTS_COLUMNS, ...SLA_RESULTS_COLUMNS] : RESULTS_COLUMNS;
@@ -260,6 +260,22 @@ export async function createTraining(
     log,
   };
   return { parts, resume: snapshot ? restoreSnapshot(snapshot, parts) : null };
+}
+
+/**
+ * The EMA's start: `updates` (phase 1's count in a fine-tune, else 0) and, in phase 2 as a fine-tune, the decay floor
+ * of ft_ema_epochs: 1 − 1 / (ft_ema_epochs · optimizer steps per epoch), an epoch of `images` training images taking
+ * ⌈images / batch⌉ batches and one step per accumulateSteps(batch, nominalBatch) of them.
+ */
+export function emaOptions(
+  opts: Pick<ResolvedTrainOptions, "sla" | "finetune" | "hyp" | "batch" | "nominalBatch">,
+  updates: number,
+  images: number,
+): { updates: number; floor: number } {
+  const epochs = opts.sla && opts.finetune ? opts.hyp.ft_ema_epochs : 0;
+  const batches = Math.ceil(images / opts.batch);
+  const steps = Math.max(1, Math.round(batches / accumulateSteps(opts.batch, opts.nominalBatch)));
+  return { updates, floor: epochs > 0 ? 1 - 1 / (epochs * steps) : 0 };
 }
 
 /** Rank 0's weights on every rank; with --sync-bn, batch statistics over every rank's images. */

@@ -7,16 +7,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Batch } from "../../src/data/batch.js";
 import { YoloModel } from "../../src/model/yolo.js";
-import { manualSeed, memoryStats, randn, tensor, tidy, zeros } from "../../src/torch/index.js";
+import { manualSeed, memoryStats, randn, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
 import { fill_ } from "../../src/torch/inplace.js";
+import { EMA_TAU, ModelEMA } from "../../src/train/ema.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
+import { buildTargets } from "../../src/train/loss/build-targets.js";
 import { ComputeLoss } from "../../src/train/loss/compute-loss.js";
 import { SEED_LOSS_HYP } from "../../src/train/loss/hyp.js";
 import { labelledTargets } from "../../src/train/loss/region-mask.js";
 import {
   CALIBRATION_MIN_CORRECT,
-  calibratedThreshold,
+  type CalibrationRule,
+  type CalibrationSample,
+  calibrate,
   NO_PSEUDO_LABELS,
+  ThresholdCalibrator,
   wilsonLowerBound,
 } from "../../src/train/sla/calibration.js";
 import { SEED_SLA_HYP } from "../../src/train/sla/hyp.js";
@@ -24,6 +29,7 @@ import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/tra
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
 import { SlaBranch } from "../../src/train/sla/sla-branch.js";
+import { emaOptions } from "../../src/train/training-setup.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
@@ -143,6 +149,18 @@ test("the conventional triplet pulls same-class features together; other images 
   });
 });
 
+/** The calibration rule at (precision, ceiling, floor, z), with the default support and no fallback. */
+function calibratedThreshold(
+  samples: readonly CalibrationSample[],
+  precision: number,
+  ceiling: number,
+  floor: number,
+  z = 0,
+) {
+  const rule: CalibrationRule = { precision, ceiling, floor, z, support: CALIBRATION_MIN_CORRECT, unsupported: "none" };
+  return calibrate(samples, rule);
+}
+
 test("calibrated threshold: lowest confidence reaching the precision, clamped to [floor, ceiling]", () => {
   const n = 100;
   // confidences 0.99 … 0.50; correct down to 0.8, then every other one
@@ -158,8 +176,41 @@ test("calibrated threshold: lowest confidence reaching the precision, clamped to
   assert.equal(calibratedThreshold(unreachable, 0.9, 0.95, 0.5), NO_PSEUDO_LABELS, "enough evidence, never precise");
   const exact = calibratedThreshold(samples, 1.0, 0.95, 0.5);
   assert.ok(Math.abs(exact - 0.8) < 1e-5 && exact < 0.8, `precision 1: the end of the all-correct run, ${exact}`);
-  assert.equal(calibratedThreshold(samples.slice(0, CALIBRATION_MIN_CORRECT - 1), 0.5, 0.95, 0.5), 0.95, "too few");
+  const few = samples.slice(0, CALIBRATION_MIN_CORRECT - 1);
+  assert.equal(calibratedThreshold(few, 0.5, 0.95, 0.5), NO_PSEUDO_LABELS, "too few correct: no pseudo-labels");
   assert.equal(calibratedThreshold(samples, 0.5, 0.95, 0.6), 0.6, "floor");
+});
+
+test("calibration support: below pl_support correct predictions no pseudo-labels, or the ceiling as before issue 26", () => {
+  // 30 predictions, all correct, confidences 0.90 … 0.61
+  const samples = Array.from({ length: 30 }, (_, i) => ({ conf: 0.9 - 0.01 * i, correct: true }));
+  const rule: CalibrationRule = { precision: 0.9, ceiling: 0.95, floor: 0.5, z: 0, support: 30, unsupported: "none" };
+  assert.ok(Math.abs(calibrate(samples, rule) - 0.61) < 1e-5, "30 correct: supported down to the lowest");
+  assert.ok(Math.abs(calibrate(samples, { ...rule, support: 10 }) - 0.61) < 1e-5, "a smaller support, the same");
+  assert.equal(calibrate(samples.slice(0, 29), rule), NO_PSEUDO_LABELS, "29 correct of a support of 30: none");
+  assert.equal(calibrate(samples.slice(0, 29), { ...rule, unsupported: "ceiling" }), 0.95, "the earlier fallback");
+  // support counts the correct ones at or above the threshold: 25 correct, then 5 wrong below them
+  const mixed = [...samples.slice(0, 25), ...samples.slice(25).map((s) => ({ conf: s.conf - 0.3, correct: false }))];
+  assert.equal(calibrate(mixed, { ...rule, support: 26 }), NO_PSEUDO_LABELS);
+  const exact = calibrate(mixed, { ...rule, precision: 1, support: 25 });
+  assert.ok(Math.abs(exact - 0.66) < 1e-5, `precision 1: the 25 correct ones admitted, ${exact}`);
+});
+
+test("the calibrator admits nothing until supported (default) and follows the window once it is", () => {
+  const calibrator = new ThresholdCalibrator({ precision: 0.9, ceiling: 0.95, floor: 0.5, support: 20 });
+  assert.equal(calibrator.threshold, NO_PSEUDO_LABELS, "no evidence yet: no pseudo-labels");
+  calibrator.add(Array.from({ length: 19 }, (_, i) => ({ conf: 0.9 - 0.01 * i, correct: true })));
+  assert.equal(calibrator.threshold, NO_PSEUDO_LABELS, "19 correct: still none");
+  calibrator.add([{ conf: 0.7, correct: true }]);
+  assert.ok(Math.abs(calibrator.threshold - 0.7) < 1e-5, `20 correct: ${calibrator.threshold}`);
+  // an overconfident spell: 60 wrong predictions above them pull every threshold below the target
+  calibrator.add(Array.from({ length: 60 }, () => ({ conf: 0.99, correct: false })));
+  assert.equal(calibrator.threshold, NO_PSEUDO_LABELS, "the target unreachable: none");
+  const seedFallback = new ThresholdCalibrator({ precision: 0.9, ceiling: 0.95, floor: 0.5, unsupported: "ceiling" });
+  assert.equal(seedFallback.threshold, 0.95, "pl_unsupported 1: pl_conf until supported");
+  const off = new ThresholdCalibrator({ precision: 0, ceiling: 0.95, floor: 0.5 });
+  off.add([{ conf: 0.99, correct: false }]);
+  assert.equal(off.threshold, 0.95, "pl_precision 0: the fixed pl_conf (the seed)");
 });
 
 test("Wilson lower bound: the proportion at z = 0, below it by more the fewer the samples", () => {
@@ -195,6 +246,35 @@ test("pseudo-label weight: burn-in epoch at 0, linear ramp over pl_ramp of the e
   assert.deepEqual(w, [0, 0.05, 0.1, 0.1, 0.1]);
   const seed = new SlaBranch({ ...SEED_SLA_HYP, pl_weight: 0.1, pl_ramp: 0 }, 8, options, false);
   assert.equal(seed.plWeight(0), 0.1);
+});
+
+test("phase 2 as a fine-tune: the continued EMA averages over ≥ ft_ema_epochs epochs; phase 1 keeps YOLOv5's ramp", () => {
+  // the demo's phase 2: 112 training images, batch 8 = nominal batch: 14 steps per epoch
+  const base = { batch: 8, nominalBatch: 8, hyp: { ...DEFAULT_HYP, ft_ema_epochs: 2 } };
+  const sla = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+  const ft = emaOptions({ ...base, sla, finetune: true }, 840, 112);
+  assert.equal(ft.updates, 840);
+  assert.ok(Math.abs(ft.floor - (1 - 1 / 28)) < 1e-12, `${ft.floor}`);
+  // batch 4 of a nominal 64: 16 batches of 4 per step, 300 images = 75 batches ≈ 5 steps an epoch
+  assert.ok(
+    Math.abs(emaOptions({ ...base, batch: 4, nominalBatch: 64, sla, finetune: true }, 0, 300).floor - 0.9) < 1e-12,
+  );
+  assert.deepEqual(emaOptions({ ...base, sla, finetune: false }, 0, 112), { updates: 0, floor: 0 }, "--no-finetune");
+  assert.deepEqual(emaOptions({ ...base, sla: null, finetune: false }, 0, 112), { updates: 0, floor: 0 }, "phase 1");
+  const off = { ...base, hyp: { ...DEFAULT_HYP, ft_ema_epochs: 0 } };
+  assert.equal(emaOptions({ ...off, sla, finetune: true }, 840, 112).floor, 0, "ft_ema_epochs 0: the ramp alone");
+  // the decay the continued EMA starts phase 2 with: YOLOv5's ramp after 840 updates barely averages; the floor does
+  const model = new YoloModel(tinyModelYaml(1), { names: ["a"] });
+  const ema = (floor: number) =>
+    new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 840, floor });
+  const [ramp, floored] = [ema(0), ema(ft.floor)];
+  assert.ok(Math.abs(ramp.currentDecay() - 0.9999 * (1 - Math.exp(-840 / EMA_TAU))) < 1e-12);
+  assert.ok(ramp.currentDecay() < 0.35);
+  assert.equal(floored.currentDecay(), ft.floor);
+  const late = new ModelEMA(new YoloModel(tinyModelYaml(1), { names: ["a"] }), model, { updates: 50000, floor: 0.9 });
+  assert.ok(late.currentDecay() > 0.999, "a floor below the ramp's decay changes nothing");
+  for (const e of [ramp, floored, late]) e.ema.dispose();
+  model.dispose();
 });
 
 test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {
@@ -269,6 +349,102 @@ test("pseudo-label loss: box and class are the detection loss's terms without ga
       "objectness: matched cells only, averaged over all cells",
     );
     assert.deepEqual(loss.computePseudo(maps, zeros([0, 6])).toArray(), [0, 0, 0], "no pseudo-labels: zero");
+    loss.dispose();
+  });
+});
+
+/** YOLOv5's default anchors in grid units of P3–P5 ([3, 3, 2]). */
+function gridAnchors(): Tensor {
+  return tensor(
+    [10, 13, 16, 30, 33, 23, 30, 61, 62, 45, 59, 119, 116, 90, 156, 198, 373, 326].map(
+      (v, i) => v / [8, 16, 32][Math.floor(i / 6)]!,
+    ),
+    [3, 3, 2],
+  );
+}
+
+/** A 3-class loss on fixed pseudo-random maps and two pseudo-labels (one per image), for the pseudo-label loss tests. */
+function pseudoLossCase() {
+  const nc = 3;
+  const loss = new ComputeLoss({
+    nc,
+    anchors: gridAnchors(),
+    strides: [8, 16, 32],
+    hyp: { ...SEED_LOSS_HYP, fl_gamma: 0 },
+  });
+  const maps = [8, 4, 2].map((s) =>
+    tensor(
+      Array.from({ length: 2 * 3 * s * s * (5 + nc) }, (_, i) => Math.sin(i) * 2),
+      [2, 3, s, s, 5 + nc],
+    ),
+  );
+  const targets = tensor([0, 1, 0.5, 0.5, 0.3, 0.2, 1, 2, 0.3, 0.6, 0.1, 0.25], [2, 6]);
+  const positives = (rows: Tensor) =>
+    buildTargets(
+      maps.map((m) => m.shape),
+      rows,
+      gridAnchors(),
+      SEED_LOSS_HYP.anchor_t,
+    );
+  return { loss, maps, targets, positives };
+}
+
+test("soft pseudo-labels: weights 1 give the hard loss, a common weight scales every term, a zero weight drops one", () => {
+  tidy(() => {
+    const { loss, maps, targets } = pseudoLossCase();
+    const hard = loss.computePseudo(maps, targets).toArray();
+    const ones = loss.computePseudo(maps, targets, tensor([1, 1])).toArray();
+    for (const [k, v] of ones.entries()) assert.ok(Math.abs(v - hard[k]!) < 1e-7, `term ${k}: ${v} vs ${hard[k]}`);
+    const half = loss.computePseudo(maps, targets, tensor([0.5, 0.5])).toArray();
+    for (const [k, v] of half.entries()) assert.ok(Math.abs(v - 0.5 * hard[k]!) < 1e-7, `term ${k} halved: ${v}`);
+    // the first pseudo-label at weight 0: objectness (a mean over every cell) is the second one's alone; box and
+    // class (means over the positives) keep only the second one's positives in the sum
+    const second = loss.computePseudo(maps, targets.slice(0, 1, 2)).toArray();
+    const dropped = loss.computePseudo(maps, targets, tensor([0, 1])).toArray();
+    assert.ok(Math.abs(dropped[1]! - second[1]!) < 1e-7, `objectness ${dropped[1]} vs ${second[1]}`);
+    for (const k of [0, 2])
+      assert.ok(dropped[k]! > 0 && dropped[k]! < hard[k]!, `term ${k}: ${dropped[k]} < ${hard[k]}`);
+    loss.dispose();
+  });
+});
+
+test("build_targets: each positive names the target row it comes from", () => {
+  tidy(() => {
+    const { targets, positives } = pseudoLossCase();
+    const levels = positives(targets);
+    const rows = targets.toArray();
+    let total = 0;
+    for (const l of levels) {
+      const [row, b, cls] = [l.target.toArray(), l.b.toArray(), l.tcls.toArray()];
+      row.forEach((r, k) => {
+        assert.equal(b[k], rows[6 * r]!, "the image of its row");
+        assert.equal(cls[k], rows[6 * r + 1]!, "the class of its row");
+      });
+      total += row.length;
+    }
+    assert.ok(total > 2, `${total} positives from 2 targets`);
+    const none = positives(zeros([0, 6]));
+    assert.deepEqual(
+      none.map((l) => l.target.size(0)),
+      [0, 0, 0],
+    );
+  });
+});
+
+test("pseudo-label loss ignores every cell without a pseudo-label: no objectness gradient there", () => {
+  tidy(() => {
+    const { loss, maps, targets, positives } = pseudoLossCase();
+    const leaves = maps.map((m) => m.detach().requiresGrad_(true));
+    loss.computePseudo(leaves, targets).sum().backward();
+    const levels = positives(targets);
+    leaves.forEach((leaf, i) => {
+      const l = levels[i]!;
+      const objGrad = leaf.grad!.select(-1, 4);
+      const positive = zeros(objGrad.shape).indexPut([l.b, l.a, l.gj, l.gi], 1).gt(0);
+      const outside = objGrad.abs().mul(positive.logicalNot().float()).sum().item();
+      assert.equal(outside, 0, `level ${i}: an unlabelled cell without a pseudo-label is not taught as background`);
+      if (l.b.size(0) > 0) assert.ok(objGrad.abs().sum().item() > 0, `level ${i}: its pseudo-labels' cells learn`);
+    });
     loss.dispose();
   });
 });

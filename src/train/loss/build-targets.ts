@@ -29,6 +29,8 @@ export interface LevelTargets {
   tbox: Tensor;
   /** Matched anchors [n, 2] in grid units. */
   anchors: Tensor;
+  /** Row of `targets` each positive comes from, int64 [n] (per-target weights, e.g. soft pseudo-labels). */
+  target: Tensor;
 }
 
 /**
@@ -48,12 +50,16 @@ export function buildTargets(
     Array.from({ length: na }, (_, k) => k),
     [na, 1, 1],
   ).expand(na, nt, 1);
-  const tAll = cat([targets.unsqueeze(0).expand(na, nt, 6), ai], 2); // [na, nt, 7]: …, anchor index
+  const ti = tensor(
+    Array.from({ length: nt }, (_, k) => k),
+    [1, nt, 1],
+  ).expand(na, nt, 1);
+  const tAll = cat([targets.unsqueeze(0).expand(na, nt, 6), ai, ti], 2); // [na, nt, 8]: …, anchor index, target row
   const off = tensor(OFFSETS.map(([x, y]) => [x * NEIGHBOUR_OFFSET, y * NEIGHBOUR_OFFSET]));
   return shapes.map((shape, level) => {
     const [h, w] = [shape[2]!, shape[3]!];
     const levelAnchors = anchors.select(0, level); // [na, 2]
-    const gain = tensor([1, 1, w, h, w, h, 1]);
+    const gain = tensor([1, 1, w, h, w, h, 1, 1]);
     let t = tAll.mul(gain);
     let offsets: Tensor | number = 0;
     if (nt > 0) {
@@ -66,7 +72,7 @@ export function buildTargets(
       const far = gxi.remainder(1).lt(NEIGHBOUR_OFFSET).logicalAnd(gxi.gt(1)); // right / down neighbours
       const centre = ones([near.size(0)], { dtype: "bool" });
       const take = stack([centre, near.select(1, 0), near.select(1, 1), far.select(1, 0), far.select(1, 1)]);
-      t = t.unsqueeze(0).expand(5, t.size(0), 7).index(take);
+      t = t.unsqueeze(0).expand(5, t.size(0), 8).index(take);
       offsets = zerosLike(gxy).unsqueeze(0).add(off.unsqueeze(1)).index(take);
     } else {
       t = t.select(0, 0);
@@ -87,6 +93,7 @@ export function buildTargets(
       tcls: c,
       tbox: cat([gxy.sub(stack([gi, gj], 1)), gwh], 1),
       anchors: levelAnchors.indexSelect(0, a),
+      target: t.select(1, 7).long(),
     };
   });
 }

@@ -102,10 +102,13 @@ export class ComputeLoss {
   /**
    * The seed's pseudo-label loss (method.md §4.4) on the unmasked maps: box (1 − CIoU) and class BCE at the positives
    * of build_targets(pseudo), objectness only at those cells but averaged over every cell of the level, level balance,
-   * no hyp gains. Returns [3] (box, obj, cls), differentiable, unweighted (the caller applies pl_weight).
+   * no hyp gains. Returns [3] (box, obj, cls), differentiable, unweighted (the caller applies pl_weight). Cells without
+   * a pseudo-label get no objectness term: nothing there is taught as background.
    * @param pseudo [n, 6] pseudo targets (image, class, xc, yc, w, h normalised)
+   * @param weights [n] per-pseudo-label weights (soft pseudo-labels: their confidences); each positive's box, class and
+   *   objectness terms are multiplied by its pseudo-label's weight before the same means. Omitted: all 1 (the seed).
    */
-  computePseudo(p: readonly Tensor[], pseudo: Tensor): Tensor {
+  computePseudo(p: readonly Tensor[], pseudo: Tensor, weights?: Tensor): Tensor {
     return tidy(() => {
       const balance = this.#balance(p.length);
       const levels = this.#buildTargets(p, pseudo);
@@ -114,10 +117,11 @@ export class ComputeLoss {
       let lcls: Tensor = zeros([1]);
       p.forEach((pi, i) => {
         const t = levels[i]!;
-        const { box, cls, tobj } = this.#positives(pi, t);
+        const w = weights?.indexSelect(0, t.target);
+        const { box, cls, tobj } = this.#positives(pi, t, w);
         if (box) lbox = lbox.add(box);
         if (cls) lcls = lcls.add(cls);
-        const matched = zeros(pi.shape.slice(0, 4)).indexPut([t.b, t.a, t.gj, t.gi], 1);
+        const matched = zeros(pi.shape.slice(0, 4)).indexPut([t.b, t.a, t.gj, t.gi], w ?? 1);
         const obji = this.#objPerCell(pi.select(-1, 4), tobj).mul(matched).mean();
         lobj = lobj.add(obji.mul(balance[i]!));
       });
@@ -146,9 +150,10 @@ export class ComputeLoss {
 
   /**
    * Box and class terms at a level's positives, and the objectness target (the detached, clamped CIoU at the
-   * positives, 0 elsewhere). Terms are null when the level has no positives (class: also with one class).
+   * positives, 0 elsewhere). Terms are null when the level has no positives (class: also with one class). `weights`
+   * [n] multiply each positive's box and class terms before their means (soft pseudo-labels).
    */
-  #positives(pi: Tensor, t: LevelTargets): { box: Tensor | null; cls: Tensor | null; tobj: Tensor } {
+  #positives(pi: Tensor, t: LevelTargets, weights?: Tensor): { box: Tensor | null; cls: Tensor | null; tobj: Tensor } {
     const { b, a, gj, gi, tcls, tbox, anchors } = t;
     let tobj = zeros(pi.shape.slice(0, 4));
     const n = b.size(0);
@@ -161,13 +166,19 @@ export class ComputeLoss {
       [b, a, gj, gi],
       noGrad(() => iou.detach().clamp(0)),
     );
-    if (this.nc === 1) return { box: iou.rsub(1).mean(), cls: null, tobj };
+    const box = (weights ? iou.rsub(1).mul(weights) : iou.rsub(1)).mean();
+    if (this.nc === 1) return { box, cls: null, tobj };
     const eps = this.hyp.label_smoothing;
     const target = zeros(pcls.shape)
       .add(0.5 * eps)
       .indexPut([arange(n), tcls], 1 - 0.5 * eps);
-    const cls = bceLoss(pcls, target, { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma });
-    return { box: iou.rsub(1).mean(), cls, tobj };
+    const bce = { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma };
+    const cls = weights
+      ? bceLoss(pcls, target, { ...bce, reduction: "none" })
+          .mul(weights.unsqueeze(1))
+          .mean()
+      : bceLoss(pcls, target, bce);
+    return { box, cls, tobj };
   }
 
   /** Reads items into numbers. */

@@ -3,9 +3,14 @@
  * prediction there is known to be right or wrong; regions are a random part of each image, so the precision a
  * confidence threshold reaches there estimates the precision of the pseudo-labels it selects outside. The threshold
  * is the lowest confidence at which the recent in-region predictions reach the target precision (pl_precision),
- * never above pl_conf (the seed's fixed threshold) nor below pl_conf_min; until enough predictions were seen,
- * pl_conf; when none reaches it, no pseudo-labels. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their confidences on
- * correct cells sit lower, while their ranking is already good.
+ * backed by at least pl_support correct ones, never above pl_conf (the seed's fixed threshold) nor below pl_conf_min.
+ * It is recalibrated after every batch over a sliding window of the latest predictions ({@link CALIBRATION_WINDOW}).
+ *
+ * When the target cannot be met — too few correct predictions seen (no support) or none reaching the precision — the
+ * calibrator admits **no** pseudo-label (issue 26: a permissive fallback admitted 63 % and then 21 % precise
+ * pseudo-labels and collapsed the demo's phase 2). pl_unsupported 1 restores the earlier fallback to pl_conf while
+ * the support is missing. The seed's 0.95 never fired on models trained on sparse labels (issue 11's evidence): their
+ * confidences on correct cells sit lower, while their ranking is already good.
  */
 import { pushAll } from "../../util/arrays.js";
 
@@ -14,8 +19,27 @@ import { pushAll } from "../../util/arrays.js";
  * kept a collapsed epoch's predictions long after the model recovered, and the threshold stuck at pl_conf.
  */
 export const CALIBRATION_WINDOW = 500;
-/** Correct in-region predictions needed above a threshold before it is trusted. */
+/** Correct in-region predictions needed above a threshold before it is trusted (pl_support's default). */
 export const CALIBRATION_MIN_CORRECT = 20;
+
+/** What the threshold is while the calibration lacks support (fewer than `support` correct predictions seen). */
+export type UnsupportedThreshold = "none" | "ceiling";
+
+/** How a {@link ThresholdCalibrator} decides. */
+export interface CalibrationRule {
+  /** Target precision in (0, 1]; 0 = off (always `ceiling`). */
+  precision: number;
+  /** The highest threshold (pl_conf). */
+  ceiling: number;
+  /** The lowest (pl_conf_min). */
+  floor: number;
+  /** The precision counted is its Wilson lower bound at this z (pl_precision_z; 0 = the point estimate). */
+  z: number;
+  /** Correct predictions at or above a threshold needed to trust it (pl_support). */
+  support: number;
+  /** Without that support: no pseudo-labels ("none", pl_unsupported 0) or `ceiling` ("ceiling", 1: before issue 26). */
+  unsupported: UnsupportedThreshold;
+}
 
 /** A prediction inside a labelled region: its confidence and whether it matched a label (IoU ≥ 0.5, same class). */
 export interface CalibrationSample {
@@ -32,20 +56,16 @@ export interface CalibratorState {
 export class ThresholdCalibrator {
   readonly #samples: CalibrationSample[] = [];
   #threshold: number;
+  readonly rule: CalibrationRule;
 
-  /**
-   * @param precision target precision in (0, 1]; 0 = off (always `ceiling`)
-   * @param ceiling the highest threshold (pl_conf)
-   * @param floor the lowest (pl_conf_min)
-   * @param z the precision counted is its Wilson lower bound at this z (pl_precision_z; 0 = the point estimate)
-   */
-  constructor(
-    readonly precision: number,
-    readonly ceiling: number,
-    readonly floor: number,
-    readonly z = 0,
-  ) {
-    this.#threshold = ceiling;
+  /** @param rule how to calibrate; omitted fields: z 0, support {@link CALIBRATION_MIN_CORRECT}, unsupported "none" */
+  constructor(rule: Pick<CalibrationRule, "precision" | "ceiling" | "floor"> & Partial<CalibrationRule>) {
+    this.rule = { z: 0, support: CALIBRATION_MIN_CORRECT, unsupported: "none", ...rule };
+    this.#threshold = this.rule.precision > 0 ? unsupportedThreshold(this.rule) : this.rule.ceiling;
+  }
+
+  get precision(): number {
+    return this.rule.precision;
   }
 
   get threshold(): number {
@@ -71,10 +91,10 @@ export class ThresholdCalibrator {
 
   /** Adds a batch's in-region predictions and updates the threshold. */
   add(samples: readonly CalibrationSample[]): void {
-    if (this.precision <= 0) return;
+    if (this.rule.precision <= 0) return;
     pushAll(this.#samples, samples);
     if (this.#samples.length > CALIBRATION_WINDOW) this.#samples.splice(0, this.#samples.length - CALIBRATION_WINDOW);
-    this.#threshold = calibratedThreshold(this.#samples, this.precision, this.ceiling, this.floor, this.z);
+    this.#threshold = calibrate(this.#samples, this.rule);
   }
 }
 
@@ -95,21 +115,20 @@ export function wilsonLowerBound(correct: number, n: number, z: number): number 
   return (centre - spread) / (1 + z2 / n);
 }
 
+/** The threshold while the calibration lacks support: none admitted, or the ceiling (pl_unsupported 1). */
+function unsupportedThreshold(rule: CalibrationRule): number {
+  return rule.unsupported === "ceiling" ? rule.ceiling : NO_PSEUDO_LABELS;
+}
+
 /**
- * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `precision` (its Wilson lower bound at `z`,
- * {@link wilsonLowerBound}) and at least
- * {@link CALIBRATION_MIN_CORRECT} correct samples at or above it, clamped to [floor, ceiling]. With fewer correct
- * samples than that in all: `ceiling` (no evidence yet: the seed's fixed threshold). With enough but no confidence
- * reaching the precision: {@link NO_PSEUDO_LABELS} (the model is unreliable now; on the synthetic benchmark falling
- * back to 0.95 there selected hundreds of pseudo-labels at ~50% precision in the epochs where it went overconfident).
+ * The lowest confidence c (one of the samples') with precision(conf ≥ c) ≥ `rule.precision` (its Wilson lower bound at
+ * `rule.z`, {@link wilsonLowerBound}) and at least `rule.support` correct samples at or above it, clamped to
+ * [floor, ceiling]. With fewer correct samples than that in all: the rule's unsupported threshold (by default
+ * {@link NO_PSEUDO_LABELS}). With enough but no confidence reaching the precision: {@link NO_PSEUDO_LABELS} (the model
+ * is unreliable now; on the synthetic benchmark falling back to 0.95 there selected hundreds of pseudo-labels at ~50%
+ * precision in the epochs where it went overconfident).
  */
-export function calibratedThreshold(
-  samples: readonly CalibrationSample[],
-  precision: number,
-  ceiling: number,
-  floor: number,
-  z = 0,
-): number {
+export function calibrate(samples: readonly CalibrationSample[], rule: CalibrationRule): number {
   const sorted = [...samples].sort((a, b) => b.conf - a.conf);
   let correct = 0;
   let best = Number.POSITIVE_INFINITY;
@@ -117,13 +136,13 @@ export function calibratedThreshold(
     if (s.correct) correct++;
     const nextIsTied = i + 1 < sorted.length && sorted[i + 1]!.conf === s.conf;
     if (nextIsTied) return;
-    if (correct >= CALIBRATION_MIN_CORRECT && wilsonLowerBound(correct, i + 1, z) >= precision)
+    if (correct >= rule.support && wilsonLowerBound(correct, i + 1, rule.z) >= rule.precision)
       best = Math.min(best, s.conf);
   });
-  if (correct < CALIBRATION_MIN_CORRECT) return ceiling;
+  if (correct < rule.support) return unsupportedThreshold(rule);
   if (best === Number.POSITIVE_INFINITY) return NO_PSEUDO_LABELS;
   // selection is conf > threshold: just below the chosen confidence keeps it
-  return Math.max(floor, Math.min(ceiling, best - TIE_MARGIN));
+  return Math.max(rule.floor, Math.min(rule.ceiling, best - TIE_MARGIN));
 }
 
 /** How far below the chosen sample's confidence the threshold sits. */

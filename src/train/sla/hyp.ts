@@ -25,6 +25,16 @@ export interface SlaHyp {
    */
   pl_precision_z: number;
   /**
+   * Correct in-region predictions (of the calibration window) a calibrated threshold needs at or above it before it is
+   * trusted (not in the seed; the earlier constant 20).
+   */
+  pl_support: number;
+  /**
+   * The calibrated threshold while fewer than pl_support correct in-region predictions were seen: 0 = no pseudo-labels
+   * (issue 26), 1 = pl_conf (the fallback before issue 26). Not in the seed, which has no calibration.
+   */
+  pl_unsupported: number;
+  /**
    * Lowest calibrated threshold; with calibration on, proposals are taken from this confidence up (not from
    * pl_nms_conf), since models trained on sparse labels are rarely that confident (not in the seed).
    */
@@ -46,6 +56,11 @@ export interface SlaHyp {
    * box term at the seed's values).
    */
   pl_loss_gains: number;
+  /**
+   * 1: soft pseudo-labels, each one's box, objectness and class terms weighted by its confidence (the score weighting
+   * of Soft Teacher, Xu et al. 2021, on the positives); 0: hard pseudo-labels, every one at full weight (the seed).
+   */
+  pl_soft: number;
   /**
    * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
    * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
@@ -69,12 +84,21 @@ export interface SlaHyp {
   sim_epochs: number;
   /** The last this many epochs train on the labelled regions only (the seed: epoch 29 of 30). */
   region_only_epochs: number;
+  /**
+   * Phase 2 as a fine-tune (TrainOptions.finetune), whose EMA continues phase 1's with its update count: the EMA
+   * averages over at least this many phase-2 epochs, its decay never below 1 − 1 / (ft_ema_epochs · optimizer steps per
+   * epoch). 0 = YOLOv5's ramp alone, 0.9999 · (1 − exp(−updates / 2000)): after the few hundred updates of a small
+   * phase 1 that is ~0.3, an EMA that hardly averages (issue 26). Not in the seed, whose phase-2 EMA restarts at 0.
+   */
+  ft_ema_epochs: number;
 }
 
 /**
  * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
- * target 0.9 and floor 0.5 since issue 26) and the pseudo-label loss with the detection gains and a ramp-up (issue 26).
- * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_loss_gains 0, pl_ramp 0; the seed's fixed threshold:
+ * target 0.9 and floor 0.5 since issue 26, no pseudo-labels without support), the pseudo-label loss with the detection
+ * gains and a ramp-up, and a phase-2 EMA averaging over at least 2 epochs (issue 26).
+ * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0, ft_ema_epochs 0;
+ * the seed's fixed threshold:
  * pl_precision 0.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
@@ -84,12 +108,15 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_conf: 0.95,
   pl_precision: 0.9,
   pl_precision_z: 0,
+  pl_support: 20,
+  pl_unsupported: 0,
   pl_conf_min: 0.5,
   pl_entropy: 1.0,
   pl_min_area: 10,
   pl_gt_overlap: 100,
   pl_weight: 0.1,
   pl_loss_gains: 1,
+  pl_soft: 0,
   pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
@@ -98,6 +125,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   sim_weight: 0.1,
   sim_epochs: 20 / 30,
   region_only_epochs: 1,
+  ft_ema_epochs: 2,
 });
 
 /** Range rules of the SLA keys, checked with the hyp file. */
@@ -116,6 +144,9 @@ export function slaHypProblems(h: SlaHyp): string[] {
     unit("sim_epochs"),
     unit("pl_ramp"),
     h.pl_loss_gains === 0 || h.pl_loss_gains === 1 ? null : "pl_loss_gains 0 or 1",
+    h.pl_unsupported === 0 || h.pl_unsupported === 1 ? null : "pl_unsupported 0 or 1",
+    h.pl_soft === 0 || h.pl_soft === 1 ? null : "pl_soft 0 or 1",
+    Number.isInteger(h.pl_support) && h.pl_support >= 1 ? null : "pl_support a positive integer",
     nonNegative("pl_precision_z"),
     nonNegative("pl_min_area"),
     nonNegative("pl_gt_overlap"),
@@ -123,6 +154,7 @@ export function slaHypProblems(h: SlaHyp): string[] {
     nonNegative("sim_margin"),
     nonNegative("sim_weight"),
     nonNegative("region_only_epochs"),
+    nonNegative("ft_ema_epochs"),
     Number.isInteger(h.pl_max_det) && h.pl_max_det >= 1 ? null : "pl_max_det a positive integer",
     Number.isInteger(h.sim_roi) && h.sim_roi >= 1 ? null : "sim_roi a positive integer",
   ].filter((p): p is string => p !== null);

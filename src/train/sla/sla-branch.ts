@@ -4,7 +4,10 @@
  * with their loss, and the similarity loss on neck-P3 features, switched by epoch fractions (similarity during the
  * first sim_epochs of the run; the last region_only_epochs without either). Adds
  * bs · (w_e · (box + obj + cls)_PL + sim_weight · L_sim) to the loss, as the seed's combination does, where w_e is
- * pl_weight ramped up over pl_ramp of the epochs and the PL terms carry the detection gains when pl_loss_gains is 1.
+ * pl_weight ramped up over pl_ramp of the epochs and the PL terms carry the detection gains when pl_loss_gains is 1
+ * (each pseudo-label weighted by its confidence when pl_soft is 1). Outside the labelled regions nothing but the
+ * pseudo-labels is supervised: an unlabelled cell the detector finds, admitted or not, is never taught as background
+ * (docs/phase2.md).
  */
 import type { Batch } from "../../data/batch.js";
 import type { YoloModel } from "../../model/yolo.js";
@@ -14,7 +17,7 @@ import { labelledTargets } from "../loss/region-mask.js";
 import { type CalibrationSample, type CalibratorState, ThresholdCalibrator } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import type { SlaOptions } from "./options.js";
-import { pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
+import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "./pseudo-labels.js";
 import { PseudoLabelStats } from "./pseudo-stats.js";
 import { classBoxes, similarityLoss } from "./similarity.js";
 
@@ -51,7 +54,14 @@ export class SlaBranch {
     readonly gather: GatherAcrossRanks | null = null,
   ) {
     this.stats = new PseudoLabelStats(heldoutKnown);
-    this.calibrator = new ThresholdCalibrator(hyp.pl_precision, hyp.pl_conf, hyp.pl_conf_min, hyp.pl_precision_z);
+    this.calibrator = new ThresholdCalibrator({
+      precision: hyp.pl_precision,
+      ceiling: hyp.pl_conf,
+      floor: hyp.pl_conf_min,
+      z: hyp.pl_precision_z,
+      support: hyp.pl_support,
+      unsupported: hyp.pl_unsupported === 1 ? "ceiling" : "none",
+    });
   }
 
   /** How many epochs (from the first) have the similarity loss: round(sim_epochs · epochs). */
@@ -82,6 +92,11 @@ export class SlaBranch {
   #termGains(computeLoss: ComputeLoss): [number, number, number] {
     const g = computeLoss.hyp;
     return this.hyp.pl_loss_gains === 1 ? [g.box, g.obj, g.cls] : [1, 1, 1];
+  }
+
+  /** Per-pseudo-label loss weights: their confidences (pl_soft 1, soft pseudo-labels) or none (hard, the seed). */
+  #softWeights(pseudo: readonly PseudoBox[]): Tensor | undefined {
+    return this.hyp.pl_soft === 1 ? tensor(pseudo.map((b) => b.conf)) : undefined;
   }
 
   /** Feature taps the training forward must return this epoch. */
@@ -151,7 +166,7 @@ export class SlaBranch {
       const pl =
         sets.pseudo.length > 0 && plWeight > 0
           ? ctx.computeLoss
-              .computePseudo(out.maps, pseudoTargets(sets.pseudo))
+              .computePseudo(out.maps, pseudoTargets(sets.pseudo), this.#softWeights(sets.pseudo))
               .mul(tensor(this.#termGains(ctx.computeLoss)))
               .sum()
           : null;

@@ -46,22 +46,6 @@ export interface AttributeHyp {
   attr_grid: number;
 }
 
-/**
- * sladet's defaults (see each key; the seed's behaviour is SEED_ATTRIBUTE_HYP). The seed's values until the demo itself
- * shows better with 2 seeds: the one head-only run that supports attr_hsv 0, attr_balance 1 and attr_softmax 1 (binary
- * attributes learned) also lost Cell Size accuracy (0.87 → 0.57; BENCHMARKS.md, "Attributes: what the head needs").
- */
-export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
-  attr_hsv: 1,
-  attr_balance: 0,
-  attr_softmax: 0,
-  attr_lr: 1,
-  // measured, not better on the demo's data (BENCHMARKS.md): left at the seed's until a measurement says otherwise
-  attr_min_scale: 0,
-  attr_steps: 1,
-  attr_grid: 1,
-});
-
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
 export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_hsv: 1,
@@ -72,6 +56,13 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_steps: 1,
   attr_grid: 1,
 });
+
+/**
+ * sladet's defaults (see each key): the seed's values until the demo itself shows better with 2 seeds: the one
+ * head-only run that supports attr_hsv 0, attr_balance 1 and attr_softmax 1 (binary attributes learned) also lost
+ * Cell Size accuracy (0.87 → 0.57; BENCHMARKS.md, "Attributes: what the head needs").
+ */
+export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = SEED_ATTRIBUTE_HYP;
 
 /** Range rules of the attribute keys, checked with the hyp file. */
 export function attributeHypProblems(h: AttributeHyp): string[] {

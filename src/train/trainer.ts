@@ -130,8 +130,8 @@ async function runEpochs(
     // the other ranks wait here while rank 0 validates and saves, then learn whether it stops early
     if (dp) stop = dp.any(stop, `rank 0's validation of epoch ${epoch + 1}`);
     epochsRun++;
-    // the epoch's batches, validation and checkpoint buffers are freed: their pages go back to the system now rather
-    // than when the allocator's decay timer fires, so the resident size between epochs is what the run keeps
+    // the epoch's batches, validation and checkpoint buffers are freed: their pages go back to the system here, the
+    // only place they do during a run (trainWith turns the allocator's decay timer off), so memory stays flat
     releaseFreeMemory();
     hooks.onEpochEnd?.(epoch);
     if (stop) {

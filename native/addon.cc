@@ -91,31 +91,46 @@ Mallctl jemallocCtl() {
   return mallctl;
 }
 
-// Sets how long jemalloc keeps freed ("dirty") pages before returning them to the system (ms; -1: until a purge) for
-// arenas made from now on and for every arena that follows the current default; arenas with their own value (the
-// oversize arena for blocks of 8 MiB and more returns its pages at once) keep it. Returns the previous default, or
-// null without jemalloc.
-Napi::Value setDirtyDecay(const Napi::CallbackInfo& info) {
+// jemalloc's decay times: how long each arena keeps freed ("dirty") pages before returning them to the system (ms;
+// -1: until a purge). Element 0 is the default for arenas made from now on ("arenas.dirty_decay_ms"), element i + 1
+// arena i's (null where the arena is not initialised). The oversize arena, for blocks of 8 MiB and more, has its own
+// value (0: returned at once). Null without jemalloc.
+Napi::Value getDirtyDecays(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ssize_t value = static_cast<ssize_t>(argInt(info, 0, "ms"));
   const Mallctl mallctl = jemallocCtl();
-  ssize_t previous = 0;
-  size_t size = sizeof(previous);
-  if (mallctl == nullptr || mallctl("arenas.dirty_decay_ms", &previous, &size, &value, sizeof(value)) != 0) {
-    return env.Null();
-  }
+  ssize_t value = 0;
+  size_t size = sizeof(value);
+  if (mallctl == nullptr || mallctl("arenas.dirty_decay_ms", &value, &size, nullptr, 0) != 0) return env.Null();
   unsigned arenas = 0;
   size_t arenasSize = sizeof(arenas);
   mallctl("arenas.narenas", &arenas, &arenasSize, nullptr, 0);
+  Napi::Array out = Napi::Array::New(env, arenas + 1);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(value)));
   for (unsigned i = 0; i < arenas; i++) {
     const std::string key = "arena." + std::to_string(i) + ".dirty_decay_ms";
-    ssize_t current = 0;
-    size = sizeof(current);
-    // arenas not initialised (yet) answer with an error: nothing to change there
-    if (mallctl(key.c_str(), &current, &size, nullptr, 0) != 0 || current != previous) continue;
-    mallctl(key.c_str(), nullptr, nullptr, &value, sizeof(value));
+    size = sizeof(value);
+    const bool ok = mallctl(key.c_str(), &value, &size, nullptr, 0) == 0;
+    out.Set(i + 1, ok ? Napi::Value(Napi::Number::New(env, static_cast<double>(value))) : env.Null());
   }
-  return Napi::Number::New(env, static_cast<double>(previous));
+  return out;
+}
+
+// Sets decay times in getDirtyDecays' layout; null (or a missing element) leaves that one as it is. Returns false
+// without jemalloc (nothing changed).
+Napi::Value setDirtyDecays(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw ArgError("decays: expected an array of numbers or nulls");
+  const Mallctl mallctl = jemallocCtl();
+  if (mallctl == nullptr) return Napi::Boolean::New(env, false);
+  Napi::Array values = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < values.Length(); i++) {
+    Napi::Value v = values.Get(i);
+    if (!v.IsNumber()) continue;
+    ssize_t ms = static_cast<ssize_t>(v.As<Napi::Number>().Int64Value());
+    const std::string key = i == 0 ? "arenas.dirty_decay_ms" : "arena." + std::to_string(i - 1) + ".dirty_decay_ms";
+    mallctl(key.c_str(), nullptr, nullptr, &ms, sizeof(ms));
+  }
+  return Napi::Boolean::New(env, true);
 }
 
 // Gives the pages the C allocator holds but no longer uses back to the system now, instead of when its decay timer
@@ -168,7 +183,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   def<memoryStats>(env, exports, "memoryStats");
   def<resetPeakBytes>(env, exports, "resetPeakBytes");
   def<releaseFreeMemory>(env, exports, "releaseFreeMemory");
-  def<setDirtyDecay>(env, exports, "setDirtyDecay");
+  def<getDirtyDecays>(env, exports, "getDirtyDecays");
+  def<setDirtyDecays>(env, exports, "setDirtyDecays");
   def<setNumThreads>(env, exports, "setNumThreads");
   def<getNumThreads>(env, exports, "getNumThreads");
   def<cudaDeviceCount>(env, exports, "cudaDeviceCount");

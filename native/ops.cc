@@ -28,6 +28,7 @@ SLADET_UNARY(logicalNot, at::logical_not(x))
 SLADET_UNARY(isfinite, at::isfinite(x))
 SLADET_UNARY(isnan, at::isnan(x))
 SLADET_UNARY(contiguous, x.contiguous())
+SLADET_UNARY(channelsLast, x.contiguous(at::MemoryFormat::ChannelsLast))
 SLADET_UNARY(clone, x.clone())
 SLADET_UNARY(detach, x.detach())
 SLADET_UNARY(nonzero, at::nonzero(x))
@@ -392,6 +393,7 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   def<isfinite>(env, exports, "isfinite");
   def<isnan>(env, exports, "isnan");
   def<contiguous>(env, exports, "contiguous");
+  def<channelsLast>(env, exports, "channelsLast");
   def<clone>(env, exports, "clone");
   def<detach>(env, exports, "detach");
   def<nonzero>(env, exports, "nonzero");

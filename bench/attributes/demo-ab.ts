@@ -4,7 +4,9 @@
  * `options` (`attr_softmax 1`, `attr_hsv 0`, `attr_balance 1`), the same data, seeds and everything else; prints the
  * test split's attribute table and the wall time.
  *
- *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab]
+ *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0]
+ *
+ * SEED is the main job's (data and training); the runs go to OUT/<which>-s<SEED>.
  */
 import { join } from "node:path";
 import { formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
@@ -17,8 +19,17 @@ const ATTRIBUTE_OPTIONS = { ...SEED_ATTRIBUTE_HYP, attr_softmax: 1, attr_hsv: 0,
 
 const which = process.argv[2] ?? "options";
 if (which !== "seed" && which !== "options") throw new Error(`expected seed or options, found ${which}`);
-const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", which);
-const r = await runMainJob({ out, verbose: false, hyp: which === "seed" ? SEED_ATTRIBUTE_HYP : ATTRIBUTE_OPTIONS });
+const seed = Number(process.argv[4] ?? 0);
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`SEED: expected an integer >= 0, found ${process.argv[4]}`);
+const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}-s${seed}`);
+const started = performance.now();
+const r = await runMainJob({
+  out,
+  seed,
+  verbose: false,
+  hyp: which === "seed" ? SEED_ATTRIBUTE_HYP : ATTRIBUTE_OPTIONS,
+});
+const minutes = (performance.now() - started) / 60000;
 process.stdout.write(`\n${formatMainJobSummary(r)}\n`);
 // the test run's table again, from its weights (runMainJob keeps only the summary numbers)
 const test = await runValidation({
@@ -30,5 +41,5 @@ const test = await runValidation({
   verbose: false,
 });
 process.stdout.write(
-  `\n${which}: test attribute table (phase-2 weights/best)\n${formatAttributeTable(test.attributes!)}\n`,
+  `\n${which}, seed ${seed}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
 );

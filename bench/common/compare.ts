@@ -3,6 +3,8 @@
  * PyTorch child one after the other (never concurrently), alternating which goes first so drift in machine load does
  * not favour one side. Both children inherit this process's environment (LD_PRELOAD=jemalloc, MALLOC_CONF and
  * SLADET_THREADS from bin/sladet-node), so the allocator and thread count are the same. Children print one JSON line.
+ * `SLADET_BENCH_PYTORCH_MALLOC=glibc` runs the PyTorch child as PyTorch users run it instead: glibc malloc (the
+ * launcher's LD_PRELOAD and MALLOC_CONF removed from its environment).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -34,6 +36,16 @@ export function peakRssMiB(): number {
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
+/** The environment of a child: this process's, less jemalloc for PyTorch under SLADET_BENCH_PYTORCH_MALLOC=glibc. */
+function childEnv(engine: "sladet" | "pytorch"): NodeJS.ProcessEnv {
+  const malloc = process.env["SLADET_BENCH_PYTORCH_MALLOC"] ?? "jemalloc";
+  if (malloc !== "jemalloc" && malloc !== "glibc")
+    throw new Error(`SLADET_BENCH_PYTORCH_MALLOC: expected jemalloc or glibc, found "${malloc}"`);
+  if (engine === "sladet" || malloc === "jemalloc") return process.env;
+  const { LD_PRELOAD: _preload, MALLOC_CONF: _conf, ...env } = process.env;
+  return env;
+}
+
 /** Refuses to run outside bin/sladet-node (both engines must get jemalloc) and prints the machine line. */
 export function benchHeader(workload: string): void {
   if (!(process.env["LD_PRELOAD"] ?? "").includes("jemalloc")) {
@@ -43,6 +55,7 @@ export function benchHeader(workload: string): void {
     `CPU: ${cpus()[0]?.model} × ${cpus().length}; threads ${process.env["SLADET_THREADS"]}; ${new Date().toISOString()}`,
   );
   console.log(`workload: ${workload}`);
+  console.log(`PyTorch's allocator: ${process.env["SLADET_BENCH_PYTORCH_MALLOC"] ?? "jemalloc"} (SLADET_BENCH_PYTORCH_MALLOC)`);
 }
 
 /**
@@ -54,7 +67,7 @@ export function runChild(engine: "sladet" | "pytorch", script: string, args: rea
     engine === "sladet"
       ? [join(PACKAGE_ROOT, "bin", "sladet-node"), join(PACKAGE_ROOT, script)]
       : ["/usr/bin/python3", join(PACKAGE_ROOT, script)];
-  const r = spawnSync(cmd!, [...rest, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd!, [...rest, ...args], { encoding: "utf8", maxBuffer: 64 << 20, env: childEnv(engine) });
   if (r.status !== 0) throw new Error(`${engine} run failed (${r.status ?? r.signal}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as RunResult;
 }

@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { builtinModelYaml } from "../../src/model/config.js";
-import { memoryStats } from "../../src/torch/index.js";
+import { memoryStats, resetPeakBytes } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
 
 /** One epoch's sample (MiB, except the tensor count). */
@@ -35,6 +35,8 @@ export interface MemorySample {
   /** The peak resident size within this epoch (VmHWM since the previous sample, which resets it). */
   epochPeak: number;
   native: number;
+  /** libtorch's peak live CPU bytes within this epoch: the floor under the epoch's peak RSS for tensors. */
+  nativePeak: number;
   tensors: number;
   heap: number;
   external: number;
@@ -70,12 +72,14 @@ export function sampleMemory(epoch: number): MemorySample {
   const m = process.memoryUsage();
   const n = memoryStats();
   const { rss, hwm: epochPeak } = residentMiB();
+  resetPeakBytes();
   return {
     epoch,
     rss,
     epochPeak,
     hwm: resetPeakWindow(epochPeak),
     native: n.allocatedBytes / MiB,
+    nativePeak: n.peakBytes / MiB,
     tensors: n.liveTensors,
     heap: m.heapUsed / MiB,
     external: m.external / MiB,
@@ -109,7 +113,7 @@ export function flatness(samples: readonly MemorySample[], from: number) {
 
 function formatSample(s: MemorySample): string {
   const f = (x: number) => x.toFixed(1).padStart(8);
-  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  epoch peak ${f(s.epochPeak)}  hwm ${f(s.hwm)}  native ${f(s.native)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
+  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  epoch peak ${f(s.epochPeak)}  hwm ${f(s.hwm)}  native ${f(s.native)}  native peak ${f(s.nativePeak)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
 }
 
 async function syntheticData(out: string, images: number, imgsz: number): Promise<string> {

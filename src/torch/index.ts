@@ -62,9 +62,11 @@ export {
   type MemoryStats,
   memoryStats,
   releaseFreeMemory,
+  keepFreedPages,
+  type KeepFreedPagesOptions,
+  dirtyDecays,
   resetPeakBytes,
   resolveDevice,
-  setDirtyDecay,
   setNumThreads,
   torchVersion,
 } from "./runtime.js";

@@ -29,7 +29,8 @@ export interface NativeAddon {
   memoryStats(): NativeMemoryStats;
   resetPeakBytes(): void;
   releaseFreeMemory(): "jemalloc" | "glibc" | "none";
-  setDirtyDecay(ms: number): number | null;
+  getDirtyDecays(): Array<number | null> | null;
+  setDirtyDecays(decays: Array<number | null>): boolean;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaDeviceCount(): number;
@@ -72,6 +73,7 @@ export interface NativeAddon {
   isfinite(x: H): H;
   isnan(x: H): H;
   contiguous(x: H): H;
+  channelsLast(x: H): H;
   clone(x: H): H;
   detach(x: H): H;
   nonzero(x: H): H;

@@ -31,14 +31,43 @@ export function releaseFreeMemory(): "jemalloc" | "glibc" | "none" {
   return native.releaseFreeMemory();
 }
 
+/** Which of jemalloc's arenas {@link keepFreedPages} stops returning pages. */
+export interface KeepFreedPagesOptions {
+  /**
+   * Also the oversize arena (blocks of 8 MiB and more, which it otherwise returns to the system at once). Inference
+   * wants it (an 11 MiB activation freed and faulted back costs ~4 ms per use); training does not (keeping those
+   * raised the peak by ~0.8 GiB on BCCD, BENCHMARKS.md "Memory across epochs"). @default false
+   */
+  oversize?: boolean;
+}
+
 /**
- * How long jemalloc keeps the pages of freed blocks for reuse before it returns them to the system (ms; -1: until
- * {@link releaseFreeMemory}), for its arenas that follow the default (the launcher sets 30 s; blocks of 8 MiB and
- * more have their own arena, which returns them at once, unchanged). Returns the previous default, to restore it
- * with; null when jemalloc is not the allocator (nothing changed).
+ * Keeps the pages of freed blocks for reuse instead of returning them to the system on jemalloc's decay timer (the
+ * launcher's 30 s is a smooth curve, so work that frees and reallocates the same sizes in a loop faults part of them
+ * back in on every pass), until the returned function is called: it restores every arena's previous decay and returns
+ * the kept pages ({@link releaseFreeMemory}). Arenas with a decay of their own (the oversize arena) are kept only with
+ * `oversize`. Without jemalloc nothing changes (the function still releases free memory).
  */
-export function setDirtyDecay(ms: number): number | null {
-  return native.setDirtyDecay(ms);
+export function keepFreedPages(options: KeepFreedPagesOptions = {}): () => void {
+  const before = native.getDirtyDecays();
+  if (before) {
+    const defaultMs = before[0];
+    const keep = before.map((ms, i) => (ms !== null && (i === 0 || options.oversize || ms === defaultMs) ? -1 : null));
+    native.setDirtyDecays(keep);
+  }
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    if (before) native.setDirtyDecays(before);
+    releaseFreeMemory();
+  };
+}
+
+/** jemalloc's decay times (ms; -1: never): the default for new arenas and each arena's; null without jemalloc. */
+export function dirtyDecays(): { default: number; arenas: Array<number | null> } | null {
+  const all = native.getDirtyDecays();
+  return all ? { default: all[0]!, arenas: all.slice(1) } : null;
 }
 
 /** libtorch's intra-op thread count (set from SLADET_THREADS or the core count at load). */

@@ -10,7 +10,7 @@
  * (epoch-validation.ts), results.csv and the log (epoch-log.ts), checkpoints and resume (checkpoints.ts).
  */
 import type { ValidationResult } from "../eval/validate.js";
-import { releaseFreeMemory, setDirtyDecay } from "../torch/index.js";
+import { keepFreedPages, releaseFreeMemory } from "../torch/index.js";
 import { type ResumePoint, RunCheckpoints } from "./checkpoints.js";
 import { DataParallel } from "./data-parallel.js";
 import { logRunSummary, recordEpoch, saveFirstBatchPicture } from "./epoch-log.js";
@@ -55,9 +55,6 @@ export interface TrainHooks {
    */
   onEpochEnd?: (epoch: number) => void;
 }
-
-/** jemalloc's dirty-page decay during a run: never by timer (freed pages return at each epoch's end). */
-const KEEP_FREED_PAGES = -1;
 
 /** Ctrl-C while training: the first one asks the loop to save weights/last and stop; a second exits at once. */
 class SigintFlag {
@@ -193,14 +190,14 @@ async function trainWith(
   let outcome: EpochsOutcome;
   // pages a batch frees are kept for the next batch instead of going back to the system on a timer and faulting back
   // in (system time was ~40 % of a BCCD epoch's CPU); each epoch's end returns them (runEpochs), so memory stays flat
-  const decay = setDirtyDecay(KEEP_FREED_PAGES);
+  // (blocks of 8 MiB and more still go back at once: keeping them too raised the peak by ~0.8 GiB)
+  const restoreDecay = keepFreedPages();
   try {
     outcome = await runEpochs(parts, loop, checkpoints, resume, sigint, hooks);
   } finally {
     sigint.remove();
     await disposeTraining(parts);
-    if (decay !== null) setDirtyDecay(decay);
-    releaseFreeMemory();
+    restoreDecay();
   }
   const { last, epochsRun, stoppedAt } = outcome;
   const { runDir } = parts;

@@ -3,7 +3,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { createDemoNet, demoTrainStep, makeBlobBatch } from "../../src/demo/engine-demo.js";
-import { memoryStats, releaseFreeMemory, setDirtyDecay, type Tensor, tidy, zeros } from "../../src/torch/index.js";
+import {
+  dirtyDecays,
+  keepFreedPages,
+  memoryStats,
+  releaseFreeMemory,
+  type Tensor,
+  tidy,
+  zeros,
+} from "../../src/torch/index.js";
 import { Rng } from "../../src/util/random.js";
 
 test("50 forward+backward+update steps keep native bytes and tensor count flat", () => {
@@ -71,19 +79,56 @@ test("releaseFreeMemory gives freed tensor pages back to the system at once", ()
   );
 });
 
-test("setDirtyDecay changes jemalloc's decay and answers the previous one (null without jemalloc)", () => {
-  const preloaded = (process.env.LD_PRELOAD ?? "").includes("jemalloc");
-  const previous = setDirtyDecay(-1);
-  if (!preloaded) {
-    assert.equal(previous, null);
+test("keepFreedPages turns jemalloc's decay off (the oversize arena only when asked) and restores it", () => {
+  const before = dirtyDecays();
+  if (!(process.env.LD_PRELOAD ?? "").includes("jemalloc")) {
+    assert.equal(before, null, "no jemalloc: nothing to change");
+    keepFreedPages()(); // still callable: releases free memory
     return;
   }
   const launcherDefault = /dirty_decay_ms:(-?\d+)/.exec(process.env.MALLOC_CONF ?? "")?.[1];
-  assert.equal(
-    previous,
-    Number(launcherDefault ?? 10000),
-    "the launcher's MALLOC_CONF value (jemalloc's 10 s without)",
-  );
-  assert.equal(setDirtyDecay(previous!), -1);
-  assert.equal(setDirtyDecay(previous!), previous);
+  assert.equal(before!.default, Number(launcherDefault ?? 10000), "the launcher's MALLOC_CONF value (jemalloc's 10 s without)");
+  zeros([3, 1024, 1024]).dispose(); // a 12 MiB block: the oversize arena exists from here on
+  const withOversize = dirtyDecays()!;
+  const own = withOversize.arenas.filter((ms) => ms !== null && ms !== withOversize.default);
+  assert.ok(own.length >= 1, `the oversize arena has a decay of its own: ${JSON.stringify(withOversize)}`);
+
+  const restore = keepFreedPages();
+  const kept = dirtyDecays()!;
+  assert.equal(kept.default, -1);
+  kept.arenas.forEach((ms, i) => {
+    const was = withOversize.arenas[i];
+    assert.equal(ms, was === withOversize.default ? -1 : was, `arena ${i}: ${was} → ${ms}`);
+  });
+  restore();
+  assert.deepEqual(dirtyDecays(), withOversize, "every arena restored");
+
+  const restoreAll = keepFreedPages({ oversize: true });
+  assert.ok(dirtyDecays()!.arenas.every((ms) => ms === null || ms === -1), "every arena keeps its pages");
+  restoreAll();
+  restoreAll(); // a second call changes nothing
+  assert.deepEqual(dirtyDecays(), withOversize, "every arena restored");
+});
+
+test("with keepFreedPages({ oversize: true }) an 11 MiB block freed and allocated again is not faulted back in", () => {
+  if (!(process.env.LD_PRELOAD ?? "").includes("jemalloc")) return;
+  const faults = () => Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")[7]);
+  const cycle = () => {
+    for (let i = 0; i < 20; i++) zeros([11, 256, 1024]).dispose();
+  };
+  cycle();
+  const f0 = faults();
+  cycle();
+  const decaying = faults() - f0;
+  const restore = keepFreedPages({ oversize: true });
+  try {
+    cycle();
+    const f1 = faults();
+    cycle();
+    const kept = faults() - f1;
+    // 20 × 11 MiB = 56k pages when each block is faulted in anew
+    assert.ok(kept < 2000, `kept: ${kept} minor faults for 20 blocks (decaying: ${decaying})`);
+  } finally {
+    restore();
+  }
 });

@@ -55,7 +55,9 @@ export function benchHeader(workload: string): void {
     `CPU: ${cpus()[0]?.model} × ${cpus().length}; threads ${process.env["SLADET_THREADS"]}; ${new Date().toISOString()}`,
   );
   console.log(`workload: ${workload}`);
-  console.log(`PyTorch's allocator: ${process.env["SLADET_BENCH_PYTORCH_MALLOC"] ?? "jemalloc"} (SLADET_BENCH_PYTORCH_MALLOC)`);
+  console.log(
+    `PyTorch's allocator: ${process.env["SLADET_BENCH_PYTORCH_MALLOC"] ?? "jemalloc"} (SLADET_BENCH_PYTORCH_MALLOC)`,
+  );
 }
 
 /**

@@ -87,7 +87,11 @@ test("keepFreedPages turns jemalloc's decay off (the oversize arena only when as
     return;
   }
   const launcherDefault = /dirty_decay_ms:(-?\d+)/.exec(process.env.MALLOC_CONF ?? "")?.[1];
-  assert.equal(before!.default, Number(launcherDefault ?? 10000), "the launcher's MALLOC_CONF value (jemalloc's 10 s without)");
+  assert.equal(
+    before!.default,
+    Number(launcherDefault ?? 10000),
+    "the launcher's MALLOC_CONF value (jemalloc's 10 s without)",
+  );
   zeros([3, 1024, 1024]).dispose(); // a 12 MiB block: the oversize arena exists from here on
   const withOversize = dirtyDecays()!;
   const own = withOversize.arenas.filter((ms) => ms !== null && ms !== withOversize.default);
@@ -104,7 +108,10 @@ test("keepFreedPages turns jemalloc's decay off (the oversize arena only when as
   assert.deepEqual(dirtyDecays(), withOversize, "every arena restored");
 
   const restoreAll = keepFreedPages({ oversize: true });
-  assert.ok(dirtyDecays()!.arenas.every((ms) => ms === null || ms === -1), "every arena keeps its pages");
+  assert.ok(
+    dirtyDecays()!.arenas.every((ms) => ms === null || ms === -1),
+    "every arena keeps its pages",
+  );
   restoreAll();
   restoreAll(); // a second call changes nothing
   assert.deepEqual(dirtyDecays(), withOversize, "every arena restored");

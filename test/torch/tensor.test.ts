@@ -89,6 +89,21 @@ describe("creation and conversion", () => {
       assert.ok(!native.sameStorage(a.handle, a.transpose(0, 1).contiguous().handle));
     });
   });
+
+  test("channelsLast keeps shape and values; a convolution of it gives the NCHW result", async () => {
+    const { F, randn } = await import("../../src/torch/index.js");
+    tidy(() => {
+      const x = randn([2, 5, 7, 9]);
+      const cl = x.channelsLast();
+      assert.deepEqual(cl.shape, [2, 5, 7, 9]);
+      assert.deepEqual(cl.toArray(), x.toArray(), "values read in logical order");
+      const w = randn([4, 5, 3, 3]);
+      const a = F.conv2d(x, w, null, { padding: 1 }).toArray() as number[];
+      const b = F.conv2d(cl, w, null, { padding: 1 }).toArray() as number[];
+      const worst = Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+      assert.ok(worst < 1e-4, `NHWC vs NCHW convolution: max difference ${worst}`);
+    });
+  });
 });
 
 describe("safetensors", () => {

@@ -26,6 +26,7 @@ import { binaryAttributePriors } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
+import type { Hyp } from "./hyp.js";
 import { SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
@@ -386,13 +387,30 @@ function createSlaBranch(
   if (!data.sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown, data.gather);
-  log(
-    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${h.pl_precision > 0 ? `the calibrated threshold for precision ${h.pl_precision}${h.pl_precision_z > 0 ? ` (Wilson bound, z ${h.pl_precision_z})` : ""}, in [${h.pl_conf_min}, ${h.pl_conf}]` : h.pl_conf}, entropy ≤ ${h.pl_entropy}, ` +
-      `${sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions"}), weight ${h.pl_weight}` +
-      `${h.pl_loss_gains === 1 ? " × the detection gains" : " (unscaled, seed)"}${h.pl_ramp > 0 ? ` ramped up over ${h.pl_ramp * opts.epochs} epochs` : ""}; ` +
-      `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ${sla.tripletSign} sign, weight ` +
-      `${h.sim_weight}, first ${branch.similarityEpochs} epochs; last ${h.region_only_epochs} region-only` +
-      `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`,
-  );
+  log(phase2Summary(h, sla, branch, opts.epochs, heldoutKnown));
   return branch;
+}
+
+/** The phase-2 line of the training log: how pseudo-labels are admitted and weighed, the similarity loss, the EMA. */
+function phase2Summary(h: Hyp, sla: SlaOptions, branch: SlaBranch, epochs: number, heldoutKnown: boolean): string {
+  const threshold =
+    h.pl_precision > 0
+      ? `the calibrated threshold for precision ${h.pl_precision}` +
+        `${h.pl_precision_z > 0 ? ` (Wilson bound, z ${h.pl_precision_z})` : ""}, in [${h.pl_conf_min}, ${h.pl_conf}], ` +
+        `once ${h.pl_support} correct predictions back it (before: ${h.pl_unsupported ? h.pl_conf : "none"})`
+      : `${h.pl_conf}`;
+  const where = sla.plInRegion ? "inside regions too (seed)" : "outside labelled regions";
+  const weight =
+    `weight ${h.pl_weight}${h.pl_loss_gains === 1 ? " × the detection gains" : " (unscaled, seed)"}` +
+    `${h.pl_soft ? ", × each one's confidence (soft)" : ""}` +
+    `${h.pl_ramp > 0 ? ` ramped up over ${h.pl_ramp * epochs} epochs` : ""}`;
+  const similarity =
+    `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ` +
+    `${sla.tripletSign} sign, weight ${h.sim_weight}, first ${branch.similarityEpochs} epochs`;
+  return (
+    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
+    `${weight}; ${similarity}; last ${h.region_only_epochs} region-only` +
+    `${h.ft_ema_epochs > 0 ? `; EMA over ≥ ${h.ft_ema_epochs} epochs` : ""}` +
+    `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`
+  );
 }

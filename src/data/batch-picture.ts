@@ -78,11 +78,11 @@ export async function renderBatchPicture(batch: RawBatch, options: BatchPictureO
   for (let b = 0; b < n; b++) {
     const ox = (b % ns) * w;
     const oy = Math.floor(b / ns) * h;
-    // CHW float → HWC bytes at full size, then scaled to the tile
+    // CHW bytes → HWC bytes at full size, then scaled to the tile
     const full = new Uint8Array(plane * 3);
     const base = b * 3 * plane;
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) full[p * 3 + c] = Math.round(batch.images[base + c * plane + p]! * 255);
+      for (let c = 0; c < 3; c++) full[p * 3 + c] = batch.images[base + c * plane + p]!;
     }
     const fullMask = batch.masks.subarray(b * plane, (b + 1) * plane);
     const tile = resizeRgb({ data: full, width: W, height: H }, w, h, "linear").data;

@@ -3,7 +3,7 @@
  * `images` float32 [B,3,H,W] RGB 0..1, `targets` float32 [N,6+K] (image index, class, xc, yc, w, h normalised to the
  * network input, a0..aK−1 with −1 unknown; [N,13] for LLD), `regionMask` uint8 [B,1,H,W] (1 = labelled).
  */
-import { type Tensor, tensor } from "../torch/index.js";
+import { type Tensor, tensor, tidy } from "../torch/index.js";
 import type { RawBatch } from "./raw-batch.js";
 import { TARGET_BOX_FIELDS } from "./raw-batch.js";
 import type { LoaderItem } from "./sample-source.js";
@@ -39,13 +39,13 @@ export interface Batch {
   dispose(): void;
 }
 
-/** Wraps a raw batch's buffers in tensors (one copy into libtorch memory each). */
+/** Wraps a raw batch's buffers in tensors (one copy into libtorch memory each; the images scaled to 0..1 there). */
 export function toBatch(raw: RawBatch, items: readonly { image: string }[] | readonly LoaderItem[]): Batch {
   const { size: B, height: H, width: W } = raw;
-  const images = tensor(raw.images, [B, 3, H, W]);
+  const images = pixelsToUnit(raw.images, [B, 3, H, W]);
   const targets = tensor(raw.targets, [raw.numTargets, TARGET_BOX_FIELDS + raw.numAttributes]);
   const regionMask = tensor(raw.masks, [B, 1, H, W]);
-  const attributeImages = raw.attributeImages ? tensor(raw.attributeImages, [B, 3, H, W]) : undefined;
+  const attributeImages = raw.attributeImages ? pixelsToUnit(raw.attributeImages, [B, 3, H, W]) : undefined;
   return {
     images,
     targets,
@@ -64,4 +64,9 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
       attributeImages?.dispose();
     },
   };
+}
+
+/** uint8 pixels as a float32 tensor in 0..1 (YOLOv5's `imgs.float() / 255`). */
+function pixelsToUnit(pixels: Uint8Array, shape: number[]): Tensor {
+  return tidy(() => tensor(pixels, shape).float().div(255));
 }

@@ -1,7 +1,9 @@
 /**
  * A batch as plain typed arrays, laid out as design.md §7.1's batch (the loader workers build it; the main thread
  * wraps it in tensors without reshaping):
- * - `images` float32 [B, 3, H, W], RGB in 0..1;
+ * - `images` uint8 [B, 3, H, W], RGB in 0..255: a quarter of float32's bytes in every batch built ahead, transferred
+ *   and waiting for collection; {@link toBatch} makes §7.1's float32 0..1 in libtorch (`float() / 255`, as YOLOv5's
+ *   training loop does: the same float32 values as dividing in JavaScript, all 256 checked);
  * - `targets` float32 [N, 6 + K] = image index in the batch, class, xc, yc, w, h (normalised to W and H, i.e. to the
  *   network input after augmentation), a0..aK−1 (−1 unknown); K = 7 for LLD, so [N, 13];
  * - `masks` uint8 [B, 1, H, W], 1 where labelled.
@@ -21,7 +23,7 @@ export interface RawBatch {
   size: number;
   height: number;
   width: number;
-  images: Float32Array;
+  images: Uint8Array;
   masks: Uint8Array;
   targets: Float32Array;
   /** Rows of `targets` (N). */
@@ -33,7 +35,7 @@ export interface RawBatch {
   /** Held-out objects after augmentation (LoaderItem.heldout), [M, 6] rows like targets' first 6 columns. */
   heldout: Float32Array;
   /** The attribute head's pixels, laid out as `images` (present when the samples carry `attributeImage`). */
-  attributeImages?: Float32Array;
+  attributeImages?: Uint8Array;
 }
 
 /** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
@@ -47,8 +49,8 @@ export function assembleRawBatch(
   if (!first) throw new Error("an empty batch");
   const { width: W, height: H } = first.image;
   const plane = W * H;
-  const images = new Float32Array(samples.length * 3 * plane);
-  const attributeImages = samples.every((s) => s.attributeImage) ? new Float32Array(images.length) : undefined;
+  const images = new Uint8Array(samples.length * 3 * plane);
+  const attributeImages = samples.every((s) => s.attributeImage) ? new Uint8Array(images.length) : undefined;
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
   const scales: number[] = [];
@@ -98,13 +100,13 @@ export function assembleRawBatch(
   };
 }
 
-/** Writes an HWC uint8 image as image `b` of a CHW float batch in 0..1. */
-function writeChw(out: Float32Array, b: number, src: Uint8Array, plane: number): void {
+/** Writes an HWC uint8 image as image `b` of a CHW uint8 batch. */
+function writeChw(out: Uint8Array, b: number, src: Uint8Array, plane: number): void {
   const base = b * 3 * plane;
   for (let p = 0, q = 0; p < plane; p++, q += 3) {
-    out[base + p] = src[q]! / 255;
-    out[base + plane + p] = src[q + 1]! / 255;
-    out[base + 2 * plane + p] = src[q + 2]! / 255;
+    out[base + p] = src[q]!;
+    out[base + plane + p] = src[q + 1]!;
+    out[base + 2 * plane + p] = src[q + 2]!;
   }
 }
 

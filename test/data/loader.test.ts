@@ -95,6 +95,8 @@ describe("loader: the batch contract (design.md §7.1)", () => {
         assert.equal(batch.targets.shape[1], 13);
         const px = batch.images.toArray();
         assert.ok(px.every((v) => v >= 0 && v <= 1));
+        // the workers send bytes; the values are pixel / 255 in float32, as if divided in JavaScript
+        assert.ok(px.every((v) => v === Math.fround(Math.round(v * 255) / 255)));
         assert.ok(batch.regionMask.toArray().every((v) => v === 0 || v === 1));
         const t = batch.targets.toArray();
         for (let r = 0; r < batch.targets.shape[0]!; r++) {

@@ -2,7 +2,9 @@
  * Attribute evaluation inside validation: each ground-truth cell (with its own image's attributes: the seed's
  * batch-indexing bug fixed) is matched to the detection with the highest IoU ≥ 0.5, the matched detections'
  * attributes are predicted by the head (from its taps of the same forward pass), and each pair is scored and written
- * as a CSV row with the seed's 13 columns plus Cell Size, class, box (network-input pixels) and IoU.
+ * as a CSV row with the seed's 13 columns plus Cell Size, class, box (network-input pixels) and IoU. With a CSV path
+ * the rows stream to a temporary file beside it as they come (memory bounded for any number of images), published by
+ * {@link AttributeEvaluation.commitCsv}; without one they are kept in `rows`.
  */
 import { basename } from "node:path";
 import type { Batch } from "../data/batch.js";
@@ -10,7 +12,7 @@ import type { AttributeHead } from "../model/attribute-head.js";
 import { headMaps, predictAttributes } from "../model/attribute-inference.js";
 import { type Tensor, tensor, tidy } from "../torch/index.js";
 import { csvField, csvLine } from "../util/csv.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { AtomicFileWriter } from "../util/fs.js";
 import {
   ATTRIBUTE_MATCH_IOU,
   AttributeMetrics,
@@ -33,22 +35,28 @@ function attributeRows(targets: Float32Array, stride: number, b: number): number
 
 export class AttributeEvaluation {
   readonly metrics = new AttributeMetrics();
+  /** The CSV rows, when no CSV path was given (else they are in the file). */
   readonly rows: string[] = [];
 
   readonly imgSize: number;
   readonly minIou: number;
+  readonly #csv: AtomicFileWriter | null;
 
   /**
    * @param head the head to evaluate, in eval mode (the EMA head during training, a checkpoint's head in val/test).
    * @param options.imgSize the loader's network size (the long side of images as loaded).
    * @param options.minIou the IoU a detection needs to be compared with a ground-truth cell. @default 0.5
+   * @param options.csv the CSV to stream the rows to (a new file, never appended to an earlier run's; the target is
+   *   untouched until {@link commitCsv}). Call commitCsv or {@link abortCsv} in every case.
    */
   constructor(
     readonly head: AttributeHead,
-    options: { imgSize: number; minIou?: number },
+    options: { imgSize: number; minIou?: number; csv?: string },
   ) {
     this.imgSize = options.imgSize;
     this.minIou = options.minIou ?? ATTRIBUTE_MATCH_IOU;
+    this.#csv = options.csv === undefined ? null : new AtomicFileWriter(options.csv);
+    this.#csv?.write(`${csvLine([...SEED_ATTRIBUTE_COLUMNS, ...EXTRA_ATTRIBUTE_COLUMNS])}\n`);
   }
 
   /** Scores one validation batch (called under inference mode with the features of the detector that found `detections`). */
@@ -75,7 +83,9 @@ export class AttributeEvaluation {
         const truth = truths[l]!;
         this.metrics.add(truth, pred);
         const iou = iouAt(labels, l * 5 + 1, dets, d * 6);
-        this.rows.push(csvRow(batch.files[b] ?? "", truth, pred, labels[l * 5]!, dets, d, iou));
+        const row = csvRow(batch.files[b] ?? "", truth, pred, labels[l * 5]!, dets, d, iou);
+        if (this.#csv) this.#csv.write(`${row}\n`);
+        else this.rows.push(row);
       });
     });
   }
@@ -111,10 +121,14 @@ export class AttributeEvaluation {
     );
   }
 
-  /** Writes the CSV (atomically; a new file, never appended to an earlier run's). */
-  writeCsv(path: string): void {
-    const header = csvLine([...SEED_ATTRIBUTE_COLUMNS, ...EXTRA_ATTRIBUTE_COLUMNS]);
-    writeFileAtomic(path, `${[header, ...this.rows].join("\n")}\n`);
+  /** Publishes the streamed CSV (renamed over its path). */
+  commitCsv(): void {
+    this.#csv?.commit();
+  }
+
+  /** Drops the streamed CSV (its path keeps what it held); nothing after a commit. */
+  abortCsv(): void {
+    this.#csv?.abort();
   }
 }
 

@@ -106,15 +106,13 @@ function createAttributeEvaluation(
   head: AttributeHead | null,
   attributeColumns: number,
   options: ValRunOptions,
+  csv: string,
 ): AttributeEvaluation | null {
-  if (!head) {
-    if (options.attrWeights === undefined) return null;
-    throw new ConfigError(`${options.attrWeights}: no attribute head was loaded`);
-  }
-  if (attributeColumns !== 7) return null;
+  if (!head || attributeColumns !== 7) return null;
   return new AttributeEvaluation(head, {
     imgSize: options.imgsz ?? DEFAULT_IMG_SIZE,
     minIou: options.attrIou ?? ATTRIBUTE_MATCH_IOU,
+    csv,
   });
 }
 
@@ -154,15 +152,23 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
     process.stdout.write(`warning: ${options.data} has no val split: using test\n`);
   const { model, attributeHead } = loadModels(options, verbose);
   let loader: DataLoader | null = null;
+  let attributes: AttributeEvaluation | null = null;
   try {
     if (model.nc !== data.nc)
       throw new ConfigError(`${options.weights} predicts ${model.nc} classes but ${options.data} has ${data.nc}`);
-    const attributes = createAttributeEvaluation(attributeHead, data.attributes.length, options);
+    if (!attributeHead && options.attrWeights !== undefined)
+      throw new ConfigError(`${options.attrWeights}: no attribute head was loaded`);
     const items = await loadSplitItems(data, task);
     const runDir = incrementRunDir(
       options.project ?? VAL_PROJECT,
       options.name ?? DEFAULT_RUN_NAME,
       options.existOk ?? false,
+    );
+    attributes = createAttributeEvaluation(
+      attributeHead,
+      data.attributes.length,
+      options,
+      join(runDir, "attributes", `${task}.csv`),
     );
     loader = new DataLoader({
       items,
@@ -200,6 +206,7 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
     if (verbose) printSummary(out);
     return out;
   } finally {
+    attributes?.abortCsv(); // committed by writeRunFiles unless validation failed
     await loader?.dispose();
     model.dispose();
     attributeHead?.dispose();
@@ -220,7 +227,7 @@ function writeRunFiles(
 ): void {
   const { runDir, result, coco } = out;
   if (attributes && out.attributes) {
-    attributes.writeCsv(join(runDir, "attributes", `${task}.csv`));
+    attributes.commitCsv();
     writeFileAtomic(join(runDir, "attributes", "cell_size_confusion.csv"), cellSizeConfusionCsv(out.attributes));
   }
   writeValidationFiles(runDir, {

@@ -28,21 +28,30 @@ export interface EpochValidation {
 /** Validates the EMA detector (and the EMA attribute head) on the val loader; writes the epoch's attribute CSV. */
 export async function validateEpoch(parts: TrainingParts, epoch: number): Promise<EpochValidation> {
   const { opts, model, ema, valLoader, computeLoss, attributes, runDir } = parts;
-  const evaluation = attributes ? new AttributeEvaluation(attributes.ema.ema, { imgSize: opts.imgsz }) : null;
-  const gallery = new GalleryCollector(valLoader.items, opts.imgsz, model.names);
-  const val = await validate(ema.ema, valLoader, {
-    names: model.names,
-    computeLoss,
-    label: opts.verbose ? "val" : null,
-    taps: evaluation ? modelTaps(evaluation.head) : [],
-    onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => {
-      evaluation?.add(b, d, f);
-      gallery.add(b, d);
-    },
-  });
-  const attr = evaluation?.metrics.summary() ?? null;
-  if (evaluation && attr) evaluation.writeCsv(join(runDir, "attributes", `val_epoch${epoch + 1}.csv`));
-  return { epoch, val, metrics: checkpointMetrics(val, attr), attributes: attr, gallery: gallery.toJson() };
+  const evaluation = attributes
+    ? new AttributeEvaluation(attributes.ema.ema, {
+        imgSize: opts.imgsz,
+        csv: join(runDir, "attributes", `val_epoch${epoch + 1}.csv`),
+      })
+    : null;
+  try {
+    const gallery = new GalleryCollector(valLoader.items, opts.imgsz, model.names);
+    const val = await validate(ema.ema, valLoader, {
+      names: model.names,
+      computeLoss,
+      label: opts.verbose ? "val" : null,
+      taps: evaluation ? modelTaps(evaluation.head) : [],
+      onBatch: (b: Batch, d: Tensor[], f: Record<string, Tensor>) => {
+        evaluation?.add(b, d, f);
+        gallery.add(b, d);
+      },
+    });
+    const attr = evaluation?.metrics.summary() ?? null;
+    if (attr) evaluation?.commitCsv(); // no matched cell: no CSV, as before
+    return { epoch, val, metrics: checkpointMetrics(val, attr), attributes: attr, gallery: gallery.toJson() };
+  } finally {
+    evaluation?.abortCsv();
+  }
 }
 
 /** The metrics a checkpoint records; `fitness` decides best and early stopping. */

@@ -5,7 +5,7 @@
  * in its own image's label file, whatever the batch size and order.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -58,29 +58,67 @@ function truthAsDetections(targets: Tensor, images: number, h: number, w: number
   });
 }
 
+/** Runs the evaluations over the items' batches with the ground-truth boxes as detections; returns the cell count. */
+async function evaluateTruth(evaluations: readonly AttributeEvaluation[], batchSize: number): Promise<number> {
+  const model = new YoloModel(tinyModelYaml()).eval();
+  const head = evaluations[0]!.head;
+  const loader = new DataLoader({ items, imgSize: 96, batchSize, rect: true, workers: 0, numAttributes: 7 });
+  let cells = 0;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      const [, , h, w] = batch.images.shape as number[];
+      const dets = truthAsDetections(batch.targets, batch.indices.length, h!, w!);
+      inferenceMode(() => {
+        const { features } = model.forward(batch.images, { decode: false, taps: modelTaps(head) });
+        for (const e of evaluations) e.add(batch, dets, features);
+        for (const f of Object.values(features)) f.dispose();
+      });
+      cells += batch.targets.size(0);
+      for (const d of dets) d.dispose();
+      batch.dispose();
+    }
+  } finally {
+    await loader.dispose();
+    model.dispose();
+  }
+  return cells;
+}
+
+test("with a CSV path the rows stream to a file published at commit (the same rows); abort leaves nothing", async () => {
+  const model = new YoloModel(tinyModelYaml()).eval();
+  const head = newAttributeHead(model).eval();
+  model.dispose();
+  const out = mkdtempSync(join(tmpdir(), "sladet-attr-csv-"));
+  try {
+    const [kept, streamed, dropped] = [undefined, "a.csv", "b.csv"].map(
+      (csv) => new AttributeEvaluation(head, { imgSize: 96, ...(csv ? { csv: join(out, "attributes", csv) } : {}) }),
+    ) as [AttributeEvaluation, AttributeEvaluation, AttributeEvaluation];
+    await evaluateTruth([kept, streamed, dropped], 4);
+    assert.ok(!existsSync(join(out, "attributes", "a.csv")), "nothing at the path before the commit");
+    streamed.commitCsv();
+    dropped.abortCsv();
+    assert.equal(streamed.rows.length, 0, "streamed rows are not kept");
+    const lines = readFileSync(join(out, "attributes", "a.csv"), "utf8")
+      .trimEnd()
+      .split("\n");
+    assert.deepEqual(lines.slice(1), kept.rows);
+    assert.match(lines[0]!, /^filename,Nuclear Chromatin,/);
+    assert.deepEqual(readdirSync(join(out, "attributes")), ["a.csv"], "the aborted file and the temporary ones gone");
+  } finally {
+    head.dispose();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 for (const batchSize of [1, 4, 16]) {
   test(`batch ${batchSize}: every CSV row carries its own image's ground-truth attributes`, async () => {
     const model = new YoloModel(tinyModelYaml()).eval();
-    const head = newAttributeHead(model).eval();
-    const evaluation = new AttributeEvaluation(head, { imgSize: 96 });
-    const loader = new DataLoader({ items, imgSize: 96, batchSize, rect: true, workers: 0, numAttributes: 7 });
+    const evaluation = new AttributeEvaluation(newAttributeHead(model).eval(), { imgSize: 96 });
+    model.dispose();
     let cells = 0;
     try {
-      for await (const batch of loader.epoch(0)) {
-        const [, , h, w] = batch.images.shape as number[];
-        const dets = truthAsDetections(batch.targets, batch.indices.length, h!, w!);
-        inferenceMode(() => {
-          const { features } = model.forward(batch.images, { decode: false, taps: modelTaps(head) });
-          evaluation.add(batch, dets, features);
-          for (const f of Object.values(features)) f.dispose();
-        });
-        cells += batch.targets.size(0);
-        for (const d of dets) d.dispose();
-        batch.dispose();
-      }
+      cells = await evaluateTruth([evaluation], batchSize);
     } finally {
-      await loader.dispose();
-      model.dispose();
       evaluation.head.dispose();
     }
     assert.equal(evaluation.rows.length, cells, "every ground-truth cell matched its own box");

@@ -34,9 +34,10 @@ export function releaseFreeMemory(): "jemalloc" | "glibc" | "none" {
 /** Which of jemalloc's arenas {@link keepFreedPages} stops returning pages. */
 export interface KeepFreedPagesOptions {
   /**
-   * Also the oversize arena (blocks of 8 MiB and more, which it otherwise returns to the system at once). Inference
-   * wants it (an 11 MiB activation freed and faulted back costs ~4 ms per use); training does not (keeping those
-   * raised the peak by ~0.8 GiB on BCCD, BENCHMARKS.md "Memory across epochs"). @default false
+   * Also the oversize arena (blocks of 8 MiB and more), when it exists now with a decay of its own (jemalloc makes it
+   * on the first such block and gives it a decay of 0, i.e. returns its blocks at once, only while the default decay is
+   * positive: made later, it keeps them like the rest). Inference wants it kept (an 11 MiB activation freed and faulted
+   * back costs ~4 ms per use). @default false
    */
   oversize?: boolean;
 }

@@ -175,9 +175,6 @@ function createLoaders(
     batchSize: opts.batch / ranks,
     augment: true,
     hyp: opts.hyp,
-    // the grey of mosaic canvases, warps and letterboxes holds no cell: known background, trained as YOLOv5 trains
-    // it, and never a place for pseudo-labels (unlabelled, it gave the full-labels arm of issue 26 0–6 an epoch)
-    paddingLabelled: true,
     ...(attributeHsv === undefined ? {} : { attributeHsv }),
     seed: opts.seed,
     ...(dp ? { shard: { rank: dp.rank, worldSize: ranks } } : {}),

@@ -1,19 +1,11 @@
-/**
- * The trainer's small parts: the losses record and its running mean, option defaults, the options of a resumed run,
- * the training batches' region masks.
- */
+/** The trainer's small parts: the losses record and its running mean, option defaults, the options of a resumed run. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { LOSS_TERMS, updateMeanLosses, zeroLosses } from "../../src/train/train-losses.js";
 import { FINETUNE_MIN_WARMUP_ITERATIONS, resolveTrainOptions, resumedOptions } from "../../src/train/train-options.js";
-import { createTraining, disposeTraining } from "../../src/train/training-setup.js";
 import { OptionError } from "../../src/util/errors.js";
-import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
 
 describe("train losses", () => {
   test("the running mean is YOLOv5's (mean·seen + batch)/(seen + 1), term by term", () => {
@@ -100,44 +92,5 @@ describe("train options", () => {
       () => resumedOptions(saved, { resume, epochs: 99 }),
       (e: unknown) => e instanceof OptionError && e.option === "epochs" && /saved 30 epochs/.test(e.problem),
     );
-  });
-});
-
-describe("training batches", () => {
-  test("the grey of mosaic canvases and warps is labelled: a dense dataset's masks are all ones", async () => {
-    const work = mkdtempSync(join(tmpdir(), "sladet-parts-"));
-    try {
-      const data = await makeCellDataset(join(work, "data"), { images: 8, imgsz: 64 });
-      const { parts } = await createTraining(
-        {
-          data,
-          cfg: tinyModelYaml(),
-          imgsz: 64,
-          batch: 4,
-          epochs: 1,
-          workers: 0,
-          // mosaic and a strong warp: every batch holds canvas and border grey
-          hyp: { ...DEFAULT_HYP, mosaic: 1, mixup: 0, scale: 0.5, translate: 0.3, hsv_h: 0, hsv_s: 0, hsv_v: 0 },
-          noautoanchor: true,
-          verbose: false,
-          project: join(work, "runs"),
-        },
-        () => {},
-      );
-      try {
-        for await (const raw of parts.trainLoader.rawEpoch(0)) {
-          assert.ok(
-            raw.masks.every((m) => m === 1),
-            "no unlabelled pixel in a densely labelled batch",
-          );
-          const grey = raw.images.filter((v) => v === 114).length;
-          assert.ok(grey > raw.images.length / 20, `the batch holds padding (${grey} grey values)`);
-        }
-      } finally {
-        await disposeTraining(parts);
-      }
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
   });
 });

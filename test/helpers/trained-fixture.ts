@@ -8,13 +8,27 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
-import { QUICKSTART_MODEL, runQuickstart } from "../../src/demo/quickstart.js";
+import { QUICKSTART_HYP, QUICKSTART_MODEL, runQuickstart } from "../../src/demo/quickstart.js";
 import { builtinModelYaml, type ModelYaml } from "../../src/model/config.js";
 import type { TrainResult } from "../../src/train/trainer.js";
 import { REPO_ROOT } from "../helpers.js";
 
 /** The tiny model of the test configuration. */
+/**
+ * Phase 2 on the tiny fixture (test/train/phase2 and distributed): the fixture is not confident, so a low calibration
+ * floor, a lower precision target and no augmentation let it propose pseudo-labels.
+ */
+export const PHASE2_TEST_HYP = {
+  ...QUICKSTART_HYP,
+  ...HYP_NO_AUGMENTATION,
+  lr0: 0.005,
+  pl_precision: 0.5,
+  pl_precision_z: 0,
+  pl_conf_min: 0.1,
+};
+
 export function tinyModelYaml(nc = 1): ModelYaml {
   return { ...builtinModelYaml("n"), ...QUICKSTART_MODEL, nc };
 }

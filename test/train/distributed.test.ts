@@ -15,14 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { stringify as stringifyYaml } from "yaml";
-import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
 import { orderRng, permutation } from "../../src/data/augment/seed.js";
 import { padOrder, shardLength, shardOrder } from "../../src/data/distributed-sampler.js";
-import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
 import { loadCheckpoint, saveCheckpoint, YoloModel } from "../../src/model/index.js";
 import { getNumThreads, manualSeed, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
-import { makeCellDataset, tinyModelYaml, trainedFixture } from "../helpers/trained-fixture.js";
+import { makeCellDataset, PHASE2_TEST_HYP, tinyModelYaml, trainedFixture } from "../helpers/trained-fixture.js";
 import { assertClose, REPO_ROOT } from "../helpers.js";
 
 const work = mkdtempSync(join(tmpdir(), "sladet-dist-"));
@@ -343,12 +341,7 @@ describe("data-parallel training", () => {
       // while the EMA teachers stay close enough (--sync-bn) to select the same pseudo-labels. With them on, the
       // thresholds of epoch 2 differ by ~1%.
       hyp: {
-        ...QUICKSTART_HYP,
-        ...HYP_NO_AUGMENTATION,
-        lr0: 0.005,
-        pl_precision: 0.5,
-        pl_precision_z: 0,
-        pl_conf_min: 0.1,
+        ...PHASE2_TEST_HYP,
         pl_ramp: 0,
         pl_loss_gains: 1,
         sim_epochs: 1,

@@ -10,11 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
-import { QUICKSTART_HYP } from "../../src/demo/quickstart.js";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { type TrainResult, train } from "../../src/train/trainer.js";
-import { makeCellDataset, trainedFixture } from "../helpers/trained-fixture.js";
+import { makeCellDataset, PHASE2_TEST_HYP, trainedFixture } from "../helpers/trained-fixture.js";
 
 const IMGSZ = 128;
 let work: string;
@@ -41,15 +39,7 @@ before(async () => {
     workers: 1,
     verbose: false,
     noautoanchor: true,
-    // the tiny fixture is not confident: a low calibration floor and no augmentation let it propose pseudo-labels
-    hyp: {
-      ...QUICKSTART_HYP,
-      ...HYP_NO_AUGMENTATION,
-      lr0: 0.005,
-      pl_precision: 0.5,
-      pl_precision_z: 0,
-      pl_conf_min: 0.1,
-    },
+    hyp: PHASE2_TEST_HYP,
   };
   phase1 = await train({ ...common, weights: fixture.best, epochs: 1, attributes: true, project: join(work, "p1") });
   phase2 = await train({

@@ -4,9 +4,10 @@
  * `options` (`attr_softmax 1`, `attr_hsv 0`, `attr_balance 1`), the same data, seeds and everything else; prints the
  * test split's attribute table and the wall time.
  *
- *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0]
+ *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0] [MAGNIFICATION=1]
  *
- * SEED is the main job's (data and training); the runs go to OUT/<which>-s<SEED>.
+ * SEED is the main job's (data and training), MAGNIFICATION its films' (`sladet synth --magnification`); the runs go
+ * to OUT/<which>-s<SEED> (-m<MAGNIFICATION> when it is not 1).
  */
 import { join } from "node:path";
 import { formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
@@ -21,11 +22,16 @@ const which = process.argv[2] ?? "options";
 if (which !== "seed" && which !== "options") throw new Error(`expected seed or options, found ${which}`);
 const seed = Number(process.argv[4] ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`SEED: expected an integer >= 0, found ${process.argv[4]}`);
-const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}-s${seed}`);
+const magnification = Number(process.argv[5] ?? 1);
+const out = join(
+  process.argv[3] ?? "/tmp/attr-demo-ab",
+  `${which}-s${seed}${magnification === 1 ? "" : `-m${magnification}`}`,
+);
 const started = performance.now();
 const r = await runMainJob({
   out,
   seed,
+  magnification,
   verbose: false,
   hyp: which === "seed" ? SEED_ATTRIBUTE_HYP : ATTRIBUTE_OPTIONS,
 });
@@ -41,5 +47,5 @@ const test = await runValidation({
   verbose: false,
 });
 process.stdout.write(
-  `\n${which}, seed ${seed}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
+  `\n${which}, seed ${seed}, magnification ${magnification}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
 );

@@ -9,6 +9,7 @@ import { LLD_CLASS_NAMES } from "../data/schema.js";
 import { makeContactSheet } from "../data/synth/contact-sheet.js";
 import { DEFAULT_SPLIT, generateDataset, splitCounts } from "../data/synth/dataset.js";
 import { IMAGE_FORMATS, type ImageFormat } from "../data/synth/encode.js";
+import { MAX_MAGNIFICATION } from "../data/synth/generate-scene.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { progress } from "../util/progress.js";
 import { UserError } from "./errors.js";
@@ -32,6 +33,14 @@ function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 1) {
     throw new InvalidArgumentError(`expected an area fraction in (0, 1], found "${value}"`);
+  }
+  return n;
+}
+
+function magnification(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > MAX_MAGNIFICATION) {
+    throw new InvalidArgumentError(`expected a factor in (0, ${MAX_MAGNIFICATION}], found "${value}"`);
   }
   return n;
 }
@@ -62,6 +71,7 @@ interface SynthFlags {
   images?: number;
   seed: number;
   imgsz: number;
+  magnification: number;
   sparse?: number;
   split: [number, number, number];
   format: ImageFormat;
@@ -73,7 +83,12 @@ interface SynthFlags {
 
 async function writeSheet(flags: SynthFlags, file: string, print: Print): Promise<void> {
   const start = performance.now();
-  const jpeg = await makeContactSheet({ seed: flags.seed, imageSize: flags.imgsz, sparseArea: flags.sparse ?? 0.2 });
+  const jpeg = await makeContactSheet({
+    seed: flags.seed,
+    imageSize: flags.imgsz,
+    magnification: flags.magnification,
+    sparseArea: flags.sparse ?? 0.2,
+  });
   writeFileAtomic(file, jpeg);
   const secs = (performance.now() - start) / 1000;
   print(`wrote ${file} (${(jpeg.length / 1024).toFixed(0)} KiB) in ${secs.toFixed(1)} s\n`);
@@ -97,6 +112,7 @@ async function writeDataset(flags: SynthFlags, out: string, images: number, prin
     images,
     seed: flags.seed,
     imageSize: flags.imgsz,
+    magnification: flags.magnification,
     sparseArea: flags.sparse ?? null,
     split: flags.split,
     format: flags.format,
@@ -131,6 +147,12 @@ export function register(program: Command, print: Print = (text) => void process
     .option("--images <n>", "number of images over all splits", integer(1, 10_000_000))
     .option("--seed <n>", "random seed (same seed, same bytes)", integer(0, Number.MAX_SAFE_INTEGER), 0)
     .option("--imgsz <px>", "image width and height in pixels", integer(MIN_IMGSZ, MAX_IMGSZ), 640)
+    .option(
+      "--magnification <x>",
+      "draw every object this many times larger than a 640 px LLD field of view scaled to --imgsz shows it (a narrower field)",
+      magnification,
+      1,
+    )
     .option(
       "--sparse <area>",
       "label only a random region of this area fraction in train/val images (test stays dense)",

@@ -28,6 +28,8 @@ export interface MainJobOptions {
   imgsz?: number;
   /** Labelled area fraction of each train/val image (the paper's sparse setting). @default 0.3 */
   sparseArea?: number;
+  /** Objects drawn this many times larger than an LLD field of view's at imgsz (`sladet synth --magnification`). @default 1 */
+  magnification?: number;
   /** Phase-1 epochs. @default 60 */
   pretrainEpochs?: number;
   /** Phase-2 epochs. @default 8 */
@@ -81,10 +83,11 @@ function commonOptions(data: string, imgsz: number, seed: number, verbose: boole
 
 /** Generates the main job's sparse one-class dataset under `<out>/data`; returns its data YAML. */
 export async function mainJobData(out: string, options: MainJobOptions = {}): Promise<string> {
-  const { images = 160, imgsz = 192, sparseArea = 0.3, seed = 0 } = options;
+  const { images = 160, imgsz = 192, sparseArea = 0.3, seed = 0, magnification = 1 } = options;
   const dataRoot = join(out, "data");
   rmSync(dataRoot, { recursive: true, force: true });
-  await generateDataset({ out: dataRoot, images, seed, imageSize: imgsz, sparseArea, split: [0.7, 0.15, 0.15] });
+  const split = [0.7, 0.15, 0.15] as const;
+  await generateDataset({ out: dataRoot, images, seed, imageSize: imgsz, magnification, sparseArea, split });
   return collapseToOneClass(dataRoot);
 }
 

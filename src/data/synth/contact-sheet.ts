@@ -15,6 +15,8 @@ export interface ContactSheetOptions {
   seed?: number;
   /** Size of the rendered images. @default 640 */
   imageSize?: number;
+  /** Objects drawn this many times larger than an LLD field of view's at this size (generateScene). @default 1 */
+  magnification?: number;
   /** Labelled-region area of the whole-image samples (the last one is shown dense). @default 0.2 */
   sparseArea?: number;
   /** Whole fields of view in the top row. @default 3 */
@@ -60,7 +62,15 @@ function rawToPng(rgb: Uint8Array, width: number, height: number) {
 
 /** Renders the contact sheet as a JPEG buffer. */
 export async function makeContactSheet(options: ContactSheetOptions = {}): Promise<Buffer> {
-  const { seed = 0, imageSize = 640, sparseArea = 0.2, fields = 3, cropsPerClass = 4, quality = 80 } = options;
+  const {
+    seed = 0,
+    imageSize = 640,
+    magnification = 1,
+    sparseArea = 0.2,
+    fields = 3,
+    cropsPerClass = 4,
+    quality = 80,
+  } = options;
   const width = COLUMNS * (TILE + GAP) + GAP;
   const fieldSize = Math.min(FIELD_SIZE, Math.floor((width - GAP * (fields + 1)) / fields));
   const composites: OverlayOptions[] = [];
@@ -75,7 +85,7 @@ export async function makeContactSheet(options: ContactSheetOptions = {}): Promi
   const scale = fieldSize / imageSize;
   for (let f = 0; f < fields; f++) {
     const sparse = f < fields - 1 ? sparseArea : null;
-    const img = synthesizeImage({ seed, index: f, imageSize, sparseArea: sparse });
+    const img = synthesizeImage({ seed, index: f, imageSize, magnification, sparseArea: sparse });
     const x0 = GAP + f * (fieldSize + GAP);
     composites.push({
       input: await rawToPng(img.rgb, imageSize, imageSize).resize(fieldSize, fieldSize).png().toBuffer(),
@@ -115,7 +125,7 @@ export async function makeContactSheet(options: ContactSheetOptions = {}): Promi
   const crops: Array<{ cls: number; png: Buffer; attributes: number[] }> = [];
   const counts = new Array<number>(LLD_CLASS_NAMES.length).fill(0);
   for (let index = fields; index < fields + MAX_SCAN && counts.some((c) => c < cropsPerClass); index++) {
-    const img = synthesizeImage({ seed, index, imageSize });
+    const img = synthesizeImage({ seed, index, imageSize, magnification });
     for (const cell of img.scene.whiteCells) {
       if (counts[cell.cls]! >= cropsPerClass) continue;
       const b = cellBox(cell, imageSize, imageSize);

@@ -14,7 +14,7 @@ import { toCocoDataset, writeCocoJson } from "../formats/coco.js";
 import { type ImageAnnotation, LLD_ATTRIBUTES, LLD_CLASS_NAMES } from "../schema.js";
 import { annotateScene, drawRegion } from "./annotate.js";
 import { encodeImage, IMAGE_EXTENSIONS, type ImageFormat } from "./encode.js";
-import { generateScene } from "./generate-scene.js";
+import { checkMagnification, generateScene } from "./generate-scene.js";
 import { renderScene } from "./render.js";
 
 /** The three splits, in the order images are assigned to them. */
@@ -34,6 +34,8 @@ export interface GenerateDatasetOptions {
   seed?: number;
   /** Width and height of every image in pixels. @default 640 */
   imageSize?: number;
+  /** Objects drawn this many times larger than an LLD field of view's at this size (generateScene). @default 1 */
+  magnification?: number;
   /** Area fraction (0, 1] of the labelled region of train/val images; null = every split dense. @default null */
   sparseArea?: number | null;
   /** Fractions of images for train, val and test (non-negative, summing to 1). @default [0.7, 0.15, 0.15] */
@@ -116,6 +118,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
     images,
     seed = 0,
     imageSize = 640,
+    magnification = 1,
     sparseArea = null,
     split = DEFAULT_SPLIT,
     format = "jpeg",
@@ -126,6 +129,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   } = options;
   if (!Number.isInteger(imageSize) || imageSize < 32)
     throw new RangeError(`image size must be an integer ≥ 32, got ${imageSize}`);
+  checkMagnification(magnification);
   if (sparseArea !== null && !(sparseArea > 0 && sparseArea <= 1)) {
     throw new RangeError(`sparse area must be in (0, 1], got ${sparseArea}`);
   }
@@ -153,7 +157,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   const pending = new Set<Promise<void>>();
   for (let index = 0; index < images; index++) {
     const s = splitOf(index, counts);
-    const scene = generateScene(seed, index, imageSize);
+    const scene = generateScene(seed, index, imageSize, magnification);
     const region =
       sparseArea !== null && s !== "test" ? drawRegion(seed, index, sparseArea, imageSize, imageSize) : null;
     const relImage = `images/${s}/${imageStem(index)}${ext}`;

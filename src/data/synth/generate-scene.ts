@@ -190,13 +190,27 @@ function placeSpecks(rng: Rng, stain: Stain, width: number, height: number, s: n
   return specks;
 }
 
+/** Largest {@link generateScene} magnification: beyond it a white cell no longer fits a small image. */
+export const MAX_MAGNIFICATION = 4;
+
+/** Throws a RangeError unless `m` is a magnification {@link generateScene} takes: (0, MAX_MAGNIFICATION]. */
+export function checkMagnification(m: number): void {
+  if (!(m > 0 && m <= MAX_MAGNIFICATION)) {
+    throw new RangeError(`magnification: expected a number in (0, ${MAX_MAGNIFICATION}], found ${m}`);
+  }
+}
+
 /**
- * The scene of image `index` of the dataset with seed `seed`, at `imageSize` × `imageSize` pixels. The field of view
- * is the same at every size (a smaller image is a downscaled one), so object counts do not depend on the size.
+ * The scene of image `index` of the dataset with seed `seed`, at `imageSize` × `imageSize` pixels. At magnification 1
+ * the field of view is an LLD image's at every size (a smaller image is a downscaled one), so object counts do not
+ * depend on the size; at magnification m every object is drawn m times larger (a field of view m times narrower, with
+ * as many white cells and fewer red ones): a 192 px image at 2 shows its cells at 0.6 of their 640 px LLD size instead
+ * of 0.3, where nucleoli and vacuoles are pixels, not fractions of one.
  */
-export function generateScene(seed: number, index: number, imageSize: number): Scene {
+export function generateScene(seed: number, index: number, imageSize: number, magnification = 1): Scene {
+  checkMagnification(magnification);
   const rng = Rng.forImage(seed, index, Stream.scene);
-  const s = imageSize / REFERENCE_SIZE;
+  const s = (imageSize / REFERENCE_SIZE) * magnification;
   const stain = drawStain(rng, s);
   const whiteCells = placeWhiteCells(rng, stain, imageSize, imageSize, s);
   const redCells = placeRedCells(rng, stain, whiteCells, imageSize, imageSize, s);

@@ -13,6 +13,8 @@ export interface SynthImageOptions {
   index?: number;
   /** Width and height in pixels. @default 640 */
   imageSize?: number;
+  /** Objects drawn this many times larger than an LLD field of view's at this size (generateScene). @default 1 */
+  magnification?: number;
   /**
    * Area fraction (0, 1] of a random labelled region; only cells whose box centre it holds are labelled.
    * null labels the whole image (dense).
@@ -33,8 +35,8 @@ export interface SynthImage {
 
 /** Generates, renders and annotates one image. */
 export function synthesizeImage(options: SynthImageOptions = {}): SynthImage {
-  const { seed = 0, index = 0, imageSize = 640, sparseArea = null, image = "" } = options;
-  const scene = generateScene(seed, index, imageSize);
+  const { seed = 0, index = 0, imageSize = 640, magnification = 1, sparseArea = null, image = "" } = options;
+  const scene = generateScene(seed, index, imageSize, magnification);
   const region: PixelRect | null =
     sparseArea === null ? null : drawRegion(seed, index, sparseArea, scene.width, scene.height);
   return { scene, rgb: renderScene(scene), annotation: annotateScene(scene, image, region) };

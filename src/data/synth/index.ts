@@ -17,7 +17,7 @@ export {
   splitOf,
 } from "./dataset.js";
 export { type EncodeOptions, encodeImage, IMAGE_FORMATS, type ImageFormat } from "./encode.js";
-export { generateScene, REFERENCE_SIZE } from "./generate-scene.js";
+export { generateScene, MAX_MAGNIFICATION, REFERENCE_SIZE } from "./generate-scene.js";
 export { type SynthImage, type SynthImageOptions, synthesizeImage } from "./image.js";
 export { collapseToOneClass } from "./one-class.js";
 export { type RenderOptions, renderScene } from "./render.js";

@@ -162,6 +162,7 @@ test("sladet synth validates its flags with clear errors", async () => {
     [["--out", join(root, "d"), "--images", "4", "--split", "0.5,0.5"], /three non-negative fractions/],
     [["--out", join(root, "d"), "--images", "4", "--imgsz", "8"], /\[32, 4096\]/],
     [["--out", join(root, "d"), "--images", "4", "--format", "gif"], /jpeg, png/],
+    [["--out", join(root, "d"), "--images", "4", "--magnification", "9"], /--magnification.*\(0, 4\], found "9"/],
     [["--out", join(root, "d"), "--images", "2"], /cannot fill 3 non-empty splits/],
     [["--images", "4"], /--out <dir> is required/],
   ];
@@ -180,4 +181,20 @@ test("sladet synth validates its flags with clear errors", async () => {
   assert.equal(again.ok, false);
   assert.match(again.stderr, /--force/);
   assert.equal((await runSynthCli(...args, "--force")).ok, true);
+  // --magnification reaches the images: the same seed's first image differs from the unmagnified one
+  const plain = await runSynthCli("--out", join(root, "m"), "--images", "3", "--imgsz", "64", "--quiet");
+  const magnified = await runSynthCli(
+    "--out",
+    join(root, "m2"),
+    "--images",
+    "3",
+    "--imgsz",
+    "64",
+    "--quiet",
+    "--magnification",
+    "2",
+  );
+  assert.ok(plain.ok && magnified.ok);
+  const first = (d: string) => readFileSync(join(root, d, "images", "train", "synth_000000.jpg"));
+  assert.notDeepEqual(first("m"), first("m2"));
 });

@@ -150,6 +150,27 @@ test("Cell Size is the cell diameter: Small < Medium < Large boxes", () => {
   }
 });
 
+test("magnification m draws every white cell m times larger (192 px at 2: 0.6 of its 640 px size)", () => {
+  let [cells1, cells2] = [0, 0];
+  for (let i = 0; i < 40; i++) {
+    const one = generateScene(6, i, 192);
+    const two = generateScene(6, i, 192, 2);
+    cells1 += one.whiteCells.length;
+    cells2 += two.whiteCells.length;
+    // the first cell is planned before any placement draws, so both scenes plan the same one (later ones differ
+    // with how many tries the placements took)
+    const [a, b] = [one.whiteCells[0]!, two.whiteCells[0]!];
+    assert.equal(b.cls, a.cls);
+    assert.deepEqual(b.trueAttributes, a.trueAttributes);
+    assert.ok(Math.abs(b.outline.rx / a.outline.rx - 2) < 1e-9, `image ${i}: radius ${a.outline.rx} → ${b.outline.rx}`);
+  }
+  // as many white cells: a narrower field of view, not fewer cells (a few larger ones find no free place)
+  assert.ok(cells2 >= 0.9 * cells1, `${cells2} cells at 2 against ${cells1} at 1`);
+  assert.deepEqual(generateScene(6, 3, 192, 1), generateScene(6, 3, 192));
+  assert.throws(() => generateScene(6, 3, 192, 0), /magnification: expected a number in \(0, 4\], found 0/);
+  assert.throws(() => generateScene(6, 3, 192, 5), /found 5/);
+});
+
 test("visible attributes change the drawn morphology", () => {
   const cells = manyCells(4, 400).filter((c) => c.cls !== 0);
   for (const c of cells) {

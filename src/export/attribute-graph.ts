@@ -105,10 +105,13 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
   x = emitStage(g, x, head.conv1, slope, "conv1");
   x = emitStage(g, x, head.conv2, slope, "conv2");
   x = g.op("Flatten", [emitStage(g, x, head.conv3, slope, "conv3")], { axis: 1 });
-  const size = emitLinear(g, g.op("Mul", [sizes, g.constFloat([head.boxScale], [])]), head.fcBox, "fcBox");
+  const scaledWh = g.op("Mul", [sizes, g.constFloat([head.boxScale], [])]);
+  const size = emitLinear(g, scaledWh, head.fcBox, "fcBox");
   const h1 = g.op("LeakyRelu", [g.op("Add", [emitLinear(g, x, head.fc1, "fc1"), size])], { alpha: float(slope) });
   const h2 = g.op("LeakyRelu", [emitLinear(g, h1, head.fc2, "fc2")], { alpha: float(slope) });
-  const cellSize = g.op("Softmax", [emitLinear(g, h2, head.fcSize, "fcSize")], { axis: 1 });
+  let sizeLogits = emitLinear(g, h2, head.fcSize, "fcSize");
+  if (head.fcSizeBox) sizeLogits = g.op("Add", [sizeLogits, emitLinear(g, scaledWh, head.fcSizeBox, "fcSizeBox")]);
+  const cellSize = g.op("Softmax", [sizeLogits], { axis: 1 });
   const binaryLogits = g.op("Reshape", [emitLinear(g, h2, head.fc3, "fc3"), g.constInt([-1, BINARY_ATTRIBUTES, 2])]);
   const binary = g.op("Softmax", [binaryLogits], { axis: 2 });
   g.output(cellSize, "cell_size", OnnxDataType.FLOAT, ["cells", CELL_SIZE_CLASSES]);

@@ -66,6 +66,13 @@ export interface AttributeHeadOptions {
   inputNorm?: boolean;
   /** See {@link BOX_SIZE_SCALE}. @default BOX_SIZE_SCALE */
   boxScale?: number;
+  /**
+   * Cell Size's logits also get a linear term of the box's scaled (w, h) (`fcSizeBox`, zero at construction): Cell
+   * Size is first of all the cell's size, and through fc1, fc2 and their dropout alone that signal reached the output
+   * weakly, and lost out to the six binary attributes' terms once they were trained by cross-entropy (issue 25).
+   * Off in heads saved before it existed and in the seed's. @default false
+   */
+  sizeFromBox?: boolean;
 }
 
 /** Floor of the variance in the input standardisation. */
@@ -79,6 +86,7 @@ export interface AttributeHeadConfig {
   roiSize: [number, number];
   inputNorm: boolean;
   boxScale: number;
+  sizeFromBox: boolean;
 }
 
 export interface AttributeOutput {
@@ -92,7 +100,11 @@ export interface AttributeOutput {
  * The parameter values of a head of this shape (`inChannels`, `roiSize`), counted without building it: what a
  * checkpoint must hold for its attribute head.
  */
-export function attributeHeadValueCount(inChannels: number, roiSize: readonly [number, number]): number {
+export function attributeHeadValueCount(
+  inChannels: number,
+  roiSize: readonly [number, number],
+  sizeFromBox = false,
+): number {
   const [c1, c2, c3] = ATTRIBUTE_CONV_CHANNELS;
   const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
   const shrink = (n: number) => [1, 2, 3].reduce((m) => Math.floor(m / ATTRIBUTE_STAGE_POOL), n);
@@ -107,7 +119,8 @@ export function attributeHeadValueCount(inChannels: number, roiSize: readonly [n
     BOX_FEATURES * f1 +
     linear(f1, f2) +
     linear(f2, BINARY_ATTRIBUTES * 2) +
-    linear(f2, CELL_SIZE_CLASSES)
+    linear(f2, CELL_SIZE_CLASSES) +
+    (sizeFromBox ? BOX_FEATURES * CELL_SIZE_CLASSES : 0)
   );
 }
 
@@ -123,6 +136,8 @@ export class AttributeHead extends Module {
   readonly fc3: Linear;
   /** Cell Size (a0), 3 logits. */
   readonly fcSize: Linear;
+  /** The box's (w, h) straight into Cell Size's logits ({@link AttributeHeadOptions.sizeFromBox}); null when off. */
+  readonly fcSizeBox: Linear | null;
   readonly #act: LeakyReLU;
   readonly #pool: MaxPool2d;
   readonly #dropout: Dropout;
@@ -130,6 +145,7 @@ export class AttributeHead extends Module {
   readonly roiSize: readonly [number, number];
   readonly inputNorm: boolean;
   readonly boxScale: number;
+  readonly sizeFromBox: boolean;
   readonly taps: readonly string[];
   readonly tapChannels: readonly number[];
   /** Flattened size after the conv stages (576 for a 24×30 grid). */
@@ -159,6 +175,10 @@ export class AttributeHead extends Module {
     this.fc2 = this.registerModule("fc2", new Linear(f1, f2));
     this.fc3 = this.registerModule("fc3", new Linear(f2, BINARY_ATTRIBUTES * 2));
     this.fcSize = this.registerModule("fcSize", new Linear(f2, CELL_SIZE_CLASSES));
+    this.sizeFromBox = options.sizeFromBox ?? false;
+    this.fcSizeBox = this.sizeFromBox
+      ? this.registerModule("fcSizeBox", new Linear(BOX_FEATURES, CELL_SIZE_CLASSES, { bias: false }))
+      : null;
     this.#act = new LeakyReLU(ATTRIBUTE_LEAKY_SLOPE);
     this.#pool = new MaxPool2d(ATTRIBUTE_STAGE_POOL);
     this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
@@ -173,6 +193,7 @@ export class AttributeHead extends Module {
       roiSize: [this.roiSize[0], this.roiSize[1]],
       inputNorm: this.inputNorm,
       boxScale: this.boxScale,
+      sizeFromBox: this.sizeFromBox,
     };
   }
 
@@ -182,7 +203,7 @@ export class AttributeHead extends Module {
    */
   zeroBoxWeights(): void {
     noGrad(() => {
-      this.fcBox.weight.data = zeros(this.fcBox.weight.data.shape);
+      for (const layer of [this.fcBox, this.fcSizeBox]) if (layer) layer.weight.data = zeros(layer.weight.data.shape);
     });
   }
 
@@ -198,12 +219,15 @@ export class AttributeHead extends Module {
       // where NCHW max pooling of the first stage alone took 7 ms for 30 cells); the same values
       const input = this.training ? normed : normed.channelsLast();
       const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, input))).flatten(1);
-      const size = this.fcBox.forward(boxWh.mul(this.boxScale));
+      const scaledWh = boxWh.mul(this.boxScale);
+      const size = this.fcBox.forward(scaledWh);
       const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(size));
       const h2 = this.#dropout.forward(this.#act.forward(this.fc2.forward(this.#dropout.forward(h1))));
       const k = pooled.shape[0]!;
       return {
-        cellSize: this.fcSize.forward(h2),
+        cellSize: this.fcSizeBox
+          ? this.fcSize.forward(h2).add(this.fcSizeBox.forward(scaledWh))
+          : this.fcSize.forward(h2),
         binary: this.fc3.forward(h2).view(k, BINARY_ATTRIBUTES, 2),
       };
     });

@@ -40,7 +40,10 @@ export interface CheckpointMeta {
   /** The attribute schema the head predicts; null when there is no head. */
   attributes: readonly AttributeSpec[] | null;
   /** The attribute head's shape; null when there is no head. */
-  /** Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale (1). */
+  /**
+   * Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale
+   * (1), sizeFromBox (false).
+   */
   attributeHead: (Pick<AttributeHeadConfig, "inChannels" | "roiSize"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
   epoch: number | null;
@@ -178,6 +181,8 @@ function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, sourc
   if (taps !== undefined && !(Array.isArray(taps) && taps.every((t) => typeof t === "string")))
     fail("taps must be names");
   if (head.boxScale !== undefined && !Number.isFinite(head.boxScale)) fail("boxScale must be a finite number");
+  if (head.sizeFromBox !== undefined && typeof head.sizeFromBox !== "boolean")
+    fail("sizeFromBox must be true or false");
 }
 
 /** Number of values a set of tensors holds. */
@@ -204,7 +209,7 @@ function checkTensorsAgainstMeta(meta: CheckpointMeta, tensors: Map<string, Tens
   if (meta.attributeHead) {
     const { inChannels, roiSize } = meta.attributeHead;
     const head = valueCount([...tensors].filter(([k]) => k.startsWith(ATTRIBUTES_PREFIX)).map(([, t]) => t));
-    const wanted = attributeHeadValueCount(inChannels, roiSize);
+    const wanted = attributeHeadValueCount(inChannels, roiSize, meta.attributeHead.sizeFromBox ?? false);
     if (head !== wanted) {
       throw new SladetCheckpointError(
         `${source}: the metadata describes an attribute head of ${wanted} values (${inChannels} channels, RoI ${roiSize.join("×")}), but the file holds ${head}`,

@@ -9,6 +9,7 @@ export {
   AttributeHead,
   type AttributeHeadOptions,
   type AttributeOutput,
+  attributeHeadValueCount,
   attributeValues,
   BINARY_ATTRIBUTES,
   BOX_FEATURES,

@@ -57,6 +57,8 @@ export interface AttributeBranchOptions {
   minScale?: number;
   /** RoIAlign grid of a new head (a given head keeps its own). @default ATTRIBUTE_ROI_SIZE, the seed's 24×30 */
   roiSize?: readonly [number, number];
+  /** A new head's AttributeHeadOptions.sizeFromBox (a given head keeps its own). @default false */
+  sizeFromBox?: boolean;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -87,7 +89,12 @@ export class AttributeBranch {
       );
     const channels = tapChannels(model, taps);
     const inChannels = channels.reduce((a, b) => a + b, 0);
-    this.head = head ?? newAttributeHead(model, taps, options.roiSize ? { roiSize: options.roiSize } : {});
+    this.head =
+      head ??
+      newAttributeHead(model, taps, {
+        ...(options.roiSize ? { roiSize: options.roiSize } : {}),
+        sizeFromBox: options.sizeFromBox ?? false,
+      });
     if (this.head.inChannels !== inChannels) {
       throw new Error(
         `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,

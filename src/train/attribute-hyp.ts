@@ -44,6 +44,12 @@ export interface AttributeHyp {
    * Heads continued from weights keep their grid. 1: the seed's.
    */
   attr_grid: number;
+  /**
+   * 1: a new head's Cell Size logits also read the box's size directly (AttributeHeadOptions.sizeFromBox; heads
+   * continued from weights keep theirs). Cell Size is first of all the cell's size; under softmax cross-entropy of
+   * a1..a6 (attr_softmax) the path through the hidden layers alone lost it. 0: the seed's head.
+   */
+  attr_size_box: number;
 }
 
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
@@ -55,6 +61,7 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_min_scale: 0,
   attr_steps: 1,
   attr_grid: 1,
+  attr_size_box: 0,
 });
 
 /**
@@ -73,6 +80,7 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_lr > 0 ? null : "attr_lr > 0",
     h.attr_min_scale >= 0 ? null : "attr_min_scale >= 0",
     Number.isInteger(h.attr_steps) && h.attr_steps >= 1 ? null : "attr_steps an integer >= 1",
+    h.attr_size_box === 0 || h.attr_size_box === 1 ? null : "attr_size_box 0 or 1",
     h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8
       ? null
       : "attr_grid in (0, 4], grid >= 8 rows",

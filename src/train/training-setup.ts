@@ -365,6 +365,7 @@ function createAttributeBranch(
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
       roiSize: attributeGrid(opts.hyp.attr_grid),
+      sizeFromBox: opts.hyp.attr_size_box === 1,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
         ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),

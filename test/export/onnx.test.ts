@@ -185,14 +185,18 @@ describe("ONNX export of the detector", () => {
   });
 });
 
-/** The fixture's detector with a random head on `taps`, saved as one checkpoint; returns it and the head. */
+/**
+ * The fixture's detector with a random head on `taps`, saved as one checkpoint; returns it and the head. sladet's
+ * heads (inputNorm) get the Cell Size box term too (sizeFromBox).
+ */
 async function checkpointWithHead(
   name: string,
   taps: string[],
   inputNorm: boolean,
 ): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
-  saveWithAttributeHead((await trainedFixture()).best, path, { taps, inputNorm, seed: taps.length, randomise: true });
+  const options = { taps, inputNorm, sizeFromBox: inputNorm, seed: taps.length, randomise: true };
+  saveWithAttributeHead((await trainedFixture()).best, path, options);
   const loaded = loadInferenceModel(path);
   loaded.model.dispose();
   return { path, head: loaded.attributeHead! };

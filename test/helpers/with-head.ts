@@ -8,6 +8,8 @@ export interface WithHeadOptions {
   taps?: readonly string[];
   /** @default true (sladet's heads); false with boxScale 1 is the seed's */
   inputNorm?: boolean;
+  /** AttributeHeadOptions.sizeFromBox. @default false */
+  sizeFromBox?: boolean;
   /** @default 3 */
   seed?: number;
   /**
@@ -19,10 +21,10 @@ export interface WithHeadOptions {
 
 /** Saves the detector of checkpoint `weights` with a new attribute head as one checkpoint at `out`. */
 export function saveWithAttributeHead(weights: string, out: string, options: WithHeadOptions = {}): void {
-  const { taps = ATTRIBUTE_TAPS, inputNorm = true, seed = 3, randomise = false } = options;
+  const { taps = ATTRIBUTE_TAPS, inputNorm = true, sizeFromBox = false, seed = 3, randomise = false } = options;
   const loaded = loadCheckpoint(weights);
   manualSeed(seed);
-  const head = newAttributeHead(loaded.model, taps, { inputNorm, ...(inputNorm ? {} : { boxScale: 1 }) });
+  const head = newAttributeHead(loaded.model, taps, { inputNorm, sizeFromBox, ...(inputNorm ? {} : { boxScale: 1 }) });
   if (randomise)
     noGrad(() => {
       for (const [, p] of head.namedParameters()) uniform_(p.data, -0.1, 0.1);

@@ -17,6 +17,7 @@ import {
 } from "../../src/io/index.js";
 import {
   AttributeHead,
+  attributeHeadValueCount,
   attributeValues,
   boxSizes,
   parseCheckpoint,
@@ -129,6 +130,80 @@ describe("AttributeHead", () => {
         assert.ok(g.abs().sum().item() > 0, "fcBox receives gradient");
       });
     } finally {
+      head.dispose();
+    }
+  });
+});
+
+describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed's weights)", () => {
+  test("fcSizeBox adds a linear term of the scaled (w, h) to Cell Size only, starts at zero, learns, is counted", () => {
+    const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8], sizeFromBox: true, dropout: 0 });
+    const plain = new AttributeHead({ inChannels: 8, roiSize: [8, 8], dropout: 0 });
+    try {
+      const count = (h: AttributeHead) => [...h.namedParameters()].reduce((n, [, p]) => n + p.data.numel, 0);
+      assert.equal(count(head), attributeHeadValueCount(8, [8, 8], true));
+      assert.equal(count(head) - count(plain), 6);
+      assert.ok(head.fcSizeBox!.weight.data.toArray().every((v) => v === 0));
+      assert.equal(plain.fcSizeBox, null);
+      tidy(() => {
+        manualSeed(3);
+        const pooled = randn([3, 8, 8, 8]);
+        const wh = tensor([
+          [0.1, 0.2],
+          [0.3, 0.4],
+          [0.5, 0.6],
+        ]);
+        head.train();
+        head.forward(pooled, wh).cellSize.sum().backward();
+        assert.ok(head.fcSizeBox!.weight.grad!.abs().sum().item() > 0, "fcSizeBox receives gradient");
+        noGrad(() => {
+          head.eval();
+          plain.eval();
+          plain.loadStateDict(new Map([...head.stateDict()].filter(([k]) => !k.startsWith("fcSizeBox"))));
+          const w = tensor([1, -2, 0.5, 3, -1, 2], [3, 2]);
+          head.fcSizeBox!.weight.data = w;
+          const a = head.forward(pooled, wh);
+          const b = plain.forward(pooled, wh);
+          assertClose(a.binary, b.binary, "binary logits unchanged", { rtol: 1e-6 });
+          assertClose(a.cellSize, b.cellSize.add(wh.mul(head.boxScale).matmul(w.transpose(0, 1))), "Cell Size + W·(s·wh)", {
+            rtol: 1e-5,
+          });
+        });
+      });
+    } finally {
+      head.dispose();
+      plain.dispose();
+    }
+  });
+
+  test("travels in checkpoints; a checkpoint's tensor count must match it", () => {
+    const model = new YoloModel(tinyModelYaml());
+    const head = new AttributeHead({
+      inChannels: model.tapChannels("p2") + model.tapChannels("p3"),
+      sizeFromBox: true,
+    });
+    try {
+      const bytes = serializeCheckpoint(model, { attributeHead: head });
+      const loaded = parseCheckpoint(bytes);
+      assert.equal(loaded.attributeHead?.sizeFromBox, true);
+      assert.deepEqual(loaded.attributeHead?.config, head.config);
+      loaded.model.dispose();
+      loaded.attributeHead?.dispose();
+      const { tensors, metadata } = parseSafetensors(bytes);
+      const meta = JSON.parse(metadata["sladet"]!);
+      meta.attributeHead.sizeFromBox = false;
+      assert.throws(
+        () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
+        /x\.safetensors: the metadata describes an attribute head of \d+ values .* but the file holds \d+/,
+      );
+      meta.attributeHead.sizeFromBox = "yes";
+      assert.throws(
+        () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
+        /sizeFromBox must be true or false/,
+      );
+      for (const t of tensors.values()) t.dispose();
+    } finally {
+      model.dispose();
       head.dispose();
     }
   });

@@ -97,14 +97,14 @@ export async function renderBatchPicture(batch: RawBatch, options: BatchPictureO
             y === 0 ||
             x === w - 1 ||
             y === h - 1 ||
-            !mask[p - 1] ||
-            !mask[p + 1] ||
-            !mask[p - w] ||
-            !mask[p + w]);
+            mask[p - 1] !== 1 ||
+            mask[p + 1] !== 1 ||
+            mask[p - w] !== 1 ||
+            mask[p + w] !== 1);
         const o = ((oy + y) * gridW + ox + x) * 3;
         for (let c = 0; c < 3; c++) {
           const v = tile[p * 3 + c]!;
-          canvas[o + c] = edge ? OUTLINE[c]! : m ? v : Math.round(v * unlabelledBrightness);
+          canvas[o + c] = edge ? OUTLINE[c]! : m === 1 ? v : Math.round(v * unlabelledBrightness);
         }
       }
     }

@@ -1,9 +1,11 @@
 /**
  * The training batch as tensors (design.md §7.1), made on the main thread from a worker's {@link RawBatch}:
  * `images` float32 [B,3,H,W] RGB 0..1, `targets` float32 [N,6+K] (image index, class, xc, yc, w, h normalised to the
- * network input, a0..aK−1 with −1 unknown; [N,13] for LLD), `regionMask` uint8 [B,1,H,W] (1 = labelled).
+ * network input, a0..aK−1 with −1 unknown; [N,13] for LLD), `regionMask` uint8 [B,1,H,W] (1 = labelled),
+ * `imageMask` uint8 [B,1,H,W] (0 = padding, where augmentation left no image).
  */
 import { type Tensor, tensor, tidy } from "../torch/index.js";
+import { PADDING_MASK } from "./augment/types.js";
 import type { RawBatch } from "./raw-batch.js";
 import { TARGET_BOX_FIELDS } from "./raw-batch.js";
 import type { LoaderItem } from "./sample-source.js";
@@ -13,6 +15,8 @@ export interface Batch {
   images: Tensor;
   targets: Tensor;
   regionMask: Tensor;
+  /** 1 where the images hold image, 0 on padding (Mask's PADDING_MASK): no object can be centred there. */
+  imageMask: Tensor;
   /**
    * Per target row, how much augmentation scaled the object since it was loaded (1 in validation; s after a random
    * affine of scale s): the attribute head divides box sizes by it (Cell Size is an absolute size).
@@ -35,7 +39,7 @@ export interface Batch {
   files: string[];
   /** [height, width] of the images. */
   shape: [number, number];
-  /** Frees the three tensors. */
+  /** Frees the tensors. */
   dispose(): void;
 }
 
@@ -44,12 +48,16 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
   const { size: B, height: H, width: W } = raw;
   const images = pixelsToUnit(raw.images, [B, 3, H, W]);
   const targets = tensor(raw.targets, [raw.numTargets, TARGET_BOX_FIELDS + raw.numAttributes]);
-  const regionMask = tensor(raw.masks, [B, 1, H, W]);
+  const { regionMask, imageMask } = tidy(() => {
+    const codes = tensor(raw.masks, [B, 1, H, W]);
+    return { regionMask: codes.eq(1).to("uint8"), imageMask: codes.ne(PADDING_MASK).to("uint8") };
+  });
   const attributeImages = raw.attributeImages ? pixelsToUnit(raw.attributeImages, [B, 3, H, W]) : undefined;
   return {
     images,
     targets,
     regionMask,
+    imageMask,
     ...(attributeImages ? { attributeImages } : {}),
     targetScales: raw.targetScales,
     heldout: raw.heldout,
@@ -61,6 +69,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
       images.dispose();
       targets.dispose();
       regionMask.dispose();
+      imageMask.dispose();
       attributeImages?.dispose();
     },
   };

@@ -56,7 +56,7 @@ export function maskBounds(mask: {
   let y2 = -Infinity;
   for (let y = 0; y < mask.height; y++) {
     for (let x = 0; x < mask.width; x++) {
-      if (!mask.data[y * mask.width + x]) continue;
+      if (mask.data[y * mask.width + x] !== 1) continue; // labelled pixels (not 0, not padding)
       x1 = Math.min(x1, x);
       y1 = Math.min(y1, y);
       x2 = Math.max(x2, x + 1);
@@ -77,7 +77,7 @@ export function maskNear(
   const cy = Math.floor(y);
   for (let j = cy - radius; j <= cy + radius; j++) {
     for (let i = cx - radius; i <= cx + radius; i++) {
-      if (i >= 0 && j >= 0 && i < mask.width && j < mask.height && mask.data[j * mask.width + i]) return true;
+      if (i >= 0 && j >= 0 && i < mask.width && j < mask.height && mask.data[j * mask.width + i] === 1) return true;
     }
   }
   return false;

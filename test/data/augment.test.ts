@@ -12,6 +12,7 @@ import {
   letterbox,
   mixup,
   mosaic4,
+  PADDING_MASK,
   randomPerspectiveMatrix,
   sampleRng,
   trainSample,
@@ -31,10 +32,10 @@ describe("letterbox: shapes, padding and the mask border", () => {
     assert.deepEqual(ratio, [1, 1]);
     assert.deepEqual(pad, [0, 80]);
     assert.equal(sample.image.data[(79 * 640 + 5) * 3], GREY);
-    assert.equal(sample.mask.data[79 * 640 + 5], 0);
+    assert.equal(sample.mask.data[79 * 640 + 5], PADDING_MASK); // not labelled, and no image
     assert.equal(sample.mask.data[80 * 640 + 5], 1);
     assert.equal(sample.mask.data[559 * 640 + 5], 1);
-    assert.equal(sample.mask.data[560 * 640 + 5], 0);
+    assert.equal(sample.mask.data[560 * 640 + 5], PADDING_MASK);
     assert.deepEqual(rowsOf(sample)[0]?.slice(0, 5), [3, 10, 100, 110, 300]);
   });
 
@@ -126,7 +127,7 @@ describe("mosaic, mixup, flips, HSV and the box filter", () => {
     assert.equal(at(150, 150), 1); // bottom-right region
     assert.deepEqual(rowsOf(m)[0]?.slice(0, 5), [2, 160, 160, 190, 190]);
     const off = mosaic4(tiles, 100, { xc: 150, yc: 150 });
-    assert.equal(off.mask.data[10 * 200 + 10], 0, "canvas outside the tiles");
+    assert.equal(off.mask.data[10 * 200 + 10], PADDING_MASK, "canvas outside the tiles");
     assert.equal(off.image.data[(10 * 200 + 10) * 3], GREY);
     const labelled = mosaic4(tiles, 100, { xc: 150, yc: 150 }, { paddingLabelled: true });
     assert.equal(labelled.mask.data[10 * 200 + 10], 1);

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { PADDING_MASK } from "../../src/data/augment/index.js";
 import { saveBatchPicture } from "../../src/data/batch-picture.js";
 import { DataLoader, type LoaderItem, type LoaderOptions, loadSplitItems } from "../../src/data/loader.js";
 import type { RawBatch } from "../../src/data/raw-batch.js";
@@ -81,10 +82,11 @@ describe("loader: items and determinism", () => {
 });
 
 describe("loader: the batch contract (design.md §7.1)", () => {
-  test("train batches: images float32 [B,3,H,W] in 0..1, targets [N,13], regionMask uint8 [B,1,H,W] of 0/1", async () => {
+  test("train batches: images float32 [B,3,H,W] in 0..1, targets [N,13], regionMask and imageMask uint8 [B,1,H,W] of 0/1", async () => {
     const loader = new DataLoader({ items, imgSize: 128, batchSize: 4, augment: true, workers: 1, seed: 2 });
     try {
       let seen = 0;
+      let padding = 0;
       for await (const batch of loader.epoch(0)) {
         const B = batch.indices.length;
         assert.deepEqual(batch.images.shape, [B, 3, 128, 128]);
@@ -97,7 +99,14 @@ describe("loader: the batch contract (design.md §7.1)", () => {
         assert.ok(px.every((v) => v >= 0 && v <= 1));
         // the workers send bytes; the values are pixel / 255 in float32, as if divided in JavaScript
         assert.ok(px.every((v) => v === Math.fround(Math.round(v * 255) / 255)));
-        assert.ok(batch.regionMask.toArray().every((v) => v === 0 || v === 1));
+        const region = batch.regionMask.toArray();
+        assert.ok(region.every((v) => v === 0 || v === 1));
+        // imageMask: 0 on the padding grey (mosaic canvas, warp borders), where nothing is labelled
+        assert.equal(batch.imageMask.dtype, "uint8");
+        assert.deepEqual(batch.imageMask.shape, [B, 1, 128, 128]);
+        const onImage = batch.imageMask.toArray();
+        assert.ok(onImage.every((v, i) => (v === 0 || v === 1) && !(v === 0 && region[i] === 1)));
+        padding += onImage.filter((v) => v === 0).length;
         const t = batch.targets.toArray();
         for (let r = 0; r < batch.targets.shape[0]!; r++) {
           const row = t.slice(r * 13, r * 13 + 13);
@@ -113,6 +122,7 @@ describe("loader: the batch contract (design.md §7.1)", () => {
         seen++;
       }
       assert.equal(seen, loader.batchCount);
+      assert.ok(padding > 0, "mosaic and warp leave padding in some image");
       assert.equal(loader.batchCount, 2);
       assert.equal(loader.length, 6);
     } finally {
@@ -148,13 +158,13 @@ describe("loader: the batch contract (design.md §7.1)", () => {
       assert.ok(Math.abs(row[2]! - (label0.xc * 640 + 16) / 672) < 1e-5);
       assert.ok(Math.abs(row[3]! - (label0.yc * 480 + 16) / 512) < 1e-5);
       assert.ok(Math.abs(row[4]! - (label0.w * 640) / 672) < 1e-5);
-      // image 2 (800×600, dense) is the second of batch 0: loaded at 640×480, all ones inside, zeros in the border
+      // image 2 (800×600, dense) is the second of batch 0: loaded at 640×480, all ones inside, padding in the border
       const plane = 512 * 672;
       const mask = b0.masks.subarray(plane, 2 * plane);
       for (let y = 0; y < 512; y += 7) {
         for (let x = 0; x < 672; x += 7) {
           const inside = x >= 16 && x < 656 && y >= 16 && y < 496;
-          assert.equal(mask[y * 672 + x], inside ? 1 : 0, `(${x}, ${y})`);
+          assert.equal(mask[y * 672 + x], inside ? 1 : PADDING_MASK, `(${x}, ${y})`);
         }
       }
       // image 0's region (100,80)-(400,330) shifted by the border

@@ -165,9 +165,14 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
           const a = head.forward(pooled, wh);
           const b = plain.forward(pooled, wh);
           assertClose(a.binary, b.binary, "binary logits unchanged", { rtol: 1e-6 });
-          assertClose(a.cellSize, b.cellSize.add(wh.mul(head.boxScale).matmul(w.transpose(0, 1))), "Cell Size + W·(s·wh)", {
-            rtol: 1e-5,
-          });
+          assertClose(
+            a.cellSize,
+            b.cellSize.add(wh.mul(head.boxScale).matmul(w.transpose(0, 1))),
+            "Cell Size + W·(s·wh)",
+            {
+              rtol: 1e-5,
+            },
+          );
         });
       });
     } finally {

@@ -95,6 +95,27 @@ test("the entropy filter rejects uncertain pseudo-labels; 1 keeps all (the seed'
   });
 });
 
+test("no pseudo-label or anchor is centred on padding (imageMask 0); calibration does not change", () => {
+  tidy(() => {
+    const args = [ref("select/pred"), ref("select/targets"), ref("select/mask")] as const;
+    const hyp = { ...SEED_SLA_HYP, sim_conf: 0.1 };
+    const all = selectPseudoLabels(...args, hyp, { threshold: 0.3 });
+    const [b, , h, w] = args[2].shape as [number, number, number, number];
+    // padding: the left half of every image
+    const onImage = Uint8Array.from({ length: b * h * w }, (_, i) => (i % w < w / 2 ? 0 : 1));
+    const imageMask = tensor(onImage, [b, 1, h, w]);
+    const some = selectPseudoLabels(...args, hyp, { threshold: 0.3, imageMask });
+    const kept = (x: PseudoBox) => Math.floor(x.xc * w) >= w / 2;
+    assert.ok(
+      all.pseudo.length + all.anchors.length > some.pseudo.length + some.anchors.length,
+      "some were on padding",
+    );
+    assert.deepEqual(some.pseudo, all.pseudo.filter(kept));
+    assert.deepEqual(some.anchors, all.anchors.filter(kept));
+    assert.deepEqual(some.calibration, all.calibration);
+  });
+});
+
 const box = (image: number, cls: number, xc: number, yc: number, s = 0.1): ClassBox => ({
   image,
   cls,

@@ -58,6 +58,7 @@ export {
   labelsFromRows,
   type Mask,
   mapBoxes,
+  PADDING_MASK,
   type RgbImage,
   rasterizeRect,
   rowScale,

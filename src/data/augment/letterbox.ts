@@ -5,7 +5,7 @@
 import { resizeRgb } from "../pixels/image-kernels.js";
 import { PAD_VALUE } from "./hyp.js";
 import { resizeNearest } from "./resize.js";
-import { mapBoxes, type Sample } from "./types.js";
+import { mapBoxes, PADDING_MASK, type Sample } from "./types.js";
 
 /** Options of {@link letterbox}. */
 export interface LetterboxOptions {
@@ -21,7 +21,7 @@ export interface LetterboxOptions {
   scaleUp?: boolean;
   /** Grey of the border. @default 114 */
   padValue?: number;
-  /** Mask value of the border: 0 = not labelled (no objects there to supervise). @default 0 */
+  /** Mask value of the border: 1 (labelled) if true, else PADDING_MASK (not labelled, no image). @default false */
   paddingLabelled?: boolean;
 }
 
@@ -85,7 +85,7 @@ export function letterboxGeometry(w0: number, h0: number, options: LetterboxOpti
 /** Letterboxes a sample (image, mask and boxes together). */
 export function letterbox(sample: Sample, options: LetterboxOptions): LetterboxResult {
   const { padValue = PAD_VALUE } = options;
-  const fillMask = options.paddingLabelled ? 1 : 0;
+  const fillMask = options.paddingLabelled ? 1 : PADDING_MASK;
   const { newW, newH, ratio, pad, outW, outH } = letterboxGeometry(sample.image.width, sample.image.height, options);
   const [left, top] = pad;
   // cv2.resize(INTER_LINEAR), as YOLOv5's letterbox (a copy when the size is unchanged)

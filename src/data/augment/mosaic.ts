@@ -7,7 +7,7 @@
  */
 import type { Rng } from "../../util/random.js";
 import { PAD_VALUE } from "./hyp.js";
-import { concatLabels, mapBoxes, type Sample } from "./types.js";
+import { concatLabels, mapBoxes, PADDING_MASK, type Sample } from "./types.js";
 
 /** Where the four tiles meet, in canvas pixels. */
 export interface MosaicCentre {
@@ -26,7 +26,7 @@ export function randomMosaicCentre(rng: Rng, size: number): MosaicCentre {
 export interface MosaicOptions {
   /** Grey of the canvas. @default 114 */
   padValue?: number;
-  /** Mask value of the canvas outside the tiles. @default false (0: not labelled) */
+  /** Mask value of the canvas outside the tiles: 1 if true, else PADDING_MASK. @default false */
   paddingLabelled?: boolean;
 }
 
@@ -74,7 +74,7 @@ export function mosaic4(
   const s2 = 2 * size;
   const pad = options.padValue ?? PAD_VALUE;
   const image = new Uint8Array(s2 * s2 * 3).fill(pad);
-  const mask = new Uint8Array(s2 * s2).fill(options.paddingLabelled ? 1 : 0);
+  const mask = new Uint8Array(s2 * s2).fill(options.paddingLabelled ? 1 : PADDING_MASK);
   const numAttributes = tiles[0]!.labels.numAttributes;
   const parts = tiles.map((tile, q) => {
     const { width: w, height: h } = tile.image;

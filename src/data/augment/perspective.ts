@@ -13,7 +13,7 @@ import type { Rng } from "../../util/random.js";
 import { warpRgb } from "../pixels/image-kernels.js";
 import { isBoxCandidate } from "./box-candidates.js";
 import { type BoxCandidateOptions, PAD_VALUE } from "./hyp.js";
-import { labelStride, type Sample, scaledBy, selectLabels } from "./types.js";
+import { labelStride, PADDING_MASK, type Sample, scaledBy, selectLabels } from "./types.js";
 
 /** A 3×3 matrix, row-major. */
 export type Mat3 = readonly [number, number, number, number, number, number, number, number, number];
@@ -111,7 +111,7 @@ export function randomPerspectiveMatrix(
 export interface WarpOptions {
   /** Grey outside the source image. @default 114 */
   padValue?: number;
-  /** Mask value outside the source image. @default false (0: not labelled) */
+  /** Mask value outside the source image: 1 if true, else PADDING_MASK. @default false */
   paddingLabelled?: boolean;
   /** Box filter thresholds. @default BOX_CANDIDATES */
   boxCandidates?: BoxCandidateOptions;
@@ -129,7 +129,7 @@ export function warpPixels(
   options: WarpOptions = {},
 ): Pick<Sample, "image" | "mask"> {
   const pad = options.padValue ?? PAD_VALUE;
-  const maskFill = options.paddingLabelled ? 1 : 0;
+  const maskFill = options.paddingLabelled ? 1 : PADDING_MASK;
   const { image, mask } = warpRgb(
     { image: sample.image, mask: sample.mask.data },
     matInvert(m),

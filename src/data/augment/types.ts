@@ -1,13 +1,25 @@
 /**
  * The data the augmentations work on: an 8-bit RGB image, its labelled-region mask and its boxes, all in the same
  * pixel grid. Coordinates are continuous: pixel (i, j) covers [i, i+1) × [j, j+1) and its centre is (i+0.5, j+0.5).
- * Boxes and regions use these coordinates; a mask pixel is 1 when its centre lies in the labelled area.
+ * Boxes and regions use these coordinates; a mask pixel is 1 when its centre lies in the labelled area, and
+ * {@link PADDING_MASK} where augmentation left no image (letterbox borders, mosaic canvas, warp borders).
  */
 import type { RgbImage } from "../bmp.js";
 
 export type { RgbImage } from "../bmp.js";
 
-/** A one-channel 0/1 raster: 1 where objects are labelled (design.md §7.1). Row-major, `width × height` bytes. */
+/**
+ * Value of a {@link Mask} pixel where there is no image, only the padding grey: unlabelled like 0, and also where no
+ * object can be (phase 2 admits no pseudo-label centred there). A bit of its own, so mixup's intersection (`&`) keeps
+ * it only where both images are padding.
+ */
+export const PADDING_MASK = 2;
+
+/**
+ * A one-channel raster: 1 where objects are labelled (design.md §7.1), 0 where they are not, {@link PADDING_MASK} on
+ * padding. Row-major, `width × height` bytes. Batches carry it as two masks: `regionMask` (1 = labelled) and
+ * `imageMask` (0 = padding).
+ */
 export interface Mask {
   data: Uint8Array;
   width: number;

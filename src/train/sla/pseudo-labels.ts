@@ -6,7 +6,7 @@
  * seed's band (0.6, 0.95] at t = 0.95). Both sets then lose every box that
  * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
  * centre lies in the labelled region (there the labels are complete: a prediction without ground truth is a false
- * positive, not a missed label). The predictions centred in regions are returned, right or wrong, to calibrate the
+ * positive, not a missed label) or on padding (no image there). The predictions centred in regions are returned, right or wrong, to calibrate the
  * threshold (calibration.ts). Box units: pixels of the network input, whatever its size (the seed assumed 640).
  */
 import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
@@ -39,6 +39,11 @@ export interface SelectOptions {
   nmsConf?: number;
   /** Drop boxes centred in the labelled region (ours); false = the seed's behaviour. @default true */
   excludeRegion?: boolean;
+  /**
+   * uint8 [B, 1, H, W], 0 where augmentation left no image (Batch.imageMask): boxes centred there are dropped from both
+   * sets (ours: padding is unlabelled, so the seed admitted what the model saw in the grey). @default none dropped
+   */
+  imageMask?: Tensor;
 }
 
 /** A detection after NMS, in input pixels, with its per-class scores (objectness × class probability). */
@@ -165,7 +170,10 @@ export function selectPseudoLabels(
       const truth = classBoxes(targets);
       const sized = detections.filter((d) => (d.x2 - d.x1) * (d.y2 - d.y1) > hyp.pl_min_area);
       const boxes = sized.map((d) => toPseudoBox(d, width, height));
-      const inside = boxes.length > 0 ? labelledTargets(pseudoTargets(boxes), regionMask).toTypedArray<"bool">() : [];
+      const centres = boxes.length > 0 ? pseudoTargets(boxes) : null;
+      const inside = centres ? labelledTargets(centres, regionMask).toTypedArray<"bool">() : [];
+      const onImage =
+        centres && options.imageMask ? labelledTargets(centres, options.imageMask).toTypedArray<"bool">() : null;
       const insideBoxes = boxes.filter((_, i) => inside[i]);
       const matched = greedyMatch(insideBoxes, truth);
       const calibration = insideBoxes.map((b, i) => ({
@@ -173,7 +181,7 @@ export function selectPseudoLabels(
         correct: matched[i]! >= 0 && truth[matched[i]!]!.cls === b.cls,
       }));
       const candidates = sized.flatMap((d, i) => {
-        if (excludeRegion && inside[i]) return [];
+        if ((excludeRegion && inside[i]) || (onImage && !onImage[i])) return [];
         if (d.conf <= simLow || maxGtIntersection(d, truth, width, height) > hyp.pl_gt_overlap) return [];
         if (d.conf > threshold && normalisedEntropy(d.scores) > hyp.pl_entropy) return [];
         return [boxes[i]!];

@@ -155,6 +155,8 @@ export class SlaBranch {
       const decoded = this.#propose(ctx.student, ctx.ema, batch, out.maps);
       const sets = selectPseudoLabels(decoded, batch.targets, batch.regionMask, this.hyp, {
         excludeRegion: !this.options.plInRegion,
+        // the seed's behaviour (plInRegion) admits boxes anywhere, padding included
+        ...(this.options.plInRegion ? {} : { imageMask: batch.imageMask }),
         threshold: this.calibrator.threshold,
         nmsConf:
           this.hyp.pl_precision > 0 ? Math.min(this.hyp.pl_nms_conf, this.hyp.pl_conf_min) : this.hyp.pl_nms_conf,

@@ -4,13 +4,13 @@
  * (`attr_softmax 1`, `attr_hsv 0`, `attr_balance 1`, `attr_size_box 1`), the same data, seeds and everything else; prints the
  * test split's attribute table and the wall time.
  *
- *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0] [MAGNIFICATION=1]
+ *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0] [MAGNIFICATION=2]
  *
- * SEED is the main job's (data and training), MAGNIFICATION its films' (`sladet synth --magnification`); the runs go
- * to OUT/<which>-s<SEED> (-m<MAGNIFICATION> when it is not 1).
+ * SEED is the main job's (data and training), MAGNIFICATION its films' (`sladet synth --magnification`; the demo's
+ * DEMO_MAGNIFICATION by default); the runs go to OUT/<which>-s<SEED>-m<MAGNIFICATION>.
  */
 import { join } from "node:path";
-import { formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
+import { DEMO_MAGNIFICATION, formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
 import { runValidation } from "../../src/runs/val-run.js";
 import { SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
@@ -25,11 +25,8 @@ const which = process.argv[2] ?? "options";
 if (which !== "seed" && which !== "options") throw new Error(`expected seed or options, found ${which}`);
 const seed = Number(process.argv[4] ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`SEED: expected an integer >= 0, found ${process.argv[4]}`);
-const magnification = Number(process.argv[5] ?? 1);
-const out = join(
-  process.argv[3] ?? "/tmp/attr-demo-ab",
-  `${which}-s${seed}${magnification === 1 ? "" : `-m${magnification}`}`,
-);
+const magnification = Number(process.argv[5] ?? DEMO_MAGNIFICATION);
+const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}-s${seed}-m${magnification}`);
 const started = performance.now();
 const r = await runMainJob({
   out,

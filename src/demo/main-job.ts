@@ -28,7 +28,10 @@ export interface MainJobOptions {
   imgsz?: number;
   /** Labelled area fraction of each train/val image (the paper's sparse setting). @default 0.3 */
   sparseArea?: number;
-  /** Objects drawn this many times larger than an LLD field of view's at imgsz (`sladet synth --magnification`). @default 1 */
+  /**
+   * Objects drawn this many times larger than an LLD field of view's at imgsz (`sladet synth --magnification`).
+   * @default DEMO_MAGNIFICATION
+   */
   magnification?: number;
   /** Phase-1 epochs. @default 60 */
   pretrainEpochs?: number;
@@ -57,6 +60,13 @@ export interface MainJobResult {
   seconds: number;
 }
 
+/**
+ * The demo's films are drawn at twice an LLD field of view's magnification at 192 px: a white cell is then 23–55 px
+ * across (0.6 of its size in a 640 px LLD image) instead of 11–28, so nucleoli, vacuoles and chromatin are pixels the
+ * attribute head can read, not fractions of one (issue 25; BENCHMARKS.md "Attributes: the demo").
+ */
+export const DEMO_MAGNIFICATION = 2;
+
 /** Batch size of both phases (8 keeps a step short on 2 cores). */
 const MAIN_JOB_BATCH = 8;
 /**
@@ -83,7 +93,7 @@ function commonOptions(data: string, imgsz: number, seed: number, verbose: boole
 
 /** Generates the main job's sparse one-class dataset under `<out>/data`; returns its data YAML. */
 export async function mainJobData(out: string, options: MainJobOptions = {}): Promise<string> {
-  const { images = 160, imgsz = 192, sparseArea = 0.3, seed = 0, magnification = 1 } = options;
+  const { images = 160, imgsz = 192, sparseArea = 0.3, seed = 0, magnification = DEMO_MAGNIFICATION } = options;
   const dataRoot = join(out, "data");
   rmSync(dataRoot, { recursive: true, force: true });
   const split = [0.7, 0.15, 0.15] as const;
@@ -130,7 +140,10 @@ export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobR
   const say = (m: string) => verbose && process.stdout.write(`\n== ${m}\n`);
   const started = performance.now();
   const dataRoot = join(out, "data");
-  say(`1/5 data: ${images} synthetic fields of view, ${imgsz} px, ${Math.round(sparseArea * 100)} % of each labelled`);
+  const zoom = options.magnification ?? DEMO_MAGNIFICATION;
+  say(
+    `1/5 data: ${images} synthetic fields of view, ${imgsz} px at ${zoom}× magnification, ${Math.round(sparseArea * 100)} % of each labelled`,
+  );
   const data = await mainJobData(out, options);
   say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");
   const pretrain = await runTraining(mainJobPhase1Options(out, data, options));

@@ -110,7 +110,13 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
   const h1 = g.op("LeakyRelu", [g.op("Add", [emitLinear(g, x, head.fc1, "fc1"), size])], { alpha: float(slope) });
   const h2 = g.op("LeakyRelu", [emitLinear(g, h1, head.fc2, "fc2")], { alpha: float(slope) });
   let sizeLogits = emitLinear(g, h2, head.fcSize, "fcSize");
-  if (head.fcSizeBox) sizeLogits = g.op("Add", [sizeLogits, emitLinear(g, scaledWh, head.fcSizeBox, "fcSizeBox")]);
+  if (head.fcSizeBox) {
+    const norm = head.sizeNorm;
+    const mean = norm ? g.constFloat([norm[0], norm[1]], [1, 2]) : null;
+    const sd = norm ? g.constFloat([norm[2], norm[3]], [1, 2]) : null;
+    const sizeInput = mean && sd ? g.op("Div", [g.op("Sub", [sizes, mean]), sd]) : scaledWh;
+    sizeLogits = g.op("Add", [sizeLogits, emitLinear(g, sizeInput, head.fcSizeBox, "fcSizeBox")]);
+  }
   const cellSize = g.op("Softmax", [sizeLogits], { axis: 1 });
   const binaryLogits = g.op("Reshape", [emitLinear(g, h2, head.fc3, "fc3"), g.constInt([-1, BINARY_ATTRIBUTES, 2])]);
   const binary = g.op("Softmax", [binaryLogits], { axis: 2 });

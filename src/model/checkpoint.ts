@@ -42,7 +42,7 @@ export interface CheckpointMeta {
   /** The attribute head's shape; null when there is no head. */
   /**
    * Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale
-   * (1), sizeFromBox (false).
+   * (1), sizeFromBox (false), sizeNorm (null).
    */
   attributeHead: (Pick<AttributeHeadConfig, "inChannels" | "roiSize"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
@@ -183,6 +183,13 @@ function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, sourc
   if (head.boxScale !== undefined && !Number.isFinite(head.boxScale)) fail("boxScale must be a finite number");
   if (head.sizeFromBox !== undefined && typeof head.sizeFromBox !== "boolean")
     fail("sizeFromBox must be true or false");
+  const norm = head.sizeNorm as unknown;
+  if (norm !== undefined && norm !== null) {
+    const ok =
+      Array.isArray(norm) && norm.length === 4 && norm.every((v) => typeof v === "number" && Number.isFinite(v));
+    if (!ok || !(norm[2] > 0 && norm[3] > 0))
+      fail("sizeNorm must be [mean w, mean h, sd w, sd h] with positive deviations");
+  }
 }
 
 /** Number of values a set of tensors holds. */

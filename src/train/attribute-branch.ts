@@ -59,6 +59,8 @@ export interface AttributeBranchOptions {
   roiSize?: readonly [number, number];
   /** A new head's AttributeHeadOptions.sizeFromBox (a given head keeps its own). @default false */
   sizeFromBox?: boolean;
+  /** A new head's AttributeHeadOptions.sizeNorm (the training cells' size statistics). @default null */
+  sizeNorm?: readonly [number, number, number, number] | null;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -94,6 +96,7 @@ export class AttributeBranch {
       newAttributeHead(model, taps, {
         ...(options.roiSize ? { roiSize: options.roiSize } : {}),
         sizeFromBox: options.sizeFromBox ?? false,
+        sizeNorm: options.sizeNorm ?? null,
       });
     if (this.head.inChannels !== inChannels) {
       throw new Error(

@@ -65,11 +65,17 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
 });
 
 /**
- * sladet's defaults (see each key): the seed's values until the demo itself shows better with 2 seeds: the one
- * head-only run that supports attr_hsv 0, attr_balance 1 and attr_softmax 1 (binary attributes learned) also lost
- * Cell Size accuracy (0.87 → 0.57; BENCHMARKS.md, "Attributes: what the head needs").
+ * sladet's defaults (see each key): the head reads its own unjittered pixels (attr_hsv 0), learns a1..a6 by softmax
+ * cross-entropy (attr_softmax 1), class-balanced (attr_balance 1), and Cell Size from the box too (attr_size_box 1).
+ * Measured on the demo with 2 seeds each (BENCHMARKS.md, "Attributes: the demo"); the rest at the seed's values.
  */
-export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = SEED_ATTRIBUTE_HYP;
+export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
+  ...SEED_ATTRIBUTE_HYP,
+  attr_hsv: 0,
+  attr_balance: 1,
+  attr_softmax: 1,
+  attr_size_box: 1,
+});
 
 /** Range rules of the attribute keys, checked with the hyp file. */
 export function attributeHypProblems(h: AttributeHyp): string[] {

@@ -27,3 +27,28 @@ export function binaryAttributePriors(items: readonly { labels: readonly CellLab
   }
   return ones.map((o, a) => (known[a]! > 0 ? o / known[a]! : 0.5));
 }
+
+/**
+ * Mean and standard deviation of the labelled cells' width and height as the attribute head receives them (box side
+ * / the image's long side, AttributeHeadOptions.sizeNorm), over the training items: [mean w, mean h, sd w, sd h].
+ * Null without two labelled cells or when every cell has the same size.
+ */
+export function cellSizeStatistics(
+  items: readonly { width: number; height: number; labels: readonly CellLabel[] }[],
+): [number, number, number, number] | null {
+  const ws: number[] = [];
+  const hs: number[] = [];
+  for (const item of items) {
+    const long = Math.max(item.width, item.height);
+    for (const l of item.labels) {
+      ws.push((l.w * item.width) / long);
+      hs.push((l.h * item.height) / long);
+    }
+  }
+  if (ws.length < 2) return null;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = (xs: number[], m: number) => Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+  const [mw, mh] = [mean(ws), mean(hs)];
+  const [sw, sh] = [sd(ws, mw), sd(hs, mh)];
+  return sw > 0 && sh > 0 ? [mw, mh, sw, sh] : null;
+}

@@ -22,7 +22,7 @@ import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { attributeGrid } from "./attribute-hyp.js";
-import { binaryAttributePriors } from "./attribute-priors.js";
+import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
@@ -366,6 +366,7 @@ function createAttributeBranch(
       minScale: opts.hyp.attr_min_scale,
       roiSize: attributeGrid(opts.hyp.attr_grid),
       sizeFromBox: opts.hyp.attr_size_box === 1,
+      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizeStatistics(trainItems) : null,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
         ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),

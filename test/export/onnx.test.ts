@@ -187,7 +187,7 @@ describe("ONNX export of the detector", () => {
 
 /**
  * The fixture's detector with a random head on `taps`, saved as one checkpoint; returns it and the head. sladet's
- * heads (inputNorm) get the Cell Size box term too (sizeFromBox).
+ * heads (inputNorm) get the Cell Size box term too (sizeFromBox, standardised by sizeNorm).
  */
 async function checkpointWithHead(
   name: string,
@@ -195,7 +195,8 @@ async function checkpointWithHead(
   inputNorm: boolean,
 ): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
-  const options = { taps, inputNorm, sizeFromBox: inputNorm, seed: taps.length, randomise: true };
+  const sizeNorm = inputNorm ? ([0.1, 0.12, 0.03, 0.04] as const) : null;
+  const options = { taps, inputNorm, sizeFromBox: inputNorm, sizeNorm, seed: taps.length, randomise: true };
   saveWithAttributeHead((await trainedFixture()).best, path, options);
   const loaded = loadInferenceModel(path);
   loaded.model.dispose();

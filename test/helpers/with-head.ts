@@ -10,6 +10,8 @@ export interface WithHeadOptions {
   inputNorm?: boolean;
   /** AttributeHeadOptions.sizeFromBox. @default false */
   sizeFromBox?: boolean;
+  /** AttributeHeadOptions.sizeNorm. @default null */
+  sizeNorm?: readonly [number, number, number, number] | null;
   /** @default 3 */
   seed?: number;
   /**
@@ -21,10 +23,16 @@ export interface WithHeadOptions {
 
 /** Saves the detector of checkpoint `weights` with a new attribute head as one checkpoint at `out`. */
 export function saveWithAttributeHead(weights: string, out: string, options: WithHeadOptions = {}): void {
-  const { taps = ATTRIBUTE_TAPS, inputNorm = true, sizeFromBox = false, seed = 3, randomise = false } = options;
+  const { taps = ATTRIBUTE_TAPS, inputNorm = true, sizeFromBox = false, sizeNorm = null } = options;
+  const { seed = 3, randomise = false } = options;
   const loaded = loadCheckpoint(weights);
   manualSeed(seed);
-  const head = newAttributeHead(loaded.model, taps, { inputNorm, sizeFromBox, ...(inputNorm ? {} : { boxScale: 1 }) });
+  const head = newAttributeHead(loaded.model, taps, {
+    inputNorm,
+    sizeFromBox,
+    sizeNorm,
+    ...(inputNorm ? {} : { boxScale: 1 }),
+  });
   if (randomise)
     noGrad(() => {
       for (const [, p] of head.namedParameters()) uniform_(p.data, -0.1, 0.1);

@@ -34,6 +34,7 @@ import {
   tensor,
   tidy,
 } from "../../src/torch/index.js";
+import { cellSizeStatistics } from "../../src/train/attribute-priors.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, fixturePath, loadGolden } from "../helpers.js";
 
@@ -181,16 +182,59 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
     }
   });
 
+  test("sizeNorm: fcSizeBox reads (wh − mean) / sd; the training cells' statistics give it", () => {
+    const norm = [0.2, 0.25, 0.05, 0.1] as const;
+    const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8], sizeFromBox: true, sizeNorm: norm, dropout: 0 });
+    const plain = new AttributeHead({ inChannels: 8, roiSize: [8, 8], dropout: 0 });
+    try {
+      tidy(() =>
+        noGrad(() => {
+          manualSeed(5);
+          head.eval();
+          plain.eval();
+          plain.loadStateDict(new Map([...head.stateDict()].filter(([k]) => !k.startsWith("fcSizeBox"))));
+          const w = tensor([1, -2, 0.5, 3, -1, 2], [3, 2]);
+          head.fcSizeBox!.weight.data = w;
+          const pooled = randn([2, 8, 8, 8]);
+          const wh = tensor([
+            [0.1, 0.2],
+            [0.3, 0.45],
+          ]);
+          const z = tensor([
+            [(0.1 - 0.2) / 0.05, (0.2 - 0.25) / 0.1],
+            [(0.3 - 0.2) / 0.05, (0.45 - 0.25) / 0.1],
+          ]);
+          const expected = plain.forward(pooled, wh).cellSize.add(z.matmul(w.transpose(0, 1)));
+          assertClose(head.forward(pooled, wh).cellSize, expected, "Cell Size + W·z", { rtol: 1e-5 });
+        }),
+      );
+    } finally {
+      head.dispose();
+      plain.dispose();
+    }
+    assert.throws(() => new AttributeHead({ inChannels: 8, sizeFromBox: true, sizeNorm: [0, 0, 0, 1] }), /positive/);
+    const cell = (w: number, h: number) => ({ cls: 0, xc: 0.5, yc: 0.5, w, h, attributes: [] });
+    // a 200×100 image: sizes relative to its long side (200), as the head gets them
+    const stats = cellSizeStatistics([{ width: 200, height: 100, labels: [cell(0.1, 0.2), cell(0.3, 0.4)] }]);
+    assert.deepEqual(
+      stats?.map((v) => +v.toFixed(6)),
+      [0.2, 0.15, +Math.sqrt(0.02).toFixed(6), +Math.sqrt(0.005).toFixed(6)],
+    );
+    assert.equal(cellSizeStatistics([{ width: 10, height: 10, labels: [cell(0.1, 0.1)] }]), null);
+  });
+
   test("travels in checkpoints; a checkpoint's tensor count must match it", () => {
     const model = new YoloModel(tinyModelYaml());
     const head = new AttributeHead({
       inChannels: model.tapChannels("p2") + model.tapChannels("p3"),
       sizeFromBox: true,
+      sizeNorm: [0.1, 0.1, 0.02, 0.03],
     });
     try {
       const bytes = serializeCheckpoint(model, { attributeHead: head });
       const loaded = parseCheckpoint(bytes);
       assert.equal(loaded.attributeHead?.sizeFromBox, true);
+      assert.deepEqual(loaded.attributeHead?.sizeNorm, [0.1, 0.1, 0.02, 0.03]);
       assert.deepEqual(loaded.attributeHead?.config, head.config);
       loaded.model.dispose();
       loaded.attributeHead?.dispose();
@@ -205,6 +249,12 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
       assert.throws(
         () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
         /sizeFromBox must be true or false/,
+      );
+      meta.attributeHead.sizeFromBox = true;
+      meta.attributeHead.sizeNorm = [0.1, 0.1, 0, 0.03];
+      assert.throws(
+        () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
+        /sizeNorm must be \[mean w, mean h, sd w, sd h\] with positive deviations/,
       );
       for (const t of tensors.values()) t.dispose();
     } finally {

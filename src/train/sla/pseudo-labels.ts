@@ -6,8 +6,9 @@
  * seed's band (0.6, 0.95] at t = 0.95). Both sets then lose every box that
  * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
  * centre lies in the labelled region (there the labels are complete: a prediction without ground truth is a false
- * positive, not a missed label) or on padding (no image there). The predictions centred in regions are returned, right or wrong, to calibrate the
- * threshold (calibration.ts). Box units: pixels of the network input, whatever its size (the seed assumed 640).
+ * positive, not a missed label) or on padding (no image there). The predictions centred in regions are returned, right
+ * or wrong, to calibrate the threshold (calibration.ts). Box units: pixels of the network input, whatever its size
+ * (the seed assumed 640).
  */
 import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import { nms } from "../../torch/vision.js";
@@ -172,6 +173,7 @@ export function selectPseudoLabels(
       const boxes = sized.map((d) => toPseudoBox(d, width, height));
       const centres = boxes.length > 0 ? pseudoTargets(boxes) : null;
       const inside = centres ? labelledTargets(centres, regionMask).toTypedArray<"bool">() : [];
+      // the cell-in-region rule's centre test, on the image mask
       const onImage =
         centres && options.imageMask ? labelledTargets(centres, options.imageMask).toTypedArray<"bool">() : null;
       const insideBoxes = boxes.filter((_, i) => inside[i]);

@@ -137,12 +137,12 @@ export function mainJobPhase2Options(
 
 export async function runMainJob(options: MainJobOptions = {}): Promise<MainJobResult> {
   const { out = "runs/demo", images = 160, imgsz = 192, sparseArea = 0.3, verbose = true } = options;
+  const { magnification = DEMO_MAGNIFICATION } = options;
   const say = (m: string) => verbose && process.stdout.write(`\n== ${m}\n`);
   const started = performance.now();
   const dataRoot = join(out, "data");
-  const zoom = options.magnification ?? DEMO_MAGNIFICATION;
   say(
-    `1/5 data: ${images} synthetic fields of view, ${imgsz} px at ${zoom}× magnification, ${Math.round(sparseArea * 100)} % of each labelled`,
+    `1/5 data: ${images} synthetic fields of view, ${imgsz} px at ${magnification}× magnification, ${Math.round(sparseArea * 100)} % of each labelled`,
   );
   const data = await mainJobData(out, options);
   say("2/5 phase 1 (sladet pretrain): region-masked detection loss and the attribute head");

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -133,15 +134,36 @@ Napi::Value setDirtyDecays(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// The dirty pages every jemalloc arena holds now (0 where jemalloc keeps no statistics).
+size_t jemallocDirtyPages(Mallctl mallctl) {
+  uint64_t epoch = 1;
+  size_t epochSize = sizeof(epoch);
+  mallctl("epoch", &epoch, &epochSize, &epoch, epochSize);  // refreshes the statistics
+  size_t pages = 0;
+  size_t size = sizeof(pages);
+  const std::string key = "stats.arenas." + std::to_string(kJemallocAllArenas) + ".pdirty";
+  return mallctl(key.c_str(), &pages, &size, nullptr, 0) == 0 ? pages : 0;
+}
+
+// How often releaseFreeMemory asks jemalloc to purge, 1 ms apart, before it leaves the rest to the decay timer.
+constexpr int kPurgeAttempts = 20;
+
 // Gives the pages the C allocator holds but no longer uses back to the system now, instead of when its decay timer
 // says (design.md §2 lesson 4): jemalloc purges every arena (after flushing this thread's cache into them); glibc
-// trims its heaps. Returns which allocator it asked.
+// trims its heaps. Returns which allocator it asked. A jemalloc purge returns at once, having purged nothing, while
+// another thread (its background thread, decaying the same pages) is purging that arena: so it is asked again until
+// no dirty page is left.
 Napi::Value releaseFreeMemory(const Napi::CallbackInfo& info) {
   const Mallctl mallctl = jemallocCtl();
   if (mallctl != nullptr) {
     mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
     const std::string purge = "arena." + std::to_string(kJemallocAllArenas) + ".purge";
-    const bool purged = mallctl(purge.c_str(), nullptr, nullptr, nullptr, 0) == 0;
+    bool purged = false;
+    for (int attempt = 0; attempt < kPurgeAttempts; attempt++) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      purged = mallctl(purge.c_str(), nullptr, nullptr, nullptr, 0) == 0;
+      if (!purged || jemallocDirtyPages(mallctl) == 0) break;
+    }
     return Napi::String::New(info.Env(), purged ? "jemalloc" : "none");
   }
   malloc_trim(0);

@@ -6,9 +6,11 @@
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
  *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
- *     [--seed 0] [--label NAME]
+ *     [--size-box 0] [--clip 0] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
  *
- * `--data DIR` reuses DIR/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %).
+ * `--data DIR` reuses DIR/data/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %);
+ * `--yaml` names any LLD data YAML instead (e.g. WBCAtt converted by `sladet convert --from wbcatt`). `--size-box 1`
+ * gives the head the box-size term of `attr_size_box` (`sizeFromBox`, standardised by the training cells' sizes).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +26,7 @@ import { boxSizes } from "../../src/model/roi-pool.js";
 import { YoloModel } from "../../src/model/yolo.js";
 import { manualSeed, noGrad, tidy } from "../../src/torch/index.js";
 import { AttributeBranch, targetBoxes } from "../../src/train/attribute-branch.js";
-import { binaryAttributePriors } from "../../src/train/attribute-priors.js";
+import { binaryAttributePriors, cellSizeStatistics } from "../../src/train/attribute-priors.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { SEED_ATTRIBUTE_LOSS } from "../../src/train/loss/attribute-loss.js";
 import { lrFactor, scaledWeightDecay } from "../../src/train/schedule.js";
@@ -47,17 +49,21 @@ const { values: args } = parseArgs({
     softmax: { type: "string", default: "0" },
     "size-weight": { type: "string", default: "1" },
     "input-norm": { type: "string", default: "1" },
+    "size-box": { type: "string", default: "0" },
+    batch: { type: "string", default: "8" },
+    clip: { type: "string", default: "0" },
+    yaml: { type: "string" },
   },
 });
 const EPOCHS = Number(args.epochs);
 const IMGSZ = Number(args.imgsz);
-const BATCH = 8;
+const BATCH = Number(args.batch);
 const roi = args.roi!.split(",").map(Number) as [number, number];
 const hsvFactor = Number(args["attr-hsv"]);
 const hyp = { ...DEFAULT_HYP, ...QUICKSTART_HYP };
 const augHyp = { ...hyp, ...(args.scale ? { scale: Number(args.scale) } : {}) };
 
-const yaml = join(args.data!, "data", "data.yaml");
+const yaml = args.yaml ?? join(args.data!, "data", "data.yaml");
 const data = existsSync(yaml) ? yaml : await mainJobData(args.data!, { verbose: false });
 const [trainItems, testItems] = await Promise.all([loadSplitItems(data, "train"), loadSplitItems(data, "test")]);
 const train = new DataLoader({
@@ -84,6 +90,7 @@ const head = new AttributeHead({
   roiSize: roi,
   dropout: Number(args.dropout),
   inputNorm: args["input-norm"] === "1",
+  ...(args["size-box"] === "1" ? { sizeFromBox: true, sizeNorm: cellSizeStatistics(trainItems) } : {}),
 });
 const branch = new AttributeBranch(
   model,
@@ -92,6 +99,7 @@ const branch = new AttributeBranch(
     momentum: hyp.momentum,
     weightDecay: scaledWeightDecay(hyp.weight_decay, BATCH, BATCH),
     minScale: Number(args["min-scale"]),
+    clipNorm: Number(args.clip),
     lossHyp: {
       ...SEED_ATTRIBUTE_LOSS,
       cell_size_weight: Number(args["size-weight"]),
@@ -126,8 +134,10 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
       batch.dispose();
     }
   }
-  if (epoch % 10 === 9 || epoch === EPOCHS - 1)
-    process.stdout.write(`epoch ${epoch + 1}: loss ${(sum / Math.max(1, n)).toFixed(4)}\n`);
+  if (epoch % 10 === 9 || epoch === EPOCHS - 1 || EPOCHS <= 20)
+    process.stdout.write(
+      `epoch ${epoch + 1}: loss ${(sum / Math.max(1, n)).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
 }
 const seconds = (performance.now() - t0) / 1000;
 
@@ -158,9 +168,34 @@ process.stdout.write(
 );
 await trainEval.dispose();
 const summary = await score(test);
+
+/**
+ * Macro F1 over the values that occur in the truth or the predictions (scikit-learn's `f1_score(average="macro")`,
+ * the WBCAtt paper's metric), from a confusion matrix (rows true, columns predicted).
+ */
+function macroF1(confusion: number[][]): number {
+  const f1s: number[] = [];
+  confusion.forEach((row, v) => {
+    const tp = row[v]!;
+    const trueN = row.reduce((a, b) => a + b, 0);
+    const predN = confusion.reduce((a, r) => a + r[v]!, 0);
+    if (trueN + predN > 0) f1s.push((2 * tp) / (trueN + predN));
+  });
+  return f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length);
+}
+const scored = summary.attributes.filter((a) => a.n > 0);
+process.stdout.write(
+  `accuracy / macro F1 per attribute (attributes with known values): ${scored
+    .map((a) => `${a.name} ${a.accuracy.toFixed(3)} / ${macroF1(a.confusion).toFixed(3)}`)
+    .join(
+      "; ",
+    )}\nmean over them: accuracy ${(scored.reduce((a, x) => a + x.accuracy, 0) / scored.length).toFixed(3)}, macro F1 ${(
+    scored.reduce((a, x) => a + macroF1(x.confusion), 0) / scored.length
+  ).toFixed(3)}\n`,
+);
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}, size-box ${args["size-box"]}, clip ${args.clip}, batch ${BATCH}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

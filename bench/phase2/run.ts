@@ -5,15 +5,19 @@
  * threshold and precision against the held-out boxes). Run from the package root (dist/ compiled):
  *
  *   bin/sladet-node dist/bench/phase2/run.js phase1 OUT
- *   bin/sladet-node dist/bench/phase2/run.js synth OUT IMAGES   (instead of phase1's data: the demo's films with a
- *     larger validation split, sparse in OUT/data and fully labelled in OUT/dense; then `phase1 OUT keep`)
+ *   bin/sladet-node dist/bench/phase2/run.js synth OUT IMAGES [AREA=0.3] [MAG=1]   (instead of phase1's data: the demo's
+ *     one-class films at MAG magnification with a larger validation split, AREA of each train/val image labelled in
+ *     OUT/data, fully labelled in OUT/dense; then `phase1 OUT keep`)
  *   bin/sladet-node dist/bench/phase2/run.js phase2 OUT NAME SEED ['{"hyp":{"pl_weight":0.1},"finetune":false}']
  *
  * The JSON's `hyp` goes over the demo's phase-2 hyp; its other keys over the demo's TrainOptions (e.g. finetune).
  *   bin/sladet-node dist/bench/phase2/run.js dense-ref OUT    (phase 1's last weights on OUT/dense's val split)
  *   bin/sladet-node dist/bench/phase2/run.js table OUT NAME...
+ *   bin/sladet-node dist/bench/phase2/run.js test OUT ARM...   (the sparse ablation's table, issue 26 item 2: every
+ *     run named ARM-s<SEED> scored on OUT/dense's fully labelled test split, its weights/best and weights/last, mean
+ *     ± sample sd over the seeds; phase 1's own weights beside them)
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { mainJobData, mainJobPhase1Options, mainJobPhase2Options } from "../../src/demo/main-job.js";
@@ -106,16 +110,73 @@ function denseReference(out: string): { last: number; best: number } | null {
   }
 }
 
+/** mAP50 and mAP50-95 of `weights` on OUT/dense's fully labelled test split (scored once, kept in OUT/test/NAME). */
+async function testScores(out: string, weights: string, name: string): Promise<{ map50: number; map: number }> {
+  const saved = join(out, "test", name, "scores.json");
+  if (existsSync(saved)) return JSON.parse(readFileSync(saved, "utf8"));
+  const val = await runValidation({
+    data: join(out, "dense", "data.yaml"),
+    weights,
+    task: "test",
+    imgsz: 192,
+    project: join(out, "test"),
+    name,
+    existOk: true,
+    verbose: false,
+  });
+  const scores = { map50: val.result.all.map50, map: val.result.all.map };
+  writeFileSync(saved, JSON.stringify(scores));
+  return scores;
+}
+
+/** "mean ± sd (min–max)" of a few seeds' numbers. */
+function spread(xs: number[]): string {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return `${mean.toFixed(3)} ± ${sd.toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+}
+
+/** The ablation's test table: one row per arm, over its runs ARM-s<SEED> in OUT/phase2. */
+async function testTable(out: string, arms: string[]): Promise<string> {
+  const p1 = join(out, "pretrain", "exp", "weights");
+  const p1Best = await testScores(out, join(p1, "best.safetensors"), "phase1-best");
+  const p1Last = await testScores(out, join(p1, "last.safetensors"), "phase1-last");
+  const lines = [
+    `phase 1 on the dense test split: best ${p1Best.map50.toFixed(3)} / ${p1Best.map.toFixed(3)}, last ${p1Last.map50.toFixed(3)} / ${p1Last.map.toFixed(3)} (mAP50 / mAP50-95)`,
+    "",
+    "| arm | seeds | test mAP50, best | test mAP50-95, best | test mAP50, last | test mAP50-95, last |",
+    "|---|---|---|---|---|---|",
+  ];
+  const runs = readdirSync(join(out, "phase2"));
+  for (const arm of arms) {
+    const names = runs.filter((n) => new RegExp(`^${arm}-s\\d+$`).test(n)).sort();
+    const best = [];
+    const last = [];
+    for (const n of names) {
+      const w = join(out, "phase2", n, "weights");
+      best.push(await testScores(out, join(w, "best.safetensors"), `${n}-best`));
+      last.push(await testScores(out, join(w, "last.safetensors"), `${n}-last`));
+    }
+    if (names.length === 0) continue;
+    const seeds = names.map((n) => n.slice(arm.length + 2)).join(", ");
+    const col = (xs: { map50: number; map: number }[], k: "map50" | "map") => spread(xs.map((x) => x[k]));
+    lines.push(
+      `| ${arm} | ${seeds} | ${col(best, "map50")} | ${col(best, "map")} | ${col(last, "map50")} | ${col(last, "map")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 /** Validation share of {@link synthData}: ≥ 100 validation images from 400 (issue 26). */
 export const SYNTH_SPLIT = [0.6, 0.25, 0.15] as const;
 
 /**
- * The demo's one-class films (192 px, 30 % of each train/val image labelled, seed 0) with {@link SYNTH_SPLIT}: sparse
- * in OUT/data, the same images fully labelled in OUT/dense (the full-labels arm).
+ * The demo's one-class films (192 px at `magnification`, `area` of each train/val image labelled, seed 0) with
+ * {@link SYNTH_SPLIT}: sparse in OUT/data, the same images fully labelled in OUT/dense (the full-labels arm).
  */
-async function synthData(out: string, images: number): Promise<void> {
-  const common = { images, seed: 0, imageSize: 192, split: SYNTH_SPLIT };
-  await generateDataset({ ...common, out: join(out, "data"), sparseArea: 0.3 });
+async function synthData(out: string, images: number, area: number, magnification: number): Promise<void> {
+  const common = { images, seed: 0, imageSize: 192, magnification, split: SYNTH_SPLIT };
+  await generateDataset({ ...common, out: join(out, "data"), sparseArea: area });
   collapseToOneClass(join(out, "data"));
   await generateDataset({ ...common, out: join(out, "dense") });
   collapseToOneClass(join(out, "dense"));
@@ -125,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, out, ...rest] = argv;
   if (!out) throw new Error("usage: run.js phase1|phase2|table OUT ...");
   if (command === "synth") {
-    await synthData(out, Number(rest[0] ?? 500));
+    await synthData(out, Number(rest[0] ?? 500), Number(rest[1] ?? 0.3), Number(rest[2] ?? 1));
   } else if (command === "phase1") {
     const data = rest[0] === "keep" ? dataYaml(out) : await mainJobData(out);
     await runTraining({ ...mainJobPhase1Options(out, data), verbose: false });
@@ -156,6 +217,8 @@ async function main(argv: string[]): Promise<void> {
     writeFileSync(join(out, "reference.json"), JSON.stringify({ dense: denseLast, denseBest }));
   } else if (command === "table") {
     process.stdout.write(`${table(out, rest)}\n`);
+  } else if (command === "test") {
+    process.stdout.write(`${await testTable(out, rest)}\n`);
   } else throw new Error(`unknown command ${command}`);
 }
 

@@ -11,7 +11,7 @@ import { AttributeHead } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, headMaps, IMAGE_TAP, newAttributeHead, tapChannels } from "../model/attribute-inference.js";
 import { boxSizes, poolCells } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
-import { SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
+import { clipGradNorm, SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
 import { ModelEMA } from "./ema.js";
 import { type AttributeLossHyp, attributeLoss, SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
 
@@ -61,6 +61,8 @@ export interface AttributeBranchOptions {
   sizeFromBox?: boolean;
   /** A new head's AttributeHeadOptions.sizeNorm (the training cells' size statistics). @default null */
   sizeNorm?: readonly [number, number, number, number] | null;
+  /** The head's gradient is clipped to this L2 norm at each step (hyp attr_clip; 0: not clipped). @default 0 */
+  clipNorm?: number;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -81,6 +83,7 @@ export class AttributeBranch {
   readonly lambda: number;
   readonly lossHyp: AttributeLossHyp;
   readonly minScale: number;
+  readonly clipNorm: number;
 
   constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
     const taps = head?.taps ?? options.taps ?? ATTRIBUTE_TAPS;
@@ -112,6 +115,7 @@ export class AttributeBranch {
     this.lambda = options.lambda ?? 0;
     this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
     this.minScale = options.minScale ?? 0;
+    this.clipNorm = options.clipNorm ?? 0;
   }
 
   /**
@@ -182,6 +186,7 @@ export class AttributeBranch {
   /** After the backward of the batch: the head's own step, every batch (the seed's cadence). */
   step(lr: number): void {
     for (const g of this.optimizer.paramGroups) g.lr = lr;
+    if (this.clipNorm > 0) clipGradNorm(this.head.parameters(), this.clipNorm);
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.ema.update(this.head);

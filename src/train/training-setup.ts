@@ -364,6 +364,7 @@ function createAttributeBranch(
       lambda: opts.attributeLambda,
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
+      clipNorm: opts.hyp.attr_clip,
       roiSize: attributeGrid(opts.hyp.attr_grid),
       sizeFromBox: opts.hyp.attr_size_box === 1,
       sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizeStatistics(trainItems) : null,

@@ -100,3 +100,27 @@ test("extra steps: the head alone takes `count` steps (EMA updated each time); n
   branch.dispose();
   model.dispose();
 });
+
+test("clipNorm: the head's step moves its weights by at most lr × clipNorm (first SGD step, no weight decay)", () => {
+  const model = new YoloModel(tinyModelYaml());
+  const moved = (clipNorm: number) => {
+    manualSeed(5);
+    const branch = new AttributeBranch(model, { ...OPTIONS, clipNorm });
+    const lr = 0.01;
+    const norm = tidy(() => {
+      const before = branch.head.parameters().map((p) => p.data.clone());
+      const images = rand([2, 3, 32, 32]);
+      const loss = branch.loss({}, { images, targets: targets(), targetScales: Float32Array.from([1, 1, 1]) })!;
+      loss.loss.mul(1e4).backward(); // a gradient far above any clip
+      branch.step(lr);
+      const squares = branch.head.parameters().map((p, i) => p.data.sub(before[i]!).pow(2).sum().item());
+      return Math.sqrt(squares.reduce((a, b) => a + b, 0)) / lr;
+    });
+    branch.dispose();
+    return norm;
+  };
+  const clipped = moved(2);
+  assert.ok(Math.abs(clipped - 2) < 1e-3, `clipped to 2: the step's norm / lr is ${clipped}`);
+  assert.ok(moved(0) > 100, "0: not clipped");
+  model.dispose();
+});

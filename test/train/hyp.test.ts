@@ -155,6 +155,7 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);
   assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid in \(0, 4\], grid >= 8 rows/);
   assert.throws(() => resolveFullHyp({ attr_size_box: 2 }, "h.yaml"), /attr_size_box 0 or 1/);
+  assert.throws(() => resolveFullHyp({ attr_clip: -1 }, "h.yaml"), /attr_clip >= 0/);
   assert.deepEqual(attributeGrid(0.5), [12, 15]);
   assert.deepEqual(attributeGrid(1), [...ATTRIBUTE_ROI_SIZE]);
   assert.deepEqual(SEED_ROI_GRID, ATTRIBUTE_ROI_SIZE);

@@ -129,6 +129,8 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
         sum += r;
         n++;
       }
+      if (n % 100 === 0 && n > 0 && EPOCHS <= 20)
+        process.stdout.write(`  batch ${n}: ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
       branch.step(lr);
     } finally {
       batch.dispose();

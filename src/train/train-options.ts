@@ -234,9 +234,10 @@ export function resumedOptions(saved: Record<string, unknown>, given: TrainOptio
       `${given.epochs} with --resume: the run trains for its saved ${epochs} epochs (its learning-rate schedule depends on them); to train for ${given.epochs}, start a new run from its weights: --weights ${given.resume} --epochs ${given.epochs}`,
     );
   }
-  // a run saved before the attribute keys existed trained its head the seed's way: it continues so
+  // each attribute key came in with the seed's behaviour as the one before it: a run saved without a key (before it
+  // existed) trained its head the seed's way there, and continues so
   const savedHyp = saved["hyp"] as Record<string, unknown> | undefined;
-  const hyp = savedHyp && !("attr_hsv" in savedHyp) ? { ...SEED_ATTRIBUTE_HYP, ...savedHyp } : savedHyp;
+  const hyp = savedHyp ? { ...SEED_ATTRIBUTE_HYP, ...savedHyp } : savedHyp;
   return {
     ...(saved as unknown as TrainOptions),
     ...(hyp ? { hyp: hyp as Partial<Hyp> } : {}),

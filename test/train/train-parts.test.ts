@@ -83,10 +83,12 @@ describe("train options", () => {
       distributed,
     });
     // a run saved before issue 25's attribute keys continues its head the seed's way; a newer run keeps its own
+    // values, and takes the seed's for a key added after it was saved (attr_clip: unclipped before it existed)
     const old = resumedOptions({ ...saved, hyp: { lr0: 0.02 } }, { resume });
     assert.deepEqual(old.hyp, { ...SEED_ATTRIBUTE_HYP, lr0: 0.02 });
-    const newer = resumedOptions({ ...saved, hyp: { lr0: 0.02, attr_hsv: 0.5 } }, { resume });
-    assert.deepEqual(newer.hyp, { lr0: 0.02, attr_hsv: 0.5 });
+    const newer = resumedOptions({ ...saved, hyp: { lr0: 0.02, attr_hsv: 0.5, attr_size_box: 1 } }, { resume });
+    assert.deepEqual(newer.hyp, { ...SEED_ATTRIBUTE_HYP, lr0: 0.02, attr_hsv: 0.5, attr_size_box: 1 });
+    assert.equal(newer.hyp?.attr_clip, 0);
     // another epoch count is refused, not ignored (the learning-rate schedule depends on it)
     assert.throws(
       () => resumedOptions(saved, { resume, epochs: 99 }),

@@ -186,14 +186,11 @@ function macroF1(confusion: number[][]): number {
   return f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length);
 }
 const scored = summary.attributes.filter((a) => a.n > 0);
+const perAttribute = scored.map((a) => `${a.name} ${a.accuracy.toFixed(3)} / ${macroF1(a.confusion).toFixed(3)}`);
+const meanOf = (f: (a: (typeof scored)[number]) => number) => scored.reduce((sum, a) => sum + f(a), 0) / scored.length;
 process.stdout.write(
-  `accuracy / macro F1 per attribute (attributes with known values): ${scored
-    .map((a) => `${a.name} ${a.accuracy.toFixed(3)} / ${macroF1(a.confusion).toFixed(3)}`)
-    .join(
-      "; ",
-    )}\nmean over them: accuracy ${(scored.reduce((a, x) => a + x.accuracy, 0) / scored.length).toFixed(3)}, macro F1 ${(
-    scored.reduce((a, x) => a + macroF1(x.confusion), 0) / scored.length
-  ).toFixed(3)}\n`,
+  `accuracy / macro F1 per attribute (attributes with known values): ${perAttribute.join("; ")}\n` +
+    `mean over them: accuracy ${meanOf((a) => a.accuracy).toFixed(3)}, macro F1 ${meanOf((a) => macroF1(a.confusion)).toFixed(3)}\n`,
 );
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(

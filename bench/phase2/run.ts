@@ -24,6 +24,7 @@ import { mainJobData, mainJobPhase1Options, mainJobPhase2Options } from "../../s
 import { runTraining } from "../../src/runs/train-run.js";
 import { runValidation } from "../../src/runs/val-run.js";
 import type { TrainOptions } from "../../src/train/trainer.js";
+import { meanSdRange } from "../common/seeds.js";
 
 /** Columns of the per-epoch table, from results.csv. */
 const COLUMNS = {
@@ -110,30 +111,28 @@ function denseReference(out: string): { last: number; best: number } | null {
   }
 }
 
-/** mAP50 and mAP50-95 of `weights` on OUT/dense's fully labelled test split (scored once, kept in OUT/test/NAME). */
-async function testScores(out: string, weights: string, name: string): Promise<{ map50: number; map: number }> {
-  const saved = join(out, "test", name, "scores.json");
-  if (existsSync(saved)) return JSON.parse(readFileSync(saved, "utf8"));
+/** mAP50 and mAP50-95 of `weights` on a split of OUT/dense (fully labelled), the run in OUT/<task>/NAME. */
+async function denseScores(out: string, weights: string, task: "val" | "test", name: string) {
   const val = await runValidation({
     data: join(out, "dense", "data.yaml"),
     weights,
-    task: "test",
+    task,
     imgsz: 192,
-    project: join(out, "test"),
+    project: join(out, task),
     name,
     existOk: true,
     verbose: false,
   });
-  const scores = { map50: val.result.all.map50, map: val.result.all.map };
-  writeFileSync(saved, JSON.stringify(scores));
-  return scores;
+  return { map50: val.result.all.map50, map: val.result.all.map };
 }
 
-/** "mean ± sd (min–max)" of a few seeds' numbers. */
-function spread(xs: number[]): string {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return `${mean.toFixed(3)} ± ${sd.toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+/** {@link denseScores} on the test split, scored once (kept in OUT/test/NAME/scores.json). */
+async function testScores(out: string, weights: string, name: string): Promise<{ map50: number; map: number }> {
+  const saved = join(out, "test", name, "scores.json");
+  if (existsSync(saved)) return JSON.parse(readFileSync(saved, "utf8"));
+  const scores = await denseScores(out, weights, "test", name);
+  writeFileSync(saved, JSON.stringify(scores));
+  return scores;
 }
 
 /** The ablation's test table: one row per arm, over its runs ARM-s<SEED> in OUT/phase2. */
@@ -159,7 +158,7 @@ async function testTable(out: string, arms: string[]): Promise<string> {
     }
     if (names.length === 0) continue;
     const seeds = names.map((n) => n.slice(arm.length + 2)).join(", ");
-    const col = (xs: { map50: number; map: number }[], k: "map50" | "map") => spread(xs.map((x) => x[k]));
+    const col = (xs: { map50: number; map: number }[], k: "map50" | "map") => meanSdRange(xs.map((x) => x[k]));
     lines.push(
       `| ${arm} | ${seeds} | ${col(best, "map50")} | ${col(best, "map")} | ${col(last, "map50")} | ${col(last, "map")} |`,
     );
@@ -199,19 +198,7 @@ async function main(argv: string[]): Promise<void> {
     await runTraining({ ...base, ...options, hyp, project: join(out, "phase2"), name, existOk: true });
     process.stdout.write(`${table(out, [name])}\n`);
   } else if (command === "dense-ref") {
-    const map50Of = async (weights: string, name: string) => {
-      const val = await runValidation({
-        data: join(out, "dense", "data.yaml"),
-        weights,
-        task: "val",
-        imgsz: 192,
-        project: join(out, "val"),
-        name,
-        existOk: true,
-        verbose: false,
-      });
-      return val.result.all.map50;
-    };
+    const map50Of = async (weights: string, name: string) => (await denseScores(out, weights, "val", name)).map50;
     const denseBest = await map50Of(phase1Weights(out), "dense-best");
     const denseLast = await map50Of(phase1Weights(out).replace("best.safetensors", "last.safetensors"), "dense");
     writeFileSync(join(out, "reference.json"), JSON.stringify({ dense: denseLast, denseBest }));

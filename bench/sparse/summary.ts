@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { meanSdRange } from "../common/seeds.js";
 
 interface RunResult {
   condition: string;
@@ -41,12 +42,6 @@ function readRun(out: string, name: string): RunResult | null {
   };
 }
 
-function stats(values: number[]): string {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return `${mean.toFixed(3)} ± ${sd.toFixed(3)} (${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)})`;
-}
-
 const fmt = (v: number | undefined, digits = 3) => (v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits));
 
 function main(): void {
@@ -62,9 +57,9 @@ function main(): void {
   ];
   for (const c of conditions) {
     const rs = runs.filter((r) => r.condition === c);
-    const attr = withAttr ? ` ${stats(rs.map((r) => r.attrF1 ?? Number.NaN))} |` : "";
+    const attr = withAttr ? ` ${meanSdRange(rs.map((r) => r.attrF1 ?? Number.NaN))} |` : "";
     lines.push(
-      `| ${c} | ${rs.map((r) => r.seed).join(", ")} | ${stats(rs.map((r) => r.map50))} | ${stats(rs.map((r) => r.map))} |${attr}`,
+      `| ${c} | ${rs.map((r) => r.seed).join(", ")} | ${meanSdRange(rs.map((r) => r.map50))} | ${meanSdRange(rs.map((r) => r.map))} |${attr}`,
     );
   }
   for (const r of runs.filter((x) => x.epochs.some((e) => "pl/count" in e))) {

@@ -145,6 +145,27 @@ size_t jemallocDirtyPages(Mallctl mallctl) {
   return mallctl(key.c_str(), &pages, &size, nullptr, 0) == 0 ? pages : 0;
 }
 
+// jemalloc's process-wide statistics (bytes, refreshed now): allocated (live blocks), active (pages of active
+// extents), metadata, resident (physically resident pages jemalloc maps: active, dirty and metadata), mapped,
+// retained (virtual memory kept for reuse, not resident). Null without jemalloc.
+Napi::Value allocatorStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Mallctl mallctl = jemallocCtl();
+  if (mallctl == nullptr) return env.Null();
+  uint64_t epoch = 1;
+  size_t epochSize = sizeof(epoch);
+  mallctl("epoch", &epoch, &epochSize, &epoch, epochSize);
+  Napi::Object out = Napi::Object::New(env);
+  for (const char* key : {"allocated", "active", "metadata", "resident", "mapped", "retained"}) {
+    size_t value = 0;
+    size_t size = sizeof(value);
+    const std::string name = std::string("stats.") + key;
+    if (mallctl(name.c_str(), &value, &size, nullptr, 0) != 0) return env.Null();
+    out.Set(key, Napi::Number::New(env, static_cast<double>(value)));
+  }
+  return out;
+}
+
 // How often releaseFreeMemory asks jemalloc to purge, 1 ms apart, before it leaves the rest to the decay timer.
 constexpr int kPurgeAttempts = 20;
 
@@ -205,6 +226,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   def<memoryStats>(env, exports, "memoryStats");
   def<resetPeakBytes>(env, exports, "resetPeakBytes");
   def<releaseFreeMemory>(env, exports, "releaseFreeMemory");
+  def<allocatorStats>(env, exports, "allocatorStats");
   def<getDirtyDecays>(env, exports, "getDirtyDecays");
   def<setDirtyDecays>(env, exports, "setDirtyDecays");
   def<setNumThreads>(env, exports, "setNumThreads");

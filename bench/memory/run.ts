@@ -23,13 +23,25 @@ import { parseArgs } from "node:util";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { builtinModelYaml } from "../../src/model/config.js";
-import { memoryStats, resetPeakBytes } from "../../src/torch/index.js";
+import {
+  type AllocatorStats,
+  allocatorStats,
+  memoryStats,
+  releaseFreeMemory,
+  resetPeakBytes,
+} from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
 
 /** One epoch's sample (MiB, except the tensor count). */
 export interface MemorySample {
   epoch: number;
   rss: number;
+  /** The anonymous part of rss (heaps, allocator pages, stacks): what the process allocated. */
+  rssAnon: number;
+  /** The file-backed part of rss (libraries' code and data pages touched so far). */
+  rssFile: number;
+  /** jemalloc's statistics (MiB; null under another allocator): resident = active + freed pages not yet returned + metadata. */
+  jemalloc: AllocatorStats | null;
   /** VmHWM: the process's peak resident size so far. */
   hwm: number;
   /** The peak resident size within this epoch (VmHWM since the previous sample, which resets it). */
@@ -45,11 +57,16 @@ export interface MemorySample {
 
 const MiB = 2 ** 20;
 
-/** VmRSS and VmHWM of this process (MiB), from /proc/self/status. */
-function residentMiB(): { rss: number; hwm: number } {
+/** VmRSS (and its anonymous and file-backed parts) and VmHWM of this process (MiB), from /proc/self/status. */
+function residentMiB(): { rss: number; rssAnon: number; rssFile: number; hwm: number } {
   const status = readFileSync("/proc/self/status", "utf8");
   const kB = (key: string) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1] ?? Number.NaN);
-  return { rss: kB("VmRSS") / 1024, hwm: kB("VmHWM") / 1024 };
+  return {
+    rss: kB("VmRSS") / 1024,
+    rssAnon: kB("RssAnon") / 1024,
+    rssFile: kB("RssFile") / 1024,
+    hwm: kB("VmHWM") / 1024,
+  };
 }
 
 /**
@@ -63,19 +80,36 @@ function resetPeakWindow(windowPeak: number): number {
   return overallPeak;
 }
 
+/** How long a sample waits after a full collection for V8 to free the dead ArrayBuffers' memory (off the main thread). */
+const SWEEP_SETTLE_MS = 100;
+
 /**
- * Samples the process now (after a full GC when node runs with --expose-gc), then starts the next epoch's peak-RSS
- * window.
+ * Samples the process at an epoch's end, then starts the next epoch's peak-RSS window. With --expose-gc the sample
+ * is of what is retained: a full collection, a pause for V8's ArrayBuffer sweeper (it frees dead buffers' memory on
+ * another thread, after gc() returns), then the allocator's freed pages returned as the trainer returns them
+ * (`releaseFreeMemory`). Without the pause and the second release, the RSS counted 0–70 MiB of buffers (checkpoint
+ * and batch buffers of 12–32 MiB) that were garbage, or freed but not yet returned, depending on the sweeper's timing.
  */
-export function sampleMemory(epoch: number): MemorySample {
-  (globalThis as { gc?: () => void }).gc?.();
+export async function sampleMemory(epoch: number): Promise<MemorySample> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    await new Promise((settle) => setTimeout(settle, SWEEP_SETTLE_MS));
+    releaseFreeMemory();
+  }
   const m = process.memoryUsage();
   const n = memoryStats();
-  const { rss, hwm: epochPeak } = residentMiB();
+  const { rss, rssAnon, rssFile, hwm: epochPeak } = residentMiB();
+  const jemalloc = allocatorStats();
   resetPeakBytes();
   return {
     epoch,
     rss,
+    rssAnon,
+    rssFile,
+    jemalloc:
+      jemalloc &&
+      (Object.fromEntries(Object.entries(jemalloc).map(([k, v]) => [k, v / MiB])) as unknown as AllocatorStats),
     epochPeak,
     hwm: resetPeakWindow(epochPeak),
     native: n.allocatedBytes / MiB,
@@ -113,7 +147,7 @@ export function flatness(samples: readonly MemorySample[], from: number) {
 
 function formatSample(s: MemorySample): string {
   const f = (x: number) => x.toFixed(1).padStart(8);
-  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)}  epoch peak ${f(s.epochPeak)}  hwm ${f(s.hwm)}  native ${f(s.native)}  native peak ${f(s.nativePeak)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
+  return `epoch ${String(s.epoch + 1).padStart(3)}  rss ${f(s.rss)} (anon ${f(s.rssAnon)}, file ${f(s.rssFile)}${s.jemalloc ? `; jemalloc allocated ${f(s.jemalloc.allocated)} active ${f(s.jemalloc.active)} metadata ${f(s.jemalloc.metadata)} resident ${f(s.jemalloc.resident)}` : ""})  epoch peak ${f(s.epochPeak)}  hwm ${f(s.hwm)}  native ${f(s.native)}  native peak ${f(s.nativePeak)}  tensors ${String(s.tensors).padStart(5)}  heap ${f(s.heap)}  external ${f(s.external)}  arrayBuffers ${f(s.arrayBuffers)}`;
 }
 
 async function syntheticData(out: string, images: number, imgsz: number): Promise<string> {
@@ -163,8 +197,8 @@ async function main(): Promise<void> {
       verbose: false,
     },
     {
-      onEpochEnd: (epoch) => {
-        const s = sampleMemory(epoch);
+      onEpochEnd: async (epoch) => {
+        const s = await sampleMemory(epoch);
         samples.push(s);
         print(s);
       },

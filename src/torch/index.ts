@@ -56,6 +56,8 @@ export {
   uniform_,
 } from "./random.js";
 export {
+  type AllocatorStats,
+  allocatorStats,
   cudaDeviceCount,
   cudaIsAvailable,
   dirtyDecays,

@@ -22,6 +22,21 @@ export interface NativeMemoryStats {
   liveTensors: number;
 }
 
+/** jemalloc's process-wide statistics, bytes (`stats.*` of its mallctl interface). */
+export interface AllocatorStats {
+  /** Live blocks. */
+  allocated: number;
+  /** Pages of extents holding live blocks. */
+  active: number;
+  /** jemalloc's own bookkeeping. */
+  metadata: number;
+  /** Physically resident pages jemalloc maps: active, freed-not-returned ("dirty") and metadata. */
+  resident: number;
+  mapped: number;
+  /** Virtual memory kept for reuse, not resident. */
+  retained: number;
+}
+
 /** The addon's functions, one per binding in native/*.cc. */
 export interface NativeAddon {
   readonly torchVersion: string;
@@ -29,6 +44,7 @@ export interface NativeAddon {
   memoryStats(): NativeMemoryStats;
   resetPeakBytes(): void;
   releaseFreeMemory(): "jemalloc" | "glibc" | "none";
+  allocatorStats(): AllocatorStats | null;
   getDirtyDecays(): Array<number | null> | null;
   setDirtyDecays(decays: Array<number | null>): boolean;
   setNumThreads(n: number): void;

@@ -1,5 +1,7 @@
 /** Process-level engine facts and settings: memory counters, threads, devices, seeding. */
-import { native } from "./native.js";
+import { type AllocatorStats, native } from "./native.js";
+
+export type { AllocatorStats };
 
 /** Native memory as libtorch's CPU allocator sees it, plus this environment's live tensor handles. */
 export interface MemoryStats {
@@ -29,6 +31,11 @@ export function resetPeakBytes(): void {
  */
 export function releaseFreeMemory(): "jemalloc" | "glibc" | "none" {
   return native.releaseFreeMemory();
+}
+
+/** jemalloc's statistics now (what the C allocator holds, by kind); null under another allocator. */
+export function allocatorStats(): AllocatorStats | null {
+  return native.allocatorStats();
 }
 
 /** Which of jemalloc's arenas {@link keepFreedPages} stops returning pages. */

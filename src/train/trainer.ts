@@ -51,9 +51,9 @@ export interface TrainResult {
 export interface TrainHooks {
   /**
    * After each finished epoch (validated, results.csv row and checkpoints written), with the epoch index from 0; e.g.
-   * the memory check of bench/memory samples the process there.
+   * the memory check of bench/memory samples the process there. The next epoch starts when a returned promise settles.
    */
-  onEpochEnd?: (epoch: number) => void;
+  onEpochEnd?: (epoch: number) => void | Promise<void>;
 }
 
 /** Ctrl-C while training: the first one asks the loop to save weights/last and stop; a second exits at once. */
@@ -130,7 +130,7 @@ async function runEpochs(
     // the epoch's batches, validation and checkpoint buffers are freed: their pages go back to the system here, the
     // only place they do during a run (trainWith turns the allocator's decay timer off), so memory stays flat
     releaseFreeMemory();
-    hooks.onEpochEnd?.(epoch);
+    await hooks.onEpochEnd?.(epoch);
     if (stop) {
       log(`early stopping: no improvement for ${opts.patience} epochs (best epoch ${checkpoints.bestEpoch + 1})`);
       break;

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { createDemoNet, demoTrainStep, makeBlobBatch } from "../../src/demo/engine-demo.js";
 import {
+  allocatorStats,
   dirtyDecays,
   keepFreedPages,
   memoryStats,
@@ -77,6 +78,29 @@ test("releaseFreeMemory gives freed tensor pages back to the system at once", ()
     after - before < 0.25 * MIB,
     `${allocator}: ${MIB} MiB freed and released, RSS ${before.toFixed(0)} → ${held.toFixed(0)} → ${after.toFixed(0)} MiB`,
   );
+});
+
+test("allocatorStats counts a 64 MiB tensor as allocated and resident, and its pages as returned after release", () => {
+  const preloaded = (process.env.LD_PRELOAD ?? "").includes("jemalloc");
+  if (!preloaded) {
+    assert.equal(allocatorStats(), null);
+    return;
+  }
+  const MIB = 2 ** 20;
+  const before = allocatorStats()!;
+  for (const k of ["allocated", "active", "metadata", "resident", "mapped", "retained"] as const) {
+    assert.ok(Number.isFinite(before[k]) && before[k] >= 0, `${k}: ${before[k]}`);
+  }
+  assert.ok(before.allocated <= before.active && before.active <= before.resident + before.metadata);
+  const block = zeros([16 * MIB]); // 64 MiB, written: resident
+  const held = allocatorStats()!;
+  assert.ok(held.allocated - before.allocated >= 64 * MIB, `allocated ${before.allocated} → ${held.allocated}`);
+  assert.ok(held.resident - before.resident >= 60 * MIB, `resident ${before.resident} → ${held.resident}`);
+  block.dispose();
+  releaseFreeMemory();
+  const after = allocatorStats()!;
+  assert.ok(held.allocated - after.allocated >= 64 * MIB, `allocated ${held.allocated} → ${after.allocated}`);
+  assert.ok(held.resident - after.resident >= 60 * MIB, `resident ${held.resident} → ${after.resident}`);
 });
 
 test("keepFreedPages turns jemalloc's decay off (the oversize arena only when asked) and restores it", () => {

@@ -87,8 +87,8 @@ const SWEEP_SETTLE_MS = 100;
  * Samples the process at an epoch's end, then starts the next epoch's peak-RSS window. With --expose-gc the sample
  * is of what is retained: a full collection, a pause for V8's ArrayBuffer sweeper (it frees dead buffers' memory on
  * another thread, after gc() returns), then the allocator's freed pages returned as the trainer returns them
- * (`releaseFreeMemory`). Without the pause and the second release, the RSS counted 0–70 MiB of buffers (checkpoint
- * and batch buffers of 12–32 MiB) that were garbage, or freed but not yet returned, depending on the sweeper's timing.
+ * (`releaseFreeMemory`), so that buffers the collection found dead are freed and their pages returned before the RSS is
+ * read (before, the release came first and those pages stayed resident, as many as the sweeper's timing left).
  */
 export async function sampleMemory(epoch: number): Promise<MemorySample> {
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -134,11 +134,16 @@ Napi::Value setDirtyDecays(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// The dirty pages every jemalloc arena holds now (0 where jemalloc keeps no statistics).
-size_t jemallocDirtyPages(Mallctl mallctl) {
+// jemalloc's statistics are a snapshot taken when its "epoch" is advanced: this takes a new one.
+void refreshJemallocStats(Mallctl mallctl) {
   uint64_t epoch = 1;
   size_t epochSize = sizeof(epoch);
-  mallctl("epoch", &epoch, &epochSize, &epoch, epochSize);  // refreshes the statistics
+  mallctl("epoch", &epoch, &epochSize, &epoch, epochSize);
+}
+
+// The dirty pages every jemalloc arena holds now (0 where jemalloc keeps no statistics).
+size_t jemallocDirtyPages(Mallctl mallctl) {
+  refreshJemallocStats(mallctl);
   size_t pages = 0;
   size_t size = sizeof(pages);
   const std::string key = "stats.arenas." + std::to_string(kJemallocAllArenas) + ".pdirty";
@@ -152,9 +157,7 @@ Napi::Value allocatorStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Mallctl mallctl = jemallocCtl();
   if (mallctl == nullptr) return env.Null();
-  uint64_t epoch = 1;
-  size_t epochSize = sizeof(epoch);
-  mallctl("epoch", &epoch, &epochSize, &epoch, epochSize);
+  refreshJemallocStats(mallctl);
   Napi::Object out = Napi::Object::New(env);
   for (const char* key : {"allocated", "active", "metadata", "resident", "mapped", "retained"}) {
     size_t value = 0;

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import sharp from "sharp";
+import { IdleCollector } from "../util/gc.js";
 import { BatchMaker, type MakerInit, type MakerTask } from "./batch-maker.js";
 import { rawBatchTransferList } from "./raw-batch.js";
 
@@ -25,7 +26,16 @@ sharp.concurrency(1);
 sharp.cache(false);
 const maker = new BatchMaker(workerData as MakerInit);
 
+/**
+ * How long a worker waits without a task before a full collection of its isolate frees its dead sample buffers.
+ * Within an epoch it collects whenever the prefetch queue is full (a few ms per batch); between epochs, and while the
+ * other loader (training or validation) runs, it holds no garbage.
+ */
+const LOADER_IDLE_GC_MS = 200;
+const collector = new IdleCollector(LOADER_IDLE_GC_MS);
+
 port.on("message", async ({ id, task }: WorkerRequest) => {
+  collector.busy();
   try {
     if (task.kind === "cache") {
       const reply: WorkerReply = { id, ok: true, count: await maker.fillCache(task.indices) };
@@ -39,4 +49,5 @@ port.on("message", async ({ id, task }: WorkerRequest) => {
     const reply: WorkerReply = { id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
     port.postMessage(reply);
   }
+  collector.idle();
 });

@@ -8,22 +8,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import sharp from "sharp";
 import { PredictionsCsvWriter, PredictionsJsonWriter } from "../../src/infer/prediction-files.js";
 import type { PredictedImage, PredictionsJson } from "../../src/infer/prediction-json.js";
 import type { ImagePrediction, InputBatch, Predictor } from "../../src/infer/predictor.js";
 import { runDetect } from "../../src/runs/detect-run.js";
+import { fullGarbageCollection } from "../../src/util/gc.js";
 
 const work = mkdtempSync(join(tmpdir(), "sladet-detect-memory-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** A full garbage collection (node's --expose-gc, switched on for this process). */
-function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
+const collectGarbage = fullGarbageCollection();
 
 const head: Omit<PredictionsJson, "images" | "skipped"> = {
   version: 1,

@@ -3,8 +3,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { Worker } from "node:worker_threads";
 import {
   inferenceMode,
@@ -20,10 +18,10 @@ import {
   zeros,
 } from "../../src/torch/index.js";
 import { type Handle, native } from "../../src/torch/native.js";
+import { fullGarbageCollection } from "../../src/util/gc.js";
 import { REPO_ROOT } from "../helpers.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+const gc = fullGarbageCollection();
 
 const torchIndex = pathToFileURL(join(REPO_ROOT, "dist", "src", "torch", "index.js")).href;
 

@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { memoryStats } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
+import { fullGarbageCollection } from "../../src/util/gc.js";
 import { makeCellDataset, tinyModelYaml } from "../helpers/trained-fixture.js";
 
 const work = mkdtempSync(join(tmpdir(), "sladet-train-memory-"));
@@ -26,8 +25,7 @@ const MAX_HEAP_GROWTH_MB = 1;
 
 test(`a tiny training run keeps native bytes, tensor count and JS heap flat over ${EPOCHS} epochs`, async () => {
   const data = await makeCellDataset(join(work, "data"), { images: 24, imgsz: 64 });
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
+  const gc = fullGarbageCollection();
   const samples: Array<{ bytes: number; tensors: number; heapMB: number }> = [];
   await train(
     {

@@ -387,6 +387,8 @@ function createSlaBranch(
 ): SlaBranch {
   const h = opts.hyp;
   const { heldoutKnown } = data;
+  if (h.pl_flip === 1 && sla.proposer !== "ema")
+    throw new ConfigError("pl_flip: 1 needs the EMA proposer (the student's proposals come from its training forward)");
   if (!data.sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown, data.gather);
@@ -411,7 +413,7 @@ function phase2Summary(h: Hyp, sla: SlaOptions, branch: SlaBranch, epochs: numbe
     `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ` +
     `${sla.tripletSign} sign, weight ${h.sim_weight}, first ${branch.similarityEpochs} epochs`;
   return (
-    `phase 2: pseudo-labels from the ${sla.proposer} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
+    `phase 2: pseudo-labels from the ${sla.proposer}${h.pl_flip ? " and its view of the mirrored image (fused)" : ""} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
     `${weight}; ${similarity}; last ${h.region_only_epochs} region-only` +
     `${h.ft_ema_epochs > 0 ? `; EMA over ≥ ${h.ft_ema_epochs} epochs` : ""}` +
     `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`

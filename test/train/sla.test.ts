@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Batch } from "../../src/data/batch.js";
 import { YoloModel } from "../../src/model/yolo.js";
-import { manualSeed, memoryStats, randn, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
+import { cat, manualSeed, memoryStats, randn, type Tensor, tensor, tidy, zeros } from "../../src/torch/index.js";
 import { fill_ } from "../../src/torch/inplace.js";
 import { EMA_TAU, ModelEMA } from "../../src/train/ema.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
@@ -25,7 +25,13 @@ import {
   wilsonLowerBound,
 } from "../../src/train/sla/calibration.js";
 import { SEED_SLA_HYP } from "../../src/train/sla/hyp.js";
-import { type PseudoBox, pseudoTargets, selectPseudoLabels } from "../../src/train/sla/pseudo-labels.js";
+import {
+  type Detection,
+  fuseViews,
+  type PseudoBox,
+  pseudoTargets,
+  selectPseudoLabels,
+} from "../../src/train/sla/pseudo-labels.js";
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
 import { SlaBranch } from "../../src/train/sla/sla-branch.js";
@@ -113,6 +119,50 @@ test("no pseudo-label or anchor is centred on padding (imageMask 0); calibration
     assert.deepEqual(some.pseudo, all.pseudo.filter(kept));
     assert.deepEqual(some.anchors, all.anchors.filter(kept));
     assert.deepEqual(some.calibration, all.calibration);
+  });
+});
+
+const detection = (x1: number, y1: number, x2: number, y2: number, scores: number[]): Detection => ({
+  image: 0,
+  x1,
+  y1,
+  x2,
+  y2,
+  scores: Float32Array.from(scores),
+  conf: Math.max(...scores),
+  cls: scores.indexOf(Math.max(...scores)),
+});
+
+test("fuseViews (pl_flip): a pair's corners are its confidence-weighted mean and its scores their mean; lone boxes keep half", () => {
+  const a = [detection(10, 10, 30, 30, [0.8, 0.1]), detection(200, 200, 220, 220, [0.1, 0.7])];
+  const b = [detection(12, 10, 32, 30, [0.6, 0.2]), detection(100, 100, 120, 120, [0.2, 0.9])];
+  const fused = fuseViews(a, b, 0.55);
+  assert.equal(fused.length, 3);
+  const [pair, loneA, loneB] = fused as [Detection, Detection, Detection];
+  assert.ok(
+    Math.abs(pair.x1 - (10 * 0.8 + 12 * 0.6) / 1.4) < 1e-9 && Math.abs(pair.x2 - (30 * 0.8 + 32 * 0.6) / 1.4) < 1e-9,
+  );
+  assertRowsClose([[pair.y1, pair.y2]], [[10, 30]], "pair y");
+  assertRowsClose([Array.from(pair.scores)], [[0.7, 0.15]], "pair scores");
+  assert.ok(Math.abs(pair.conf - 0.7) < 1e-6 && pair.cls === 0);
+  assert.deepEqual([loneA.x1, loneA.cls], [200, 1]);
+  assert.ok(Math.abs(loneA.conf - 0.35) < 1e-6, "a box only the image's view found keeps half");
+  assert.ok(Math.abs(loneB.conf - 0.45) < 1e-6 && loneB.x1 === 100, "a box only the mirror's view found keeps half");
+  assert.equal(fuseViews(a, [detection(25, 10, 45, 30, [0.9, 0])], 0.55).filter((d) => d.conf > 0.45).length, 0);
+});
+
+test("pl_flip: a mirror that sees the same boxes leaves the pseudo-labels as they were; an empty one halves them", () => {
+  tidy(() => {
+    const [pred, targets, mask] = [ref("select/pred"), ref("select/targets"), ref("select/mask")];
+    const width = mask.size(3);
+    const mirrorOfPred = cat([pred.slice(2, 0, 1).mul(-1).add(width), pred.slice(2, 1)], 2);
+    const hyp = { ...SEED_SLA_HYP, pl_flip: 1 };
+    const one = selectPseudoLabels(pred, targets, mask, hyp, { threshold: 0.6 });
+    assert.ok(one.pseudo.length > 0);
+    const same = selectPseudoLabels(pred, targets, mask, hyp, { threshold: 0.6, mirrored: mirrorOfPred });
+    assertRowsClose(asRows(same.pseudo), asRows(one.pseudo), "pseudo-labels, mirror agreeing");
+    const empty = selectPseudoLabels(pred, targets, mask, hyp, { threshold: 0.3, mirrored: zeros(pred.shape) });
+    assertRowsClose(asRows(empty.pseudo), asRows(one.pseudo.map((p) => ({ ...p, conf: p.conf / 2 }))), "halved");
   });
 });
 

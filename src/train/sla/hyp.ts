@@ -62,6 +62,15 @@ export interface SlaHyp {
    */
   pl_soft: number;
   /**
+   * 1: the EMA teacher also proposes from the left-right mirror of each image, and the two views' detections are fused
+   * by weighted boxes fusion before the gate (test-time augmentation of the teacher, as Humble Teacher, Tang et al.
+   * 2021; fusion: Solovyev et al. 2021): a box both views found gets their confidence-weighted mean corners and mean
+   * scores, one only one view found keeps half its scores. 0: one view (the seed). Needs the EMA proposer.
+   */
+  pl_flip: number;
+  /** pl_flip: least IoU at which a detection of the mirror fuses with one of the image (WBF's default 0.55). */
+  pl_flip_iou: number;
+  /**
    * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
    * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
    * from the first epoch (the seed).
@@ -117,6 +126,8 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_weight: 0.1,
   pl_loss_gains: 1,
   pl_soft: 0,
+  pl_flip: 0,
+  pl_flip_iou: 0.55,
   pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
@@ -146,6 +157,8 @@ export function slaHypProblems(h: SlaHyp): string[] {
     h.pl_loss_gains === 0 || h.pl_loss_gains === 1 ? null : "pl_loss_gains 0 or 1",
     h.pl_unsupported === 0 || h.pl_unsupported === 1 ? null : "pl_unsupported 0 or 1",
     h.pl_soft === 0 || h.pl_soft === 1 ? null : "pl_soft 0 or 1",
+    h.pl_flip === 0 || h.pl_flip === 1 ? null : "pl_flip 0 or 1",
+    unit("pl_flip_iou"),
     Number.isInteger(h.pl_support) && h.pl_support >= 1 ? null : "pl_support a positive integer",
     nonNegative("pl_precision_z"),
     nonNegative("pl_min_area"),

@@ -1,7 +1,7 @@
 /**
  * Pseudo-label selection of phase 2 (the seed's "P selection", method.md §4.3, with design.md §4 decision 6):
  * decoded predictions → class-agnostic NMS (conf pl_nms_conf, or lower when calibrated; IoU pl_nms_iou, pl_max_det per
- * image) → per detection: area > pl_min_area; confidence > threshold t (pl_conf, or a calibrated one) and normalised
+ * image; with pl_flip, fused with the detections of the input's left-right mirror by weighted boxes fusion) → per detection: area > pl_min_area; confidence > threshold t (pl_conf, or a calibrated one) and normalised
  * class entropy ≤ pl_entropy → a pseudo-label; sim_conf · t / pl_conf < confidence ≤ t → a similarity anchor (the
  * seed's band (0.6, 0.95] at t = 0.95). Both sets then lose every box that
  * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
@@ -45,10 +45,15 @@ export interface SelectOptions {
    * sets (ours: padding is unlabelled, so the seed admitted what the model saw in the grey). @default none dropped
    */
   imageMask?: Tensor;
+  /**
+   * [B, N, 5 + nc] decoded predictions of the same detector on the left-right mirror of the input (pl_flip): each
+   * image's detections of the two views are fused ({@link fuseViews}) before the gate. @default one view
+   */
+  mirrored?: Tensor;
 }
 
 /** A detection after NMS, in input pixels, with its per-class scores (objectness × class probability). */
-interface Detection {
+export interface Detection {
   image: number;
   x1: number;
   y1: number;
@@ -110,6 +115,64 @@ function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp, nmsConf: numb
   });
 }
 
+/** IoU of two detections' boxes. */
+function boxIou(a: Detection, b: Detection): number {
+  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
+}
+
+/** A detection with per-class scores `scores`: its confidence and class are their maximum and its argmax. */
+function withScores(d: Detection, scores: Float32Array): Detection {
+  let cls = 0;
+  for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[cls]!) cls = k;
+  return { ...d, scores, conf: scores[cls]!, cls };
+}
+
+/**
+ * Weighted Boxes Fusion of one image's detections from two views (Solovyev, Wang and Gabruseva, *Weighted boxes
+ * fusion: ensembling boxes from different object detection models*, Image and Vision Computing 2021), for pl_flip:
+ * each detection of `a` (highest confidence first) is paired with the unpaired detection of `b` it overlaps most, at
+ * IoU ≥ `iou`; a pair becomes one box, its corners the confidence-weighted mean of the two, its class scores their
+ * mean; a detection only one view made keeps half its scores (WBF's confidence × boxes in the cluster / views), so a
+ * box both views agree on outranks one that only one view saw.
+ */
+export function fuseViews(a: readonly Detection[], b: readonly Detection[], iou: number): Detection[] {
+  const paired = new Uint8Array(b.length);
+  const half = (d: Detection) =>
+    withScores(
+      d,
+      d.scores.map((x) => x / 2),
+    );
+  const fused = [...a]
+    .sort((p, q) => q.conf - p.conf)
+    .map((d) => {
+      let best = -1;
+      let bestIou = iou;
+      for (let j = 0; j < b.length; j++) {
+        const o = paired[j] ? 0 : boxIou(d, b[j]!);
+        if (o >= bestIou) [best, bestIou] = [j, o];
+      }
+      if (best < 0) return half(d);
+      paired[best] = 1;
+      const e = b[best]!;
+      const mean = (u: number, v: number) => (u * d.conf + v * e.conf) / (d.conf + e.conf);
+      const corners = { x1: mean(d.x1, e.x1), y1: mean(d.y1, e.y1), x2: mean(d.x2, e.x2), y2: mean(d.y2, e.y2) };
+      return withScores(
+        { ...d, ...corners },
+        d.scores.map((x, k) => (x + e.scores[k]!) / 2),
+      );
+    });
+  return [...fused, ...b.filter((_, j) => !paired[j]).map(half)];
+}
+
+/** A detection on the left-right mirror of a `width`-pixel-wide input, mapped back onto the input. */
+function unmirror(d: Detection, width: number): Detection {
+  return { ...d, x1: width - d.x2, x2: width - d.x1 };
+}
+
 /** Largest intersection area (px² of a width × height input) of `d` with a ground-truth box of the same image. */
 function maxGtIntersection(d: Detection, truth: readonly ClassBox[], width: number, height: number): number {
   let best = 0;
@@ -166,7 +229,11 @@ export function selectPseudoLabels(
     noGrad(() => {
       const detections: Detection[] = [];
       for (let b = 0; b < decoded.size(0); b++) {
-        pushAll(detections, detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf));
+        const own = detectionsOfImage(decoded.select(0, b).detach(), b, hyp, nmsConf);
+        const mirrored = options.mirrored
+          ? detectionsOfImage(options.mirrored.select(0, b).detach(), b, hyp, nmsConf).map((d) => unmirror(d, width))
+          : null;
+        pushAll(detections, mirrored ? fuseViews(own, mirrored, hyp.pl_flip_iou) : own);
       }
       const truth = classBoxes(targets);
       const sized = detections.filter((d) => (d.x2 - d.x1) * (d.y2 - d.y1) > hyp.pl_min_area);

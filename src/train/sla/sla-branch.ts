@@ -125,13 +125,18 @@ export class SlaBranch {
     return done;
   }
 
-  /** Decoded proposals of the chosen detector, without gradient. */
-  #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]): Tensor {
-    return noGrad(() =>
-      this.options.proposer === "ema"
-        ? ema.forward(batch.images, { decode: true }).decoded!
-        : student.detect.decode(maps.map((m) => m.detach())),
-    );
+  /**
+   * Decoded proposals of the chosen detector, without gradient; with pl_flip also the EMA detector's on the left-right
+   * mirror of the batch.
+   */
+  #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]) {
+    return noGrad(() => ({
+      decoded:
+        this.options.proposer === "ema"
+          ? ema.forward(batch.images, { decode: true }).decoded!
+          : student.detect.decode(maps.map((m) => m.detach())),
+      mirrored: this.hyp.pl_flip === 1 ? ema.forward(batch.images.flip(3), { decode: true }).decoded! : undefined,
+    }));
   }
 
   /** The global batch's calibration samples: this rank's alone in a one-process run (or with calibration off). */
@@ -152,8 +157,9 @@ export class SlaBranch {
   ): SlaTerms | null {
     if (this.regionOnly(epoch)) return null;
     return tidy(() => {
-      const decoded = this.#propose(ctx.student, ctx.ema, batch, out.maps);
+      const { decoded, mirrored } = this.#propose(ctx.student, ctx.ema, batch, out.maps);
       const sets = selectPseudoLabels(decoded, batch.targets, batch.regionMask, this.hyp, {
+        ...(mirrored ? { mirrored } : {}),
         excludeRegion: !this.options.plInRegion,
         // the seed's behaviour (plInRegion) admits boxes anywhere, padding included
         ...(this.options.plInRegion ? {} : { imageMask: batch.imageMask }),

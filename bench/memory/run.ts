@@ -12,10 +12,12 @@
  *     the tests' tiny model: the small reproduction)
  *
  * BCCD as in BENCHMARKS.md: `bench/bccd/run.sh`'s conversion, then `--data /tmp/sladet-bccd/lld/data.yaml --cfg yolov5n
- * --imgsz 640 --batch 16 --epochs 30 --cache ram --hyp src/train/cfg/hyp.scratch-low.yaml --workers 2`, with
- * `/usr/bin/time -v` around it for the peak RSS next to Ultralytics'. Each sample follows a full collection of the main
- * thread's heap (what is retained, not garbage not yet collected; bench/memory/sample.ts). Exits 1 when an epoch's end RSS or its peak RSS
- * is more than `--tolerance` (5 %) above epoch `--from`'s.
+ * --imgsz 640 --batch 16 --epochs 30 --cache ram --hyp src/train/cfg/hyp.scratch-low.yaml --workers 2`. The run's peak
+ * RSS, to set beside Ultralytics' `/usr/bin/time -v`, is the last line's `peak rss`: each sample restarts the kernel's
+ * high-water mark (for the next epoch's peak), so `time -v` around this bench reports only the last epoch's end. Each
+ * sample follows a full collection of the main thread's heap (what is retained, not garbage not yet collected;
+ * bench/memory/sample.ts). Exits 1 when an epoch's end RSS or its peak RSS is more than `--tolerance` (5 %) above epoch
+ * `--from`'s.
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";

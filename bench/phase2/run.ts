@@ -31,6 +31,7 @@ const COLUMNS = {
   region: "metrics/region_mAP_0.5",
   count: "pl/count",
   precision: "pl/precision",
+  iou: "pl/iou",
   whole: "metrics/mAP_0.5",
 } as const;
 
@@ -61,12 +62,17 @@ function phase1Reference(out: string): { last: number; best: number } {
   return { last: rows[rows.length - 1]!, best: Math.max(...rows) };
 }
 
-/** One cell of the table: val mAP50, then the pseudo-labels' count and precision (– when none). */
+/**
+ * One cell of the table: val mAP50, then the pseudo-labels' count and precision (– when none), and the matched ones'
+ * mean IoU with their held-out objects (runs from before the column have none).
+ */
 function cell(r: Row | undefined): string {
   if (!r) return "";
   const f = (x: number | undefined, d: number) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
   const count = r[COLUMNS.count] ?? 0;
-  const pl = count > 0 ? `${count} @ ${f(100 * r[COLUMNS.precision]!, 0)} %` : "0";
+  const iou = r[COLUMNS.iou];
+  const fit = iou === undefined || Number.isNaN(iou) ? "" : `, IoU ${f(iou, 2)}`;
+  const pl = count > 0 ? `${count} @ ${f(100 * r[COLUMNS.precision]!, 0)} %${fit}` : "0";
   return `${f(map50(r), 3)} · ${pl}`;
 }
 
@@ -84,7 +90,7 @@ function table(out: string, names: string[]): string {
       (dense === null
         ? ""
         : `; phase 1's last / best weights on the dense val split ${dense.last.toFixed(3)} / ${dense.best.toFixed(3)}`),
-    "cells: val mAP50 (labelled regions; whole images for a dense run) · pseudo-labels selected @ their precision against the held-out boxes",
+    "cells: val mAP50 (labelled regions; whole images for a dense run) · pseudo-labels selected @ their precision against the held-out boxes, and the matched ones' mean IoU",
     "",
     `| epoch | ${names.join(" | ")} |`,
     `|---|${names.map(() => "---").join("|")}|`,

@@ -93,6 +93,7 @@ export const CHART_GROUPS: readonly ChartGroup[] = [
       ["pl/precision", "precision"],
       ["pl/class_precision", "class precision"],
       ["pl/recall", "held-out recall"],
+      ["pl/iou", "mean IoU of the matched"],
     ],
     unit: true,
     caption: "against the held-out labels (never trained on)",

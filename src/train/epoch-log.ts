@@ -96,7 +96,8 @@ function slaColumns(sla: SlaBranch, epoch: number, losses: TrainLosses, log: Tra
   const pct = (v: number) => (Number.isNaN(v) ? "n/a" : `${(100 * v).toFixed(1)}%`);
   log(
     `pseudo-labels: ${s.count} (${(s.count / Math.max(1, s.images)).toFixed(2)}/image, ${thresholdText(sla)}), precision ${pct(s.precision)}, ` +
-      `class precision ${pct(s.classPrecision)}, held-out recall ${pct(s.recall)}; similarity anchors ${s.anchors}` +
+      `class precision ${pct(s.classPrecision)}, held-out recall ${pct(s.recall)}, ` +
+      `IoU ${Number.isNaN(s.iou) ? "n/a" : s.iou.toFixed(3)}; similarity anchors ${s.anchors}` +
       `${sla.similarityOn(epoch) ? "" : " (similarity off)"}${sla.regionOnly(epoch) ? "; region-only epoch" : ""}`,
   );
   return {
@@ -108,6 +109,7 @@ function slaColumns(sla: SlaBranch, epoch: number, losses: TrainLosses, log: Tra
     "pl/precision": s.precision,
     "pl/class_precision": s.classPrecision,
     "pl/recall": s.recall,
+    "pl/iou": s.iou,
   };
 }
 

@@ -27,7 +27,10 @@ export const RESULTS_COLUMNS = [
   "metrics/region_mAP_0.5:0.95",
 ] as const;
 
-/** Phase 2's extra columns: its losses and the epoch's pseudo-labels (count, precision against held-out labels). */
+/**
+ * Phase 2's extra columns: its losses and the epoch's pseudo-labels (count, threshold, anchors; precision, recall and
+ * the matched boxes' mean IoU against held-out labels).
+ */
 export const SLA_RESULTS_COLUMNS = [
   "train/pl_loss",
   "train/sim_loss",
@@ -37,6 +40,7 @@ export const SLA_RESULTS_COLUMNS = [
   "pl/precision",
   "pl/class_precision",
   "pl/recall",
+  "pl/iou",
 ] as const;
 
 export type ResultsRow = Record<string, number>;

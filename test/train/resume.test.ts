@@ -259,10 +259,14 @@ describe("phase 2's state in a checkpoint", () => {
     assert.throws(() => b.restore({ samples: [{ conf: Number.NaN, correct: true }], threshold: 0.5 }), /damaged/);
 
     const stats = new PseudoLabelStats(true);
-    stats.restore([4, 9, 8, 3, 2, 6]);
-    assert.deepEqual(stats.toJSON(), [4, 9, 8, 3, 2, 6]);
-    assert.deepEqual([stats.summary().precision, stats.summary().recall], [3 / 4, 3 / 6]);
+    stats.restore([4, 9, 8, 3, 2, 6, 3, 2.25]);
+    assert.deepEqual(stats.toJSON(), [4, 9, 8, 3, 2, 6, 3, 2.25]);
+    assert.deepEqual([stats.summary().precision, stats.summary().recall, stats.summary().iou], [3 / 4, 3 / 6, 0.75]);
+    stats.restore([4, 9, 8, 3, 2, 6]); // a checkpoint from before the IoU was counted
+    assert.deepEqual(stats.toJSON(), [4, 9, 8, 3, 2, 6, 0, 0]);
+    assert.ok(Number.isNaN(stats.summary().iou), "no IoU known for the matches before the resume");
     assert.throws(() => stats.restore([1, 2, 3]), /damaged/);
+    assert.throws(() => stats.restore([4, 9, 8, 3, 2, 6, 3, Number.NaN]), /damaged/);
   });
 });
 

@@ -348,25 +348,23 @@ test("phase 2 as a fine-tune: the continued EMA averages over ≥ ft_ema_epochs 
   model.dispose();
 });
 
-test("pseudo-label precision against held-out labels: greedy, one object per label, class precision", () => {
+test("pseudo-label precision against held-out labels: greedy, one object per label, class precision, mean IoU", () => {
   const p = (image: number, cls: number, xc: number, conf: number): PseudoBox => ({
     ...box(image, cls, xc, 0.5),
     conf,
   });
   const heldout = [box(0, 1, 0.3, 0.5), box(1, 2, 0.3, 0.5)];
-  const pseudo = [p(0, 1, 0.3, 0.9), p(0, 1, 0.31, 0.8), p(1, 0, 0.3, 0.99), p(0, 0, 0.8, 0.99)];
-  assert.deepEqual(matchPseudoLabels(pseudo, heldout), [2, 1]);
+  // the third is 0.02 to the right of its object: IoU 0.08 × 0.1 / (0.02 − 0.008) = 2/3
+  const pseudo = [p(0, 1, 0.3, 0.9), p(0, 1, 0.31, 0.8), p(1, 0, 0.32, 0.99), p(0, 0, 0.8, 0.99)];
+  const [tp, classTp, iouSum] = matchPseudoLabels(pseudo, heldout);
+  assert.deepEqual([tp, classTp], [2, 1]);
+  assert.ok(Math.abs(iouSum - (1 + 2 / 3)) < 1e-6, `${iouSum}`);
   const stats = new PseudoLabelStats(true);
   const heldoutRows = Float32Array.from(heldout.flatMap((b) => [b.image, b.cls, b.xc, b.yc, b.w, b.h]));
   stats.add(pseudo, 3, 2, heldoutRows);
-  assert.deepEqual(stats.summary(), {
-    count: 4,
-    anchors: 3,
-    images: 2,
-    precision: 0.5,
-    classPrecision: 0.25,
-    recall: 1,
-  });
+  const { iou, ...rest } = stats.summary();
+  assert.deepEqual(rest, { count: 4, anchors: 3, images: 2, precision: 0.5, classPrecision: 0.25, recall: 1 });
+  assert.ok(Math.abs(iou - (1 + 2 / 3) / 2) < 1e-6, `mean IoU of the matched ${iou}`);
   assert.ok(Number.isNaN(new PseudoLabelStats(false).summary().precision));
 });
 

@@ -1,8 +1,9 @@
 /**
  * Pseudo-label selection of phase 2 (the seed's "P selection", method.md §4.3, with design.md §4 decision 6):
  * decoded predictions → class-agnostic NMS (conf pl_nms_conf, or lower when calibrated; IoU pl_nms_iou, pl_max_det per
- * image; with pl_flip, fused with the detections of the input's left-right mirror by weighted boxes fusion) → per detection: area > pl_min_area; confidence > threshold t (pl_conf, or a calibrated one) and normalised
- * class entropy ≤ pl_entropy → a pseudo-label; sim_conf · t / pl_conf < confidence ≤ t → a similarity anchor (the
+ * image; with pl_flip, fused with the detections of the input's left-right mirror by weighted boxes fusion) → per
+ * detection: area > pl_min_area; confidence > threshold t (pl_conf, or a calibrated one) and normalised class entropy
+ * ≤ pl_entropy → a pseudo-label; sim_conf · t / pl_conf < confidence ≤ t → a similarity anchor (the
  * seed's band (0.6, 0.95] at t = 0.95). Both sets then lose every box that
  * overlaps a ground-truth box of its image by more than pl_gt_overlap px² and, unless told otherwise, every box whose
  * centre lies in the labelled region (there the labels are complete: a prediction without ground truth is a false

@@ -2,7 +2,8 @@
  * How many pseudo-labels phase 2 selects and how good they are: each epoch's pseudo-labels are matched (greedily, by
  * confidence, IoU ≥ {@link PSEUDO_MATCH_IOU}) to the held-out objects of their image (the labels sparsify or the
  * synthetic generator set aside, carried through augmentation in Batch.heldout). Precision = matched / selected;
- * class precision also needs the class right; recall = held-out objects matched / held-out objects seen.
+ * class precision also needs the class right; recall = held-out objects matched / held-out objects seen; IoU = the mean
+ * IoU of the matched pseudo-labels with their objects (how well the teacher's boxes fit, beyond IoU 0.5).
  */
 import { TARGET_BOX_FIELDS } from "../../data/raw-batch.js";
 import type { PseudoBox } from "./pseudo-labels.js";
@@ -24,6 +25,8 @@ export interface PseudoLabelSummary {
   classPrecision: number;
   /** Fraction of held-out objects found (NaN without held-out labels). */
   recall: number;
+  /** Mean IoU of the matched pseudo-labels with their held-out objects (NaN when none matched). */
+  iou: number;
 }
 
 /**
@@ -47,17 +50,22 @@ export function greedyMatch(boxes: readonly (ClassBox & { conf: number })[], tru
   return matched;
 }
 
-/** [matched, matched with the right class] of pseudo-labels against held-out objects. */
-export function matchPseudoLabels(pseudo: readonly PseudoBox[], heldout: readonly ClassBox[]): [number, number] {
+/** [matched, matched with the right class, summed IoU of the matched] of pseudo-labels against held-out objects. */
+export function matchPseudoLabels(
+  pseudo: readonly PseudoBox[],
+  heldout: readonly ClassBox[],
+): [number, number, number] {
   const matched = greedyMatch(pseudo, heldout);
   let tp = 0;
   let classTp = 0;
+  let iouSum = 0;
   matched.forEach((j, i) => {
     if (j < 0) return;
     tp++;
+    iouSum += xywhIou(pseudo[i]!, heldout[j]!);
     if (heldout[j]!.cls === pseudo[i]!.cls) classTp++;
   });
-  return [tp, classTp];
+  return [tp, classTp, iouSum];
 }
 
 export class PseudoLabelStats {
@@ -67,6 +75,9 @@ export class PseudoLabelStats {
   #tp = 0;
   #classTp = 0;
   #heldout = 0;
+  #iouSum = 0;
+  /** Matches whose IoU #iouSum holds: #tp, less those counted before a resume from a checkpoint without the IoU. */
+  #iouMatched = 0;
 
   /** @param heldoutKnown whether the dataset has held-out labels (otherwise precision and recall are NaN) */
   constructor(readonly heldoutKnown: boolean) {}
@@ -77,29 +88,39 @@ export class PseudoLabelStats {
     this.#images += images;
     if (!this.heldoutKnown) return;
     const boxes = rowsToClassBoxes(heldout, TARGET_BOX_FIELDS);
-    const [tp, classTp] = matchPseudoLabels(pseudo, boxes);
+    const [tp, classTp, iouSum] = matchPseudoLabels(pseudo, boxes);
     this.#tp += tp;
     this.#classTp += classTp;
+    this.#iouSum += iouSum;
+    this.#iouMatched += tp;
     this.#heldout += boxes.length;
   }
 
-  /** The counters, for a checkpoint of an interrupted epoch. */
+  /** The counters, for a checkpoint of an interrupted epoch (and the sum over data-parallel ranks). */
   toJSON(): number[] {
-    return [this.#count, this.#anchors, this.#images, this.#tp, this.#classTp, this.#heldout];
+    const counts = [this.#count, this.#anchors, this.#images, this.#tp, this.#classTp, this.#heldout];
+    return [...counts, this.#iouMatched, this.#iouSum];
   }
 
-  /** Counters saved by {@link toJSON} (an interrupted epoch continues counting from them). */
+  /**
+   * Counters saved by {@link toJSON} (an interrupted epoch continues counting from them). Six counters are a
+   * checkpoint from before the IoU was counted: the epoch's mean IoU then counts the matches from the resume on.
+   */
   restore(counters: unknown): void {
-    if (!Array.isArray(counters) || counters.length !== 6 || !counters.every((c) => Number.isInteger(c) && c >= 0)) {
-      throw new Error("the saved pseudo-label counts are damaged");
-    }
-    const [count, anchors, images, tp, classTp, heldout] = counters as [number, number, number, number, number, number];
-    this.#count = count;
-    this.#anchors = anchors;
-    this.#images = images;
-    this.#tp = tp;
-    this.#classTp = classTp;
-    this.#heldout = heldout;
+    const valid =
+      Array.isArray(counters) &&
+      (counters.length === 6 || counters.length === 8) &&
+      counters.every((c, i) => (i < 7 ? Number.isInteger(c) : Number.isFinite(c)) && c >= 0);
+    if (!valid) throw new Error("the saved pseudo-label counts are damaged");
+    const [count, anchors, images, tp, classTp, heldout, iouMatched = 0, iouSum = 0] = counters as number[];
+    this.#iouMatched = iouMatched;
+    this.#iouSum = iouSum;
+    this.#count = count!;
+    this.#anchors = anchors!;
+    this.#images = images!;
+    this.#tp = tp!;
+    this.#classTp = classTp!;
+    this.#heldout = heldout!;
   }
 
   summary(): PseudoLabelSummary {
@@ -111,6 +132,7 @@ export class PseudoLabelStats {
       precision: known && this.#count > 0 ? this.#tp / this.#count : Number.NaN,
       classPrecision: known && this.#count > 0 ? this.#classTp / this.#count : Number.NaN,
       recall: known && this.#heldout > 0 ? this.#tp / this.#heldout : Number.NaN,
+      iou: known && this.#iouMatched > 0 ? this.#iouSum / this.#iouMatched : Number.NaN,
     };
   }
 }

@@ -9,18 +9,15 @@ import { runInNewContext } from "node:vm";
 
 /**
  * V8's full collection of the calling thread's isolate: `globalThis.gc` when node runs with --expose-gc, else the
- * same function taken from a context created while the flag is briefly on (the flag is switched off again, so no
- * later context gets a `gc` global it did not ask for).
+ * same function taken from a new context with the flag switched on. The flag stays on: V8's flags are the process's,
+ * and switching it off again raced with loader workers starting at the same moment (one worker's switch-off fell
+ * between another's switch-on and its context: "gc is not defined"). Later contexts get a `gc` global too.
  */
 export function fullGarbageCollection(): () => void {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (exposed) return exposed;
   setFlagsFromString("--expose-gc");
-  try {
-    return runInNewContext("gc") as () => void;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
+  return runInNewContext("gc") as () => void;
 }
 
 /**

@@ -11,6 +11,7 @@
  * or wrong, to calibrate the threshold (calibration.ts). Box units: pixels of the network input, whatever its size
  * (the seed assumed 640).
  */
+import { iouAt } from "../../eval/box.js";
 import { cat, noGrad, type Tensor, tensor, tidy, zeros } from "../../torch/index.js";
 import { nms } from "../../torch/vision.js";
 import { pushAll } from "../../util/arrays.js";
@@ -97,36 +98,17 @@ function detectionsOfImage(rows: Tensor, image: number, h: SlaHyp, nmsConf: numb
   const boxes = cat([xy.sub(half), xy.add(half)], 1);
   const kept = nms(boxes, c, h.pl_nms_iou).slice(0, 0, h.pl_max_det);
   const b = boxes.indexSelect(0, kept).toTypedArray<"float32">();
-  const cf = c.indexSelect(0, kept).toTypedArray<"float32">();
   const sc = s.indexSelect(0, kept).toTypedArray<"float32">();
-  return Array.from(cf, (confidence, i) => {
-    const scoresI = sc.slice(i * nc, (i + 1) * nc);
-    let cls = 0;
-    for (let k = 1; k < nc; k++) if (scoresI[k]! > scoresI[cls]!) cls = k;
-    return {
-      image,
-      x1: b[4 * i]!,
-      y1: b[4 * i + 1]!,
-      x2: b[4 * i + 2]!,
-      y2: b[4 * i + 3]!,
-      conf: confidence,
-      cls,
-      scores: scoresI,
-    };
-  });
+  return Array.from({ length: kept.size(0) }, (_, i) =>
+    withScores(
+      { image, x1: b[4 * i]!, y1: b[4 * i + 1]!, x2: b[4 * i + 2]!, y2: b[4 * i + 3]! },
+      sc.slice(i * nc, (i + 1) * nc),
+    ),
+  );
 }
 
-/** IoU of two detections' boxes. */
-function boxIou(a: Detection, b: Detection): number {
-  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
-}
-
-/** A detection with per-class scores `scores`: its confidence and class are their maximum and its argmax. */
-function withScores(d: Detection, scores: Float32Array): Detection {
+/** A box with per-class scores `scores`: its confidence and class are their maximum and its argmax. */
+function withScores(d: Omit<Detection, "conf" | "cls" | "scores">, scores: Float32Array): Detection {
   let cls = 0;
   for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[cls]!) cls = k;
   return { ...d, scores, conf: scores[cls]!, cls };
@@ -142,6 +124,8 @@ function withScores(d: Detection, scores: Float32Array): Detection {
  */
 export function fuseViews(a: readonly Detection[], b: readonly Detection[], iou: number): Detection[] {
   const paired = new Uint8Array(b.length);
+  const corners = (d: Detection) => [d.x1, d.y1, d.x2, d.y2];
+  const bCorners = b.map(corners);
   const half = (d: Detection) =>
     withScores(
       d,
@@ -150,19 +134,20 @@ export function fuseViews(a: readonly Detection[], b: readonly Detection[], iou:
   const fused = [...a]
     .sort((p, q) => q.conf - p.conf)
     .map((d) => {
+      const dCorners = corners(d);
       let best = -1;
       let bestIou = iou;
       for (let j = 0; j < b.length; j++) {
-        const o = paired[j] ? 0 : boxIou(d, b[j]!);
+        const o = paired[j] ? 0 : iouAt(dCorners, 0, bCorners[j]!, 0);
         if (o >= bestIou) [best, bestIou] = [j, o];
       }
       if (best < 0) return half(d);
       paired[best] = 1;
       const e = b[best]!;
       const mean = (u: number, v: number) => (u * d.conf + v * e.conf) / (d.conf + e.conf);
-      const corners = { x1: mean(d.x1, e.x1), y1: mean(d.y1, e.y1), x2: mean(d.x2, e.x2), y2: mean(d.y2, e.y2) };
+      const box = { x1: mean(d.x1, e.x1), y1: mean(d.y1, e.y1), x2: mean(d.x2, e.x2), y2: mean(d.y2, e.y2) };
       return withScores(
-        { ...d, ...corners },
+        { ...d, ...box },
         d.scores.map((x, k) => (x + e.scores[k]!) / 2),
       );
     });

@@ -1,19 +1,21 @@
 /**
- * The demo's attribute table with the seed's attribute training and with issue 25's three options: the main job
- * (`sladet demo`) with `seed` (the head reads the detector's HSV-jittered image, ASL, unbalanced) or `options`
- * (`attr_softmax 1`, `attr_hsv 0`, `attr_balance 1`, `attr_size_box 1`), the same data, seeds and everything else; prints the
- * test split's attribute table and the wall time.
+ * The demo's attribute table with the seed's attribute training, with issue 25's first options, or with sladet's
+ * defaults: the main job (`sladet demo`) with `seed` (the head reads the detector's HSV-jittered image, ASL,
+ * unbalanced), `options` (`attr_softmax 1`, `attr_hsv 0`, `attr_balance 1`, `attr_size_box 1`) or `defaults`
+ * (DEFAULT_ATTRIBUTE_HYP), each with the JSON's attribute keys over it, the same data, seeds and everything else;
+ * prints the test split's attribute table and the wall time.
  *
- *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options [OUT=/tmp/attr-demo-ab] [SEED=0] [MAGNIFICATION=2]
+ *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options|defaults[:LABEL] [OUT=/tmp/attr-demo-ab] [SEED=0]
+ *     [MAGNIFICATION=2] ['{"attr_dropout":0}']
  *
  * SEED is the main job's (data and training), MAGNIFICATION its films' (`sladet synth --magnification`; the demo's
- * DEMO_MAGNIFICATION by default); the runs go to OUT/<which>-s<SEED>-m<MAGNIFICATION>.
+ * DEMO_MAGNIFICATION by default); the runs go to OUT/<which><LABEL>-s<SEED>-m<MAGNIFICATION>.
  */
 import { join } from "node:path";
 import { DEMO_MAGNIFICATION, formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
 import { runValidation } from "../../src/runs/val-run.js";
-import { SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
+import { DEFAULT_ATTRIBUTE_HYP, SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
 
 /**
  * Issue 25's options, measured on the head alone (BENCHMARKS.md, "Attributes: what the head needs"), with Cell Size
@@ -21,19 +23,21 @@ import { SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
  */
 const ATTRIBUTE_OPTIONS = { ...SEED_ATTRIBUTE_HYP, attr_softmax: 1, attr_hsv: 0, attr_balance: 1, attr_size_box: 1 };
 
-const which = process.argv[2] ?? "options";
-if (which !== "seed" && which !== "options") throw new Error(`expected seed or options, found ${which}`);
+const BASES = { seed: SEED_ATTRIBUTE_HYP, options: ATTRIBUTE_OPTIONS, defaults: DEFAULT_ATTRIBUTE_HYP } as const;
+const [which = "options", label = ""] = (process.argv[2] ?? "options").split(":");
+if (!(which in BASES)) throw new Error(`expected seed, options or defaults, found ${which}`);
+const hyp = { ...BASES[which as keyof typeof BASES], ...(process.argv[6] ? JSON.parse(process.argv[6]) : {}) };
 const seed = Number(process.argv[4] ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`SEED: expected an integer >= 0, found ${process.argv[4]}`);
 const magnification = Number(process.argv[5] ?? DEMO_MAGNIFICATION);
-const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}-s${seed}-m${magnification}`);
+const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}${label}-s${seed}-m${magnification}`);
 const started = performance.now();
 const r = await runMainJob({
   out,
   seed,
   magnification,
   verbose: false,
-  hyp: which === "seed" ? SEED_ATTRIBUTE_HYP : ATTRIBUTE_OPTIONS,
+  hyp,
 });
 const minutes = (performance.now() - started) / 60000;
 process.stdout.write(`\n${formatMainJobSummary(r)}\n`);
@@ -47,5 +51,5 @@ const test = await runValidation({
   verbose: false,
 });
 process.stdout.write(
-  `\n${which}, seed ${seed}, magnification ${magnification}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
+  `\n${which}${label} ${JSON.stringify(hyp)}, seed ${seed}, magnification ${magnification}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
 );

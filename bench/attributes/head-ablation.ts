@@ -5,7 +5,7 @@
  * tap and λ = 0 the head never touches the detector, so this is what the head learns inside the demo, minutes faster.
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
- *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
+ *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1|0|channel|both] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
  *     [--size-box 0] [--clip 0] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
  *
  * `--data DIR` reuses DIR/data/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %);
@@ -19,7 +19,7 @@ import { DataLoader, loadSplitItems } from "../../src/data/loader.js";
 import { mainJobData } from "../../src/demo/main-job.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { AttributeMetrics, formatAttributeTable } from "../../src/eval/attribute-metrics.js";
-import { AttributeHead, attributeValues } from "../../src/model/attribute-head.js";
+import { AttributeHead, attributeValues, type ImageNorm } from "../../src/model/attribute-head.js";
 import { attributeLogits } from "../../src/model/attribute-inference.js";
 import { builtinModelYaml } from "../../src/model/config.js";
 import { boxSizes } from "../../src/model/roi-pool.js";
@@ -89,7 +89,8 @@ const head = new AttributeHead({
   tapChannels: [3],
   roiSize: roi,
   dropout: Number(args.dropout),
-  inputNorm: args["input-norm"] === "1",
+  inputNorm: args["input-norm"] !== "0",
+  imageNorm: (["channel", "both"].includes(args["input-norm"]!) ? args["input-norm"] : "cell") as ImageNorm,
   ...(args["size-box"] === "1" ? { sizeFromBox: true, sizeNorm: cellSizeStatistics(trainItems) } : {}),
 });
 const branch = new AttributeBranch(

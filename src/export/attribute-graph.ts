@@ -16,8 +16,10 @@ import {
   type AttributeHead,
   BINARY_ATTRIBUTES,
   CELL_SIZE_CLASSES,
+  IMAGE_TAP_MEAN,
+  IMAGE_TAP_STD,
 } from "../model/attribute-head.js";
-import { attributeInputName } from "../model/attribute-io.js";
+import { attributeInputName, IMAGE_TAP } from "../model/attribute-io.js";
 import { floatData } from "../model/batchnorm-fold.js";
 import type { Conv2d, Linear } from "../torch/index.js";
 import { float, type GraphBuilder } from "./graph-builder.js";
@@ -63,6 +65,12 @@ function emitStandardise(g: GraphBuilder, x: string): string {
   return g.op("Div", [centred, g.op("Sqrt", [g.op("Add", [variance, g.constFloat([ATTRIBUTE_INPUT_NORM_EPS], [])])])]);
 }
 
+/** The image tap's fixed per-channel standardisation (AttributeHead's imageNorm "channel"). */
+function emitChannelNorm(g: GraphBuilder, x: string): string {
+  const mean = g.constFloat([...IMAGE_TAP_MEAN], [1, 3, 1, 1]);
+  return g.op("Div", [g.op("Sub", [x, mean]), g.constFloat([...IMAGE_TAP_STD], [1, 3, 1, 1])]);
+}
+
 function emitLinear(g: GraphBuilder, x: string, m: Linear, hint: string): string {
   const w = g.weight(`${hint}.weight`, floatData(m.weight.data), m.weight.data.shape);
   if (!m.bias) return g.op("MatMul", [x, g.op("Transpose", [w], { perm: [1, 0] })], {}, hint);
@@ -99,7 +107,10 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
     const dims = ["batch", channels, `${tap}_height`, `${tap}_width`];
     const map = g.input(attributeInputName(tap), OnnxDataType.FLOAT, dims);
     const p = emitPool(g, map, coords!, batchIndex, head.roiSize);
-    return head.inputNorm ? emitStandardise(g, p) : p;
+    if (!head.inputNorm) return p;
+    if (tap !== IMAGE_TAP || head.imageNorm === "cell") return emitStandardise(g, p);
+    const fixed = emitChannelNorm(g, p);
+    return head.imageNorm === "both" ? g.op("Concat", [emitStandardise(g, p), fixed], { axis: 1 }) : fixed;
   });
   let x = pooled.length === 1 ? pooled[0]! : g.op("Concat", pooled, { axis: 1 });
   x = emitStage(g, x, head.conv1, slope, "conv1");

@@ -20,6 +20,7 @@ import {
   tidy,
   zeros,
 } from "../torch/index.js";
+import { IMAGE_TAP } from "./attribute-io.js";
 
 /** RoIAlign output grid (height, width) of the seed. */
 export const ATTRIBUTE_ROI_SIZE: readonly [number, number] = [24, 30];
@@ -65,6 +66,11 @@ export interface AttributeHeadOptions {
    * little but the attributes' priors. Off for the seed's weights, which were trained without it. @default true
    */
   inputNorm?: boolean;
+  /**
+   * The image tap's standardisation when inputNorm is on (see {@link ImageNorm}). @default "cell" (heads saved before
+   * it existed)
+   */
+  imageNorm?: ImageNorm;
   /** See {@link BOX_SIZE_SCALE}. @default BOX_SIZE_SCALE */
   boxScale?: number;
   /**
@@ -86,6 +92,20 @@ export interface AttributeHeadOptions {
 /** Floor of the variance in the input standardisation. */
 export const ATTRIBUTE_INPUT_NORM_EPS = 1e-5;
 
+/**
+ * How the image tap's RGB (0..1) is standardised: `cell` = each cell on its own over channels and grid (as the
+ * detector taps, {@link AttributeHeadOptions.inputNorm}), which makes the head blind to how dark or how coloured a cell
+ * is (coarse chromatin is darker; issue 25); `channel` = a fixed per-channel mean and deviation ({@link IMAGE_TAP_MEAN},
+ * {@link IMAGE_TAP_STD}), which keeps that but also every slide's stain; `both` = the two side by side (6 channels
+ * into conv1), so the head can read a cell against itself and against every other cell.
+ */
+export const IMAGE_NORMS = ["cell", "channel", "both"] as const;
+export type ImageNorm = (typeof IMAGE_NORMS)[number];
+/** Per-channel RGB mean of the `channel` image standardisation (ImageNet's, the usual constants for RGB CNN inputs). */
+export const IMAGE_TAP_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+/** Per-channel RGB deviation of the `channel` image standardisation (ImageNet's). */
+export const IMAGE_TAP_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
 /** What a copy of a head needs besides its weights (checkpoint metadata, the EMA twin). */
 export interface AttributeHeadConfig {
   inChannels: number;
@@ -93,6 +113,7 @@ export interface AttributeHeadConfig {
   tapChannels: number[];
   roiSize: [number, number];
   inputNorm: boolean;
+  imageNorm: ImageNorm;
   boxScale: number;
   sizeFromBox: boolean;
   sizeNorm: [number, number, number, number] | null;
@@ -113,6 +134,7 @@ export function attributeHeadValueCount(
   inChannels: number,
   roiSize: readonly [number, number],
   sizeFromBox = false,
+  extraInputChannels = 0,
 ): number {
   const [c1, c2, c3] = ATTRIBUTE_CONV_CHANNELS;
   const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
@@ -121,7 +143,7 @@ export function attributeHeadValueCount(
   const conv = (cin: number, cout: number) => cin * cout * 9 + cout;
   const linear = (fin: number, fout: number) => fin * fout + fout;
   return (
-    conv(inChannels, c1) +
+    conv(inChannels + extraInputChannels, c1) +
     conv(c1, c2) +
     conv(c2, c3) +
     linear(flat, f1) +
@@ -153,6 +175,7 @@ export class AttributeHead extends Module {
   readonly inChannels: number;
   readonly roiSize: readonly [number, number];
   readonly inputNorm: boolean;
+  readonly imageNorm: ImageNorm;
   readonly boxScale: number;
   readonly sizeFromBox: boolean;
   readonly sizeNorm: readonly [number, number, number, number] | null;
@@ -177,7 +200,11 @@ export class AttributeHead extends Module {
     const [h, w] = [shrink(this.roiSize[0]), shrink(this.roiSize[1])];
     if (h < 1 || w < 1) throw new Error(`AttributeHead: RoI grid [${this.roiSize}] is too small for 3 pooling stages`);
     this.flatFeatures = c3 * h * w;
-    this.conv1 = this.registerModule("conv1", new Conv2d(options.inChannels, c1, 3, { padding: 1 }));
+    this.imageNorm = options.imageNorm ?? "cell";
+    if (!IMAGE_NORMS.includes(this.imageNorm))
+      throw new Error(`AttributeHead: imageNorm must be one of ${IMAGE_NORMS.join(", ")}, found ${this.imageNorm}`);
+    const extra = extraInputChannels(this);
+    this.conv1 = this.registerModule("conv1", new Conv2d(options.inChannels + extra, c1, 3, { padding: 1 }));
     this.conv2 = this.registerModule("conv2", new Conv2d(c1, c2, 3, { padding: 1 }));
     this.conv3 = this.registerModule("conv3", new Conv2d(c2, c3, 3, { padding: 1 }));
     this.fc1 = this.registerModule("fc1", new Linear(this.flatFeatures, f1));
@@ -205,6 +232,7 @@ export class AttributeHead extends Module {
       tapChannels: [...this.tapChannels],
       roiSize: [this.roiSize[0], this.roiSize[1]],
       inputNorm: this.inputNorm,
+      imageNorm: this.imageNorm,
       boxScale: this.boxScale,
       sizeFromBox: this.sizeFromBox,
       sizeNorm: this.sizeNorm ? [...this.sizeNorm] : null,
@@ -228,6 +256,31 @@ export class AttributeHead extends Module {
     return boxWh.sub(tensor([mw, mh], [1, 2])).div(tensor([sw, sh], [1, 2]));
   }
 
+  /** The dropout probability of the fully connected part from now on (a loaded head trained with another). */
+  setDropout(p: number): void {
+    this.#dropout.p = p;
+  }
+
+  /** What conv1 reads: with inputNorm, each tap's grids standardised ({@link ImageNorm}); else the grids as pooled. */
+  standardisedInput(pooled: Tensor): Tensor {
+    if (!this.inputNorm) return pooled;
+    return tidy(() =>
+      cat(
+        pooled.split([...this.tapChannels], 1).map((p, i) => this.#norm(p, i)),
+        1,
+      ),
+    );
+  }
+
+  /** Tap i's pooled grids standardised: the image tap as imageNorm says, detector taps per cell. */
+  #norm(pooled: Tensor, i: number): Tensor {
+    if (this.taps[i] !== IMAGE_TAP || this.imageNorm === "cell") return standardise(pooled);
+    return tidy(() => {
+      const fixed = pooled.sub(tensor([...IMAGE_TAP_MEAN], [1, 3, 1, 1])).div(tensor([...IMAGE_TAP_STD], [1, 3, 1, 1]));
+      return this.imageNorm === "both" ? cat([standardise(pooled), fixed], 1) : fixed;
+    });
+  }
+
   /**
    * @param pooled [K, inChannels, roiH, roiW] RoI-aligned features.
    * @param boxWh [K, 2] box width and height, normalised to the image (0..1).
@@ -235,7 +288,7 @@ export class AttributeHead extends Module {
   forward(pooled: Tensor, boxWh: Tensor): AttributeOutput {
     return tidy(() => {
       const stage = (conv: Conv2d, x: Tensor) => this.#pool.forward(this.#act.forward(conv.forward(x)));
-      const normed = this.inputNorm ? cat(pooled.split([...this.tapChannels], 1).map(standardise), 1) : pooled;
+      const normed = this.standardisedInput(pooled);
       // out of training, channels last: oneDNN's NHWC convolutions and max pooling (the head ~2× faster on the CPU,
       // where NCHW max pooling of the first stage alone took 7 ms for 30 cells); the same values
       const input = this.training ? normed : normed.channelsLast();
@@ -253,6 +306,20 @@ export class AttributeHead extends Module {
       };
     });
   }
+}
+
+/**
+ * Channels conv1 takes beyond the taps' own: the image tap's second, per-channel standardised copy with imageNorm
+ * `both` (and inputNorm on).
+ */
+export function extraInputChannels(head: {
+  taps: readonly string[];
+  tapChannels: readonly number[];
+  inputNorm: boolean;
+  imageNorm?: ImageNorm | undefined;
+}): number {
+  const i = head.taps.indexOf(IMAGE_TAP);
+  return head.inputNorm && head.imageNorm === "both" && i >= 0 ? (head.tapChannels[i] ?? 0) : 0;
 }
 
 /** Each row of [K, C, H, W] shifted and scaled to mean 0, variance 1 over (C, H, W). */

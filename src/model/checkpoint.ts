@@ -9,7 +9,13 @@ import { firstNonFinite, parseSafetensors, serializeSafetensors, type Tensor } f
 import { writeFileAtomic } from "../util/fs.js";
 import { sladetVersion } from "../util/package-root.js";
 import { readWeightsFile } from "../util/weights-file.js";
-import { AttributeHead, type AttributeHeadConfig, attributeHeadValueCount } from "./attribute-head.js";
+import {
+  AttributeHead,
+  type AttributeHeadConfig,
+  attributeHeadValueCount,
+  extraInputChannels,
+  IMAGE_NORMS,
+} from "./attribute-head.js";
 import { type ModelYaml, resolveLayers, validateModelYaml } from "./config.js";
 import { MAX_ATTRIBUTE_IN_CHANNELS, MAX_ATTRIBUTE_ROI_SIDE, MAX_CLASSES, stateValueCount } from "./limits.js";
 import { YoloModel } from "./yolo.js";
@@ -42,7 +48,7 @@ export interface CheckpointMeta {
   /** The attribute head's shape; null when there is no head. */
   /**
    * Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale
-   * (1), sizeFromBox (false), sizeNorm (null).
+   * (1), sizeFromBox (false), sizeNorm (null), imageNorm ("cell").
    */
   attributeHead: (Pick<AttributeHeadConfig, "inChannels" | "roiSize"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
@@ -183,6 +189,8 @@ function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, sourc
   if (head.boxScale !== undefined && !Number.isFinite(head.boxScale)) fail("boxScale must be a finite number");
   if (head.sizeFromBox !== undefined && typeof head.sizeFromBox !== "boolean")
     fail("sizeFromBox must be true or false");
+  if (head.imageNorm !== undefined && !IMAGE_NORMS.includes(head.imageNorm))
+    fail(`imageNorm must be one of ${IMAGE_NORMS.join(", ")}, found ${JSON.stringify(head.imageNorm)}`);
   const norm = head.sizeNorm as unknown;
   if (norm !== undefined && norm !== null) {
     const ok =
@@ -216,7 +224,13 @@ function checkTensorsAgainstMeta(meta: CheckpointMeta, tensors: Map<string, Tens
   if (meta.attributeHead) {
     const { inChannels, roiSize } = meta.attributeHead;
     const head = valueCount([...tensors].filter(([k]) => k.startsWith(ATTRIBUTES_PREFIX)).map(([, t]) => t));
-    const wanted = attributeHeadValueCount(inChannels, roiSize, meta.attributeHead.sizeFromBox ?? false);
+    const extra = extraInputChannels({
+      taps: meta.attributeHead.taps ?? [],
+      tapChannels: meta.attributeHead.tapChannels ?? [inChannels],
+      inputNorm: meta.attributeHead.inputNorm ?? false,
+      imageNorm: meta.attributeHead.imageNorm,
+    });
+    const wanted = attributeHeadValueCount(inChannels, roiSize, meta.attributeHead.sizeFromBox ?? false, extra);
     if (head !== wanted) {
       throw new SladetCheckpointError(
         `${source}: the metadata describes an attribute head of ${wanted} values (${inChannels} channels, RoI ${roiSize.join("×")}), but the file holds ${head}`,

@@ -7,7 +7,7 @@
  */
 
 import type { Batch } from "../data/batch.js";
-import { AttributeHead } from "../model/attribute-head.js";
+import { AttributeHead, type ImageNorm } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, headMaps, IMAGE_TAP, newAttributeHead, tapChannels } from "../model/attribute-inference.js";
 import { boxSizes, poolCells } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
@@ -63,6 +63,10 @@ export interface AttributeBranchOptions {
   sizeNorm?: readonly [number, number, number, number] | null;
   /** The head's gradient is clipped to this L2 norm at each step (hyp attr_clip; 0: not clipped). @default 0 */
   clipNorm?: number;
+  /** A new head's image standardisation (AttributeHeadOptions.imageNorm; a given head keeps its own). @default "cell" */
+  imageNorm?: ImageNorm;
+  /** Dropout of the head's fully connected part while it trains, new or given (hyp attr_dropout). @default the head's */
+  dropout?: number;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -100,7 +104,9 @@ export class AttributeBranch {
         ...(options.roiSize ? { roiSize: options.roiSize } : {}),
         sizeFromBox: options.sizeFromBox ?? false,
         sizeNorm: options.sizeNorm ?? null,
+        imageNorm: options.imageNorm ?? "cell",
       });
+    if (options.dropout !== undefined) this.head.setDropout(options.dropout);
     if (this.head.inChannels !== inChannels) {
       throw new Error(
         `the attribute head takes ${this.head.inChannels} channels but the detector's taps give ${inChannels}`,

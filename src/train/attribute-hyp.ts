@@ -57,7 +57,22 @@ export interface AttributeHyp {
    * diverged"). 0: no clipping (the seed).
    */
   attr_clip: number;
+  /**
+   * How a new head standardises the image tap's pixels (AttributeHeadOptions.imageNorm; heads continued from weights
+   * keep theirs): 0 = each cell on its own over channels and grid (`cell`, sladet before issue 25's measurement: it
+   * hides how dark a nucleus is, so coarse chromatin was at chance), 1 = a fixed per-channel mean and deviation
+   * (`channel`), 2 = both side by side (`both`). Only with the image tap; the seed's heads read detector maps.
+   */
+  attr_image_norm: number;
+  /**
+   * Dropout probability of a new head's fully connected part (heads continued from weights are built with it too).
+   * The seed's 0.5 kept the head from fitting even its own training cells on a sparse set (~150 cells). 0.5: the seed.
+   */
+  attr_dropout: number;
 }
+
+/** AttributeHeadOptions.imageNorm of each attr_image_norm value. */
+export const ATTRIBUTE_IMAGE_NORMS = ["cell", "channel", "both"] as const;
 
 /** The seed's attribute training (the head reads the detector's image, unbalanced loss, the detector's lr0). */
 export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
@@ -70,13 +85,16 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_grid: 1,
   attr_size_box: 0,
   attr_clip: 0,
+  attr_image_norm: 0,
+  attr_dropout: 0.5,
 });
 
 /**
  * sladet's defaults (see each key): the head reads its own unjittered pixels (attr_hsv 0), learns a1..a6 by softmax
  * cross-entropy (attr_softmax 1), class-balanced (attr_balance 1), and Cell Size from the box too (attr_size_box 1).
  * Measured on the demo with 2 seeds each (BENCHMARKS.md, "Attributes: the demo"); its gradient clipped as the
- * detector's (attr_clip 10); the rest at the seed's values.
+ * detector's (attr_clip 10); its pixels standardised per channel, not per cell, and no dropout (attr_image_norm 1,
+ * attr_dropout 0: "Attributes: what the head sees"); the rest at the seed's values.
  */
 export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   ...SEED_ATTRIBUTE_HYP,
@@ -85,6 +103,8 @@ export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_softmax: 1,
   attr_size_box: 1,
   attr_clip: 10,
+  attr_image_norm: 1,
+  attr_dropout: 0,
 });
 
 /** Range rules of the attribute keys, checked with the hyp file. */
@@ -98,6 +118,8 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     Number.isInteger(h.attr_steps) && h.attr_steps >= 1 ? null : "attr_steps an integer >= 1",
     h.attr_size_box === 0 || h.attr_size_box === 1 ? null : "attr_size_box 0 or 1",
     h.attr_clip >= 0 ? null : "attr_clip >= 0 (0: no clipping)",
+    [0, 1, 2].includes(h.attr_image_norm) ? null : "attr_image_norm 0 (per cell), 1 (per channel) or 2 (both)",
+    h.attr_dropout >= 0 && h.attr_dropout < 1 ? null : "0 <= attr_dropout < 1",
     h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8
       ? null
       : "attr_grid in (0, 4], grid >= 8 rows",

@@ -21,7 +21,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
-import { attributeGrid } from "./attribute-hyp.js";
+import { ATTRIBUTE_IMAGE_NORMS, attributeGrid } from "./attribute-hyp.js";
 import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
@@ -368,6 +368,8 @@ function createAttributeBranch(
       roiSize: attributeGrid(opts.hyp.attr_grid),
       sizeFromBox: opts.hyp.attr_size_box === 1,
       sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizeStatistics(trainItems) : null,
+      imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
+      dropout: opts.hyp.attr_dropout,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
         ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),

@@ -19,7 +19,7 @@ import { createOnnxPredictor } from "../../src/infer/onnx-predictor.js";
 import type { PredictionsJson } from "../../src/infer/prediction-json.js";
 import type { ImagePrediction, Predictor } from "../../src/infer/predictor.js";
 import { loadInferenceModel } from "../../src/io/inference-model.js";
-import type { AttributeHead } from "../../src/model/attribute-head.js";
+import type { AttributeHead, ImageNorm } from "../../src/model/attribute-head.js";
 import { attributeLogits, headMaps, modelTaps } from "../../src/model/attribute-inference.js";
 import type { YoloModel } from "../../src/model/yolo.js";
 import { runOnnxExport } from "../../src/runs/export-run.js";
@@ -193,10 +193,11 @@ async function checkpointWithHead(
   name: string,
   taps: string[],
   inputNorm: boolean,
+  imageNorm: ImageNorm = "cell",
 ): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
   const sizeNorm = inputNorm ? ([0.1, 0.12, 0.03, 0.04] as const) : null;
-  const options = { taps, inputNorm, sizeFromBox: inputNorm, sizeNorm, seed: taps.length, randomise: true };
+  const options = { taps, inputNorm, imageNorm, sizeFromBox: inputNorm, sizeNorm, seed: taps.length, randomise: true };
   saveWithAttributeHead((await trainedFixture()).best, path, options);
   const loaded = loadInferenceModel(path);
   loaded.model.dispose();
@@ -234,13 +235,16 @@ function torchAttributes(
 }
 
 describe("ONNX export of the attribute head", () => {
-  for (const [label, taps, inputNorm] of [
-    ["the seed's head on p2 and p3", ["p2", "p3"], false],
-    ["sladet's head on the image", ["image"], true],
+  for (const [label, taps, inputNorm, imageNorm] of [
+    ["the seed's head on p2 and p3", ["p2", "p3"], false, "cell"],
+    ["sladet's head on the image", ["image"], true, "cell"],
+    ["a head on the image (standardised per cell and per channel) and p2", ["image", "p2"], true, "both"],
+    ["a head on the image standardised per channel", ["image"], true, "channel"],
   ] as const) {
     test(`${label}: probabilities equal libtorch's on the same detections`, async () => {
-      const { path: weights, head } = await checkpointWithHead(taps.join("-"), [...taps], inputNorm);
-      const out = join(dir, `${taps.join("-")}.onnx`);
+      const name = `${taps.join("-")}-${imageNorm}`;
+      const { path: weights, head } = await checkpointWithHead(name, [...taps], inputNorm, imageNorm);
+      const out = join(dir, `${name}.onnx`);
       const paths = await runOnnxExport({
         weights,
         attrWeights: null,

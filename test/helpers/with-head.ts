@@ -1,4 +1,5 @@
 /** A trained detector with a fresh (seeded, untrained) attribute head, for tests of what carries heads around. */
+import type { ImageNorm } from "../../src/model/attribute-head.js";
 import { ATTRIBUTE_TAPS, newAttributeHead } from "../../src/model/attribute-inference.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/model/checkpoint.js";
 import { manualSeed, noGrad, uniform_ } from "../../src/torch/index.js";
@@ -12,6 +13,8 @@ export interface WithHeadOptions {
   sizeFromBox?: boolean;
   /** AttributeHeadOptions.sizeNorm. @default null */
   sizeNorm?: readonly [number, number, number, number] | null;
+  /** AttributeHeadOptions.imageNorm. @default "cell" */
+  imageNorm?: ImageNorm;
   /** @default 3 */
   seed?: number;
   /**
@@ -24,13 +27,14 @@ export interface WithHeadOptions {
 /** Saves the detector of checkpoint `weights` with a new attribute head as one checkpoint at `out`. */
 export function saveWithAttributeHead(weights: string, out: string, options: WithHeadOptions = {}): void {
   const { taps = ATTRIBUTE_TAPS, inputNorm = true, sizeFromBox = false, sizeNorm = null } = options;
-  const { seed = 3, randomise = false } = options;
+  const { seed = 3, randomise = false, imageNorm = "cell" } = options;
   const loaded = loadCheckpoint(weights);
   manualSeed(seed);
   const head = newAttributeHead(loaded.model, taps, {
     inputNorm,
     sizeFromBox,
     sizeNorm,
+    imageNorm,
     ...(inputNorm ? {} : { boxScale: 1 }),
   });
   if (randomise)

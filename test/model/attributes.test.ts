@@ -15,6 +15,7 @@ import {
   readSeedAttributeHead,
   readYoloCheckpoint,
 } from "../../src/io/index.js";
+import { extraInputChannels, IMAGE_TAP_MEAN, IMAGE_TAP_STD } from "../../src/model/attribute-head.js";
 import {
   AttributeHead,
   attributeHeadValueCount,
@@ -26,11 +27,13 @@ import {
   YoloModel,
 } from "../../src/model/index.js";
 import {
+  cat,
   manualSeed,
   noGrad,
   parseSafetensors,
   randn,
   serializeSafetensors,
+  type Tensor,
   tensor,
   tidy,
 } from "../../src/torch/index.js";
@@ -221,6 +224,51 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
       [0.2, 0.15, +Math.sqrt(0.02).toFixed(6), +Math.sqrt(0.005).toFixed(6)],
     );
     assert.equal(cellSizeStatistics([{ width: 10, height: 10, labels: [cell(0.1, 0.1)] }]), null);
+  });
+
+  test("imageNorm: the image tap per channel (fixed mean and deviation), per cell, or both side by side", () => {
+    const image = { taps: ["image", "p2"], tapChannels: [3, 4], inChannels: 7, roiSize: [8, 8] as const, dropout: 0 };
+    const both = new AttributeHead({ ...image, imageNorm: "both" });
+    const channel = new AttributeHead({ ...image, imageNorm: "channel" });
+    const cell = new AttributeHead({ ...image, imageNorm: "cell" });
+    try {
+      // conv1 takes the image twice with "both"; the value count (what checkpoints are checked against) follows
+      assert.deepEqual(both.conv1.weight.data.shape, [128, 10, 3, 3]);
+      assert.deepEqual(channel.conv1.weight.data.shape, [128, 7, 3, 3]);
+      const values = [...both.parameters()].reduce((n, p) => n + p.data.numel, 0);
+      assert.equal(values, attributeHeadValueCount(7, [8, 8], false, extraInputChannels(both)));
+      assert.equal(extraInputChannels(channel), 0);
+      assert.equal(extraInputChannels({ ...both.config, inputNorm: false }), 0, "no standardisation, no copy");
+      tidy(() =>
+        noGrad(() => {
+          manualSeed(2);
+          const pooled = randn([2, 7, 8, 8]).mul(0.2).add(0.5);
+          const [rgb, p2] = pooled.split([3, 4], 1) as [Tensor, Tensor];
+          const fixed = rgb
+            .sub(tensor([...IMAGE_TAP_MEAN], [1, 3, 1, 1]))
+            .div(tensor([...IMAGE_TAP_STD], [1, 3, 1, 1]));
+          const perCell = (x: Tensor) => {
+            const c = x.sub(x.mean([1, 2, 3], true));
+            return c.div(c.pow(2).mean([1, 2, 3], true).add(1e-5).sqrt());
+          };
+          const expected = {
+            both: cat([perCell(rgb), fixed, perCell(p2)], 1),
+            channel: cat([fixed, perCell(p2)], 1),
+            cell: cat([perCell(rgb), perCell(p2)], 1),
+          };
+          for (const [name, head] of [
+            ["both", both],
+            ["channel", channel],
+            ["cell", cell],
+          ] as const) {
+            assertClose(head.standardisedInput(pooled), expected[name], `imageNorm ${name}`, { rtol: 1e-5 });
+          }
+        }),
+      );
+      assert.throws(() => new AttributeHead({ ...image, imageNorm: "none" as "cell" }), /imageNorm/);
+    } finally {
+      for (const h of [both, channel, cell]) h.dispose();
+    }
   });
 
   test("travels in checkpoints; a checkpoint's tensor count must match it", () => {

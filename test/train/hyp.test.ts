@@ -1,11 +1,13 @@
 /** Hyperparameter files: the seed's keys load; unknown keys warned, missing keys defaulted, bad values named. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ATTRIBUTE_ROI_SIZE } from "../../src/model/attribute-head.js";
+import { parse } from "yaml";
+import { ATTRIBUTE_ROI_SIZE, IMAGE_NORMS } from "../../src/model/attribute-head.js";
 import {
+  ATTRIBUTE_IMAGE_NORMS,
   attributeGrid,
   DEFAULT_ATTRIBUTE_HYP,
   SEED_ATTRIBUTE_HYP,
@@ -88,9 +90,16 @@ test("bad values name the file and the key", () => {
 });
 
 test("the shipped phase-2 hyp (src/train/cfg/hyp.sla.yaml) is exactly the defaults, every key present", () => {
-  const { hyp, defaulted, warnings } = loadHyp(join(process.cwd(), "src", "train", "cfg", "hyp.sla.yaml"));
+  const path = join(process.cwd(), "src", "train", "cfg", "hyp.sla.yaml");
+  const { hyp, defaulted, warnings } = loadHyp(path);
   assert.deepEqual(hyp, DEFAULT_HYP);
   assert.deepEqual(defaulted, []);
+  const raw = parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  assert.deepEqual(
+    Object.keys(DEFAULT_HYP).filter((k) => !(k in raw)),
+    [],
+    "every key written out (phase-2 and attribute keys are not reported as defaulted)",
+  );
   assert.deepEqual(warnings, []);
   assert.equal(DEFAULT_HYP.pl_conf, 0.95, "the seed's constants");
   assert.equal(DEFAULT_HYP.sim_margin, 0.05);
@@ -156,6 +165,9 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid in \(0, 4\], grid >= 8 rows/);
   assert.throws(() => resolveFullHyp({ attr_size_box: 2 }, "h.yaml"), /attr_size_box 0 or 1/);
   assert.throws(() => resolveFullHyp({ attr_clip: -1 }, "h.yaml"), /attr_clip >= 0/);
+  assert.throws(() => resolveFullHyp({ attr_image_norm: 3 }, "h.yaml"), /attr_image_norm 0 \(per cell\), 1/);
+  assert.throws(() => resolveFullHyp({ attr_dropout: 1 }, "h.yaml"), /0 <= attr_dropout < 1/);
+  assert.deepEqual(ATTRIBUTE_IMAGE_NORMS, IMAGE_NORMS, "attr_image_norm's values are the head's imageNorm names");
   assert.deepEqual(attributeGrid(0.5), [12, 15]);
   assert.deepEqual(attributeGrid(1), [...ATTRIBUTE_ROI_SIZE]);
   assert.deepEqual(SEED_ROI_GRID, ATTRIBUTE_ROI_SIZE);

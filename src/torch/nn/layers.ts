@@ -158,9 +158,18 @@ export class Linear extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  #p = 0.5;
+  constructor(p = 0.5) {
     super();
-    if (p < 0 || p > 1) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
+    this.p = p;
+  }
+  /** Probability of zeroing an element in training (settable, e.g. when a loaded model is trained on). */
+  get p(): number {
+    return this.#p;
+  }
+  set p(p: number) {
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be in [0, 1], got ${p}`);
+    this.#p = p;
   }
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training);

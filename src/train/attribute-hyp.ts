@@ -65,8 +65,9 @@ export interface AttributeHyp {
    */
   attr_image_norm: number;
   /**
-   * Dropout probability of a new head's fully connected part (heads continued from weights are built with it too).
-   * The seed's 0.5 kept the head from fitting even its own training cells on a sparse set (~150 cells). 0.5: the seed.
+   * Dropout probability in the head's fully connected part while it trains (a new head, or one continued from
+   * weights). The seed's 0.5 kept the head from fitting even its own training cells on a sparse set (~170 cells in
+   * the demo). 0.5: the seed.
    */
   attr_dropout: number;
 }

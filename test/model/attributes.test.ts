@@ -304,6 +304,12 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
         () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
         /sizeNorm must be \[mean w, mean h, sd w, sd h\] with positive deviations/,
       );
+      meta.attributeHead.sizeNorm = [0.1, 0.1, 0.02, 0.03];
+      meta.attributeHead.imageNorm = "none";
+      assert.throws(
+        () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
+        /x\.safetensors: metadata "attributeHead" imageNorm must be one of cell, channel, both, found "none"/,
+      );
       for (const t of tensors.values()) t.dispose();
     } finally {
       model.dispose();

@@ -1,7 +1,8 @@
 /**
  * The attribute branch's training inputs (issue 25): the image tap reads the loader's attribute pixels when a batch
- * has them (hyp attr_hsv), and cells shrunk by scale augmentation below `minScale` are left out of the loss (hyp
- * attr_min_scale). Dropout is drawn from the global generator, so each compared call starts from the same seed.
+ * has them (hyp attr_hsv), cells shrunk by scale augmentation below `minScale` are left out of the loss (hyp
+ * attr_min_scale), and the head trains at the branch's dropout (hyp attr_dropout). Dropout is drawn from the global
+ * generator, so each compared call starts from the same seed.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -122,5 +123,28 @@ test("clipNorm: the head's step moves its weights by at most lr × clipNorm (fir
   const clipped = moved(2);
   assert.ok(Math.abs(clipped - 2) < 1e-3, `clipped to 2: the step's norm / lr is ${clipped}`);
   assert.ok(moved(0) > 100, "0: not clipped");
+  model.dispose();
+});
+
+test("dropout and imageNorm: the branch sets a given head's dropout (hyp attr_dropout) and builds a new head's norm", () => {
+  const model = new YoloModel(tinyModelYaml());
+  const branch = new AttributeBranch(model, { ...OPTIONS, imageNorm: "channel" }); // a new head: dropout 0.5
+  assert.equal(branch.head.imageNorm, "channel");
+  /** Two training forwards of the same cells, with different dropout draws. */
+  const twice = (b: AttributeBranch) =>
+    tidy(() => {
+      manualSeed(2);
+      const batch = { images: rand([2, 3, 32, 32]), targets: targets(), targetScales: Float32Array.from([1, 1, 1]) };
+      return [b.loss({}, batch)!.loss.item(), b.loss({}, batch)!.loss.item()];
+    });
+  const [a0, a1] = twice(branch);
+  assert.notEqual(a0, a1, "dropout 0.5: the draws differ");
+  const continued = new AttributeBranch(model, { ...OPTIONS, dropout: 0 }, branch.head);
+  const [b0, b1] = twice(continued);
+  assert.equal(b0, b1, "dropout 0: two training forwards of the same cells agree");
+  assert.throws(() => branch.head.setDropout(1.5), /Dropout: p must be in \[0, 1\], got 1.5/);
+  continued.optimizer.dispose();
+  continued.ema.ema.dispose();
+  branch.dispose();
   model.dispose();
 });

@@ -11,11 +11,15 @@
  * `--data DIR` reuses DIR/data/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %);
  * `--yaml` names any LLD data YAML instead (e.g. WBCAtt converted by `sladet convert --from wbcatt`). `--size-box 1`
  * gives the head the box-size term of `attr_size_box` (`sizeFromBox`, standardised by the training cells' sizes).
+ * `--focus SEED,IMGSZ,MAGNIFICATION` (the synthetic films' `sladet synth` settings; the demo's: 0,192,2) also scores
+ * the test split's in-focus and defocused fields apart (each film's scene regenerated for its focus).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataLoader, loadSplitItems } from "../../src/data/loader.js";
+import type { LoaderItem } from "../../src/data/sample-source.js";
+import { generateScene } from "../../src/data/synth/generate-scene.js";
 import { mainJobData } from "../../src/demo/main-job.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { AttributeMetrics, formatAttributeTable } from "../../src/eval/attribute-metrics.js";
@@ -53,6 +57,7 @@ const { values: args } = parseArgs({
     batch: { type: "string", default: "8" },
     clip: { type: "string", default: "0" },
     yaml: { type: "string" },
+    focus: { type: "string" },
   },
 });
 const EPOCHS = Number(args.epochs);
@@ -199,3 +204,26 @@ process.stdout.write(
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);
+
+/** With `--focus`: the balanced accuracies on the test split's in-focus and defocused films apart. */
+async function scoreByFocus(spec: string): Promise<void> {
+  const [seed, size, magnification] = spec.split(",").map(Number) as [number, number, number];
+  const defocused = (item: LoaderItem) => {
+    const index = /synth_(\d+)/.exec(item.image);
+    if (!index) throw new Error(`--focus: ${item.image} is not a synthetic film (synth_NNNNNN)`);
+    return generateScene(seed, Number(index[1]), size, magnification).stain.blurPasses > 0;
+  };
+  const parts: [string, LoaderItem[]][] = [
+    ["in-focus fields", testItems.filter((i) => !defocused(i))],
+    ["defocused fields", testItems.filter(defocused)],
+  ];
+  for (const [label, items] of parts) {
+    const loader = new DataLoader({ items, imgSize: IMGSZ, batchSize: 16, workers: 1 });
+    const part = await score(loader);
+    await loader.dispose();
+    const cells = part.attributes.map((a) => a.n).join(" ");
+    const bal = part.attributes.map((a) => a.balancedAccuracy.toFixed(3)).join(" ");
+    process.stdout.write(`${label} (${items.length} films, cells ${cells}): balanced accuracy a0..a6 ${bal}\n`);
+  }
+}
+if (args.focus) await scoreByFocus(args.focus);

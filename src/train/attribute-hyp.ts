@@ -38,9 +38,11 @@ export interface AttributeHyp {
    */
   attr_steps: number;
   /**
-   * RoIAlign grid of a new head as a fraction of the seed's 24×30 (0.5: 12×15). The grid sets the head's cost: at
-   * 24×30 one head step costs about half a step of the demo's tiny detector, at 12×15 a seventh, which pays for
-   * attr_steps. A white cell of the demo's 192 px films is 11–26 px across, so 12×15 keeps most of its pixels.
+   * RoIAlign grid of a new head as a fraction of the seed's 24×30 (0.5: 12×15), or 0: fitted to the training cells
+   * ({@link autoAttributeGrid}: the coarsest of 24×30, 48×60, 72×90 that pools the mean cell at no more than
+   * {@link AUTO_GRID_PIXELS_PER_ROW} pixels a row). The grid sets the head's cost (at 24×30 one head step costs about
+   * half a step of the demo's tiny detector, at 12×15 a seventh, at 48×60 four times 24×30's) and what it can read:
+   * at 640 px a 62 px cell pooled to 24×30 loses the vacuoles (BENCHMARKS.md, "The head at 640 px").
    * Heads continued from weights keep their grid. 1: the seed's.
    */
   attr_grid: number;
@@ -95,7 +97,8 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
  * cross-entropy (attr_softmax 1), class-balanced (attr_balance 1), and Cell Size from the box too (attr_size_box 1).
  * Measured on the demo with 2 seeds each (BENCHMARKS.md, "Attributes: the demo"); its gradient clipped as the
  * detector's (attr_clip 10); its pixels standardised per channel, not per cell, and no dropout (attr_image_norm 1,
- * attr_dropout 0: "Attributes: what the head sees"); the rest at the seed's values.
+ * attr_dropout 0: "Attributes: what the head sees"); its RoI grid fitted to the cells' size (attr_grid 0: "The head
+ * at 640 px"); the rest at the seed's values.
  */
 export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   ...SEED_ATTRIBUTE_HYP,
@@ -106,6 +109,7 @@ export const DEFAULT_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_clip: 10,
   attr_image_norm: 1,
   attr_dropout: 0,
+  attr_grid: 0,
 });
 
 /** Range rules of the attribute keys, checked with the hyp file. */
@@ -121,9 +125,9 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_clip >= 0 ? null : "attr_clip >= 0 (0: no clipping)",
     [0, 1, 2].includes(h.attr_image_norm) ? null : "attr_image_norm 0 (per cell), 1 (per channel) or 2 (both)",
     h.attr_dropout >= 0 && h.attr_dropout < 1 ? null : "0 <= attr_dropout < 1",
-    h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8
+    h.attr_grid === 0 || (h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8)
       ? null
-      : "attr_grid in (0, 4], grid >= 8 rows",
+      : "attr_grid 0 (fitted to the cells) or in (0, 4] with a grid of >= 8 rows",
   ].filter((p): p is string => p !== null);
 }
 
@@ -136,4 +140,25 @@ export const SEED_ROI_GRID: readonly [number, number] = [24, 30];
 /** The RoIAlign grid [height, width] of attr_grid: the seed's 24×30 scaled and rounded. */
 export function attributeGrid(fraction: number): [number, number] {
   return [Math.round(SEED_ROI_GRID[0] * fraction), Math.round(SEED_ROI_GRID[1] * fraction)];
+}
+
+/**
+ * Largest number of image pixels of the mean training cell's height one row of an `attr_grid: 0` head pools. Measured
+ * with the head alone (BENCHMARKS.md, "The head at 640 px"): 62 px cells pooled at 24×30 (2.6 px a row) read vacuoles
+ * at balanced accuracy 0.73, at 48×60 (1.3 px) at 0.91, at 72×90 (0.9 px) no better than 48×60; the demo's 38 px cells
+ * (1.6 px a row at 24×30) gained nothing from 48×60. 2 lies between what lost the cues and what kept them.
+ */
+export const AUTO_GRID_PIXELS_PER_ROW = 2;
+/** The fractions of the seed's grid an `attr_grid: 0` head chooses from (24×30, 48×60, 72×90: the grids measured). */
+export const AUTO_GRID_FRACTIONS: readonly number[] = [1, 2, 3];
+
+/**
+ * attr_grid 0: the coarsest fraction of {@link AUTO_GRID_FRACTIONS} whose grid pools a cell of `meanCellHeight`
+ * network pixels at no more than {@link AUTO_GRID_PIXELS_PER_ROW} a row (the finest when none does; the seed's 1
+ * without cells to measure).
+ */
+export function autoAttributeGrid(meanCellHeight: number | null): number {
+  if (meanCellHeight === null) return 1;
+  const fits = AUTO_GRID_FRACTIONS.find((f) => meanCellHeight / (SEED_ROI_GRID[0] * f) <= AUTO_GRID_PIXELS_PER_ROW);
+  return fits ?? AUTO_GRID_FRACTIONS[AUTO_GRID_FRACTIONS.length - 1]!;
 }

@@ -21,7 +21,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
-import { ATTRIBUTE_IMAGE_NORMS, attributeGrid } from "./attribute-hyp.js";
+import { ATTRIBUTE_IMAGE_NORMS, attributeGrid, autoAttributeGrid } from "./attribute-hyp.js";
 import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
@@ -355,6 +355,7 @@ function createAttributeBranch(
     );
   }
   if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
+  const cellSizes = cellSizeStatistics(trainItems);
   return new AttributeBranch(
     model,
     {
@@ -365,9 +366,9 @@ function createAttributeBranch(
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
       clipNorm: opts.hyp.attr_clip,
-      roiSize: attributeGrid(opts.hyp.attr_grid),
+      ...(initial ? {} : { roiSize: headGrid(opts, model, cellSizes, log) }), // a continued head keeps its grid
       sizeFromBox: opts.hyp.attr_size_box === 1,
-      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizeStatistics(trainItems) : null,
+      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizes : null,
       imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
       dropout: opts.hyp.attr_dropout,
       lossHyp: {
@@ -378,6 +379,21 @@ function createAttributeBranch(
     },
     initial?.train() ?? undefined,
   );
+}
+
+/** A new head's RoI grid: attr_grid's, or with attr_grid 0 the one fitted to the training cells' mean height. */
+function headGrid(
+  opts: ResolvedTrainOptions,
+  model: YoloModel,
+  cellSizes: readonly number[] | null,
+  log: TrainLog,
+): [number, number] {
+  if (opts.hyp.attr_grid !== 0) return attributeGrid(opts.hyp.attr_grid);
+  const meanHeight = cellSizes ? cellSizes[1]! * imgszFor(model, opts.imgsz).imgsz : null;
+  const grid = attributeGrid(autoAttributeGrid(meanHeight));
+  const measured = meanHeight === null ? "no cells to measure" : `mean cell height ${meanHeight.toFixed(0)} px`;
+  log(`attribute head: RoI grid ${grid.join("×")} (attr_grid 0: ${measured})`);
+  return grid;
 }
 
 /** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */

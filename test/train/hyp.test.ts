@@ -8,7 +8,9 @@ import { parse } from "yaml";
 import { ATTRIBUTE_ROI_SIZE, IMAGE_NORMS } from "../../src/model/attribute-head.js";
 import {
   ATTRIBUTE_IMAGE_NORMS,
+  AUTO_GRID_PIXELS_PER_ROW,
   attributeGrid,
+  autoAttributeGrid,
   DEFAULT_ATTRIBUTE_HYP,
   SEED_ATTRIBUTE_HYP,
   SEED_ROI_GRID,
@@ -162,7 +164,9 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
   assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
   assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);
-  assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid in \(0, 4\], grid >= 8 rows/);
+  assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/);
+  assert.throws(() => resolveFullHyp({ attr_grid: -1 }, "h.yaml"), /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/);
+  assert.equal(resolveFullHyp({ attr_grid: 0 }, "h.yaml").hyp.attr_grid, 0);
   assert.throws(() => resolveFullHyp({ attr_size_box: 2 }, "h.yaml"), /attr_size_box 0 or 1/);
   assert.throws(() => resolveFullHyp({ attr_clip: -1 }, "h.yaml"), /attr_clip >= 0/);
   assert.throws(() => resolveFullHyp({ attr_image_norm: 3 }, "h.yaml"), /attr_image_norm 0 \(per cell\), 1/);
@@ -171,4 +175,17 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.deepEqual(attributeGrid(0.5), [12, 15]);
   assert.deepEqual(attributeGrid(1), [...ATTRIBUTE_ROI_SIZE]);
   assert.deepEqual(SEED_ROI_GRID, ATTRIBUTE_ROI_SIZE);
+});
+
+test("attr_grid 0 fits the grid to the training cells: the coarsest with at most 2 px of the mean cell a row", () => {
+  assert.equal(AUTO_GRID_PIXELS_PER_ROW, 2);
+  assert.equal(autoAttributeGrid(null), 1, "no cells: the seed's grid");
+  assert.equal(autoAttributeGrid(20), 1, "never coarser than the seed's");
+  assert.equal(autoAttributeGrid(38.4), 1, "the demo's 192 px films: 1.6 px a row at 24×30");
+  assert.equal(autoAttributeGrid(48), 1, "2 px a row at 24 rows: still 24×30");
+  assert.equal(autoAttributeGrid(48.5), 2, "just over 2 px a row: 48×60");
+  assert.equal(autoAttributeGrid(62.3), 2, "issue 25's 640 px films: 2.6 px a row at 24, 1.3 at 48");
+  assert.equal(autoAttributeGrid(97), 3, "over 2 px a row at 48 rows: 72×90");
+  assert.equal(autoAttributeGrid(1000), 3, "huge cells: the finest grid offered");
+  assert.deepEqual(attributeGrid(autoAttributeGrid(62.3)), [48, 60]);
 });

@@ -16,18 +16,16 @@ import type { AttributeHead } from "../model/attribute-head.js";
 import { ATTRIBUTE_TAPS, IMAGE_TAP } from "../model/attribute-inference.js";
 import { YoloModel } from "../model/yolo.js";
 import { BatchNorm2d, manualSeed, SGD, setNumThreads } from "../torch/index.js";
-import { ConfigError, OptionError } from "../util/errors.js";
+import { ConfigError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
-import { AttributeBranch } from "./attribute-branch.js";
-import { ATTRIBUTE_IMAGE_NORMS, attributeGrid, autoAttributeGrid } from "./attribute-hyp.js";
-import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
+import type { AttributeBranch } from "./attribute-branch.js";
+import { createAttributeBranch } from "./attribute-setup.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
 import type { Hyp } from "./hyp.js";
-import { SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
 import { ComputeLoss } from "./loss/compute-loss.js";
 import { scaleLossGains } from "./loss/hyp.js";
 import { setupModel } from "./model-setup.js";
@@ -333,67 +331,6 @@ function createOptimizer(model: YoloModel, opts: ResolvedTrainOptions, isFrozen:
 function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | null): number | undefined {
   const taps = head?.taps ?? opts.attributeTaps ?? ATTRIBUTE_TAPS;
   return taps.includes(IMAGE_TAP) && opts.hyp.attr_hsv !== 1 ? opts.hyp.attr_hsv : undefined;
-}
-
-/**
- * The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6), continuing `initial`
- * (the head of a sladet checkpoint given as --weights: phase 2 after phase 1) when there is one.
- */
-function createAttributeBranch(
-  model: YoloModel,
-  opts: ResolvedTrainOptions,
-  columns: number,
-  initial: AttributeHead | null,
-  log: TrainLog,
-  trainItems: readonly LoaderItem[],
-): AttributeBranch {
-  if (columns !== NUM_ATTRIBUTES) {
-    initial?.dispose();
-    throw new OptionError(
-      "attributes",
-      `needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
-    );
-  }
-  if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
-  const cellSizes = cellSizeStatistics(trainItems);
-  return new AttributeBranch(
-    model,
-    {
-      lr0: opts.hyp.lr0,
-      momentum: opts.hyp.momentum,
-      weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
-      lambda: opts.attributeLambda,
-      taps: opts.attributeTaps,
-      minScale: opts.hyp.attr_min_scale,
-      clipNorm: opts.hyp.attr_clip,
-      ...(initial ? {} : { roiSize: headGrid(opts, model, cellSizes, log) }), // a continued head keeps its grid
-      sizeFromBox: opts.hyp.attr_size_box === 1,
-      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizes : null,
-      imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
-      dropout: opts.hyp.attr_dropout,
-      lossHyp: {
-        ...SEED_ATTRIBUTE_LOSS,
-        ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),
-        ...(opts.hyp.attr_softmax === 1 ? { binary_softmax: true } : {}),
-      },
-    },
-    initial?.train() ?? undefined,
-  );
-}
-
-/** A new head's RoI grid: attr_grid's, or with attr_grid 0 the one fitted to the training cells' mean height. */
-function headGrid(
-  opts: ResolvedTrainOptions,
-  model: YoloModel,
-  cellSizes: readonly number[] | null,
-  log: TrainLog,
-): [number, number] {
-  if (opts.hyp.attr_grid !== 0) return attributeGrid(opts.hyp.attr_grid);
-  const meanHeight = cellSizes ? cellSizes[1]! * imgszFor(model, opts.imgsz).imgsz : null;
-  const grid = attributeGrid(autoAttributeGrid(meanHeight));
-  const measured = meanHeight === null ? "no cells to measure" : `mean cell height ${meanHeight.toFixed(0)} px`;
-  log(`attribute head: RoI grid ${grid.join("×")} (attr_grid 0: ${measured})`);
-  return grid;
 }
 
 /** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */

@@ -164,8 +164,14 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_lr: 0 }, "h.yaml"), /attr_lr > 0/);
   assert.throws(() => resolveFullHyp({ attr_min_scale: -1 }, "h.yaml"), /attr_min_scale >= 0/);
   assert.throws(() => resolveFullHyp({ attr_steps: 1.5 }, "h.yaml"), /attr_steps an integer >= 1/);
-  assert.throws(() => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"), /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/);
-  assert.throws(() => resolveFullHyp({ attr_grid: -1 }, "h.yaml"), /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/);
+  assert.throws(
+    () => resolveFullHyp({ attr_grid: 0.2 }, "h.yaml"),
+    /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/,
+  );
+  assert.throws(
+    () => resolveFullHyp({ attr_grid: -1 }, "h.yaml"),
+    /attr_grid 0 \(fitted to the cells\) or in \(0, 4\]/,
+  );
   assert.equal(resolveFullHyp({ attr_grid: 0 }, "h.yaml").hyp.attr_grid, 0);
   assert.throws(() => resolveFullHyp({ attr_size_box: 2 }, "h.yaml"), /attr_size_box 0 or 1/);
   assert.throws(() => resolveFullHyp({ attr_clip: -1 }, "h.yaml"), /attr_clip >= 0/);

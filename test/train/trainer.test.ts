@@ -186,6 +186,40 @@ describe("resume and faults", () => {
     }
   });
 
+  test("attr_grid 0 fits a new head's RoI grid to the training cells; a continued head keeps its own", async () => {
+    const dir = join(work, "big-cells");
+    const yamlPath = await makeCellDataset(dir, { images: 4, imgsz: 64, seed: 11 });
+    const labels = join(dir, "labels", "train");
+    for (const f of readdirSync(labels).filter((n) => n.endsWith(".txt"))) {
+      const lines = readFileSync(join(labels, f), "utf8").trim().split("\n");
+      // every cell 0.8 of the image high: 51 px at 64 px, 2.1 px a row at 24×30, so 48×60
+      const big = lines.map((l) =>
+        l.split(" ").map((v, i) => (i === 3 || i === 4 ? "0.8" : i === 1 || i === 2 ? "0.5" : v)),
+      );
+      writeFileSync(join(labels, f), `${big.map((v) => v.join(" ")).join("\n")}\n`);
+    }
+    const first = await train({ ...base(), data: yamlPath, epochs: 1, project: join(work, "grid-a") });
+    const second = await train({
+      ...base(),
+      data,
+      cfg: undefined,
+      weights: first.last,
+      epochs: 1,
+      project: join(work, "grid-b"),
+    });
+    const [a, b] = [loadCheckpoint(first.last), loadCheckpoint(second.last)];
+    try {
+      assert.deepEqual(a.attributeHead?.roiSize, [48, 60], "a new head on 51 px cells (2.1 px a row at 24×30)");
+      assert.deepEqual(b.attributeHead?.roiSize, [48, 60], "continued on small cells, the head keeps its grid");
+    } finally {
+      for (const c of [a, b]) {
+        c.model.dispose();
+        c.attributeHead?.dispose();
+        for (const t of c.training.values()) t.dispose();
+      }
+    }
+  });
+
   /** A dataset without attributes: plain 5-column YOLO labels and `attributes: []` (like a converted VOC set). */
   async function plainDataset(dir: string): Promise<string> {
     const yamlPath = await makeCellDataset(dir, { images: 4, imgsz: 64, seed: 9 });

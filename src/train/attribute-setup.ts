@@ -1,0 +1,74 @@
+/**
+ * The attribute branch of a training run (design.md §7.6): the head continued from --weights or made new, with its RoI
+ * grid (attr_grid, or fitted to the training cells), its loss options and the detector's optimizer settings.
+ */
+import type { LoaderItem } from "../data/loader.js";
+import { NUM_ATTRIBUTES } from "../data/schema.js";
+import type { AttributeHead } from "../model/attribute-head.js";
+import type { YoloModel } from "../model/yolo.js";
+import { OptionError } from "../util/errors.js";
+import { AttributeBranch } from "./attribute-branch.js";
+import { ATTRIBUTE_IMAGE_NORMS, attributeGrid, autoAttributeGrid } from "./attribute-hyp.js";
+import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
+import { SEED_ATTRIBUTE_LOSS } from "./loss/attribute-loss.js";
+import { scaledWeightDecay } from "./schedule.js";
+import type { ResolvedTrainOptions, TrainLog } from "./train-options.js";
+
+/**
+ * The attribute branch with the detector's lr0, momentum and scaled decay (design.md §7.6), continuing `initial`
+ * (the head of a sladet checkpoint given as --weights: phase 2 after phase 1) when there is one.
+ */
+export function createAttributeBranch(
+  model: YoloModel,
+  opts: ResolvedTrainOptions,
+  columns: number,
+  initial: AttributeHead | null,
+  log: TrainLog,
+  trainItems: readonly LoaderItem[],
+): AttributeBranch {
+  if (columns !== NUM_ATTRIBUTES) {
+    initial?.dispose();
+    throw new OptionError(
+      "attributes",
+      `needs the ${NUM_ATTRIBUTES} LLD attribute columns; ${opts.data} has ${columns}`,
+    );
+  }
+  if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
+  const cellSizes = cellSizeStatistics(trainItems);
+  return new AttributeBranch(
+    model,
+    {
+      lr0: opts.hyp.lr0,
+      momentum: opts.hyp.momentum,
+      weightDecay: scaledWeightDecay(opts.hyp.weight_decay, opts.batch, opts.nominalBatch),
+      lambda: opts.attributeLambda,
+      taps: opts.attributeTaps,
+      minScale: opts.hyp.attr_min_scale,
+      clipNorm: opts.hyp.attr_clip,
+      ...(initial ? {} : { roiSize: headGrid(opts, cellSizes, log) }), // a continued head keeps its grid
+      sizeFromBox: opts.hyp.attr_size_box === 1,
+      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizes : null,
+      imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
+      dropout: opts.hyp.attr_dropout,
+      lossHyp: {
+        ...SEED_ATTRIBUTE_LOSS,
+        ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),
+        ...(opts.hyp.attr_softmax === 1 ? { binary_softmax: true } : {}),
+      },
+    },
+    initial?.train() ?? undefined,
+  );
+}
+
+/**
+ * A new head's RoI grid: attr_grid's, or with attr_grid 0 the one fitted to the training cells' mean height at the
+ * training size (`opts.imgsz`, already a multiple of the model's stride).
+ */
+function headGrid(opts: ResolvedTrainOptions, cellSizes: readonly number[] | null, log: TrainLog): [number, number] {
+  if (opts.hyp.attr_grid !== 0) return attributeGrid(opts.hyp.attr_grid);
+  const meanHeight = cellSizes ? cellSizes[1]! * opts.imgsz : null;
+  const grid = attributeGrid(autoAttributeGrid(meanHeight));
+  const measured = meanHeight === null ? "no cells to measure" : `mean cell height ${meanHeight.toFixed(0)} px`;
+  log(`attribute head: RoI grid ${grid.join("×")} (attr_grid 0: ${measured})`);
+  return grid;
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Attribute benchmark (issues 10 and 25): a synthetic set (14 classes, 7 attributes) at IMGSZ (LLD's 640 by default),
 # YOLOv5n trained from scratch with the attribute head (`sladet pretrain --attributes`, the seed's hyp without focal
-# loss, sladet's attribute defaults: DEFAULT_ATTRIBUTE_HYP in src/train/attribute-hyp.ts), one run per seed, then
+# loss, sladet's attribute defaults: DEFAULT_ATTRIBUTE_HYP in src/train/attribute-hyp.ts; at 640 px attr_grid 0 gives
+# the head a 48×60 grid), one run per seed, then
 # `sladet test` on each run's weights/best_attr (the epoch with the best validation attribute mean F1) and
 # weights/best, and a summary against issue 25's goals (mean binary F1 ≥ 0.85, Cell Size accuracy ≥ 0.90, every
 # balanced accuracy ≥ 0.80; detection mAP50 beside them). Run from the package root (bin/sladet built, dist/ compiled):

@@ -369,9 +369,11 @@ describe("data-parallel training", () => {
       const o = rowsOne[e]!;
       for (const k of ["pl/count", "pl/anchors", "pl/precision", "pl/recall"])
         assert.equal(r[k], o[k], `epoch ${e} ${k}`);
-      // a confidence of the EMA, which agrees with one process's as the weights do (to ~1e-4 of the value)
+      // a confidence of the EMA, which agrees with one process's as the weights do: to ~1e-4 of the value on the CI
+      // machine, 1.03e-3 in epoch 2 on an AMD EPYC VM (2026-12-04; the same with the code of stop 40): the ranks'
+      // objectness means differ (above), by an amount that depends on the CPU's kernels. The pseudo-labels are equal.
       const [t, t1] = [r["pl/threshold"]!, o["pl/threshold"]!];
-      assert.ok(Math.abs(t - t1) <= 1e-3 * t1, `epoch ${e}: threshold ${t}, one process ${t1}`);
+      assert.ok(Math.abs(t - t1) <= 2e-3 * t1, `epoch ${e}: threshold ${t}, one process ${t1}`);
       // rank 0's running means (as YOLOv5's DDP logs them); the similarity is a hinge: 0 once its margin is met
       for (const k of ["train/pl_loss", "train/sim_loss", "train/attr_loss"]) assert.ok(r[k]! >= 0, `epoch ${e} ${k}`);
       assert.ok(Number.isFinite(r["metrics/attr_mean_F1"]), `epoch ${e}: attributes evaluated`);

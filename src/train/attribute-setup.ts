@@ -7,6 +7,7 @@ import { NUM_ATTRIBUTES } from "../data/schema.js";
 import type { AttributeHead } from "../model/attribute-head.js";
 import type { YoloModel } from "../model/yolo.js";
 import { OptionError } from "../util/errors.js";
+import { labelSizes } from "./anchor-check.js";
 import { AttributeBranch } from "./attribute-branch.js";
 import { ATTRIBUTE_IMAGE_NORMS, attributeGrid, autoAttributeGrid } from "./attribute-hyp.js";
 import { binaryAttributePriors, cellSizeStatistics } from "./attribute-priors.js";
@@ -34,7 +35,6 @@ export function createAttributeBranch(
     );
   }
   if (initial) log(`attribute head: continued from ${opts.weights} (taps ${initial.taps.join(", ")})`);
-  const cellSizes = cellSizeStatistics(trainItems);
   return new AttributeBranch(
     model,
     {
@@ -45,9 +45,9 @@ export function createAttributeBranch(
       taps: opts.attributeTaps,
       minScale: opts.hyp.attr_min_scale,
       clipNorm: opts.hyp.attr_clip,
-      ...(initial ? {} : { roiSize: headGrid(opts, cellSizes, log) }), // a continued head keeps its grid
+      ...(initial ? {} : { roiSize: headGrid(opts, trainItems, log) }), // a continued head keeps its grid
       sizeFromBox: opts.hyp.attr_size_box === 1,
-      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizes : null,
+      sizeNorm: opts.hyp.attr_size_box === 1 ? cellSizeStatistics(trainItems) : null,
       imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
       dropout: opts.hyp.attr_dropout,
       lossHyp: {
@@ -62,11 +62,12 @@ export function createAttributeBranch(
 
 /**
  * A new head's RoI grid: attr_grid's, or with attr_grid 0 the one fitted to the training cells' mean height at the
- * training size (`opts.imgsz`, already a multiple of the model's stride).
+ * training size (`opts.imgsz`, already a multiple of the model's stride; the sizes AutoAnchor reads).
  */
-function headGrid(opts: ResolvedTrainOptions, cellSizes: readonly number[] | null, log: TrainLog): [number, number] {
+function headGrid(opts: ResolvedTrainOptions, trainItems: readonly LoaderItem[], log: TrainLog): [number, number] {
   if (opts.hyp.attr_grid !== 0) return attributeGrid(opts.hyp.attr_grid);
-  const meanHeight = cellSizes ? cellSizes[1]! * opts.imgsz : null;
+  const heights = labelSizes(trainItems, opts.imgsz).filter((_, i) => i % 2 === 1);
+  const meanHeight = heights.length > 0 ? heights.reduce((a, b) => a + b, 0) / heights.length : null;
   const grid = attributeGrid(autoAttributeGrid(meanHeight));
   const measured = meanHeight === null ? "no cells to measure" : `mean cell height ${meanHeight.toFixed(0)} px`;
   log(`attribute head: RoI grid ${grid.join("×")} (attr_grid 0: ${measured})`);

@@ -199,6 +199,32 @@ describe("annotating in the browser", () => {
     assert.equal(JSON.stringify(await editorDoc(page)), before);
   });
 
+  test("clicking the image already shown keeps its unsaved edits and the view; a resize keeps the user's view", async () => {
+    const { page, dialogs } = sp;
+    const viewport = page.viewportSize()!;
+    const view = () => page.evaluate("[window.studio.app.viewer.scale, window.studio.app.viewer.toScreen(0, 0)]");
+    await setView(page);
+    await page.keyboard.press("b");
+    await drag(page, [150, 60], [180, 90]);
+    const edited = JSON.stringify(await editorDoc(page));
+    const userView = JSON.stringify(await view());
+    await page.click(`#images li[data-path="${FRESH}"]`);
+    await page.waitForTimeout(300); // a reload, had there been one, would have answered by now
+    assert.equal(JSON.stringify(await editorDoc(page)), edited, "the unsaved box is still there");
+    assert.equal(JSON.stringify(await view()), userView);
+    assert.deepEqual(dialogs, []);
+    await page.setViewportSize({ width: viewport.width - 200, height: viewport.height - 100 });
+    await page.waitForTimeout(100);
+    assert.equal(JSON.stringify(await view()), userView, "the user's zoom and pan survive a resize");
+    await page.keyboard.press("f");
+    const smaller = (await page.evaluate("window.studio.app.viewer.scale")) as number;
+    await page.setViewportSize(viewport);
+    await page.waitForFunction(`window.studio.app.viewer.scale > ${smaller}`); // a fitted view follows the canvas
+    await page.keyboard.press("Control+z");
+    assert.equal(await page.locator("#save").isDisabled(), true, "back at the saved labels");
+    await page.keyboard.press("v");
+  });
+
   test("predictions: accept all in the region above the confidence, then one by hand; saved with attributes", async () => {
     const { page } = sp;
     const original = readFileSync(label(WITH_REGION), "utf8");

@@ -119,9 +119,13 @@ export function statusText(page: Page): Promise<string> {
 
 /** Waits until the status line matches `pattern`; returns its text. */
 export async function waitStatus(page: Page, pattern: RegExp): Promise<string> {
-  await page.waitForFunction(`${pattern.toString()}.test(document.getElementById("status").textContent)`, undefined, {
-    timeout: 10_000,
-  });
+  try {
+    await page.waitForFunction(`${pattern.toString()}.test(document.getElementById("status").textContent)`, undefined, {
+      timeout: 10_000,
+    });
+  } catch (e) {
+    throw new Error(`the status line never matched ${pattern}: it reads "${await statusText(page)}"`, { cause: e });
+  }
   return statusText(page);
 }
 

@@ -30,6 +30,8 @@ export class App {
   #serverProblems: ProblemView[] = [];
   readonly #predictionCache = new Map<string, { cells: PredictedCell[]; names: string[] }>();
   #opening = 0;
+  /** The image being loaded, or null when none is. */
+  #loading: string | null = null;
 
   constructor(
     readonly info: StudioInfo,
@@ -61,12 +63,17 @@ export class App {
     s.classList.toggle("error", error);
   }
 
-  /** Opens an image (asks first when the open one has unsaved changes). */
+  /**
+   * Opens an image (asks first when the open one has unsaved changes). The image already shown, with no other one
+   * loading, stays as it is: opening it again would drop its unsaved edits and the view.
+   */
   async open(path: string): Promise<void> {
+    if (path === this.detail?.path && this.#loading === null) return;
     if (this.editor?.dirty && path !== this.detail?.path) {
       if (!confirm(`${this.detail?.path} has unsaved changes: discard them?`)) return;
     }
     const ticket = ++this.#opening;
+    this.#loading = path;
     try {
       const detail = await this.api.image(path);
       const picture = new Image();
@@ -89,6 +96,8 @@ export class App {
       this.refresh();
     } catch (e) {
       this.status(`cannot open ${path}: ${(e as Error).message}`, true);
+    } finally {
+      if (ticket === this.#opening) this.#loading = null;
     }
   }
 

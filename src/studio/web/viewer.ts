@@ -77,6 +77,8 @@ export class Viewer {
   #scale = 1;
   #ox = 0;
   #oy = 0;
+  /** Whether the view is still the fitted one (a resize fits again) or the user's (a resize keeps it). */
+  #fitted = true;
   #drag: Drag | null = null;
   #spaceHeld = false;
   #dpr = 1;
@@ -128,6 +130,7 @@ export class Viewer {
     this.#scale = Math.min(width / this.#size.width, height / this.#size.height) * 0.96;
     this.#ox = (width - this.#size.width * this.#scale) / 2;
     this.#oy = (height - this.#size.height * this.#scale) / 2;
+    this.#fitted = true;
     this.draw();
   }
 
@@ -137,6 +140,7 @@ export class Viewer {
     this.#ox = sx - ((sx - this.#ox) * scale) / this.#scale;
     this.#oy = sy - ((sy - this.#oy) * scale) / this.#scale;
     this.#scale = scale;
+    this.#fitted = false;
     this.draw();
   }
 
@@ -145,6 +149,7 @@ export class Viewer {
     this.#scale = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, scale));
     this.#ox = ox;
     this.#oy = oy;
+    this.#fitted = false;
     this.draw();
   }
 
@@ -152,6 +157,7 @@ export class Viewer {
   panBy(dx: number, dy: number): void {
     this.#ox += dx;
     this.#oy += dy;
+    this.#fitted = false;
     this.draw();
   }
 
@@ -175,7 +181,9 @@ export class Viewer {
     this.canvas.height = Math.round(this.#cssHeight * this.#dpr);
     this.canvas.style.width = `${this.#cssWidth}px`;
     this.canvas.style.height = `${this.#cssHeight}px`;
-    this.fit();
+    // a fitted view follows the canvas; the user's zoom and pan stay where they were (anchored at its corner)
+    if (this.#fitted) this.fit();
+    else this.draw();
   }
 
   #wheel(e: WheelEvent): void {
@@ -285,6 +293,7 @@ export class Viewer {
     if (drag.kind === "pan") {
       this.#ox = drag.ox + e.clientX - drag.sx;
       this.#oy = drag.oy + e.clientY - drag.sy;
+      this.#fitted = false;
     } else if (drag.kind === "draw") {
       drag.now = p;
     } else if (editor) {

@@ -6,13 +6,14 @@
  * prints the test split's attribute table and the wall time.
  *
  *   bin/sladet-node dist/bench/attributes/demo-ab.js seed|options|defaults[:LABEL] [OUT=/tmp/attr-demo-ab] [SEED=0]
- *     [MAGNIFICATION=2] ['{"attr_dropout":0}']
+ *     [MAGNIFICATION=2] ['{"attr_dropout":0}'] ['{"images":480,"pretrainEpochs":20,"trainEpochs":4}']
  *
  * SEED is the main job's (data and training), MAGNIFICATION its films' (`sladet synth --magnification`; the demo's
- * DEMO_MAGNIFICATION by default); the runs go to OUT/<which><LABEL>-s<SEED>-m<MAGNIFICATION>.
+ * DEMO_MAGNIFICATION by default); the runs go to OUT/<which><LABEL>-s<SEED>-m<MAGNIFICATION>. The last JSON sets the
+ * main job's own options (MainJobOptions: films, epochs of each phase, labelled area), the demo's by default.
  */
 import { join } from "node:path";
-import { DEMO_MAGNIFICATION, formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
+import { DEMO_MAGNIFICATION, formatMainJobSummary, type MainJobOptions, runMainJob } from "../../src/demo/main-job.js";
 import { formatAttributeTable } from "../../src/eval/attribute-metrics.js";
 import { runValidation } from "../../src/runs/val-run.js";
 import { DEFAULT_ATTRIBUTE_HYP, SEED_ATTRIBUTE_HYP } from "../../src/train/attribute-hyp.js";
@@ -31,14 +32,9 @@ const seed = Number(process.argv[4] ?? 0);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`SEED: expected an integer >= 0, found ${process.argv[4]}`);
 const magnification = Number(process.argv[5] ?? DEMO_MAGNIFICATION);
 const out = join(process.argv[3] ?? "/tmp/attr-demo-ab", `${which}${label}-s${seed}-m${magnification}`);
+const job = (process.argv[7] ? JSON.parse(process.argv[7]) : {}) as MainJobOptions;
 const started = performance.now();
-const r = await runMainJob({
-  out,
-  seed,
-  magnification,
-  verbose: false,
-  hyp,
-});
+const r = await runMainJob({ ...job, out, seed, magnification, verbose: false, hyp });
 const minutes = (performance.now() - started) / 60000;
 process.stdout.write(`\n${formatMainJobSummary(r)}\n`);
 // the test run's table again, from its weights (runMainJob keeps only the summary numbers)
@@ -51,5 +47,5 @@ const test = await runValidation({
   verbose: false,
 });
 process.stdout.write(
-  `\n${which}${label} ${JSON.stringify(hyp)}, seed ${seed}, magnification ${magnification}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
+  `\n${which}${label} ${JSON.stringify(hyp)} ${JSON.stringify(job)}, seed ${seed}, magnification ${magnification}: test attribute table (phase-2 weights/best; main job ${minutes.toFixed(1)} min)\n${formatAttributeTable(test.attributes!)}\n`,
 );

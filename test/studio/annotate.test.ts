@@ -208,8 +208,17 @@ describe("annotating in the browser", () => {
     await drag(page, [150, 60], [180, 90]);
     const edited = JSON.stringify(await editorDoc(page));
     const userView = JSON.stringify(await view());
+    const fetched: string[] = [];
+    const onRequest = (r: { url(): string }) => fetched.push(new URL(r.url()).pathname);
+    page.on("request", onRequest);
     await page.click(`#images li[data-path="${FRESH}"]`);
-    await page.waitForTimeout(300); // a reload, had there been one, would have answered by now
+    await page.waitForTimeout(300); // a reload would have asked for the image at the click, and answered by now
+    page.off("request", onRequest);
+    assert.deepEqual(
+      fetched.filter((p) => p === "/api/image" || p === "/api/pixels"),
+      [],
+      "not loaded again",
+    );
     assert.equal(JSON.stringify(await editorDoc(page)), edited, "the unsaved box is still there");
     assert.equal(JSON.stringify(await view()), userView);
     assert.deepEqual(dialogs, []);

@@ -30,8 +30,8 @@ export class App {
   #serverProblems: ProblemView[] = [];
   readonly #predictionCache = new Map<string, { cells: PredictedCell[]; names: string[] }>();
   #opening = 0;
-  /** The image being loaded, or null when none is. */
-  #loading: string | null = null;
+  /** Whether an image is being loaded. */
+  #loading = false;
 
   constructor(
     readonly info: StudioInfo,
@@ -68,12 +68,12 @@ export class App {
    * loading, stays as it is: opening it again would drop its unsaved edits and the view.
    */
   async open(path: string): Promise<void> {
-    if (path === this.detail?.path && this.#loading === null) return;
+    if (path === this.detail?.path && !this.#loading) return;
     if (this.editor?.dirty && path !== this.detail?.path) {
       if (!confirm(`${this.detail?.path} has unsaved changes: discard them?`)) return;
     }
     const ticket = ++this.#opening;
-    this.#loading = path;
+    this.#loading = true;
     try {
       const detail = await this.api.image(path);
       const picture = new Image();
@@ -97,7 +97,7 @@ export class App {
     } catch (e) {
       this.status(`cannot open ${path}: ${(e as Error).message}`, true);
     } finally {
-      if (ticket === this.#opening) this.#loading = null;
+      if (ticket === this.#opening) this.#loading = false;
     }
   }
 

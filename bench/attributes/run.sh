@@ -7,7 +7,11 @@
 # weights/best, and a summary against issue 25's goals (mean binary F1 ≥ 0.85, Cell Size accuracy ≥ 0.90, every
 # balanced accuracy ≥ 0.80; detection mAP50 beside them). Run from the package root (bin/sladet built, dist/ compiled):
 #
-#   bench/attributes/run.sh [EPOCHS=60] [OUT=/tmp/sladet-attributes] [LAMBDA=0] [IMGSZ=640] [IMAGES=600] [SEEDS="0 1"] [BATCH=16]
+#   [HYP=bench/attributes/hyp.yaml] bench/attributes/run.sh [EPOCHS=60] [OUT=/tmp/sladet-attributes] [LAMBDA=0] \
+#     [IMGSZ=640] [IMAGES=600] [SEEDS="0 1"] [BATCH=16]
+#
+# HYP (environment) picks the hyperparameter file; a file other than hyp.yaml adds its name to the run's name
+# (hyp.low-aug.yaml: YOLOv5n's own scale 0.5 and no mixup).
 #
 # The data is generated once (seed 0); SEEDS are the training seeds. Per-attribute F1 and balanced accuracy are in the
 # test runs' metrics.json, printed tables and the closing summary (dist/bench/attributes/summary.js).
@@ -19,13 +23,16 @@ IMGSZ=${4:-640}
 IMAGES=${5:-600}
 SEEDS=${6:-"0 1"}
 BATCH=${7:-16}
+HYP=${HYP:-bench/attributes/hyp.yaml}
 DATA="$OUT/data-$IMAGES-$IMGSZ"
+TAG=$(basename "$HYP" .yaml | sed -e 's/^hyp//' -e 's/^[.-]//')
+TAG=${TAG:+-$TAG}
 [ -f "$DATA/data.yaml" ] || bin/sladet synth --out "$DATA" --images "$IMAGES" --imgsz "$IMGSZ" --seed 0 --quiet --force
 for SEED in $SEEDS; do
-  NAME=attr-v5n-$IMGSZ-e$EPOCHS-l$LAMBDA-s$SEED
+  NAME=attr-v5n-$IMGSZ-e$EPOCHS-l$LAMBDA$TAG-s$SEED
   start=$(date +%s)
   bin/sladet pretrain --data "$DATA/data.yaml" --cfg yolov5n --epochs "$EPOCHS" --batch-size "$BATCH" --imgsz "$IMGSZ" \
-    --hyp bench/attributes/hyp.yaml --attributes --attr-lambda "$LAMBDA" --cache ram --seed "$SEED" \
+    --hyp "$HYP" --attributes --attr-lambda "$LAMBDA" --cache ram --seed "$SEED" \
     --project "$OUT/runs/pretrain" --name "$NAME" --exist-ok
   end=$(date +%s)
   for w in best_attr best; do

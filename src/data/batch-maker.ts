@@ -34,6 +34,8 @@ export type MakerTask =
       mode: "train" | "eval";
       /** [height, width] of an eval batch. */
       shape: [number, number];
+      /** Training samples without mosaic (so without mixup): the closing epochs of `close_mosaic`. */
+      closeMosaic?: boolean;
     }
   | { kind: "cache"; indices: number[] };
 
@@ -68,7 +70,8 @@ export class BatchMaker {
 
   /** Builds one batch. */
   async makeBatch(task: Extract<MakerTask, { kind: "batch" }>): Promise<RawBatch> {
-    const { imgSize, hyp, seed, paddingLabelled, numAttributes, attributeHsv } = this.#init;
+    const { imgSize, seed, paddingLabelled, numAttributes, attributeHsv } = this.#init;
+    const hyp = task.closeMosaic ? { ...this.#init.hyp, mosaic: 0, mixup: 0 } : this.#init.hyp;
     const attribute = attributeHsv === undefined ? {} : { attributeHsv };
     const samples: Sample[] = [];
     for (const index of task.indices) {

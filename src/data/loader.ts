@@ -111,6 +111,12 @@ export function commonFolder(paths: readonly string[]): string {
   return first.slice(0, n).join(sep) || sep;
 }
 
+/** How one epoch's batches are built. */
+export interface EpochOptions {
+  /** Training samples without mosaic and mixup (the `close_mosaic` epochs); the rest of `hyp` as it is. @default false */
+  closeMosaic?: boolean;
+}
+
 /** One batch of an epoch's plan. */
 interface PlannedBatch {
   indices: number[];
@@ -279,7 +285,7 @@ export class DataLoader {
    * The batches of `epoch` as typed arrays (no torch), in order, built ahead by the workers; from batch `start` on
    * (an interrupted epoch continues there: each batch depends only on the seed, the epoch and its index).
    */
-  async *rawEpoch(epoch: number, start = 0): AsyncGenerator<RawBatch> {
+  async *rawEpoch(epoch: number, start = 0, options: EpochOptions = {}): AsyncGenerator<RawBatch> {
     if (this.#disposed) throw new Error("the loader was disposed");
     const plan = this.#plan(epoch);
     const inflight = new Map<number, Promise<RawBatch>>();
@@ -294,6 +300,7 @@ export class DataLoader {
           indices,
           shape,
           mode: this.#augment ? "train" : "eval",
+          ...(options.closeMosaic ? { closeMosaic: true } : {}),
         };
         const promise = this.#runner.run(task).then((r) => {
           if (!("batch" in r)) throw new Error("a batch task returned no batch");
@@ -317,9 +324,9 @@ export class DataLoader {
    * The batches of `epoch` as tensors (design.md §7.1). Each {@link Batch} owns its tensors: call `batch.dispose()`
    * when done with it. From batch `start` on, as {@link rawEpoch}.
    */
-  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
+  async *epoch(epoch: number, start = 0, options: EpochOptions = {}): AsyncGenerator<Batch> {
     const { toBatch } = await import("./batch.js");
-    for await (const raw of this.rawEpoch(epoch, start)) yield toBatch(raw, this.#items);
+    for await (const raw of this.rawEpoch(epoch, start, options)) yield toBatch(raw, this.#items);
   }
 
   /** Iterates epochs 0, 1, 2, … one per `for await` loop. */

@@ -10,6 +10,7 @@ import { clipGradNorm, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { yieldToEventLoop } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { progressFields } from "./epoch-log.js";
+import { mosaicClosed } from "./hyp.js";
 import { iterationSettings, lrFactor, warmupIterations } from "./schedule.js";
 import { type TrainLosses, updateMeanLosses, zeroLosses } from "./train-losses.js";
 import type { EpochProgress } from "./train-state.js";
@@ -86,7 +87,8 @@ export class EpochLoop {
     let i = from?.batches ?? 0;
     this.#progress = { batches: i, seen, mean };
     if (i > 0) bar.tick(i);
-    for await (const batch of trainLoader.epoch(epoch, i)) {
+    const closeMosaic = mosaicClosed(epoch, opts.epochs, opts.hyp.close_mosaic);
+    for await (const batch of trainLoader.epoch(epoch, i, { closeMosaic })) {
       try {
         const ni = i + this.#batchesPerEpoch * epoch;
         const losses = this.#step(batch, epoch, ni, `epoch ${epoch + 1} batch ${i + 1}`);

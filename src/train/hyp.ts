@@ -18,8 +18,26 @@ export interface OptimizerHyp extends ScheduleHyp {
   weight_decay: number;
 }
 
+/** When augmentation changes over a run (sladet's key, after Ultralytics YOLOv8's `close_mosaic`). */
+export interface AugmentScheduleHyp {
+  /**
+   * Train the last this-many epochs without mosaic (and so without mixup): letterboxed single images, the rest of the
+   * augmentation as before, so the last epochs see whole fields of view at the scale validation uses. @default 0
+   * (YOLOv5 and the seed: mosaic in every epoch; YOLOv8 uses 10)
+   */
+  close_mosaic: number;
+}
+
+/** The seed's behaviour: mosaic in every epoch. */
+export const SEED_AUGMENT_SCHEDULE_HYP: Readonly<AugmentScheduleHyp> = Object.freeze({ close_mosaic: 0 });
+
+/** Whether `epoch` (0-based) of `epochs` trains without mosaic: it is one of the last `closeMosaic`. */
+export function mosaicClosed(epoch: number, epochs: number, closeMosaic: number): boolean {
+  return closeMosaic > 0 && epoch >= epochs - closeMosaic;
+}
+
 /** Everything a hyp YAML holds. */
-export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp & SlaHyp & AttributeHyp;
+export type Hyp = OptimizerHyp & DetectionLossHyp & AugmentHyp & AugmentScheduleHyp & SlaHyp & AttributeHyp;
 
 /**
  * The seed's phase-1/phase-2 hyperparameters: YOLOv5's hyp.scratch-high.yaml with fl_gamma 1.5, and the constants
@@ -36,6 +54,7 @@ export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
   warmup_bias_lr: 0.1,
   ...SEED_LOSS_HYP,
   ...HYP_SCRATCH_HIGH,
+  ...SEED_AUGMENT_SCHEDULE_HYP,
   ...SEED_SLA_HYP,
   ...DEFAULT_ATTRIBUTE_HYP,
 });
@@ -67,8 +86,9 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
   for (const key of Object.keys(DEFAULT_HYP)) {
     const v = values[key];
     if (v === undefined) {
-      // phase-2 and attribute keys (sladet's own): not in the seed's or YOLOv5's files, so not worth a line each
-      if (!(key in SEED_SLA_HYP) && !(key in DEFAULT_ATTRIBUTE_HYP)) defaulted.push(key);
+      // sladet's own keys (phase 2, attributes, close_mosaic): not in the seed's or YOLOv5's files, so no line each
+      const sladetOwn = key in SEED_SLA_HYP || key in DEFAULT_ATTRIBUTE_HYP || key in SEED_AUGMENT_SCHEDULE_HYP;
+      if (!sladetOwn) defaulted.push(key);
       continue;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
@@ -92,6 +112,7 @@ export function resolveFullHyp(raw: unknown, source: string): LoadedHyp {
     ["anchor_t > 1", hyp["anchor_t"]! > 1],
     ["fl_gamma >= 0", hyp["fl_gamma"]! >= 0],
     ["0 <= label_smoothing < 1", hyp["label_smoothing"]! >= 0 && hyp["label_smoothing"]! < 1],
+    ["close_mosaic a whole number of epochs >= 0", Number.isInteger(hyp["close_mosaic"]) && hyp["close_mosaic"]! >= 0],
   ];
   for (const [rule, ok] of checks) if (!ok) throw new ConfigError(`${source}: expected ${rule}`);
   const sla = [...slaHypProblems(hyp as unknown as SlaHyp), ...attributeHypProblems(hyp as unknown as AttributeHyp)][0];

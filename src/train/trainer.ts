@@ -108,6 +108,10 @@ async function runEpochs(
   };
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {
     const from = epoch === startEpoch ? (resume?.partialEpoch ?? null) : null;
+    const { close_mosaic } = opts.hyp;
+    if (isMain && close_mosaic > 0 && epoch === Math.max(0, opts.epochs - close_mosaic)) {
+      log(`closing mosaic: epochs ${epoch + 1}-${opts.epochs} train on whole images (close_mosaic ${close_mosaic})`);
+    }
     const losses = await loop.trainEpoch(epoch, interrupted, from);
     shareEpochState(parts, loop);
     if (sigint.raised) {

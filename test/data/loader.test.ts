@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { PADDING_MASK } from "../../src/data/augment/index.js";
 import { saveBatchPicture } from "../../src/data/batch-picture.js";
-import { DataLoader, type LoaderItem, type LoaderOptions, loadSplitItems } from "../../src/data/loader.js";
+import { DataLoader, type EpochOptions, type LoaderItem, type LoaderOptions, loadSplitItems } from "../../src/data/loader.js";
 import type { RawBatch } from "../../src/data/raw-batch.js";
 import { REPO_ROOT } from "../helpers.js";
 import { MIXED_SPECS, writeSmearDataset } from "./smear-fixture.js";
@@ -22,11 +22,16 @@ after(() => {
   if (!process.env["KEEP_TMP"]) rmSync(dir, { recursive: true, force: true });
 });
 
-async function collect(options: Omit<LoaderOptions, "items">, epoch = 0, list = items): Promise<RawBatch[]> {
+async function collect(
+  options: Omit<LoaderOptions, "items">,
+  epoch = 0,
+  list = items,
+  epochOptions: EpochOptions = {},
+): Promise<RawBatch[]> {
   const loader = new DataLoader({ items: list, ...options });
   try {
     const out: RawBatch[] = [];
-    for await (const b of loader.rawEpoch(epoch)) out.push(b);
+    for await (const b of loader.rawEpoch(epoch, 0, epochOptions)) out.push(b);
     return out;
   } finally {
     await loader.dispose();
@@ -78,6 +83,16 @@ describe("loader: items and determinism", () => {
       "epochs reshuffle",
     );
     assert.deepEqual([...e0[0]!.indices, ...e0[1]!.indices].sort(), [0, 1, 2, 3, 4, 5], "each image once per epoch");
+  });
+
+  test("a closed-mosaic epoch (close_mosaic) is the same epoch of a loader with mosaic 0 and mixup 0", async () => {
+    const base = { imgSize: 128, batchSize: 3, augment: true, seed: 5, workers: 1 } as const;
+    const mosaicHyp = { mosaic: 1, mixup: 0.5 };
+    const closed = await collect({ ...base, hyp: mosaicHyp }, 2, items, { closeMosaic: true });
+    const plain = await collect({ ...base, hyp: { mosaic: 0, mixup: 0 } }, 2);
+    assertSameBatches(closed, plain, "closed mosaic");
+    const open = await collect({ ...base, hyp: mosaicHyp }, 2);
+    assert.ok(!Buffer.from(open[0]!.images.buffer).equals(Buffer.from(plain[0]!.images.buffer)), "mosaic epochs differ");
   });
 });
 

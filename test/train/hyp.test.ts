@@ -15,7 +15,7 @@ import {
   SEED_ATTRIBUTE_HYP,
   SEED_ROI_GRID,
 } from "../../src/train/attribute-hyp.js";
-import { DEFAULT_HYP, loadHyp, resolveFullHyp } from "../../src/train/hyp.js";
+import { DEFAULT_HYP, loadHyp, mosaicClosed, resolveFullHyp } from "../../src/train/hyp.js";
 
 // hyp.scratch-high.yaml as the seed ships it (values re-typed here from its documented settings)
 const SEED_HYP = `# Hyperparameters for high-augmentation COCO training from scratch
@@ -194,4 +194,24 @@ test("attr_grid 0 fits the grid to the training cells: the coarsest with at most
   assert.equal(autoAttributeGrid(97), 3, "over 2 px a row at 48 rows: 72×90");
   assert.equal(autoAttributeGrid(1000), 3, "huge cells: the finest grid offered");
   assert.deepEqual(attributeGrid(autoAttributeGrid(62.3)), [48, 60]);
+});
+
+test("close_mosaic: 0 by default (mosaic every epoch, YOLOv5's), closes the last N epochs, whole numbers only", () => {
+  assert.equal(DEFAULT_HYP.close_mosaic, 0);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((e) => mosaicClosed(e, 5, 0)),
+    [false, false, false, false, false],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((e) => mosaicClosed(e, 5, 2)),
+    [false, false, false, true, true],
+  );
+  assert.ok(mosaicClosed(0, 5, 9), "more closing epochs than epochs: every epoch without mosaic");
+  const { hyp, defaulted } = resolveFullHyp({ close_mosaic: 10 }, "h.yaml");
+  assert.equal(hyp.close_mosaic, 10);
+  assert.ok(!resolveFullHyp({}, "h.yaml").defaulted.includes("close_mosaic"), "sladet's key, not reported");
+  assert.ok(!defaulted.includes("close_mosaic"));
+  for (const bad of [-1, 2.5]) {
+    assert.throws(() => resolveFullHyp({ close_mosaic: bad }, "h.yaml"), /h\.yaml: expected close_mosaic/);
+  }
 });

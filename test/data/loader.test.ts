@@ -5,7 +5,13 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { PADDING_MASK } from "../../src/data/augment/index.js";
 import { saveBatchPicture } from "../../src/data/batch-picture.js";
-import { DataLoader, type EpochOptions, type LoaderItem, type LoaderOptions, loadSplitItems } from "../../src/data/loader.js";
+import {
+  DataLoader,
+  type EpochOptions,
+  type LoaderItem,
+  type LoaderOptions,
+  loadSplitItems,
+} from "../../src/data/loader.js";
 import type { RawBatch } from "../../src/data/raw-batch.js";
 import { REPO_ROOT } from "../helpers.js";
 import { MIXED_SPECS, writeSmearDataset } from "./smear-fixture.js";
@@ -92,7 +98,10 @@ describe("loader: items and determinism", () => {
     const plain = await collect({ ...base, hyp: { mosaic: 0, mixup: 0 } }, 2);
     assertSameBatches(closed, plain, "closed mosaic");
     const open = await collect({ ...base, hyp: mosaicHyp }, 2);
-    assert.ok(!Buffer.from(open[0]!.images.buffer).equals(Buffer.from(plain[0]!.images.buffer)), "mosaic epochs differ");
+    assert.ok(
+      !Buffer.from(open[0]!.images.buffer).equals(Buffer.from(plain[0]!.images.buffer)),
+      "mosaic epochs differ",
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { DataLoader } from "../../src/data/loader.js";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { getNumThreads, setNumThreads } from "../../src/torch/index.js";
 import { train } from "../../src/train/trainer.js";
@@ -371,6 +372,52 @@ describe("resume and faults", () => {
       }),
       /consecutive non-finite losses or gradients: training diverged/,
     );
+  });
+
+  test("close_mosaic: the last N epochs ask the loader for batches without mosaic, and the log says so", async () => {
+    const asked: Array<[DataLoader, number, boolean]> = [];
+    const original = DataLoader.prototype.epoch;
+    const write = process.stdout.write;
+    const printed: string[] = [];
+    DataLoader.prototype.epoch = function (this: DataLoader, epoch, start, options) {
+      asked.push([this, epoch, options?.closeMosaic ?? false]);
+      return original.call(this, epoch, start, options);
+    };
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await train({
+        ...base(),
+        attributes: false,
+        epochs: 3,
+        verbose: true,
+        project: join(work, "close-mosaic"),
+        hyp: { mosaic: 1, close_mosaic: 2 },
+      });
+    } finally {
+      DataLoader.prototype.epoch = original;
+      process.stdout.write = write;
+    }
+    const trainLoader = asked[0]![0]; // the first loader asked for an epoch trains; validation's come after it
+    assert.deepEqual(
+      asked.filter(([loader]) => loader === trainLoader).map(([, epoch, closed]) => [epoch, closed]),
+      [
+        [0, false],
+        [1, true],
+        [2, true],
+      ],
+    );
+    assert.ok(
+      asked.some(([loader]) => loader !== trainLoader),
+      "validation loaders were seen too",
+    );
+    assert.ok(
+      asked.every(([loader, , closed]) => loader === trainLoader || !closed),
+      "validation never closes mosaic",
+    );
+    assert.ok(printed.some((l) => l.includes("closing mosaic: epochs 2-3 train on whole images (close_mosaic 2)")));
   });
 
   test("sparse labels train with the region-masked loss and report region-only metrics", async () => {

@@ -31,9 +31,15 @@ export interface AugmentScheduleHyp {
 /** The seed's behaviour: mosaic in every epoch. */
 export const SEED_AUGMENT_SCHEDULE_HYP: Readonly<AugmentScheduleHyp> = Object.freeze({ close_mosaic: 0 });
 
+/** The first epoch (0-based) of `epochs` trained without mosaic, or null when `closeMosaic` is 0 (mosaic throughout). */
+export function firstClosedEpoch(epochs: number, closeMosaic: number): number | null {
+  return closeMosaic > 0 ? Math.max(0, epochs - closeMosaic) : null;
+}
+
 /** Whether `epoch` (0-based) of `epochs` trains without mosaic: it is one of the last `closeMosaic`. */
 export function mosaicClosed(epoch: number, epochs: number, closeMosaic: number): boolean {
-  return closeMosaic > 0 && epoch >= epochs - closeMosaic;
+  const first = firstClosedEpoch(epochs, closeMosaic);
+  return first !== null && epoch >= first;
 }
 
 /** Everything a hyp YAML holds. */

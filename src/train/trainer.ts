@@ -16,6 +16,7 @@ import { DataParallel } from "./data-parallel.js";
 import { logRunSummary, recordEpoch, saveFirstBatchPicture } from "./epoch-log.js";
 import { EpochLoop } from "./epoch-loop.js";
 import { type EpochValidation, validateEpoch, writeFinalValidation } from "./epoch-validation.js";
+import { firstClosedEpoch } from "./hyp.js";
 import type { TrainLog, TrainOptions } from "./train-options.js";
 import { createTraining, disposeTraining, type TrainingParts } from "./training-setup.js";
 
@@ -109,7 +110,7 @@ async function runEpochs(
   for (let epoch = startEpoch; epoch < opts.epochs && !sigint.raised; epoch++) {
     const from = epoch === startEpoch ? (resume?.partialEpoch ?? null) : null;
     const { close_mosaic } = opts.hyp;
-    if (isMain && close_mosaic > 0 && epoch === Math.max(0, opts.epochs - close_mosaic)) {
+    if (isMain && epoch === firstClosedEpoch(opts.epochs, close_mosaic)) {
       log(`closing mosaic: epochs ${epoch + 1}-${opts.epochs} train on whole images (close_mosaic ${close_mosaic})`);
     }
     const losses = await loop.trainEpoch(epoch, interrupted, from);

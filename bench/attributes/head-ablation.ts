@@ -22,7 +22,7 @@ import type { LoaderItem } from "../../src/data/sample-source.js";
 import { generateScene } from "../../src/data/synth/generate-scene.js";
 import { mainJobData } from "../../src/demo/main-job.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
-import { AttributeMetrics, formatAttributeTable } from "../../src/eval/attribute-metrics.js";
+import { AttributeMetrics, formatAttributeTable, presentValuesMacroF1 } from "../../src/eval/attribute-metrics.js";
 import { AttributeHead, attributeValues, type ImageNorm } from "../../src/model/attribute-head.js";
 import { attributeLogits } from "../../src/model/attribute-inference.js";
 import { builtinModelYaml } from "../../src/model/config.js";
@@ -177,26 +177,14 @@ process.stdout.write(
 await trainEval.dispose();
 const summary = await score(test);
 
-/**
- * Macro F1 over the values that occur in the truth or the predictions (scikit-learn's `f1_score(average="macro")`,
- * the WBCAtt paper's metric), from a confusion matrix (rows true, columns predicted).
- */
-function macroF1(confusion: number[][]): number {
-  const f1s: number[] = [];
-  confusion.forEach((row, v) => {
-    const tp = row[v]!;
-    const trueN = row.reduce((a, b) => a + b, 0);
-    const predN = confusion.reduce((a, r) => a + r[v]!, 0);
-    if (trueN + predN > 0) f1s.push((2 * tp) / (trueN + predN));
-  });
-  return f1s.reduce((a, b) => a + b, 0) / Math.max(1, f1s.length);
-}
 const scored = summary.attributes.filter((a) => a.n > 0);
-const perAttribute = scored.map((a) => `${a.name} ${a.accuracy.toFixed(3)} / ${macroF1(a.confusion).toFixed(3)}`);
+const perAttribute = scored.map(
+  (a) => `${a.name} ${a.accuracy.toFixed(3)} / ${presentValuesMacroF1(a.confusion).toFixed(3)}`,
+);
 const meanOf = (f: (a: (typeof scored)[number]) => number) => scored.reduce((sum, a) => sum + f(a), 0) / scored.length;
 process.stdout.write(
   `accuracy / macro F1 per attribute (attributes with known values): ${perAttribute.join("; ")}\n` +
-    `mean over them: accuracy ${meanOf((a) => a.accuracy).toFixed(3)}, macro F1 ${meanOf((a) => macroF1(a.confusion)).toFixed(3)}\n`,
+    `mean over them: accuracy ${meanOf((a) => a.accuracy).toFixed(3)}, macro F1 ${meanOf((a) => presentValuesMacroF1(a.confusion)).toFixed(3)}\n`,
 );
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(

@@ -111,6 +111,25 @@ function scores(spec: AttributeSpec, confusion: number[][]): AttributeScores {
   };
 }
 
+/**
+ * Macro F1 over the values that occur in the truth or the predictions (scikit-learn's `f1_score(average="macro")`,
+ * the WBCAtt paper's metric), from a confusion matrix (rows true, columns predicted). `AttributeScores.macroF1`
+ * averages over every value of the attribute instead, so a value that never occurs counts as F1 0 there.
+ */
+export function presentValuesMacroF1(confusion: readonly (readonly number[])[]): number {
+  const f1s: number[] = [];
+  confusion.forEach((row, v) => {
+    const tp = row[v]!;
+    const trueN = row.reduce((a, b) => a + b, 0);
+    const predN = confusion.reduce((a, r) => a + r[v]!, 0);
+    if (trueN + predN > 0) f1s.push((2 * tp) / (trueN + predN));
+  });
+  return safe(
+    f1s.reduce((a, b) => a + b, 0),
+    f1s.length,
+  );
+}
+
 export class AttributeMetrics {
   readonly #confusion: number[][][];
   #unmatched = 0;

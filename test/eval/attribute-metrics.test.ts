@@ -1,7 +1,12 @@
 /** Attribute metrics on hand-computed cases. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AttributeMetrics, formatAttributeTable, matchCells } from "../../src/eval/attribute-metrics.js";
+import {
+  AttributeMetrics,
+  formatAttributeTable,
+  matchCells,
+  presentValuesMacroF1,
+} from "../../src/eval/attribute-metrics.js";
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
 
@@ -62,4 +67,18 @@ test("Cell Size: 3-class confusion, macro scores", () => {
   close(cs.precision, (1 + 1 / 3 + 1) / 3);
   assert.equal(m.summary().unmatched, 2);
   assert.throws(() => m.add([0, 0, 0, 0, 0, 0, 0], [5, 0, 0, 0, 0, 0, 0]), /predicted Cell Size 5 is not a value/);
+});
+
+test("macro F1 over the values present (scikit-learn's average='macro'): a value never seen is left out", () => {
+  // truth 0 0 0 1 1, predicted 0 0 1 1 2; value 3 neither true nor predicted. F1: 0.8, 0.5, 0 (predicted once, never
+  // true); scikit-learn averages over the labels in either: (0.8 + 0.5 + 0) / 3.
+  const confusion = [
+    [2, 1, 0, 0],
+    [0, 1, 1, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ];
+  assert.ok(Math.abs(presentValuesMacroF1(confusion) - 1.3 / 3) < 1e-12);
+  assert.equal(presentValuesMacroF1([[4]]), 1);
+  assert.equal(presentValuesMacroF1([]), 0);
 });

@@ -111,12 +111,14 @@ export class AttributeEvaluation {
       const [x1, y1, x2, y2] = box(d);
       return [(x2 - x1) / this.imgSize, (y2 - y1) / this.imgSize];
     });
+    const classes = this.head.classes > 0 ? matched.map((d) => dets[d * 6 + 5]!) : null;
     return tidy(() =>
       predictAttributes(
         this.head,
         headMaps(this.head, features, batch.images),
         tensor(boxes, [matched.length, 5]),
         tensor(sizes, [matched.length, 2]),
+        classes ? tensor(classes, [matched.length], { dtype: "int64" }) : undefined,
       ).toArray(),
     );
   }

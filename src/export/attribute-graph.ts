@@ -78,6 +78,12 @@ function emitLinear(g: GraphBuilder, x: string, m: Linear, hint: string): string
   return g.op("Gemm", [x, w, b], { transB: 1 }, hint);
 }
 
+/** A head with class input: row `class` of fcClass's weight for each cell, [K, fc1 width] (AttributeHead.forward). */
+function emitClassTerm(g: GraphBuilder, classes: string, fcClass: Linear): string {
+  const w = g.weight("fcClass.weight", floatData(fcClass.weight.data), fcClass.weight.data.shape);
+  return g.op("Gather", [g.op("Transpose", [w], { perm: [1, 0] }), classes], { axis: 0 }, "fcClass");
+}
+
 function emitStage(g: GraphBuilder, x: string, conv: Conv2d, slope: number, hint: string): string {
   const y = emitConv2d(g, x, conv, floatData(conv.weight.data), floatData(conv.bias!.data), hint);
   const act = g.op("LeakyRelu", [y], { alpha: float(slope) });
@@ -99,6 +105,9 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
     "(image index, x1, y1, x2, y2) normalised to the input",
   );
   const sizes = g.input("sizes", OnnxDataType.FLOAT, ["cells", 2], "box (w, h) / network size");
+  const classes = head.fcClass
+    ? g.input("classes", OnnxDataType.INT64, ["cells"], "each cell's detected class (a head with class input)")
+    : null;
   const [index, coords] = g.opN("Split", [rois, g.constInt([1, 4])], 2, { axis: 1 });
   const batchIndex = g.op("Cast", [g.op("Squeeze", [index!, g.constInt([1])])], { to: OnnxDataType.INT64 });
   const pooled = head.taps.map((tap, i) => {
@@ -118,7 +127,10 @@ export function emitAttributeHead(g: GraphBuilder, head: AttributeHead, slope: n
   x = g.op("Flatten", [emitStage(g, x, head.conv3, slope, "conv3")], { axis: 1 });
   const scaledWh = g.op("Mul", [sizes, g.constFloat([head.boxScale], [])]);
   const size = emitLinear(g, scaledWh, head.fcBox, "fcBox");
-  const h1 = g.op("LeakyRelu", [g.op("Add", [emitLinear(g, x, head.fc1, "fc1"), size])], { alpha: float(slope) });
+  const sizeAndClass = classes && head.fcClass ? g.op("Add", [size, emitClassTerm(g, classes, head.fcClass)]) : size;
+  const h1 = g.op("LeakyRelu", [g.op("Add", [emitLinear(g, x, head.fc1, "fc1"), sizeAndClass])], {
+    alpha: float(slope),
+  });
   const h2 = g.op("LeakyRelu", [emitLinear(g, h1, head.fc2, "fc2")], { alpha: float(slope) });
   let sizeLogits = emitLinear(g, h2, head.fcSize, "fcSize");
   if (head.fcSizeBox) {

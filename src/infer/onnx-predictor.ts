@@ -145,7 +145,7 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
     out: InferenceSession.OnnxValueMapType,
     size: { h: number; w: number; imgsz: number },
   ): Promise<void> {
-    const { rois, sizes, counts } = detectionRois(
+    const { rois, sizes, classes, counts } = detectionRois(
       preds.map((p) => p.boxes),
       size,
     );
@@ -154,8 +154,21 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
       for (const p of preds) p.attributes = { cellSize: new Float32Array(0), binary: new Float32Array(0) };
       return;
     }
-    const own = [new this.ort.Tensor("float32", rois, [k, 5]), new this.ort.Tensor("float32", sizes, [k, 2])];
+    const own: OrtTensor[] = [
+      new this.ort.Tensor("float32", rois, [k, 5]),
+      new this.ort.Tensor("float32", sizes, [k, 2]),
+    ];
     const feeds: Record<string, OrtTensor> = { rois: own[0]!, sizes: own[1]! };
+    if (this.head!.inputNames.includes("classes")) {
+      own.push(
+        new this.ort.Tensor(
+          "int64",
+          BigInt64Array.from(classes, (c) => BigInt(c)),
+          [k],
+        ),
+      );
+      feeds.classes = own[2]!;
+    }
     for (const tap of this.meta.attributeTaps ?? []) {
       const name = attributeInputName(tap);
       feeds[name] = name === "images" ? images : (out[tap] as OrtTensor);

@@ -122,25 +122,28 @@ export function checkInputBatch(batch: InputBatch, maxStride: number): void {
 
 /**
  * The attribute head's inputs for every detection of a batch: rows (image index, x1, y1, x2, y2) normalised to the
- * input, and sizes (w, h) / imgsz (src/model/attribute-inference.ts), in image order.
+ * input, sizes (w, h) / imgsz (src/model/attribute-inference.ts) and classes (for a head with class input), in image
+ * order.
  */
 export function detectionRois(
   boxes: readonly Float32Array[],
   size: { h: number; w: number; imgsz: number },
-): { rois: Float32Array; sizes: Float32Array; counts: number[] } {
+): { rois: Float32Array; sizes: Float32Array; classes: Int32Array; counts: number[] } {
   const counts = boxes.map((b) => b.length / DETECTION_COLUMNS);
   const total = counts.reduce((a, b) => a + b, 0);
   const rois = new Float32Array(total * 5);
   const sizes = new Float32Array(total * 2);
+  const classes = new Int32Array(total);
   let k = 0;
   boxes.forEach((rows, b) => {
     for (let i = 0; i < rows.length; i += DETECTION_COLUMNS, k++) {
       const [x1, y1, x2, y2] = [rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!];
       rois.set([b, x1 / size.w, y1 / size.h, x2 / size.w, y2 / size.h], k * 5);
       sizes.set([(x2 - x1) / size.imgsz, (y2 - y1) / size.imgsz], k * 2);
+      classes[k] = rows[i + 5]!;
     }
   });
-  return { rois, sizes, counts };
+  return { rois, sizes, classes, counts };
 }
 
 /** Splits the head's probabilities for all detections of a batch back into one part per image. */

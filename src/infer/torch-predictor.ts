@@ -96,7 +96,7 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
     boxes: readonly Float32Array[],
     size: { h: number; w: number; imgsz: number },
   ): AttributeProbabilities[] {
-    const { rois, sizes, counts } = detectionRois(boxes, size);
+    const { rois, sizes, classes, counts } = detectionRois(boxes, size);
     const total = counts.reduce((a, b) => a + b, 0);
     if (total === 0) return counts.map(() => ({ cellSize: new Float32Array(0), binary: new Float32Array(0) }));
     const logits = attributeLogits(
@@ -104,6 +104,7 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
       headMaps(head, features, images),
       tensor(rois, [total, 5], { device: this.#device }),
       tensor(sizes, [total, 2], { device: this.#device }),
+      head.classes > 0 ? tensor(classes, [total], { dtype: "int64", device: this.#device }) : undefined,
     );
     const cellSize = logits.cellSize.softmax(1).toTypedArray<"float32">();
     const binary = logits.binary.softmax(2).toTypedArray<"float32">();

@@ -87,6 +87,14 @@ export interface AttributeHeadOptions {
    * balanced accuracy 0.63–0.69 with the box term, learned slopes ~1.2). null: (w, h) · boxScale. @default null
    */
   sizeNorm?: readonly [number, number, number, number] | null;
+  /**
+   * The detector's number of classes when the cell's class joins fc1's pre-activation (`fcClass`: one learned vector
+   * per class, zero at construction): the class of the label in training, of the detection in inference. Attributes
+   * follow the cell type closely (on WBCAtt the type alone gives 0.916 mean accuracy over the six mapped attributes;
+   * BENCHMARKS.md), which a small head from scratch learns slowly from pixels; given the class it learns what the pixels
+   * add. 0 = off (the seed's head, and heads saved before it existed). @default 0
+   */
+  classes?: number;
 }
 
 /** Floor of the variance in the input standardisation. */
@@ -117,6 +125,7 @@ export interface AttributeHeadConfig {
   boxScale: number;
   sizeFromBox: boolean;
   sizeNorm: [number, number, number, number] | null;
+  classes: number;
 }
 
 export interface AttributeOutput {
@@ -135,6 +144,7 @@ export function attributeHeadValueCount(
   roiSize: readonly [number, number],
   sizeFromBox = false,
   extraInputChannels = 0,
+  classes = 0,
 ): number {
   const [c1, c2, c3] = ATTRIBUTE_CONV_CHANNELS;
   const [f1, f2] = ATTRIBUTE_FC_WIDTHS;
@@ -151,7 +161,8 @@ export function attributeHeadValueCount(
     linear(f1, f2) +
     linear(f2, BINARY_ATTRIBUTES * 2) +
     linear(f2, CELL_SIZE_CLASSES) +
-    (sizeFromBox ? BOX_FEATURES * CELL_SIZE_CLASSES : 0)
+    (sizeFromBox ? BOX_FEATURES * CELL_SIZE_CLASSES : 0) +
+    classes * f1
   );
 }
 
@@ -169,6 +180,8 @@ export class AttributeHead extends Module {
   readonly fcSize: Linear;
   /** The box's (w, h) straight into Cell Size's logits ({@link AttributeHeadOptions.sizeFromBox}); null when off. */
   readonly fcSizeBox: Linear | null;
+  /** One vector per detector class into fc1's pre-activation ({@link AttributeHeadOptions.classes}); null when off. */
+  readonly fcClass: Linear | null;
   readonly #act: LeakyReLU;
   readonly #pool: MaxPool2d;
   readonly #dropout: Dropout;
@@ -179,6 +192,7 @@ export class AttributeHead extends Module {
   readonly boxScale: number;
   readonly sizeFromBox: boolean;
   readonly sizeNorm: readonly [number, number, number, number] | null;
+  readonly classes: number;
   readonly taps: readonly string[];
   readonly tapChannels: readonly number[];
   /** Flattened size after the conv stages (576 for a 24×30 grid). */
@@ -219,6 +233,11 @@ export class AttributeHead extends Module {
     this.fcSizeBox = this.sizeFromBox
       ? this.registerModule("fcSizeBox", new Linear(BOX_FEATURES, CELL_SIZE_CLASSES, { bias: false }))
       : null;
+    this.classes = options.classes ?? 0;
+    if (!(Number.isInteger(this.classes) && this.classes >= 0))
+      throw new Error(`AttributeHead: classes must be a whole number >= 0, found ${this.classes}`);
+    this.fcClass =
+      this.classes > 0 ? this.registerModule("fcClass", new Linear(this.classes, f1, { bias: false })) : null;
     this.#act = new LeakyReLU(ATTRIBUTE_LEAKY_SLOPE);
     this.#pool = new MaxPool2d(ATTRIBUTE_STAGE_POOL);
     this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
@@ -236,17 +255,33 @@ export class AttributeHead extends Module {
       boxScale: this.boxScale,
       sizeFromBox: this.sizeFromBox,
       sizeNorm: this.sizeNorm ? [...this.sizeNorm] : null,
+      classes: this.classes,
     };
   }
 
   /**
-   * Sets the box-size weights to zero: the head then predicts a1..a6 exactly as the seed's head with the same weights
-   * until training moves them (gradients still reach them). Done at construction and after loading the seed's weights.
+   * Sets the box-size and class weights to zero: the head then predicts a1..a6 exactly as the seed's head with the same
+   * weights until training moves them (gradients still reach them). Done at construction and after loading the seed's
+   * weights.
    */
   zeroBoxWeights(): void {
     noGrad(() => {
-      for (const layer of [this.fcBox, this.fcSizeBox]) if (layer) layer.weight.data = zeros(layer.weight.data.shape);
+      for (const layer of [this.fcBox, this.fcSizeBox, this.fcClass])
+        if (layer) layer.weight.data = zeros(layer.weight.data.shape);
     });
+  }
+
+  /** fc1's class term: row `class` of fcClass's weight for each cell, [K, fc1 width]. */
+  #classTerm(fcClass: Linear, classes: Tensor | undefined, k: number): Tensor {
+    if (classes?.shape.length !== 1 || classes.shape[0] !== k)
+      throw new Error(`AttributeHead: a head with class input needs the ${k} cells' classes as a [${k}] tensor`);
+    const index = classes.long();
+    const [lo, hi] = k > 0 ? [index.min().item(), index.max().item()] : [0, 0];
+    if (lo < 0 || hi >= this.classes)
+      throw new Error(
+        `AttributeHead: cells of class ${lo}..${hi} for a head that reads classes 0..${this.classes - 1}`,
+      );
+    return fcClass.weight.data.indexSelect(1, index).transpose(0, 1);
   }
 
   /** fcSizeBox's input: the standardised (w, h) with sizeNorm, else the scaled one. */
@@ -284,8 +319,9 @@ export class AttributeHead extends Module {
   /**
    * @param pooled [K, inChannels, roiH, roiW] RoI-aligned features.
    * @param boxWh [K, 2] box width and height, normalised to the image (0..1).
+   * @param classes [K] each cell's class (0..classes − 1); needed when the head has class input, else ignored.
    */
-  forward(pooled: Tensor, boxWh: Tensor): AttributeOutput {
+  forward(pooled: Tensor, boxWh: Tensor, classes?: Tensor): AttributeOutput {
     return tidy(() => {
       const stage = (conv: Conv2d, x: Tensor) => this.#pool.forward(this.#act.forward(conv.forward(x)));
       const normed = this.standardisedInput(pooled);
@@ -294,10 +330,12 @@ export class AttributeHead extends Module {
       const input = this.training ? normed : normed.channelsLast();
       const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, input))).flatten(1);
       const scaledWh = boxWh.mul(this.boxScale);
-      const size = this.fcBox.forward(scaledWh);
+      const k = pooled.shape[0]!;
+      const size = this.fcClass
+        ? this.fcBox.forward(scaledWh).add(this.#classTerm(this.fcClass, classes, k))
+        : this.fcBox.forward(scaledWh);
       const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(size));
       const h2 = this.#dropout.forward(this.#act.forward(this.fc2.forward(this.#dropout.forward(h1))));
-      const k = pooled.shape[0]!;
       return {
         cellSize: this.fcSizeBox
           ? this.fcSize.forward(h2).add(this.fcSizeBox.forward(this.#sizeInput(boxWh, scaledWh)))

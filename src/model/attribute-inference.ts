@@ -75,17 +75,25 @@ export function headMaps(head: AttributeHead, features: Record<string, Tensor>, 
  * @param sizes [K, 2] each cell's (w, h) in pixels of the image as loaded (long side = the network size), divided
  *   by the network size: the same numbers in training (undoing scale augmentation) and in evaluation (rectangular
  *   batches included), whatever the input's shape.
+ * @param classes [K] each cell's detected class, for a head with class input (`head.classes` > 0).
  */
 export function attributeLogits(
   head: AttributeHead,
   maps: readonly Tensor[],
   boxes: Tensor,
   sizes: Tensor,
+  classes?: Tensor,
 ): AttributeOutput {
-  return tidy(() => head.forward(poolCells(maps, boxes, { outputSize: head.roiSize }), sizes));
+  return tidy(() => head.forward(poolCells(maps, boxes, { outputSize: head.roiSize }), sizes, classes));
 }
 
-/** Predicted values [K, 7] (int64, label order a0..a6) of cells. */
-export function predictAttributes(head: AttributeHead, maps: readonly Tensor[], boxes: Tensor, sizes: Tensor): Tensor {
-  return tidy(() => attributeValues(attributeLogits(head, maps, boxes, sizes)));
+/** Predicted values [K, 7] (int64, label order a0..a6) of cells (arguments as {@link attributeLogits}). */
+export function predictAttributes(
+  head: AttributeHead,
+  maps: readonly Tensor[],
+  boxes: Tensor,
+  sizes: Tensor,
+  classes?: Tensor,
+): Tensor {
+  return tidy(() => attributeValues(attributeLogits(head, maps, boxes, sizes, classes)));
 }

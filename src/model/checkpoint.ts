@@ -48,7 +48,7 @@ export interface CheckpointMeta {
   /** The attribute head's shape; null when there is no head. */
   /**
    * Absent in checkpoints written before they existed: taps (then p2, p3), tapChannels, inputNorm (false), boxScale
-   * (1), sizeFromBox (false), sizeNorm (null), imageNorm ("cell").
+   * (1), sizeFromBox (false), sizeNorm (null), imageNorm ("cell"), classes (0).
    */
   attributeHead: (Pick<AttributeHeadConfig, "inChannels" | "roiSize"> & Partial<AttributeHeadConfig>) | null;
   hyp: Record<string, unknown> | null;
@@ -189,6 +189,8 @@ function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, sourc
   if (head.boxScale !== undefined && !Number.isFinite(head.boxScale)) fail("boxScale must be a finite number");
   if (head.sizeFromBox !== undefined && typeof head.sizeFromBox !== "boolean")
     fail("sizeFromBox must be true or false");
+  if (head.classes !== undefined && !isIntIn(head.classes, 0, Number.MAX_SAFE_INTEGER))
+    fail(`classes must be a whole number >= 0 (0: no class input), found ${JSON.stringify(head.classes)}`);
   if (head.imageNorm !== undefined && !IMAGE_NORMS.includes(head.imageNorm))
     fail(`imageNorm must be one of ${IMAGE_NORMS.join(", ")}, found ${JSON.stringify(head.imageNorm)}`);
   const norm = head.sizeNorm as unknown;
@@ -230,7 +232,19 @@ function checkTensorsAgainstMeta(meta: CheckpointMeta, tensors: Map<string, Tens
       inputNorm: meta.attributeHead.inputNorm ?? false,
       imageNorm: meta.attributeHead.imageNorm,
     });
-    const wanted = attributeHeadValueCount(inChannels, roiSize, meta.attributeHead.sizeFromBox ?? false, extra);
+    const classes = meta.attributeHead.classes ?? 0;
+    if (classes !== 0 && classes !== meta.model.nc) {
+      throw new SladetCheckpointError(
+        `${source}: the attribute head reads ${classes} classes but the detector has ${meta.model.nc}`,
+      );
+    }
+    const wanted = attributeHeadValueCount(
+      inChannels,
+      roiSize,
+      meta.attributeHead.sizeFromBox ?? false,
+      extra,
+      classes,
+    );
     if (head !== wanted) {
       throw new SladetCheckpointError(
         `${source}: the metadata describes an attribute head of ${wanted} values (${inChannels} channels, RoI ${roiSize.join("×")}), but the file holds ${head}`,

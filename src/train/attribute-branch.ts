@@ -67,6 +67,11 @@ export interface AttributeBranchOptions {
   imageNorm?: ImageNorm;
   /** Dropout of the head's fully connected part while it trains, new or given (hyp attr_dropout). @default the head's */
   dropout?: number;
+  /**
+   * A new head's AttributeHeadOptions.classes: the detector's class count when the head reads each cell's class (hyp
+   * attr_class 1; in training the label's class). @default 0 (off)
+   */
+  classes?: number;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -105,6 +110,7 @@ export class AttributeBranch {
         sizeFromBox: options.sizeFromBox ?? false,
         sizeNorm: options.sizeNorm ?? null,
         imageNorm: options.imageNorm ?? "cell",
+        classes: options.classes ?? 0,
       });
     if (options.dropout !== undefined) this.head.setDropout(options.dropout);
     if (this.head.inChannels !== inChannels) {
@@ -184,7 +190,8 @@ export class AttributeBranch {
       const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
       const pooled = poolCells(maps, boxes, { outputSize: this.head.roiSize });
-      const out = this.head.forward(flip ? pooled.flip(...flip) : pooled, sizes);
+      const classes = this.head.classes > 0 ? targets.select(1, 1) : undefined;
+      const out = this.head.forward(flip ? pooled.flip(...flip) : pooled, sizes, classes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
   }

@@ -72,6 +72,14 @@ export interface AttributeHyp {
    * the demo). 0.5: the seed.
    */
   attr_dropout: number;
+  /**
+   * 1: a new head reads each cell's class besides its pixels (AttributeHeadOptions.classes: the label's class in
+   * training, the detection's in val, test, detect and the ONNX export; heads continued from weights keep theirs).
+   * Attributes follow the cell type closely (on WBCAtt the type alone gives 0.916 mean accuracy over the six mapped
+   * attributes, BENCHMARKS.md "What the cell type alone gives"); a wrongly classified cell then gets its attributes
+   * read as of the class the detector gave it. 0: the seed's head, which reads pixels and box only.
+   */
+  attr_class: number;
 }
 
 /** AttributeHeadOptions.imageNorm of each attr_image_norm value. */
@@ -90,6 +98,7 @@ export const SEED_ATTRIBUTE_HYP: Readonly<AttributeHyp> = Object.freeze({
   attr_clip: 0,
   attr_image_norm: 0,
   attr_dropout: 0.5,
+  attr_class: 0,
 });
 
 /**
@@ -125,6 +134,7 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     h.attr_clip >= 0 ? null : "attr_clip >= 0 (0: no clipping)",
     [0, 1, 2].includes(h.attr_image_norm) ? null : "attr_image_norm 0 (per cell), 1 (per channel) or 2 (both)",
     h.attr_dropout >= 0 && h.attr_dropout < 1 ? null : "0 <= attr_dropout < 1",
+    h.attr_class === 0 || h.attr_class === 1 ? null : "attr_class 0 or 1",
     h.attr_grid === 0 || (h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8)
       ? null
       : "attr_grid 0 (fitted to the cells) or in (0, 4] with a grid of >= 8 rows",

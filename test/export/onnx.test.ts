@@ -194,10 +194,14 @@ async function checkpointWithHead(
   taps: string[],
   inputNorm: boolean,
   imageNorm: ImageNorm = "cell",
+  classInput = false,
 ): Promise<{ path: string; head: AttributeHead }> {
   const path = join(dir, `${name}.safetensors`);
   const sizeNorm = inputNorm ? ([0.1, 0.12, 0.03, 0.04] as const) : null;
-  const options = { taps, inputNorm, imageNorm, sizeFromBox: inputNorm, sizeNorm, seed: taps.length, randomise: true };
+  const options = {
+    ...{ taps, inputNorm, imageNorm, sizeFromBox: inputNorm, sizeNorm, classInput },
+    ...{ seed: taps.length, randomise: true },
+  };
   saveWithAttributeHead((await trainedFixture()).best, path, options);
   const loaded = loadInferenceModel(path);
   loaded.model.dispose();
@@ -213,11 +217,13 @@ function torchAttributes(
   const [, , h, w] = batch.shape;
   const rois: number[] = [];
   const sizes: number[] = [];
+  const classes: number[] = [];
   preds.forEach((p, b) => {
     for (let d = 0; d < p.count; d++) {
-      const [x1, y1, x2, y2] = p.boxes.subarray(d * 6, d * 6 + 4);
+      const [x1, y1, x2, y2, , cls] = p.boxes.subarray(d * 6, d * 6 + 6);
       rois.push(b, x1! / w, y1! / h, x2! / w, y2! / h);
       sizes.push((x2! - x1!) / Math.max(h, w), (y2! - y1!) / Math.max(h, w));
+      classes.push(cls!);
     }
   });
   return inferenceMode(() =>
@@ -225,7 +231,8 @@ function torchAttributes(
       const x = tensor(batch.data, [...batch.shape]);
       const { features } = model.forward(x, { taps: modelTaps(head) });
       const k = rois.length / 5;
-      const out = attributeLogits(head, headMaps(head, features, x), tensor(rois, [k, 5]), tensor(sizes, [k, 2]));
+      const cls = head.classes > 0 ? tensor(classes, [k], { dtype: "int64" }) : undefined;
+      const out = attributeLogits(head, headMaps(head, features, x), tensor(rois, [k, 5]), tensor(sizes, [k, 2]), cls);
       return {
         cellSize: Float32Array.from(out.cellSize.softmax(1).toTypedArray<"float32">()),
         binary: Float32Array.from(out.binary.softmax(2).toTypedArray<"float32">()),
@@ -235,15 +242,16 @@ function torchAttributes(
 }
 
 describe("ONNX export of the attribute head", () => {
-  for (const [label, taps, inputNorm, imageNorm] of [
-    ["the seed's head on p2 and p3", ["p2", "p3"], false, "cell"],
-    ["sladet's head on the image", ["image"], true, "cell"],
-    ["a head on the image (standardised per cell and per channel) and p2", ["image", "p2"], true, "both"],
-    ["a head on the image standardised per channel", ["image"], true, "channel"],
+  for (const [label, taps, inputNorm, imageNorm, classInput] of [
+    ["the seed's head on p2 and p3", ["p2", "p3"], false, "cell", false],
+    ["sladet's head on the image", ["image"], true, "cell", false],
+    ["a head on the image (standardised per cell and per channel) and p2", ["image", "p2"], true, "both", false],
+    ["a head on the image standardised per channel", ["image"], true, "channel", false],
+    ["a head that also reads each detection's class", ["image"], true, "channel", true],
   ] as const) {
     test(`${label}: probabilities equal libtorch's on the same detections`, async () => {
-      const name = `${taps.join("-")}-${imageNorm}`;
-      const { path: weights, head } = await checkpointWithHead(name, [...taps], inputNorm, imageNorm);
+      const name = `${taps.join("-")}-${imageNorm}${classInput ? "-class" : ""}`;
+      const { path: weights, head } = await checkpointWithHead(name, [...taps], inputNorm, imageNorm, classInput);
       const out = join(dir, `${name}.onnx`);
       const paths = await runOnnxExport({
         weights,

@@ -15,10 +15,12 @@ export interface WithHeadOptions {
   sizeNorm?: readonly [number, number, number, number] | null;
   /** AttributeHeadOptions.imageNorm. @default "cell" */
   imageNorm?: ImageNorm;
+  /** The head reads each cell's class (AttributeHeadOptions.classes = the detector's class count). @default false */
+  classInput?: boolean;
   /** @default 3 */
   seed?: number;
   /**
-   * Draw every parameter from U(−0.1, 0.1), the box-size weights included (a new head starts them at zero), so that
+   * Draw every parameter from U(−0.1, 0.1), the box-size and class weights included (a new head starts them at zero), so that
    * every input of the head changes its outputs. @default false
    */
   randomise?: boolean;
@@ -27,7 +29,7 @@ export interface WithHeadOptions {
 /** Saves the detector of checkpoint `weights` with a new attribute head as one checkpoint at `out`. */
 export function saveWithAttributeHead(weights: string, out: string, options: WithHeadOptions = {}): void {
   const { taps = ATTRIBUTE_TAPS, inputNorm = true, sizeFromBox = false, sizeNorm = null } = options;
-  const { seed = 3, randomise = false, imageNorm = "cell" } = options;
+  const { seed = 3, randomise = false, imageNorm = "cell", classInput = false } = options;
   const loaded = loadCheckpoint(weights);
   manualSeed(seed);
   const head = newAttributeHead(loaded.model, taps, {
@@ -35,6 +37,7 @@ export function saveWithAttributeHead(weights: string, out: string, options: Wit
     sizeFromBox,
     sizeNorm,
     imageNorm,
+    classes: classInput ? loaded.model.detect.nc : 0,
     ...(inputNorm ? {} : { boxScale: 1 }),
   });
   if (randomise)

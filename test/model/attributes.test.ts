@@ -15,7 +15,12 @@ import {
   readSeedAttributeHead,
   readYoloCheckpoint,
 } from "../../src/io/index.js";
-import { extraInputChannels, IMAGE_TAP_MEAN, IMAGE_TAP_STD } from "../../src/model/attribute-head.js";
+import {
+  ATTRIBUTE_FC_WIDTHS,
+  extraInputChannels,
+  IMAGE_TAP_MEAN,
+  IMAGE_TAP_STD,
+} from "../../src/model/attribute-head.js";
 import {
   AttributeHead,
   attributeHeadValueCount,
@@ -310,6 +315,87 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
         () => parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors"),
         /x\.safetensors: metadata "attributeHead" imageNorm must be one of cell, channel, both, found "none"/,
       );
+      for (const t of tensors.values()) t.dispose();
+    } finally {
+      model.dispose();
+      head.dispose();
+    }
+  });
+});
+
+describe("AttributeHead reading the cell's class (classes; off for the seed's weights)", () => {
+  test("fcClass adds row `class` of its weight to fc1's pre-activation, starts at zero, learns, is counted", () => {
+    const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8], classes: 3, dropout: 0 });
+    const plain = new AttributeHead({ inChannels: 8, roiSize: [8, 8], dropout: 0 });
+    try {
+      const count = (h: AttributeHead) => [...h.namedParameters()].reduce((n, [, p]) => n + p.data.numel, 0);
+      assert.equal(count(head), attributeHeadValueCount(8, [8, 8], false, 0, 3));
+      assert.equal(count(head) - count(plain), 3 * ATTRIBUTE_FC_WIDTHS[0]);
+      assert.ok(
+        head.fcClass!.weight.data.toArray().every((v) => v === 0),
+        "zero at construction",
+      );
+      assert.equal(plain.fcClass, null);
+      assert.equal(head.config.classes, 3);
+      tidy(() => {
+        manualSeed(4);
+        const pooled = randn([3, 8, 8, 8]);
+        const wh = tensor([
+          [0.1, 0.2],
+          [0.3, 0.4],
+          [0.5, 0.6],
+        ]);
+        const classes = tensor([2, 0, 2], [3], { dtype: "int64" });
+        head.train();
+        head.forward(pooled, wh, classes).binary.sum().backward();
+        const grad = head.fcClass!.weight.grad!;
+        assert.ok(grad.select(1, 2).abs().sum().item() > 0, "the classes present receive gradient");
+        assert.equal(grad.select(1, 1).abs().sum().item(), 0, "a class absent from the batch gets none");
+        assert.throws(() => head.forward(pooled, wh), /needs the 3 cells' classes/);
+        noGrad(() => {
+          head.eval();
+          plain.eval();
+          plain.loadStateDict(new Map([...head.stateDict()].filter(([k]) => !k.startsWith("fcClass"))));
+          assertClose(head.forward(pooled, wh, classes).binary, plain.forward(pooled, wh).binary, "zero: the same", {
+            rtol: 1e-6,
+          });
+          // a class vector that only moves fc1's pre-activation: with fc1's output made the class vector alone, the
+          // head must give what plain gives for that pre-activation
+          head.fcClass!.weight.data = randn([ATTRIBUTE_FC_WIDTHS[0], 3]);
+          const a = head.forward(pooled, wh, classes).binary;
+          const b = head.forward(pooled, wh, tensor([0, 0, 0], [3], { dtype: "int64" })).binary;
+          assert.ok(a.sub(b).abs().sum().item() > 0, "the class changes the output");
+          assertClose(a.select(0, 1), b.select(0, 1), "a cell whose class is the same gives the same", { rtol: 1e-6 });
+        });
+      });
+    } finally {
+      head.dispose();
+      plain.dispose();
+    }
+    assert.throws(() => new AttributeHead({ inChannels: 8, classes: 1.5 }), /classes must be a whole number/);
+  });
+
+  test("travels in checkpoints; a head reading another class count than the detector's is refused", () => {
+    const model = new YoloModel(tinyModelYaml());
+    const inChannels = model.tapChannels("p2") + model.tapChannels("p3");
+    const head = new AttributeHead({ inChannels, classes: model.detect.nc });
+    try {
+      const bytes = serializeCheckpoint(model, { attributeHead: head });
+      const loaded = parseCheckpoint(bytes);
+      assert.equal(loaded.attributeHead?.classes, model.detect.nc);
+      assert.deepEqual(loaded.attributeHead?.config, head.config);
+      loaded.model.dispose();
+      loaded.attributeHead?.dispose();
+      const { tensors, metadata } = parseSafetensors(bytes);
+      const meta = JSON.parse(metadata["sladet"]!);
+      const reparse = () =>
+        parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors");
+      meta.attributeHead.classes = model.detect.nc + 1;
+      assert.throws(reparse, /x\.safetensors: the attribute head reads \d+ classes but the detector has \d+/);
+      meta.attributeHead.classes = 0;
+      assert.throws(reparse, /describes an attribute head of \d+ values .* but the file holds \d+/);
+      meta.attributeHead.classes = "all";
+      assert.throws(reparse, /classes must be a whole number >= 0/);
       for (const t of tensors.values()) t.dispose();
     } finally {
       model.dispose();

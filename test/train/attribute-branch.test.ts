@@ -13,13 +13,13 @@ import { tinyModelYaml } from "../helpers/trained-fixture.js";
 
 const OPTIONS = { lr0: 0.01, momentum: 0.9, weightDecay: 0, taps: ["image"] };
 
-/** Three cells in two 32×32 images: (image, class, xc, yc, w, h, a0..a6). */
-function targets(): Tensor {
+/** Three cells of class `cls` in two 32×32 images: (image, class, xc, yc, w, h, a0..a6). */
+function targets(cls = 0): Tensor {
   return tensor(
     [
-      [0, 0, 0.3, 0.3, 0.3, 0.3, 1, 0, 1, 0, 1, 0, 1],
-      [0, 0, 0.7, 0.6, 0.4, 0.3, 2, 1, 0, 1, 0, 1, 0],
-      [1, 0, 0.5, 0.5, 0.5, 0.5, 0, 1, 1, 0, 0, 1, 1],
+      [0, cls, 0.3, 0.3, 0.3, 0.3, 1, 0, 1, 0, 1, 0, 1],
+      [0, cls, 0.7, 0.6, 0.4, 0.3, 2, 1, 0, 1, 0, 1, 0],
+      [1, cls, 0.5, 0.5, 0.5, 0.5, 0, 1, 1, 0, 0, 1, 1],
     ].flat(),
     [3, 13],
   );
@@ -145,6 +145,30 @@ test("dropout and imageNorm: the branch sets a given head's dropout (hyp attr_dr
   assert.throws(() => branch.head.setDropout(1.5), /Dropout: p must be in \[0, 1\], got 1.5/);
   continued.optimizer.dispose();
   continued.ema.ema.dispose();
+  branch.dispose();
+  model.dispose();
+});
+
+test("classes: a new head reads each training cell's class from its label (hyp attr_class)", () => {
+  const model = new YoloModel(tinyModelYaml(3));
+  const branch = new AttributeBranch(model, { ...OPTIONS, dropout: 0, classes: model.detect.nc });
+  assert.equal(branch.head.classes, model.detect.nc);
+  tidy(() => {
+    // a class term of 1 on class 1 only: the loss changes when a label's class becomes 1
+    branch.head.fcClass!.weight.data = tensor(
+      Array.from({ length: branch.head.fcClass!.weight.data.numel }, (_, i) => (i % model.detect.nc === 1 ? 1 : 0)),
+      [...branch.head.fcClass!.weight.data.shape],
+    );
+    const images = rand([2, 3, 32, 32]);
+    const scales = Float32Array.from([1, 1, 1]);
+    const asLabelled = lossOf(branch, { images, targets: targets(0), targetScales: scales });
+    const asClass1 = lossOf(branch, { images, targets: targets(1), targetScales: scales });
+    assert.notEqual(asLabelled, asClass1, "the labels' classes reach the head");
+    assert.throws(
+      () => lossOf(branch, { images, targets: targets(3), targetScales: scales }),
+      /cells of class 3\.\.3 for a head that reads classes 0\.\.2/,
+    );
+  });
   branch.dispose();
   model.dispose();
 });

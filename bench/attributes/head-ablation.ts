@@ -6,11 +6,13 @@
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
  *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1|0|channel|both] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
- *     [--size-box 0] [--clip 0] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
+ *     [--size-box 0] [--clip 0] [--class-input 0] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
  *
  * `--data DIR` reuses DIR/data/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %);
  * `--yaml` names any LLD data YAML instead (e.g. WBCAtt converted by `sladet convert --from wbcatt`). `--size-box 1`
- * gives the head the box-size term of `attr_size_box` (`sizeFromBox`, standardised by the training cells' sizes).
+ * gives the head the box-size term of `attr_size_box` (`sizeFromBox`, standardised by the training cells' sizes);
+ * `--class-input 1` the cell's class as `attr_class` does (`classes`: here the label's class in training and in the
+ * test, i.e. what a detector that classifies every cell right would give).
  * `--focus SEED,IMGSZ,MAGNIFICATION` (the synthetic films' `sladet synth` settings; the demo's: 0,192,2) also scores
  * the test split's in-focus and defocused fields apart (each film's scene regenerated for its focus).
  */
@@ -56,6 +58,7 @@ const { values: args } = parseArgs({
     "size-box": { type: "string", default: "0" },
     batch: { type: "string", default: "8" },
     clip: { type: "string", default: "0" },
+    "class-input": { type: "string", default: "0" },
     yaml: { type: "string" },
     focus: { type: "string" },
   },
@@ -97,7 +100,12 @@ const head = new AttributeHead({
   inputNorm: args["input-norm"] !== "0",
   imageNorm: (["channel", "both"].includes(args["input-norm"]!) ? args["input-norm"] : "cell") as ImageNorm,
   ...(args["size-box"] === "1" ? { sizeFromBox: true, sizeNorm: cellSizeStatistics(trainItems) } : {}),
+  ...(args["class-input"] === "1" ? { classes: classCount([...trainItems, ...testItems]) } : {}),
 });
+/** Classes 0..largest label class of the items. */
+function classCount(items: readonly LoaderItem[]): number {
+  return 1 + items.reduce((m, item) => Math.max(m, ...item.labels.map((l) => l.cls)), 0);
+}
 const branch = new AttributeBranch(
   model,
   {
@@ -157,7 +165,9 @@ async function score(loader: DataLoader) {
       noGrad(() =>
         tidy(() => {
           const boxes = targetBoxes(batch.targets);
-          const values = attributeValues(attributeLogits(ema.ema, [batch.images], boxes, boxSizes(boxes))).toArray();
+          const classes = ema.ema.classes > 0 ? batch.targets.select(1, 1) : undefined;
+          const logits = attributeLogits(ema.ema, [batch.images], boxes, boxSizes(boxes), classes);
+          const values = attributeValues(logits).toArray();
           const truth = batch.targets.slice(1, 6, 13).toArray() as number[];
           for (let k = 0; k < truth.length / 7; k++)
             metrics.add(truth.slice(k * 7, k * 7 + 7), (values as number[]).slice(k * 7, k * 7 + 7));
@@ -188,7 +198,7 @@ process.stdout.write(
 );
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}, size-box ${args["size-box"]}, clip ${args.clip}, batch ${BATCH}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}, size-box ${args["size-box"]}, class-input ${args["class-input"]}, clip ${args.clip}, batch ${BATCH}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

@@ -3,10 +3,11 @@
  * (when present) the attribute mean F1 over the seeds (mean ± sample standard deviation, and min–max) of
  * `weights/last` (OUT/runs/test) and, where scored, `weights/best` (OUT/runs/test-best); then every run's validation
  * mAP50 of the labelled regions per phase-2 epoch beside the pseudo-labels' count, precision and mean IoU against the
- * held-out boxes, and its lowest epoch against phase 1's best (when P1_RUN, phase 1's run folder, is given); then the
- * pseudo-label details per epoch of each SLA run (results.csv), as markdown.
+ * held-out boxes, and its lowest epoch against phase 1's best (when P1_RUN, phase 1's run folder, is given; against
+ * phase 1's epoch P1_EPOCH when the arms started from that epoch's checkpoint); then the pseudo-label details per
+ * epoch of each SLA run (results.csv), as markdown.
  *
- *   bin/sladet-node dist/bench/sparse/summary.js OUT [P1_RUN]
+ *   bin/sladet-node dist/bench/sparse/summary.js OUT [P1_RUN [P1_EPOCH]]
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -84,7 +85,7 @@ function testTable(runs: RunResult[]): string[] {
 }
 
 /** One row per phase-2 epoch: val mAP50 · pseudo-labels @ precision, IoU; then each run's lowest epoch. */
-function epochTable(runs: RunResult[], phase1Best: number | null): string[] {
+function epochTable(runs: RunResult[], phase1: { label: string; map50: number } | null): string[] {
   const names = runs.map((r) => `${r.condition}-s${r.seed}`);
   const lines = [
     "",
@@ -103,8 +104,9 @@ function epochTable(runs: RunResult[], phase1Best: number | null): string[] {
   for (let i = 0; i < epochs; i++) lines.push(`| ${i + 1} | ${runs.map((r) => cell(r.epochs[i])).join(" | ")} |`);
   const minima = runs.map((r) => Math.min(...r.epochs.map(valMap50)));
   lines.push(`| min | ${minima.map((m) => fmt(m)).join(" | ")} |`);
-  if (phase1Best !== null) {
-    lines.push(`| min − phase 1 best (${fmt(phase1Best)}) | ${minima.map((m) => fmt(m - phase1Best)).join(" | ")} |`);
+  if (phase1 !== null) {
+    const below = minima.map((m) => fmt(m - phase1.map50)).join(" | ");
+    lines.push(`| min − phase 1 ${phase1.label} (${fmt(phase1.map50)}) | ${below} |`);
   }
   return lines;
 }
@@ -126,13 +128,26 @@ function pseudoLabelTables(runs: RunResult[]): string[] {
   return lines;
 }
 
+/** Phase 1's best val mAP50, or that of its epoch `epoch` (1-based, as the checkpoints epochN are named). */
+function phase1Reference(run: string | undefined, epoch: string | undefined): { label: string; map50: number } | null {
+  if (!run) return null;
+  const rows = readResultsCsv(join(run, "results.csv"));
+  if (epoch === undefined) return { label: "best", map50: Math.max(...rows.map(valMap50)) };
+  const row = rows.find((e) => e["epoch"] === Number(epoch) - 1);
+  if (!row) throw new Error(`${run}/results.csv has no epoch ${epoch}`);
+  return { label: `at epoch ${epoch}`, map50: valMap50(row) };
+}
+
 function main(): void {
-  const [out, phase1Run] = process.argv.slice(2);
-  if (!out) throw new Error("usage: summary.js OUT [P1_RUN]");
+  const [out, phase1Run, phase1Epoch] = process.argv.slice(2);
+  if (!out) throw new Error("usage: summary.js OUT [P1_RUN [P1_EPOCH]]");
   const names = readdirSync(join(out, "runs", "test")).sort();
   const runs = names.map((n) => readRun(out, n)).filter((r): r is RunResult => r !== null);
-  const phase1Best = phase1Run ? Math.max(...readResultsCsv(join(phase1Run, "results.csv")).map(valMap50)) : null;
-  const lines = [...testTable(runs), ...epochTable(runs, phase1Best), ...pseudoLabelTables(runs)];
+  const lines = [
+    ...testTable(runs),
+    ...epochTable(runs, phase1Reference(phase1Run, phase1Epoch)),
+    ...pseudoLabelTables(runs),
+  ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

@@ -47,6 +47,16 @@ import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, fixturePath, loadGolden } from "../helpers.js";
 
 const golden = loadGolden("models/models.safetensors", "models.py");
+
+/** Values a head holds (its parameters' elements). */
+const valueCount = (h: AttributeHead) => [...h.namedParameters()].reduce((n, [, p]) => n + p.data.numel, 0);
+/** The normalised (w, h) of three cells, as the tests' heads get them. */
+const threeCellSizes = () =>
+  tensor([
+    [0.1, 0.2],
+    [0.3, 0.4],
+    [0.5, 0.6],
+  ]);
 const ref = golden.ref;
 const SEED_HEAD = fixturePath("models/seed_attr.pth");
 
@@ -126,14 +136,7 @@ describe("AttributeHead", () => {
       head.train();
       tidy(() => {
         manualSeed(3);
-        const out = head.forward(
-          randn([3, 8, 8, 8]),
-          tensor([
-            [0.1, 0.2],
-            [0.3, 0.4],
-            [0.5, 0.6],
-          ]),
-        );
+        const out = head.forward(randn([3, 8, 8, 8]), threeCellSizes());
         out.cellSize.sum().add(out.binary.sum()).backward();
         const g = head.fcBox.weight.grad!;
         assert.ok(g.abs().sum().item() > 0, "fcBox receives gradient");
@@ -149,19 +152,14 @@ describe("AttributeHead's Cell Size from the box (sizeFromBox; off for the seed'
     const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8], sizeFromBox: true, dropout: 0 });
     const plain = new AttributeHead({ inChannels: 8, roiSize: [8, 8], dropout: 0 });
     try {
-      const count = (h: AttributeHead) => [...h.namedParameters()].reduce((n, [, p]) => n + p.data.numel, 0);
-      assert.equal(count(head), attributeHeadValueCount(8, [8, 8], true));
-      assert.equal(count(head) - count(plain), 6);
+      assert.equal(valueCount(head), attributeHeadValueCount(8, [8, 8], true));
+      assert.equal(valueCount(head) - valueCount(plain), 6);
       assert.ok(head.fcSizeBox!.weight.data.toArray().every((v) => v === 0));
       assert.equal(plain.fcSizeBox, null);
       tidy(() => {
         manualSeed(3);
         const pooled = randn([3, 8, 8, 8]);
-        const wh = tensor([
-          [0.1, 0.2],
-          [0.3, 0.4],
-          [0.5, 0.6],
-        ]);
+        const wh = threeCellSizes();
         head.train();
         head.forward(pooled, wh).cellSize.sum().backward();
         assert.ok(head.fcSizeBox!.weight.grad!.abs().sum().item() > 0, "fcSizeBox receives gradient");
@@ -328,9 +326,8 @@ describe("AttributeHead reading the cell's class (classes; off for the seed's we
     const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8], classes: 3, dropout: 0 });
     const plain = new AttributeHead({ inChannels: 8, roiSize: [8, 8], dropout: 0 });
     try {
-      const count = (h: AttributeHead) => [...h.namedParameters()].reduce((n, [, p]) => n + p.data.numel, 0);
-      assert.equal(count(head), attributeHeadValueCount(8, [8, 8], false, 0, 3));
-      assert.equal(count(head) - count(plain), 3 * ATTRIBUTE_FC_WIDTHS[0]);
+      assert.equal(valueCount(head), attributeHeadValueCount(8, [8, 8], false, 0, 3));
+      assert.equal(valueCount(head) - valueCount(plain), 3 * ATTRIBUTE_FC_WIDTHS[0]);
       assert.ok(
         head.fcClass!.weight.data.toArray().every((v) => v === 0),
         "zero at construction",
@@ -340,11 +337,7 @@ describe("AttributeHead reading the cell's class (classes; off for the seed's we
       tidy(() => {
         manualSeed(4);
         const pooled = randn([3, 8, 8, 8]);
-        const wh = tensor([
-          [0.1, 0.2],
-          [0.3, 0.4],
-          [0.5, 0.6],
-        ]);
+        const wh = threeCellSizes();
         const classes = tensor([2, 0, 2], [3], { dtype: "int64" });
         head.train();
         head.forward(pooled, wh, classes).binary.sum().backward();
@@ -413,11 +406,7 @@ describe("AttributeHead input conditioning (ours; off for the seed's weights)", 
         noGrad(() => {
           manualSeed(4);
           const pooled = randn([3, 8, 8, 8]);
-          const wh = tensor([
-            [0.1, 0.2],
-            [0.3, 0.4],
-            [0.5, 0.6],
-          ]);
+          const wh = threeCellSizes();
           const scaled = pooled.mul(tensor([0.5, 7, 300]).view(3, 1, 1, 1)).add(2);
           assertClose(head.forward(scaled, wh).binary, head.forward(pooled, wh).binary, "standardised", { rtol: 1e-4 });
           seedLike.loadStateDict(head.stateDict());

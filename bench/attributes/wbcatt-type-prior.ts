@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseWbcattCsv, WBCATT_SPLIT_FILES, type WbcattRow } from "../../src/data/formats/wbcatt.js";
-import { LLD_ATTRIBUTES, NUM_ATTRIBUTES } from "../../src/data/schema.js";
+import { isKnownAttribute, NUM_ATTRIBUTES } from "../../src/data/schema.js";
 import { AttributeMetrics, presentValuesMacroF1 } from "../../src/eval/attribute-metrics.js";
 import { parseCsv } from "../../src/util/csv.js";
 import { formatTable } from "../../src/util/table.js";
@@ -51,7 +51,11 @@ function modes<K, V>(pairs: Iterable<[K, V]>): Map<K, V> {
 /** The six mapped LLD attributes: the type's training mode for each known value, scored as the heads are. */
 function mappedTable(train: WbcattRow[], test: WbcattRow[]): string {
   const predictions = Array.from({ length: NUM_ATTRIBUTES }, (_, a) =>
-    modes(train.filter((r) => isKnown(r, a)).map((r) => [r.cls, r.attributes[a]!] as [number, number])),
+    modes(
+      train
+        .filter((r) => isKnownAttribute(r.attributes[a]!, a))
+        .map((r) => [r.cls, r.attributes[a]!] as [number, number]),
+    ),
   );
   const metrics = new AttributeMetrics();
   for (const r of test)
@@ -77,11 +81,6 @@ function mappedTable(train: WbcattRow[], test: WbcattRow[]): string {
     "",
   ]);
   return formatTable([["LLD attribute", "cells", "accuracy", "macro F1", "balanced acc.", "majority"], ...rows]);
-}
-
-function isKnown(r: WbcattRow, a: number): boolean {
-  const v = r.attributes[a]!;
-  return v >= 0 && v < LLD_ATTRIBUTES[a]!.values.length;
 }
 
 /** All 11 WBCAtt columns as annotated: accuracy and macro F1 of the type's training mode. */

@@ -331,10 +331,9 @@ export class AttributeHead extends Module {
       const x = stage(this.conv3, stage(this.conv2, stage(this.conv1, input))).flatten(1);
       const scaledWh = boxWh.mul(this.boxScale);
       const k = pooled.shape[0]!;
-      const size = this.fcClass
-        ? this.fcBox.forward(scaledWh).add(this.#classTerm(this.fcClass, classes, k))
-        : this.fcBox.forward(scaledWh);
-      const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(size));
+      const box = this.fcBox.forward(scaledWh);
+      const boxAndClass = this.fcClass ? box.add(this.#classTerm(this.fcClass, classes, k)) : box;
+      const h1 = this.#act.forward(this.fc1.forward(this.#dropout.forward(x)).add(boxAndClass));
       const h2 = this.#dropout.forward(this.#act.forward(this.fc2.forward(this.#dropout.forward(h1))));
       return {
         cellSize: this.fcSizeBox

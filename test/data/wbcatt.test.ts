@@ -114,6 +114,7 @@ describe("WBCAtt rows as LLD labels", () => {
       row("A", "Neutrophil", "neutrophil", NEUTROPHIL),
       "B.jpg,Lymphocyte,small",
       row("C", "Platelet", "platelet", NEUTROPHIL),
+      "",
       row("D", "Neutrophil", "neutrophil", NEUTROPHIL.replace("big", "medium")),
       "",
     ].join("\n");
@@ -128,7 +129,15 @@ describe("WBCAtt rows as LLD labels", () => {
     assert.deepEqual(csv.problems.map(formatProblem), [
       "val.csv:3: expected 14 comma-separated fields as in the header, found 3; row skipped",
       'val.csv:4: expected label one of Neutrophil, Eosinophil, Basophil, Lymphocyte, Monocyte, found "Platelet"; row skipped',
-      'val.csv:5: expected cell_size one of big, small, found "medium"; Cell Size written as unknown',
+      'val.csv:6: expected cell_size one of big, small, found "medium"; Cell Size written as unknown',
+    ]);
+    const unclosed = parseWbcattCsv(
+      `${HEADER}\n${row("A", "Neutrophil", "neutrophil", NEUTROPHIL)}\n"B.jpg,x\n`,
+      "a.csv",
+    );
+    assert.deepEqual(unclosed.rows, []);
+    assert.deepEqual(unclosed.problems.map(formatProblem), [
+      "a.csv:3: expected a closing quote, found unterminated quoted field (its quote opens on line 3); file skipped",
     ]);
     const bad = parseWbcattCsv("img_name,label,path\nA.jpg,Neutrophil,x.jpg\n", "test.csv");
     assert.equal(bad.rows.length, 0);

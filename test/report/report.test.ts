@@ -14,6 +14,7 @@ import { attributeSummaryFromCsv, readRunArtifacts } from "../../src/report/arti
 import { parseCsv } from "../../src/report/csv.js";
 import { esc } from "../../src/report/html.js";
 import { writeRunReport } from "../../src/report/index.js";
+import { CsvSyntaxError, parseCsvRows } from "../../src/util/csv.js";
 import { launchBrowser, type OpenedReport, openReport, visibleCount } from "./browser.js";
 import { attributeCsv, attributeSummary, EPOCHS, NAMES, writeFakeDetectRun, writeFakeTrainingRun } from "./fake-run.js";
 
@@ -254,5 +255,18 @@ describe("readers", () => {
       ["a", "b, c", 'say "hi"'],
       ["1", "", "3"],
     ]);
+  });
+
+  test("CSV rows name the line they start on; an unclosed quote names the line it opens on", () => {
+    const rows = parseCsvRows('h1,h2\r\n\n"two\nlines",x\nlast,y');
+    assert.deepEqual(rows, [
+      { line: 1, fields: ["h1", "h2"] },
+      { line: 3, fields: ["two\nlines", "x"] },
+      { line: 5, fields: ["last", "y"] },
+    ]);
+    assert.throws(
+      () => parseCsvRows('a,b\n1,"open\n2,3\n'),
+      (e: unknown) => e instanceof CsvSyntaxError && e.line === 2,
+    );
   });
 });

@@ -4,6 +4,7 @@
  * 2020, CC BY 4.0) with its cell type and 11 attributes; six of them map onto LLD's seven (schema.ts), Nucleolus has no
  * WBCAtt column and stays unknown. The mapping is the tables below; docs/wbcatt.md explains each choice.
  */
+import { type CsvRow, CsvSyntaxError, parseCsvRows } from "../../util/csv.js";
 import type { Split } from "../dataset-yaml.js";
 import { type DataProblem, quote } from "../problems.js";
 import { LLD_ATTRIBUTES, LLD_CLASS_NAMES, NUM_ATTRIBUTES, UNKNOWN_ATTRIBUTE } from "../schema.js";
@@ -119,26 +120,6 @@ export interface WbcattCsv {
   problems: DataProblem[];
 }
 
-/** Splits one CSV line into fields (RFC 4180 quoting; WBCAtt's fields hold no line breaks). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted && c === '"' && line[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') quoted = !quoted;
-    else if (c === "," && !quoted) {
-      fields.push(field);
-      field = "";
-    } else field += c;
-  }
-  fields.push(field);
-  return fields.map((f) => f.trim());
-}
-
 /** The column index of every required column; throws a problem naming the missing ones. */
 function headerColumns(header: string[], file: string): Record<WbcattColumn, number> | DataProblem {
   const missing = WBCATT_REQUIRED_COLUMNS.filter((c) => !header.includes(c));
@@ -184,40 +165,64 @@ function mapAttributes(
 }
 
 /**
- * Reads one WBCAtt CSV's text. Never throws: a file without the required header gives one error; a row with the
- * wrong number of fields, an unknown cell type or no image path is skipped with a warning naming its line; an
- * unexpected attribute value is written as unknown with a warning.
+ * Reads one WBCAtt CSV's text. Never throws: a file without the required header or with a quote that never closes
+ * gives one error; a row with the wrong number of fields, an unknown cell type or no image path is skipped with a
+ * warning naming its line; an unexpected attribute value is written as unknown with a warning.
  */
 export function parseWbcattCsv(text: string, file: string): WbcattCsv {
-  const lines = text.split(/\r?\n/);
-  const header = csvFields((lines[0] ?? "").replace(/^\uFEFF/, ""));
+  let records: CsvRow[];
+  try {
+    records = parseCsvRows(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    if (!(e instanceof CsvSyntaxError)) throw e;
+    const unclosed: DataProblem = {
+      severity: "error",
+      kind: "annotation",
+      file,
+      line: e.line,
+      expected: "a closing quote",
+      found: e.message,
+      consequence: "file skipped",
+    };
+    return { rows: [], problems: [unclosed] };
+  }
+  const header = trimmed(records[0]?.fields ?? [""]);
   const columns = headerColumns(header, file);
   if (!("img_name" in columns)) return { rows: [], problems: [columns] };
   const rows: WbcattRow[] = [];
   const problems: DataProblem[] = [];
-  lines.forEach((text, i) => {
-    if (i === 0 || text.trim() === "") return;
-    const where = { file, line: i + 1 };
-    const fields = csvFields(text);
-    const skip = (kind: DataProblem["kind"], expected: string, found: string) =>
-      problems.push({ severity: "warning", kind, ...where, expected, found, consequence: "row skipped" });
-    if (fields.length !== header.length) {
-      skip("column-count", `${header.length} comma-separated fields as in the header`, `${fields.length}`);
-      return;
-    }
-    const label = fields[columns.label]!;
-    const cls = WBCATT_CLASS_TO_LLD[label];
-    if (cls === undefined) {
-      skip("class-out-of-range", `label one of ${Object.keys(WBCATT_CLASS_TO_LLD).join(", ")}`, quote(label));
-      return;
-    }
-    const path = fields[columns.path]!;
-    if (path === "") {
-      skip("annotation", "an image path in the path column", "an empty field");
-      return;
-    }
-    const attributes = mapAttributes(fields, columns, where, problems);
-    rows.push({ ...where, name: fields[columns.img_name]!, path, cls, attributes });
-  });
+  for (const record of records.slice(1)) {
+    const row = readRow(trimmed(record.fields), header.length, columns, { file, line: record.line }, problems);
+    if (row) rows.push(row);
+  }
   return { rows, problems };
+}
+
+function trimmed(fields: readonly string[]): string[] {
+  return fields.map((f) => f.trim());
+}
+
+/** One data row as a WbcattRow, or null (skipped with a warning in `problems`, or a line of spaces). */
+function readRow(
+  fields: string[],
+  width: number,
+  columns: Record<WbcattColumn, number>,
+  where: { file: string; line: number },
+  problems: DataProblem[],
+): WbcattRow | null {
+  if (fields.length === 1 && fields[0] === "") return null;
+  const skip = (kind: DataProblem["kind"], expected: string, found: string) => {
+    problems.push({ severity: "warning", kind, ...where, expected, found, consequence: "row skipped" });
+    return null;
+  };
+  if (fields.length !== width)
+    return skip("column-count", `${width} comma-separated fields as in the header`, `${fields.length}`);
+  const label = fields[columns.label]!;
+  const cls = WBCATT_CLASS_TO_LLD[label];
+  if (cls === undefined)
+    return skip("class-out-of-range", `label one of ${Object.keys(WBCATT_CLASS_TO_LLD).join(", ")}`, quote(label));
+  const path = fields[columns.path]!;
+  if (path === "") return skip("annotation", "an image path in the path column", "an empty field");
+  const attributes = mapAttributes(fields, columns, where, problems);
+  return { ...where, name: fields[columns.img_name]!, path, cls, attributes };
 }

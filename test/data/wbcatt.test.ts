@@ -137,7 +137,7 @@ describe("WBCAtt rows as LLD labels", () => {
     );
     assert.deepEqual(unclosed.rows, []);
     assert.deepEqual(unclosed.problems.map(formatProblem), [
-      "a.csv:3: expected a closing quote, found unterminated quoted field (its quote opens on line 3); file skipped",
+      "a.csv:3: expected a closing quote, found a quote that opens here and never closes; file skipped",
     ]);
     const bad = parseWbcattCsv("img_name,label,path\nA.jpg,Neutrophil,x.jpg\n", "test.csv");
     assert.equal(bad.rows.length, 0);

@@ -181,7 +181,7 @@ export function parseWbcattCsv(text: string, file: string): WbcattCsv {
       file,
       line: e.line,
       expected: "a closing quote",
-      found: e.message,
+      found: "a quote that opens here and never closes",
       consequence: "file skipped",
     };
     return { rows: [], problems: [unclosed] };

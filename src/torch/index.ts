@@ -67,6 +67,7 @@ export {
   type MemoryStats,
   memoryStats,
   releaseFreeMemory,
+  releaseKeptPagesAbove,
   resetPeakBytes,
   resolveDevice,
   setNumThreads,

@@ -133,7 +133,7 @@ async function runEpochs(
     if (dp) stop = dp.any(stop, `rank 0's validation of epoch ${epoch + 1}`);
     epochsRun++;
     // the epoch's batches, validation and checkpoint buffers are freed: their pages go back to the system here, the
-    // only place they do during a run (trainWith turns the allocator's decay timer off), so memory stays flat
+    // place they do during a run besides the epoch loop's bound (trainWith turns the allocator's decay timer off)
     releaseFreeMemory();
     await hooks.onEpochEnd?.(epoch);
     if (stop) {

@@ -4,15 +4,16 @@
  * its outputs for the test images. The full-size run (5 minutes) is the demo itself.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { formatMainJobSummary, runMainJob } from "../../src/demo/main-job.js";
 import type { PredictionsJson } from "../../src/infer/prediction-json.js";
 
-test("the main job: data → phase 1 → phase 2 → test → detect, each with its report", async () => {
+test("the main job: data → phase 1 → phase 2 → test → detect, each with its report", async (t) => {
   const out = mkdtempSync(join(tmpdir(), "sladet-main-job-"));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
   const r = await runMainJob({ out, images: 40, imgsz: 128, pretrainEpochs: 2, trainEpochs: 1, verbose: false });
   for (const [stage, report] of Object.entries(r.reports)) {
     assert.ok(report && existsSync(report), `${stage}: report.html written`);

@@ -6,10 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, test } from "node:test";
+import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { readImageRgb } from "../../src/data/images.js";
 import { load, OptionError, type PredictedCell, type PredictionsJson } from "../../src/index.js";
@@ -31,6 +30,7 @@ before(() => {
   project = installPackedPackage();
   assert.deepEqual(copyExamples(project).sort(), ["detect-folder.mjs", "train-tiny.mjs"]);
 });
+after(() => project && rmSync(project.dir, { recursive: true, force: true }));
 
 async function runInProject(args: readonly string[]): Promise<string> {
   const { stdout } = await run(project.launcher, [...args], { cwd: project.dir, encoding: "utf8" });
@@ -123,7 +123,7 @@ test("Detector: paths, encoded bytes and pixels give the same cells; detectToFol
 
     const out = await detector.detectToFolder(file, {
       ...options,
-      project: mkdtempSync(join(tmpdir(), "sladet-api-detect-")),
+      project: join(project.dir, "api-detect"), // removed with the project
       verbose: false,
     });
     assert.equal(out.predictionsJson, join(out.runDir, "predictions.json"));

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -45,7 +45,10 @@ before(async () => {
     .slice(0, 4)
     .map((f) => join(imageDir, f));
 });
-after(() => model?.dispose());
+after(() => {
+  model?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Largest |a − b| over columns [from, to) of rows of `no` values. */
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, no: number, from: number, to: number): number {

@@ -9,6 +9,7 @@ import {
   keepFreedPages,
   memoryStats,
   releaseFreeMemory,
+  releaseKeptPagesAbove,
   type Tensor,
   tidy,
   zeros,
@@ -159,6 +160,33 @@ test("with keepFreedPages({ oversize: true }) an 11 MiB block freed and allocate
     const kept = faults() - f1;
     // 20 × 11 MiB = 56k pages when each block is faulted in anew
     assert.ok(kept < 2000, `kept: ${kept} minor faults for 20 blocks (decaying: ${decaying})`);
+  } finally {
+    restore();
+  }
+});
+
+test("releaseKeptPagesAbove returns the pages keepFreedPages keeps only once they pass the limit", () => {
+  if (!(process.env.LD_PRELOAD ?? "").includes("jemalloc")) {
+    assert.equal(releaseKeptPagesAbove(0), false, "no jemalloc: nothing to measure or release");
+    return;
+  }
+  const MIB = 2 ** 20;
+  const restore = keepFreedPages();
+  try {
+    releaseFreeMemory();
+    const kept = () => {
+      const s = allocatorStats()!;
+      return s.resident - s.active - s.metadata;
+    };
+    // 48 blocks of 4 MiB (below the oversize arena's 8 MiB), all alive at once, then freed: 192 MiB kept
+    const blocks = Array.from({ length: 48 }, () => zeros([MIB]));
+    for (const b of blocks) b.dispose();
+    const before = kept();
+    assert.ok(before >= 150 * MIB, `freed blocks kept: ${before}`);
+    assert.equal(releaseKeptPagesAbove(1024 * MIB), false, "under the limit: kept");
+    assert.ok(kept() >= 150 * MIB, "nothing returned under the limit");
+    assert.equal(releaseKeptPagesAbove(64 * MIB), true, "over the limit: returned");
+    assert.ok(kept() < before - 150 * MIB, `returned: ${before} → ${kept()}`);
   } finally {
     restore();
   }

@@ -26,12 +26,12 @@ function typeAccuracy(csvText: string): { accuracy: number; found: number } {
   const body = rows.slice(1, -1).map((r) => r.slice(1, -1).map(Number)); // class × class, background dropped
   let found = 0;
   let right = 0;
-  body.forEach((row, p) =>
-    row.forEach((n, t) => {
+  for (const [p, row] of body.entries()) {
+    for (const [t, n] of row.entries()) {
       found += n;
       if (p === t) right += n;
-    }),
-  );
+    }
+  }
   return { accuracy: found > 0 ? right / found : 0, found };
 }
 

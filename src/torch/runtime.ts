@@ -77,8 +77,8 @@ export function keepFreedPages(options: KeepFreedPagesOptions = {}): () => void 
  * when there are more than `limitBytes` of them; true when it did. Under {@link keepFreedPages} nothing else returns
  * them until the restore, and jemalloc does not always reuse them: a training epoch on WBCAtt (386 batches of 16 at
  * 192 px with the attribute head) kept 5.4 GB beside 1.1 GB in use partway through and reached a resident size of
- * 14–16 GB by its end, while libtorch's bytes and the JS heap stayed flat; one release took 0.5 s and left 1.5 GB. Costs one statistics
- * read (a jemalloc epoch refresh) when under the limit.
+ * 14–16 GB by its end, while libtorch's bytes and the JS heap stayed flat; one release took 0.5 s and left 1.5 GB.
+ * Costs one statistics read (a jemalloc epoch refresh) when under the limit.
  */
 export function releaseKeptPagesAbove(limitBytes: number): boolean {
   const s = native.allocatorStats();

@@ -36,6 +36,7 @@ function typeAccuracy(csvText: string): { accuracy: number; found: number } {
 }
 
 const f3 = (x: number): string => x.toFixed(3);
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const folder = process.argv[2];
 if (!folder) throw new Error("usage: wbcatt-summary.js RUNS_TEST_FOLDER");
@@ -57,7 +58,6 @@ for (const name of readdirSync(folder).sort()) {
       "attr. cells",
     ]);
   const f1s = scored.map((a) => presentValuesMacroF1(a.confusion));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   rows.push([
     name,
     f3(m.all.mAP50),

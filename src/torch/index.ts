@@ -64,6 +64,7 @@ export {
   getNumThreads,
   type KeepFreedPagesOptions,
   keepFreedPages,
+  keptPageBytes,
   type MemoryStats,
   memoryStats,
   releaseFreeMemory,

@@ -72,6 +72,11 @@ export function keepFreedPages(options: KeepFreedPagesOptions = {}): () => void 
   };
 }
 
+/** Resident bytes jemalloc holds with no live block in them: freed pages not yet returned to the system. */
+export function keptPageBytes(stats: AllocatorStats): number {
+  return stats.resident - stats.active - stats.metadata;
+}
+
 /**
  * Returns the pages jemalloc keeps without a live block in them (resident − active − metadata: freed, not yet returned)
  * when there are more than `limitBytes` of them; true when it did. Under {@link keepFreedPages} nothing else returns
@@ -82,7 +87,7 @@ export function keepFreedPages(options: KeepFreedPagesOptions = {}): () => void 
  */
 export function releaseKeptPagesAbove(limitBytes: number): boolean {
   const s = native.allocatorStats();
-  if (!s || s.resident - s.active - s.metadata <= limitBytes) return false;
+  if (!s || keptPageBytes(s) <= limitBytes) return false;
   native.releaseFreeMemory();
   return true;
 }

@@ -7,6 +7,7 @@ import {
   allocatorStats,
   dirtyDecays,
   keepFreedPages,
+  keptPageBytes,
   memoryStats,
   releaseFreeMemory,
   releaseKeptPagesAbove,
@@ -174,10 +175,7 @@ test("releaseKeptPagesAbove returns the pages keepFreedPages keeps only once the
   const restore = keepFreedPages();
   try {
     releaseFreeMemory();
-    const kept = () => {
-      const s = allocatorStats()!;
-      return s.resident - s.active - s.metadata;
-    };
+    const kept = () => keptPageBytes(allocatorStats()!);
     // 48 blocks of 4 MiB (below the oversize arena's 8 MiB), all alive at once, then freed: 192 MiB kept
     const blocks = Array.from({ length: 48 }, () => zeros([MIB]));
     for (const b of blocks) b.dispose();

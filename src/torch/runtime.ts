@@ -38,7 +38,17 @@ export function allocatorStats(): AllocatorStats | null {
   return native.allocatorStats();
 }
 
-/** Which of jemalloc's arenas {@link keepFreedPages} stops returning pages. */
+/**
+ * The freed pages {@link keepFreedPages} may keep before it returns them: unbounded, a training epoch on WBCAtt (386
+ * batches of 16 at 192 px with the attribute head) kept 5.4 GB beside 1.1 GB in use partway through and reached a
+ * resident size of 14–16 GB by its end, while libtorch's bytes and the JS heap stayed flat (jemalloc does not always
+ * reuse them); one release took 0.5 s and left 1.5 GB.
+ */
+export const KEPT_PAGES_LIMIT_BYTES = 1024 ** 3;
+/** How often {@link keepFreedPages} compares the kept pages with its limit (one allocator statistics read each). */
+export const KEPT_PAGES_CHECK_MS = 2000;
+
+/** Which of jemalloc's arenas {@link keepFreedPages} stops returning pages, and how many it may keep. */
 export interface KeepFreedPagesOptions {
   /**
    * Also the oversize arena (blocks of 8 MiB and more), when it exists now with a decay of its own (jemalloc makes it
@@ -47,26 +57,38 @@ export interface KeepFreedPagesOptions {
    * back costs ~4 ms per use). @default false
    */
   oversize?: boolean;
+  /** Kept pages above this are returned at the next check. @default KEPT_PAGES_LIMIT_BYTES */
+  limitBytes?: number;
+  /**
+   * Milliseconds between two checks, on a timer that does not hold the process open (it runs when the event loop
+   * does: a loop that awaits between its steps is checked between them). @default KEPT_PAGES_CHECK_MS
+   */
+  checkEveryMs?: number;
 }
 
 /**
  * Keeps the pages of freed blocks for reuse instead of returning them to the system on jemalloc's decay timer (the
  * launcher's 30 s is a smooth curve, so work that frees and reallocates the same sizes in a loop faults part of them
- * back in on every pass), until the returned function is called: it restores every arena's previous decay and returns
- * the kept pages ({@link releaseFreeMemory}). Arenas with a decay of their own (the oversize arena) are kept only with
- * `oversize`. Without jemalloc nothing changes (the function still releases free memory).
+ * back in on every pass), up to `limitBytes` of them ({@link releaseKeptPagesAbove} on a timer), until the returned
+ * function is called: it stops the timer, restores every arena's previous decay and returns the kept pages
+ * ({@link releaseFreeMemory}). Arenas with a decay of their own (the oversize arena) are kept only with `oversize`.
+ * Without jemalloc nothing changes (the function still releases free memory).
  */
 export function keepFreedPages(options: KeepFreedPagesOptions = {}): () => void {
   const before = native.getDirtyDecays();
+  let bound: ReturnType<typeof setInterval> | undefined;
   if (before) {
     const defaultMs = before[0];
     const keep = before.map((ms, i) => (ms !== null && (i === 0 || options.oversize || ms === defaultMs) ? -1 : null));
     native.setDirtyDecays(keep);
+    const limit = options.limitBytes ?? KEPT_PAGES_LIMIT_BYTES;
+    bound = setInterval(() => releaseKeptPagesAbove(limit), options.checkEveryMs ?? KEPT_PAGES_CHECK_MS).unref();
   }
   let restored = false;
   return () => {
     if (restored) return;
     restored = true;
+    clearInterval(bound);
     if (before) native.setDirtyDecays(before);
     releaseFreeMemory();
   };
@@ -79,11 +101,8 @@ export function keptPageBytes(stats: AllocatorStats): number {
 
 /**
  * Returns the pages jemalloc keeps without a live block in them (resident − active − metadata: freed, not yet returned)
- * when there are more than `limitBytes` of them; true when it did. Under {@link keepFreedPages} nothing else returns
- * them until the restore, and jemalloc does not always reuse them: a training epoch on WBCAtt (386 batches of 16 at
- * 192 px with the attribute head) kept 5.4 GB beside 1.1 GB in use partway through and reached a resident size of
- * 14–16 GB by its end, while libtorch's bytes and the JS heap stayed flat; one release took 0.5 s and left 1.5 GB.
- * Costs one statistics read (a jemalloc epoch refresh) when under the limit.
+ * when there are more than `limitBytes` of them; true when it did. Costs one statistics read (a jemalloc epoch
+ * refresh) when under the limit. {@link keepFreedPages} calls it on a timer.
  */
 export function releaseKeptPagesAbove(limitBytes: number): boolean {
   const s = native.allocatorStats();

@@ -6,7 +6,7 @@
  */
 import type { Batch } from "../data/batch.js";
 import { modelTaps } from "../model/attribute-inference.js";
-import { clipGradNorm, noGrad, releaseKeptPagesAbove, type Tensor, tidy } from "../torch/index.js";
+import { clipGradNorm, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { yieldToEventLoop } from "../util/async.js";
 import { progress } from "../util/progress.js";
 import { progressFields } from "./epoch-log.js";
@@ -20,13 +20,6 @@ import type { TrainingParts } from "./training-setup.js";
 export const GRAD_CLIP_NORM = 10.0;
 /** Consecutive non-finite losses or gradient norms after which training stops with an error. */
 export const MAX_CONSECUTIVE_NONFINITE = 10;
-/**
- * The freed pages an epoch may keep (the trainer turns jemalloc's decay off and returns them at each epoch's end)
- * before they are returned mid-epoch: without a bound they grew to ~14 GB in one epoch on WBCAtt (releaseKeptPagesAbove).
- */
-export const KEPT_PAGES_LIMIT_BYTES = 1024 ** 3;
-/** Batches between two checks of the kept pages (one allocator statistics read each). */
-export const KEPT_PAGES_CHECK_EVERY = 16;
 /** The optimizer's parameter groups (biases, decayed weights, norm weights). */
 const PARAM_GROUPS = 3;
 
@@ -109,7 +102,6 @@ export class EpochLoop {
       } finally {
         batch.dispose();
       }
-      if (i % KEPT_PAGES_CHECK_EVERY === 0) releaseKeptPagesAbove(KEPT_PAGES_LIMIT_BYTES);
       await yieldToEventLoop(); // lets a SIGINT be noticed now, not after the epoch
       if (interrupted()) break;
     }

@@ -194,7 +194,8 @@ async function trainWith(
   const sigint = new SigintFlag();
   let outcome: EpochsOutcome;
   // pages a batch frees are kept for the next batch instead of going back to the system on a timer and faulting back
-  // in (system time was ~40 % of a BCCD epoch's CPU); each epoch's end returns them (runEpochs), so memory stays flat
+  // in (system time was ~40 % of a BCCD epoch's CPU), up to KEPT_PAGES_LIMIT_BYTES of them; each epoch's end returns
+  // them (runEpochs), so memory stays flat
   // (blocks of 8 MiB and more too, as every measured run did since the oversize arena was made after this point:
   // returning them at once takes the BCCD peak from 4.1-4.2 to 3.3-3.5 GiB but costs 41 % system time;
   // BENCHMARKS.md "Memory across epochs")

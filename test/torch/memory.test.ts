@@ -189,3 +189,43 @@ test("releaseKeptPagesAbove returns the pages keepFreedPages keeps only once the
     restore();
   }
 });
+
+test("keepFreedPages returns what it keeps above its limit on its own timer, and stops the timer at restore", async () => {
+  if (!(process.env.LD_PRELOAD ?? "").includes("jemalloc")) return;
+  const MIB = 2 ** 20;
+  const kept = () => keptPageBytes(allocatorStats()!);
+  const freeBlocks = () => {
+    for (const b of Array.from({ length: 48 }, () => zeros([MIB]))) b.dispose(); // 192 MiB alive at once, then freed
+  };
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const generous = keepFreedPages({ limitBytes: 1024 * MIB, checkEveryMs: 10 });
+  try {
+    releaseFreeMemory();
+    freeBlocks();
+    await wait(100);
+    assert.ok(kept() >= 150 * MIB, `under the limit: kept (${kept()})`);
+  } finally {
+    generous();
+  }
+  const tight = keepFreedPages({ limitBytes: 64 * MIB, checkEveryMs: 10 });
+  try {
+    releaseFreeMemory();
+    freeBlocks();
+    const before = kept();
+    assert.ok(before >= 150 * MIB, `freed blocks kept until the timer runs: ${before}`);
+    await wait(100);
+    assert.ok(kept() < before - 150 * MIB, `over the limit: returned by the timer (${before} → ${kept()})`);
+  } finally {
+    tight();
+  }
+  // the tight timer is gone: under a generous limit again, freed pages stay kept
+  const again = keepFreedPages({ limitBytes: 1024 * MIB, checkEveryMs: 10 });
+  try {
+    releaseFreeMemory();
+    freeBlocks();
+    await wait(100);
+    assert.ok(kept() >= 150 * MIB, `the restored one's timer no longer runs (${kept()})`);
+  } finally {
+    again();
+  }
+});

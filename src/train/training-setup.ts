@@ -364,12 +364,16 @@ function phase2Summary(h: Hyp, sla: SlaOptions, branch: SlaBranch, epochs: numbe
     `weight ${h.pl_weight}${h.pl_loss_gains === 1 ? " × the detection gains" : " (unscaled, seed)"}` +
     `${h.pl_soft ? ", × each one's confidence (soft)" : ""}` +
     `${h.pl_ramp > 0 ? ` ramped up over ${h.pl_ramp * epochs} epochs` : ""}`;
+  const dense =
+    h.pl_dense > 0
+      ? `; dense pseudo-labels outside the regions (the EMA teacher's scores${h.pl_flip ? " of both views" : ""}), weight ${h.pl_dense}`
+      : "";
   const similarity =
     `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ` +
     `${sla.tripletSign} sign, weight ${h.sim_weight}, first ${branch.similarityEpochs} epochs`;
   return (
     `phase 2: pseudo-labels from the ${sla.proposer}${h.pl_flip ? " and its view of the mirrored image (fused)" : ""} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
-    `${weight}; ${similarity}; last ${h.region_only_epochs} region-only` +
+    `${weight}${dense}; ${similarity}; last ${h.region_only_epochs} region-only` +
     `${h.ft_ema_epochs > 0 ? `; EMA over ≥ ${h.ft_ema_epochs} epochs` : ""}` +
     `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`
   );

@@ -518,6 +518,87 @@ test("pseudo-label loss ignores every cell without a pseudo-label: no objectness
   });
 });
 
+test("dense pseudo-labels: a teacher of zeros on every cell is the stock loss without targets; agreement teaches nothing", () => {
+  tidy(() => {
+    const { loss, maps } = pseudoLossCase();
+    const everyCell = maps.map((m) => zeros([m.size(0), 1, m.size(2), m.size(3)]).add(1));
+    const [box, obj, cls] = loss
+      .computeDense(
+        maps,
+        maps.map((m) => zeros(m.shape)),
+        everyCell,
+      )
+      .toArray() as number[];
+    const stock = ComputeLoss.itemsOf(loss.compute(maps, zeros([0, 6])));
+    assert.equal(box, 0, "no box term");
+    assert.equal(cls, 0, "the teacher sees no object: no class term");
+    assert.ok(
+      Math.abs(obj! * SEED_LOSS_HYP.obj - stock.obj) < 1e-6,
+      `objectness ${obj! * SEED_LOSS_HYP.obj} vs ${stock.obj}`,
+    );
+    // a student that already gives the teacher's probabilities gets no gradient, objectness and class alike
+    const leaves = maps.map((m) => m.detach().requiresGrad_(true));
+    loss
+      .computeDense(
+        leaves,
+        maps.map((m) => m.sigmoid()),
+        everyCell,
+      )
+      .sum()
+      .backward();
+    for (const [i, leaf] of leaves.entries()) assert.ok(leaf.grad!.abs().max().item() < 1e-6, `level ${i}`);
+    loss.dispose();
+  });
+});
+
+test("dense pseudo-labels teach only their cells, class where the teacher sees an object", () => {
+  tidy(() => {
+    const { loss, maps } = pseudoLossCase();
+    const leftHalf = maps.map((m) => {
+      const cells = zeros([m.size(0), 1, m.size(2), m.size(3)]);
+      fill_(cells.slice(3, 0, m.size(3) / 2), 1);
+      return cells;
+    });
+    // the teacher: objectness 0.9 in the top row of every level, 0 elsewhere; class 0 certain
+    const teacher = maps.map((m) => {
+      const t = zeros(m.shape);
+      fill_(t.select(-1, 5), 1);
+      fill_(t.select(-1, 4).slice(2, 0, 1), 0.9);
+      return t;
+    });
+    const leaves = maps.map((m) => m.detach().requiresGrad_(true));
+    const terms = loss.computeDense(leaves, teacher, leftHalf);
+    const [, obj, cls] = terms.toArray() as number[];
+    assert.ok(obj! > 0 && cls! > 0, `objectness ${obj}, class ${cls}`);
+    terms.sum().backward();
+    for (const [i, leaf] of leaves.entries()) {
+      const [w, h] = [leaf.size(3), leaf.size(2)];
+      const grad = leaf.grad!.abs();
+      assert.equal(
+        grad
+          .slice(3, w / 2, w)
+          .sum()
+          .item(),
+        0,
+        `level ${i}: nothing right of the cells`,
+      );
+      assert.ok(
+        grad
+          .slice(3, 0, w / 2)
+          .select(-1, 4)
+          .sum()
+          .item() > 0,
+        `level ${i}: objectness learns in the cells`,
+      );
+      const classGrad = grad.slice(3, 0, w / 2).slice(-1, 5);
+      assert.ok(classGrad.slice(2, 0, 1).sum().item() > 0, `level ${i}: class where the teacher sees an object`);
+      if (h > 1) assert.equal(classGrad.slice(2, 1, h).sum().item(), 0, `level ${i}: no class where it sees none`);
+      assert.equal(grad.slice(-1, 0, 4).sum().item(), 0, `level ${i}: no box term`);
+    }
+    loss.dispose();
+  });
+});
+
 test("phase-2 terms and their backward leave native memory and the tensor count flat across steps", () => {
   manualSeed(3);
   const nc = 3;
@@ -541,7 +622,13 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
     strides: student.stride,
     hyp: { ...SEED_LOSS_HYP },
   });
-  const branch = new SlaBranch(hyp, 10, { proposer: "student", tripletSign: "conventional", plInRegion: false }, true);
+  // dense pseudo-labels on too (from the EMA teacher while the student proposes), so their path is counted
+  const branch = new SlaBranch(
+    { ...hyp, pl_dense: 0.5 },
+    10,
+    { proposer: "student", tripletSign: "conventional", plInRegion: false },
+    true,
+  );
   const images = randn([2, 3, 64, 64]).keep();
   const targets = tensor(
     [0, 0, 0.3, 0.3, 0.2, 0.2, 0, 1, 0.2, 0.2, 0.15, 0.15, 1, 2, 0.25, 0.3, 0.2, 0.25],
@@ -549,10 +636,12 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
   ).keep();
   const regionMask = zeros([2, 1, 64, 64], { dtype: "uint8" }).keep();
   fill_(regionMask.slice(2, 0, 32).slice(3, 0, 32), 1);
+  const imageMask = zeros([2, 1, 64, 64], { dtype: "uint8" }).add(1).to("uint8").keep();
   const batch = {
     images,
     targets,
     regionMask,
+    imageMask,
     heldout: Float32Array.from([0, 1, 0.8, 0.8, 0.2, 0.2]),
   } as unknown as Batch;
   const step = () =>
@@ -591,7 +680,54 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
     near(b.pl, box! + obj! + cls!, "no gains");
     near(a.loss.item(), a.pl * hyp.pl_weight * 2, "× pl_weight × batch size");
   });
-  for (const t of [images, targets, regionMask]) t.dispose();
+  for (const t of [images, targets, regionMask, imageMask]) t.dispose();
+  computeLoss.dispose();
+  student.dispose();
+  ema.dispose();
+});
+
+test("SlaBranch with pl_dense: the dense term alone when nothing is admitted, none where every cell is labelled", () => {
+  manualSeed(4);
+  const nc = 3;
+  const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
+  const [student, ema] = [make(), make()];
+  student.train();
+  ema.eval();
+  const computeLoss = new ComputeLoss({
+    nc,
+    anchors: student.detect.anchors.data,
+    strides: student.stride,
+    hyp: { ...SEED_LOSS_HYP },
+  });
+  tidy(() => {
+    // pseudo-labels closed (pl_conf 1, no calibration): only the dense pseudo-labels can teach
+    const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 1, pl_ramp: 0, pl_dense: 0.5 };
+    const options = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+    const images = randn([2, 3, 64, 64]);
+    const targets = tensor([0, 0, 0.3, 0.3, 0.2, 0.2], [1, 6]);
+    const mask = (labelled: number) => {
+      const m = zeros([2, 1, 64, 64], { dtype: "uint8" });
+      fill_(m.slice(3, 0, labelled), 1);
+      return m;
+    };
+    const batchWith = (labelledColumns: number) =>
+      ({
+        images,
+        targets,
+        regionMask: mask(labelledColumns),
+        imageMask: mask(64),
+        heldout: new Float32Array(0),
+      }) as unknown as Batch;
+    const out = student.forward(images, { decode: false, taps: [] });
+    const ctx = { student, ema, computeLoss };
+    const dense = new SlaBranch(hyp, 10, options, false).terms(ctx, batchWith(32), out, 0);
+    assert.ok(dense && dense.pl > 0, `dense term ${dense?.pl}`);
+    assert.ok(Math.abs(dense.loss.item() - dense.pl * hyp.pl_dense * 2) <= 1e-5 * dense.pl, "× pl_dense × batch size");
+    const everyCell = new SlaBranch(hyp, 10, options, false).terms(ctx, batchWith(64), out, 0);
+    assert.equal(everyCell?.pl, 0, "every cell labelled: nothing for the dense pseudo-labels");
+    const off = new SlaBranch({ ...hyp, pl_dense: 0 }, 10, options, false).terms(ctx, batchWith(32), out, 0);
+    assert.equal(off, null, "pl_dense 0 and nothing admitted: no phase-2 term");
+  });
   computeLoss.dispose();
   student.dispose();
   ema.dispose();

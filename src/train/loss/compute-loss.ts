@@ -129,6 +129,35 @@ export class ComputeLoss {
     });
   }
 
+  /**
+   * Dense pseudo-labels (pl_dense; Dense Teacher, Zhou et al. 2022) on the cells no label covers: objectness BCE
+   * towards the teacher's objectness probability, averaged over those cells, with the level balance; class BCE towards
+   * the teacher's class probabilities, averaged over classes and weighted per cell by the teacher's objectness. Returns
+   * [3] (box 0, obj, cls), differentiable, without hyp gains, as {@link computePseudo}.
+   * @param teacher probabilities per level, [B, na, H, W, 5 + nc] (sigmoid of the teacher's raw maps; detached)
+   * @param cells float [B, 1, H, W] per level: 1 where the dense targets apply (unlabelled cells on image)
+   */
+  computeDense(p: readonly Tensor[], teacher: readonly Tensor[], cells: readonly Tensor[]): Tensor {
+    return tidy(() => {
+      const balance = this.#balance(p.length);
+      let lobj: Tensor = zeros([1]);
+      let lcls: Tensor = zeros([1]);
+      p.forEach((pi, i) => {
+        const where = cells[i]!.expand(...pi.shape.slice(0, 4));
+        const tObj = teacher[i]!.select(-1, 4);
+        const obji = this.#objPerCell(pi.select(-1, 4), tObj).mul(where).sum().div(where.sum().clamp(1));
+        lobj = lobj.add(obji.mul(balance[i]!));
+        if (this.nc === 1) return;
+        const weight = tObj.mul(where);
+        const classes = (t: Tensor) => t.slice(-1, 5, 5 + this.nc);
+        const bce = { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma, reduction: "none" } as const;
+        const clsi = bceLoss(classes(pi), classes(teacher[i]!), bce).mean(-1).mul(weight).sum();
+        lcls = lcls.add(clsi.div(weight.sum().clamp(1)));
+      });
+      return cat([zeros([1]), lobj, lcls]);
+    });
+  }
+
   #balance(levels: number): readonly number[] {
     const balance = LEVEL_BALANCE[levels];
     if (!balance) throw new Error(`ComputeLoss: no level balance for ${levels} levels (expected 3 or 5)`);

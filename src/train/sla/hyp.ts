@@ -71,6 +71,14 @@ export interface SlaHyp {
   /** pl_flip: least IoU at which a detection of the mirror fuses with one of the image (WBF's default 0.55). */
   pl_flip_iou: number;
   /**
+   * Weight of the dense pseudo-labels (not in the seed; 0 = off): outside the labelled regions, on image, the student's
+   * objectness is trained towards the EMA teacher's objectness probability at every cell, and its class scores
+   * towards the teacher's, weighted by that probability (Dense Teacher, Zhou et al. 2022: the teacher's dense scores
+   * as soft targets, no threshold). With pl_flip the targets are the mean of the image's and the mirror's.
+   * Scaled by the obj and cls gains and the level balance as the labelled terms are; ramped up with pl_ramp.
+   */
+  pl_dense: number;
+  /**
    * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
    * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
    * from the first epoch (the seed).
@@ -128,6 +136,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_soft: 0,
   pl_flip: 0,
   pl_flip_iou: 0.55,
+  pl_dense: 0,
   pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
@@ -164,6 +173,7 @@ export function slaHypProblems(h: SlaHyp): string[] {
     nonNegative("pl_min_area"),
     nonNegative("pl_gt_overlap"),
     nonNegative("pl_weight"),
+    nonNegative("pl_dense"),
     nonNegative("sim_margin"),
     nonNegative("sim_weight"),
     nonNegative("region_only_epochs"),

@@ -5,15 +5,16 @@
  * first sim_epochs of the run; the last region_only_epochs without either). Adds
  * bs · (w_e · (box + obj + cls)_PL + sim_weight · L_sim) to the loss, as the seed's combination does, where w_e is
  * pl_weight ramped up over pl_ramp of the epochs and the PL terms carry the detection gains when pl_loss_gains is 1
- * (each pseudo-label weighted by its confidence when pl_soft is 1). Outside the labelled regions nothing but the
- * pseudo-labels is supervised: an unlabelled cell the detector finds, admitted or not, is never taught as background
- * (docs/phase2.md).
+ * (each pseudo-label weighted by its confidence when pl_soft is 1), plus pl_dense · ramp · (obj + cls)_dense with the
+ * dense pseudo-labels on. Outside the labelled regions nothing but the pseudo-labels is supervised: an unlabelled cell
+ * the detector finds, admitted or not, is never taught as background, unless the dense pseudo-labels teach every
+ * unlabelled cell the teacher's own score (docs/phase2.md).
  */
 import type { Batch } from "../../data/batch.js";
 import type { YoloModel } from "../../model/yolo.js";
 import { noGrad, type Tensor, tensor, tidy } from "../../torch/index.js";
 import type { ComputeLoss } from "../loss/compute-loss.js";
-import { labelledTargets } from "../loss/region-mask.js";
+import { labelledCells, labelledTargets } from "../loss/region-mask.js";
 import { type CalibrationSample, type CalibratorState, ThresholdCalibrator } from "./calibration.js";
 import type { SlaHyp } from "./hyp.js";
 import type { SlaOptions } from "./options.js";
@@ -27,7 +28,7 @@ export const SIMILARITY_TAP = "neckP3";
 export interface SlaTerms {
   /** To add to the detection loss (0-d, ×batch size, weighted). */
   loss: Tensor;
-  /** Unweighted pseudo-label loss (box + obj + cls) and similarity loss, for the log. */
+  /** Unweighted pseudo-label loss (box + obj + cls, the dense pseudo-labels' included) and similarity loss, for the log. */
   pl: number;
   sim: number;
 }
@@ -80,12 +81,17 @@ export class SlaBranch {
   }
 
   /**
-   * The pseudo-label loss's weight in `epoch` (from 0): pl_weight ramped up linearly over the first
-   * pl_ramp · epochs epochs, min(1, epoch / (pl_ramp · epochs)) of it; 0 in the first (a burn-in).
+   * The pseudo-label losses' ramp in `epoch` (from 0): min(1, epoch / (pl_ramp · epochs)), 0 in the first epoch (a
+   * burn-in); 1 throughout when pl_ramp is 0.
    */
-  plWeight(epoch: number): number {
+  ramp(epoch: number): number {
     const rampEpochs = this.hyp.pl_ramp * this.epochs;
-    return rampEpochs > 0 ? this.hyp.pl_weight * Math.min(1, epoch / rampEpochs) : this.hyp.pl_weight;
+    return rampEpochs > 0 ? Math.min(1, epoch / rampEpochs) : 1;
+  }
+
+  /** The pseudo-label loss's weight in `epoch` (from 0): pl_weight ramped up linearly over pl_ramp of the epochs. */
+  plWeight(epoch: number): number {
+    return this.hyp.pl_weight * this.ramp(epoch);
   }
 
   /** Multipliers of the pseudo-label loss's (box, obj, cls) terms: the detection gains (pl_loss_gains 1) or 1s. */
@@ -127,16 +133,34 @@ export class SlaBranch {
 
   /**
    * Decoded proposals of the chosen detector, without gradient; with pl_flip also the EMA detector's on the left-right
-   * mirror of the batch.
+   * mirror of the batch; with pl_dense the EMA teacher's probabilities per level (with pl_flip: the mean of the image's
+   * and the mirror's, mapped back).
    */
   #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]) {
-    return noGrad(() => ({
-      decoded:
-        this.options.proposer === "ema"
-          ? ema.forward(batch.images, { decode: true }).decoded!
-          : student.detect.decode(maps.map((m) => m.detach())),
-      mirrored: this.hyp.pl_flip === 1 ? ema.forward(batch.images.flip(3), { decode: true }).decoded! : undefined,
-    }));
+    return noGrad(() => {
+      const teacher = this.options.proposer === "ema" || this.hyp.pl_dense > 0 ? ema.forward(batch.images) : null;
+      const mirror = this.hyp.pl_flip === 1 ? ema.forward(batch.images.flip(3)) : null;
+      const dense =
+        this.hyp.pl_dense > 0
+          ? teacher!.maps.map((m, i) => {
+              const p = m.sigmoid();
+              return mirror ? p.add(mirror.maps[i]!.sigmoid().flip(3)).div(2) : p;
+            })
+          : null;
+      return {
+        decoded:
+          this.options.proposer === "ema" ? teacher!.decoded! : student.detect.decode(maps.map((m) => m.detach())),
+        mirrored: mirror?.decoded ?? undefined,
+        dense,
+      };
+    });
+  }
+
+  /** Per level, float [B, 1, H, W]: 1 at the cells the dense pseudo-labels teach (outside the regions, on image). */
+  #denseCells(batch: Batch, strides: readonly number[]): Tensor[] {
+    return strides.map((s) =>
+      labelledCells(batch.regionMask, s).logicalNot().logicalAnd(labelledCells(batch.imageMask, s)).float(),
+    );
   }
 
   /** The global batch's calibration samples: this rank's alone in a one-process run (or with calibration off). */
@@ -157,7 +181,7 @@ export class SlaBranch {
   ): SlaTerms | null {
     if (this.regionOnly(epoch)) return null;
     return tidy(() => {
-      const { decoded, mirrored } = this.#propose(ctx.student, ctx.ema, batch, out.maps);
+      const { decoded, mirrored, dense } = this.#propose(ctx.student, ctx.ema, batch, out.maps);
       const sets = selectPseudoLabels(decoded, batch.targets, batch.regionMask, this.hyp, {
         ...(mirrored ? { mirrored } : {}),
         excludeRegion: !this.options.plInRegion,
@@ -170,12 +194,20 @@ export class SlaBranch {
       this.calibrator.add(this.#everyRanks(sets.calibration));
       const bs = batch.images.size(0);
       this.stats.add(sets.pseudo, sets.anchors.length, bs, batch.heldout);
-      const plWeight = this.plWeight(epoch);
-      const pl =
-        sets.pseudo.length > 0 && plWeight > 0
+      const ramp = this.ramp(epoch);
+      const gains = tensor(this.#termGains(ctx.computeLoss));
+      const boxes =
+        sets.pseudo.length > 0 && this.hyp.pl_weight * ramp > 0
           ? ctx.computeLoss
               .computePseudo(out.maps, pseudoTargets(sets.pseudo), this.#softWeights(sets.pseudo))
-              .mul(tensor(this.#termGains(ctx.computeLoss)))
+              .mul(gains)
+              .sum()
+          : null;
+      const denseTerms =
+        dense && ramp > 0
+          ? ctx.computeLoss
+              .computeDense(out.maps, dense, this.#denseCells(batch, ctx.computeLoss.strides))
+              .mul(gains)
               .sum()
           : null;
       const features = out.features[SIMILARITY_TAP];
@@ -184,10 +216,15 @@ export class SlaBranch {
         const gt = batch.targets.index(labelledTargets(batch.targets, batch.regionMask));
         sim = similarityLoss(features, sets.anchors, classBoxes(gt), this.hyp, this.options.tripletSign);
       }
-      let loss = pl ? pl.mul(plWeight) : null;
-      if (sim) loss = loss ? loss.add(sim.mul(this.hyp.sim_weight)) : sim.mul(this.hyp.sim_weight);
-      if (!loss) return null;
-      return { loss: loss.mul(bs).reshape(), pl: pl?.item() ?? 0, sim: sim?.item() ?? 0 };
+      const weighted = [
+        boxes?.mul(this.hyp.pl_weight * ramp),
+        denseTerms?.mul(this.hyp.pl_dense * ramp),
+        sim?.mul(this.hyp.sim_weight),
+      ].filter((t): t is Tensor => t !== undefined);
+      if (weighted.length === 0) return null;
+      const loss = weighted.reduce((a, b) => a.add(b));
+      const pl = (boxes?.item() ?? 0) + (denseTerms?.item() ?? 0);
+      return { loss: loss.mul(bs).reshape(), pl, sim: sim?.item() ?? 0 };
     });
   }
 }

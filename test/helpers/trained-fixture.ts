@@ -2,10 +2,11 @@
  * One small trained detector shared by every test file of a test run (design.md §7.8): the README's main job
  * (`runQuickstart`: 64 synthetic fields of view at 128 px, all cells one class, a tiny YOLOv5 trained 100 epochs),
  * trained once and cached in the temp folder under a hash of the compiled sources, so a code change retrains it.
- * Concurrent test processes wait on a lock instead of training twice.
+ * Concurrent test processes wait on a lock instead of training twice. Each use marks the fixture as used; training a
+ * new one removes those of other source versions unused for STALE_FIXTURE_MS.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
@@ -98,9 +99,31 @@ const FIXTURE_SEED = 2;
 /** Best fitness (0.1·mAP50 + 0.9·mAP50-95 on val) below which the fixture counts as not trained. */
 const MIN_FIXTURE_FITNESS = 0.3;
 
+/** Fixtures of other source versions not used for this long are removed when a new one is trained. */
+export const STALE_FIXTURE_MS = 60 * 60 * 1000;
+/** The fixtures' folder names: this prefix and the key (a source hash or SLADET_FIXTURE_KEY). */
+export const FIXTURE_PREFIX = "sladet-fixture-";
+
+/**
+ * Removes the fixture folders in `parent` other than `keep` that no test has used (fixture.json's time) or, when
+ * unfinished, touched (the folder's) for `staleMs`, and that no training holds the lock of; returns their paths.
+ */
+export function pruneStaleFixtures(parent: string, keep: string, staleMs = STALE_FIXTURE_MS): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(parent)) {
+    const dir = join(parent, name);
+    if (!name.startsWith(FIXTURE_PREFIX) || dir === keep || existsSync(join(dir, "lock"))) continue;
+    const used = (statSync(join(dir, "fixture.json"), { throwIfNoEntry: false }) ?? statSync(dir)).mtimeMs;
+    if (Date.now() - used < staleMs) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
 export async function trainedFixture(): Promise<TrainedFixture> {
   // SLADET_FIXTURE_KEY pins the fixture while developing (a rebuild would otherwise retrain it); never set in CI
-  const root = join(tmpdir(), `sladet-fixture-${process.env.SLADET_FIXTURE_KEY ?? sourcesHash()}`);
+  const root = join(tmpdir(), `${FIXTURE_PREFIX}${process.env.SLADET_FIXTURE_KEY ?? sourcesHash()}`);
   const done = join(root, "fixture.json");
   const lock = join(root, "lock");
   mkdirSync(root, { recursive: true });
@@ -133,9 +156,12 @@ export async function trainedFixture(): Promise<TrainedFixture> {
         result,
       };
       writeFileSync(done, JSON.stringify(fixture));
+      pruneStaleFixtures(tmpdir(), root);
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }
   }
+  const now = new Date();
+  utimesSync(done, now, now); // in use: not stale for another STALE_FIXTURE_MS
   return JSON.parse(readFileSync(done, "utf8")) as TrainedFixture;
 }

@@ -1,6 +1,6 @@
 /** Training infrastructure: schedule and warmup, parameter groups, EMA, run folders, results.csv, early stopping, AutoAnchor. */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -19,6 +19,7 @@ import {
 } from "../../src/train/schedule.js";
 import { Rng } from "../../src/util/random.js";
 import { incrementRunDir } from "../../src/util/run-dir.js";
+import { FIXTURE_PREFIX, pruneStaleFixtures, STALE_FIXTURE_MS } from "../helpers/trained-fixture.js";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const HYP = { lr0: 0.01, lrf: 0.1, momentum: 0.937, warmup_epochs: 3, warmup_momentum: 0.8, warmup_bias_lr: 0.1 };
@@ -188,4 +189,33 @@ describe("AutoAnchor", () => {
     const areas = [0, 1, 2].map((i) => evolved[2 * i]! * evolved[2 * i + 1]!);
     assert.ok(areas[0]! < areas[1]! && areas[1]! < areas[2]!, "sorted by area");
   });
+});
+
+test("the test fixture cache: fixtures of other versions unused for an hour go, the current, fresh and locked ones stay", () => {
+  const parent = mkdtempSync(join(tmpdir(), "sladet-prune-"));
+  try {
+    const fixture = (key: string, usedMsAgo: number | null, locked = false) => {
+      const dir = join(parent, `${FIXTURE_PREFIX}${key}`);
+      mkdirSync(dir);
+      if (usedMsAgo !== null) {
+        writeFileSync(join(dir, "fixture.json"), "{}");
+        const then = new Date(Date.now() - usedMsAgo);
+        utimesSync(join(dir, "fixture.json"), then, then);
+      }
+      if (locked) mkdirSync(join(dir, "lock"));
+      return dir;
+    };
+    const hour = STALE_FIXTURE_MS;
+    const current = fixture("current", 2 * hour);
+    const stale = fixture("stale", 2 * hour);
+    const fresh = fixture("fresh", hour / 2);
+    const training = fixture("training", null, true);
+    const other = join(parent, "other-folder");
+    mkdirSync(other);
+    assert.deepEqual(pruneStaleFixtures(parent, current), [stale]);
+    for (const kept of [current, fresh, training, other]) assert.ok(existsSync(kept), kept);
+    assert.ok(!existsSync(stale));
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 });

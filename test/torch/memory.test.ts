@@ -194,38 +194,24 @@ test("keepFreedPages returns what it keeps above its limit on its own timer, and
   if (!(process.env.LD_PRELOAD ?? "").includes("jemalloc")) return;
   const MIB = 2 ** 20;
   const kept = () => keptPageBytes(allocatorStats()!);
-  const freeBlocks = () => {
-    for (const b of Array.from({ length: 48 }, () => zeros([MIB]))) b.dispose(); // 192 MiB alive at once, then freed
+  // under keepFreedPages with a 10 ms timer: 192 MiB alive at once, then freed; the kept pages then and 100 ms later
+  const keptUnder = async (limitBytes: number) => {
+    const restore = keepFreedPages({ limitBytes, checkEveryMs: 10 });
+    try {
+      releaseFreeMemory();
+      for (const b of Array.from({ length: 48 }, () => zeros([MIB]))) b.dispose();
+      const before = kept();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { before, after: kept() };
+    } finally {
+      restore();
+    }
   };
-  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const generous = keepFreedPages({ limitBytes: 1024 * MIB, checkEveryMs: 10 });
-  try {
-    releaseFreeMemory();
-    freeBlocks();
-    await wait(100);
-    assert.ok(kept() >= 150 * MIB, `under the limit: kept (${kept()})`);
-  } finally {
-    generous();
-  }
-  const tight = keepFreedPages({ limitBytes: 64 * MIB, checkEveryMs: 10 });
-  try {
-    releaseFreeMemory();
-    freeBlocks();
-    const before = kept();
-    assert.ok(before >= 150 * MIB, `freed blocks kept until the timer runs: ${before}`);
-    await wait(100);
-    assert.ok(kept() < before - 150 * MIB, `over the limit: returned by the timer (${before} → ${kept()})`);
-  } finally {
-    tight();
-  }
-  // the tight timer is gone: under a generous limit again, freed pages stay kept
-  const again = keepFreedPages({ limitBytes: 1024 * MIB, checkEveryMs: 10 });
-  try {
-    releaseFreeMemory();
-    freeBlocks();
-    await wait(100);
-    assert.ok(kept() >= 150 * MIB, `the restored one's timer no longer runs (${kept()})`);
-  } finally {
-    again();
-  }
+  const generous = await keptUnder(1024 * MIB);
+  assert.ok(generous.after >= 150 * MIB, `under the limit: kept (${generous.after})`);
+  const tight = await keptUnder(64 * MIB);
+  assert.ok(tight.before >= 150 * MIB, `freed blocks kept until the timer runs: ${tight.before}`);
+  assert.ok(tight.after < tight.before - 150 * MIB, `over the limit: returned by the timer (${tight.after})`);
+  const again = await keptUnder(1024 * MIB);
+  assert.ok(again.after >= 150 * MIB, `the tight one's timer stopped at its restore (${again.after})`);
 });

@@ -140,6 +140,8 @@ export class ComputeLoss {
   computeDense(p: readonly Tensor[], teacher: readonly Tensor[], cells: readonly Tensor[]): Tensor {
     return tidy(() => {
       const balance = this.#balance(p.length);
+      const classes = (t: Tensor) => t.slice(-1, 5, 5 + this.nc);
+      const bce = { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma, reduction: "none" } as const;
       let lobj: Tensor = zeros([1]);
       let lcls: Tensor = zeros([1]);
       p.forEach((pi, i) => {
@@ -149,8 +151,6 @@ export class ComputeLoss {
         lobj = lobj.add(obji.mul(balance[i]!));
         if (this.nc === 1) return;
         const weight = tObj.mul(where);
-        const classes = (t: Tensor) => t.slice(-1, 5, 5 + this.nc);
-        const bce = { posWeight: this.#clsPosWeight, gamma: this.hyp.fl_gamma, reduction: "none" } as const;
         const clsi = bceLoss(classes(pi), classes(teacher[i]!), bce).mean(-1).mul(weight).sum();
         lcls = lcls.add(clsi.div(weight.sum().clamp(1)));
       });

@@ -138,7 +138,8 @@ export class SlaBranch {
    */
   #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]) {
     return noGrad(() => {
-      const teacher = this.options.proposer === "ema" || this.hyp.pl_dense > 0 ? ema.forward(batch.images) : null;
+      const proposes = this.options.proposer === "ema";
+      const teacher = proposes || this.hyp.pl_dense > 0 ? ema.forward(batch.images, { decode: proposes }) : null;
       const mirror = this.hyp.pl_flip === 1 ? ema.forward(batch.images.flip(3)) : null;
       const dense =
         this.hyp.pl_dense > 0
@@ -148,8 +149,7 @@ export class SlaBranch {
             })
           : null;
       return {
-        decoded:
-          this.options.proposer === "ema" ? teacher!.decoded! : student.detect.decode(maps.map((m) => m.detach())),
+        decoded: proposes ? teacher!.decoded! : student.detect.decode(maps.map((m) => m.detach())),
         mirrored: mirror?.decoded ?? undefined,
         dense,
       };
@@ -195,9 +195,10 @@ export class SlaBranch {
       const bs = batch.images.size(0);
       this.stats.add(sets.pseudo, sets.anchors.length, bs, batch.heldout);
       const ramp = this.ramp(epoch);
+      const plWeight = this.plWeight(epoch);
       const gains = tensor(this.#termGains(ctx.computeLoss));
       const boxes =
-        sets.pseudo.length > 0 && this.hyp.pl_weight * ramp > 0
+        sets.pseudo.length > 0 && plWeight > 0
           ? ctx.computeLoss
               .computePseudo(out.maps, pseudoTargets(sets.pseudo), this.#softWeights(sets.pseudo))
               .mul(gains)
@@ -217,7 +218,7 @@ export class SlaBranch {
         sim = similarityLoss(features, sets.anchors, classBoxes(gt), this.hyp, this.options.tripletSign);
       }
       const weighted = [
-        boxes?.mul(this.hyp.pl_weight * ramp),
+        boxes?.mul(plWeight),
         denseTerms?.mul(this.hyp.pl_dense * ramp),
         sim?.mul(this.hyp.sim_weight),
       ].filter((t): t is Tensor => t !== undefined);

@@ -82,7 +82,7 @@ const train = new DataLoader({
   hyp: augHyp,
   seed: 0,
   workers: 1,
-  ...(hsvFactor === 1 ? {} : { attributeHsv: hsvFactor }),
+  ...(hsvFactor === 1 ? {} : { weakHsv: hsvFactor }),
 });
 const test = new DataLoader({ items: testItems, imgSize: IMGSZ, batchSize: 16, workers: 1 });
 

@@ -18,8 +18,8 @@ export interface MakerInit {
   augment: boolean;
   seed: number;
   paddingLabelled: boolean;
-  /** Training samples also carry the attribute head's pixels with this fraction of the HSV jitter (absent: none). */
-  attributeHsv?: number;
+  /** Training samples also carry a weak view with this fraction of the HSV jitter (absent: none). */
+  weakHsv?: number;
   cache: { mode: "ram"; handles: RamCacheHandles } | { mode: "disk"; dir: string } | { mode: "none" };
 }
 
@@ -70,14 +70,14 @@ export class BatchMaker {
 
   /** Builds one batch. */
   async makeBatch(task: Extract<MakerTask, { kind: "batch" }>): Promise<RawBatch> {
-    const { imgSize, seed, paddingLabelled, numAttributes, attributeHsv } = this.#init;
+    const { imgSize, seed, paddingLabelled, numAttributes, weakHsv } = this.#init;
     const hyp = task.closeMosaic ? { ...this.#init.hyp, mosaic: 0, mixup: 0 } : this.#init.hyp;
-    const attribute = attributeHsv === undefined ? {} : { attributeHsv };
+    const weak = weakHsv === undefined ? {} : { weakHsv };
     const samples: Sample[] = [];
     for (const index of task.indices) {
       samples.push(
         task.mode === "train"
-          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled, ...attribute })
+          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled, ...weak })
           : await evalSample(this.#source, index, task.shape, { paddingLabelled }),
       );
     }

@@ -28,10 +28,11 @@ export interface Batch {
    */
   heldout: Float32Array;
   /**
-   * The attribute head's pixels [B,3,H,W] when the loader makes them (LoaderOptions.attributeHsv): the images with
-   * their own colour jitter; absent = the head reads `images`.
+   * The weak view [B,3,H,W] when the loader makes it (LoaderOptions.weakHsv): the images with a fraction of their
+   * colour jitter, for the attribute head (attr_hsv) and phase 2's teacher (pl_teacher_hsv); absent = they read
+   * `images`.
    */
-  attributeImages?: Tensor;
+  weakImages?: Tensor;
   /** Position in the epoch. */
   batchIndex: number;
   /** Dataset index and image path of each image, in batch order. */
@@ -52,13 +53,13 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
     const codes = tensor(raw.masks, [B, 1, H, W]);
     return { regionMask: codes.eq(1).to("uint8"), imageMask: codes.ne(PADDING_MASK).to("uint8") };
   });
-  const attributeImages = raw.attributeImages ? pixelsToUnit(raw.attributeImages, [B, 3, H, W]) : undefined;
+  const weakImages = raw.weakImages ? pixelsToUnit(raw.weakImages, [B, 3, H, W]) : undefined;
   return {
     images,
     targets,
     regionMask,
     imageMask,
-    ...(attributeImages ? { attributeImages } : {}),
+    ...(weakImages ? { weakImages } : {}),
     targetScales: raw.targetScales,
     heldout: raw.heldout,
     batchIndex: raw.batchIndex,
@@ -70,7 +71,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
       targets.dispose();
       regionMask.dispose();
       imageMask.dispose();
-      attributeImages?.dispose();
+      weakImages?.dispose();
     },
   };
 }

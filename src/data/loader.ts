@@ -90,10 +90,10 @@ export interface LoaderOptions {
   /** Mark letterbox/mosaic padding as labelled (it holds no objects) instead of unlabelled. @default false */
   paddingLabelled?: boolean;
   /**
-   * Training batches also carry `attributeImages`: the attribute head's pixels, with this fraction of the HSV jitter
-   * (0 = the colours as loaded; see TrainSampleOptions.attributeHsv). @default none (the head reads `images`)
+   * Training batches also carry `weakImages`: a weak view, with this fraction of the HSV jitter (0 = the colours as
+   * loaded; see TrainSampleOptions.weakHsv). @default none (the attribute head and phase 2's teacher read `images`)
    */
-  attributeHsv?: number;
+  weakHsv?: number;
   /** Receives warnings (e.g. a RAM cache that does not fit). @default print to stderr */
   onWarning?: (message: string) => void;
 }
@@ -208,9 +208,9 @@ export class DataLoader {
     }
     this.#cacheMode = cacheMode;
     const hyp = augment ? resolveHyp(options.hyp ?? {}, HYP_SCRATCH_HIGH) : HYP_NO_AUGMENTATION;
-    const attributeHsv = augment && options.attributeHsv !== undefined ? { attributeHsv: options.attributeHsv } : {};
-    if (options.attributeHsv !== undefined && !(options.attributeHsv >= 0 && options.attributeHsv <= 1))
-      throw new Error(`attributeHsv must be a fraction in [0, 1], got ${options.attributeHsv}`);
+    const weakHsv = augment && options.weakHsv !== undefined ? { weakHsv: options.weakHsv } : {};
+    if (options.weakHsv !== undefined && !(options.weakHsv >= 0 && options.weakHsv <= 1))
+      throw new Error(`weakHsv must be a fraction in [0, 1], got ${options.weakHsv}`);
     const init: MakerInit = {
       items: [...items],
       imgSize,
@@ -220,7 +220,7 @@ export class DataLoader {
       seed,
       paddingLabelled,
       cache,
-      ...attributeHsv,
+      ...weakHsv,
     };
     this.#runner = workers === 0 ? new InlineRunner(init) : new WorkerPool(workers, init);
   }

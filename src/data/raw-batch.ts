@@ -34,8 +34,8 @@ export interface RawBatch {
   numAttributes: number;
   /** Held-out objects after augmentation (LoaderItem.heldout), [M, 6] rows like targets' first 6 columns. */
   heldout: Float32Array;
-  /** The attribute head's pixels, laid out as `images` (present when the samples carry `attributeImage`). */
-  attributeImages?: Uint8Array;
+  /** The weak view, laid out as `images` (present when the samples carry `weakImage`). */
+  weakImages?: Uint8Array;
 }
 
 /** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
@@ -50,7 +50,7 @@ export function assembleRawBatch(
   const { width: W, height: H } = first.image;
   const plane = W * H;
   const images = new Uint8Array(samples.length * 3 * plane);
-  const attributeImages = samples.every((s) => s.attributeImage) ? new Uint8Array(images.length) : undefined;
+  const weakImages = samples.every((s) => s.weakImage) ? new Uint8Array(images.length) : undefined;
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
   const scales: number[] = [];
@@ -61,7 +61,7 @@ export function assembleRawBatch(
       throw new Error(`batch of mixed sizes: ${W}×${H} and ${s.image.width}×${s.image.height}`);
     }
     writeChw(images, b, s.image.data, plane);
-    if (attributeImages) writeChw(attributeImages, b, s.attributeImage!.data, plane);
+    if (weakImages) writeChw(weakImages, b, s.weakImage!.data, plane);
     masks.set(s.mask.data, b * plane);
     const l = s.labels;
     for (let r = 0; r < l.count; r++) {
@@ -96,7 +96,7 @@ export function assembleRawBatch(
     targetScales: Float32Array.from(scales),
     numAttributes,
     heldout: Float32Array.from(heldout),
-    ...(attributeImages ? { attributeImages } : {}),
+    ...(weakImages ? { weakImages } : {}),
   };
 }
 
@@ -118,6 +118,6 @@ export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
     batch.targets.buffer,
     batch.targetScales.buffer,
     batch.heldout.buffer,
-    ...(batch.attributeImages ? [batch.attributeImages.buffer] : []),
+    ...(batch.weakImages ? [batch.weakImages.buffer] : []),
   ] as ArrayBuffer[];
 }

@@ -72,6 +72,11 @@ export interface AttributeBranchOptions {
    * attr_class 1; in training the label's class). @default 0 (off)
    */
   classes?: number;
+  /**
+   * The image tap reads the batch's weak view when it has one (hyp attr_hsv < 1); false when the weak view is made for
+   * phase 2's teacher alone (attr_hsv 1: the head reads the detector's image). @default true
+   */
+  readsWeakView?: boolean;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -93,6 +98,7 @@ export class AttributeBranch {
   readonly lossHyp: AttributeLossHyp;
   readonly minScale: number;
   readonly clipNorm: number;
+  readonly readsWeakView: boolean;
 
   constructor(model: YoloModel, options: AttributeBranchOptions, head?: AttributeHead) {
     const taps = head?.taps ?? options.taps ?? ATTRIBUTE_TAPS;
@@ -128,6 +134,7 @@ export class AttributeBranch {
     this.lossHyp = options.lossHyp ?? SEED_ATTRIBUTE_LOSS;
     this.minScale = options.minScale ?? 0;
     this.clipNorm = options.clipNorm ?? 0;
+    this.readsWeakView = options.readsWeakView ?? true;
   }
 
   /**
@@ -137,7 +144,7 @@ export class AttributeBranch {
    */
   loss(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
     return this.#loss(features, batch, this.lambda, null);
   }
@@ -151,7 +158,7 @@ export class AttributeBranch {
    */
   extraSteps(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
     lr: number,
     count: number,
     averageGradients?: () => void,
@@ -171,7 +178,7 @@ export class AttributeBranch {
 
   #loss(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "attributeImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
     lambda: number,
     flip: readonly number[] | null,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
@@ -185,8 +192,8 @@ export class AttributeBranch {
         : batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
       const targetScales = all ? batch.targetScales : Float32Array.from(rows, (i) => batch.targetScales[i]!);
       const boxes = targetBoxes(targets);
-      // the image tap reads the head's own pixels when the loader made them (hyp attr_hsv), else the detector's
-      const images = batch.attributeImages ?? batch.images;
+      // the image tap reads the weak view when the loader made it for the head (hyp attr_hsv), else the detector's
+      const images = this.readsWeakView && batch.weakImages ? batch.weakImages : batch.images;
       const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
       const pooled = poolCells(maps, boxes, { outputSize: this.head.roiSize });

@@ -51,6 +51,7 @@ export function createAttributeBranch(
       imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
       dropout: opts.hyp.attr_dropout,
       classes: opts.hyp.attr_class === 1 ? model.detect.nc : 0,
+      readsWeakView: opts.hyp.attr_hsv !== 1,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
         ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),

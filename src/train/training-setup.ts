@@ -163,7 +163,7 @@ function createLoaders(
   trainItems: LoaderItem[],
   valItems: LoaderItem[],
   dp: DataParallel | null,
-  attributeHsv: number | undefined,
+  weakHsv: number | undefined,
 ) {
   const loaderBase = { imgSize: opts.imgsz, workers: opts.workers, cache: opts.cache, numAttributes };
   const ranks = dp?.worldSize ?? 1;
@@ -173,7 +173,7 @@ function createLoaders(
     batchSize: opts.batch / ranks,
     augment: true,
     hyp: opts.hyp,
-    ...(attributeHsv === undefined ? {} : { attributeHsv }),
+    ...(weakHsv === undefined ? {} : { weakHsv }),
     seed: opts.seed,
     ...(dp ? { shard: { rank: dp.rank, worldSize: ranks } } : {}),
   });
@@ -211,14 +211,14 @@ export async function createTraining(
   const opts = withCheckedImgsz(given, model, log);
   if (dp) shareModel(dp, model);
   const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
-  const attributeHsv = withAttributes ? headImageHsv(opts, attributeHead) : undefined;
+  const weakHsv = weakViewHsv(opts, withAttributes ? headImageHsv(opts, attributeHead) : undefined);
   const { trainLoader, valLoader } = createLoaders(
     opts,
     data.attributes.length,
     trainItems,
     valItems,
     dp,
-    attributeHsv,
+    weakHsv,
   );
   const computeLoss = new ComputeLoss({
     nc: model.nc,
@@ -333,6 +333,23 @@ function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | null): n
   return taps.includes(IMAGE_TAP) && opts.hyp.attr_hsv !== 1 ? opts.hyp.attr_hsv : undefined;
 }
 
+/**
+ * The HSV fraction of the loader's weak view (TrainSampleOptions.weakHsv), or undefined when nothing reads one: the
+ * attribute head's (`headHsv`, attr_hsv) and phase 2's teacher's (pl_teacher_hsv < 1) share it, so they must agree.
+ */
+export function weakViewHsv(
+  opts: Pick<ResolvedTrainOptions, "sla" | "hyp">,
+  headHsv: number | undefined,
+): number | undefined {
+  const teacherHsv = opts.sla && opts.hyp.pl_teacher_hsv < 1 ? opts.hyp.pl_teacher_hsv : undefined;
+  if (headHsv !== undefined && teacherHsv !== undefined && headHsv !== teacherHsv)
+    throw new ConfigError(
+      `attr_hsv ${headHsv} and pl_teacher_hsv ${teacherHsv} differ: the attribute head and phase 2's teacher read ` +
+        "the same weak view of each image, so set them equal (or attr_hsv to 1: the head reads the detector's image)",
+    );
+  return headHsv ?? teacherHsv;
+}
+
 /** Phase 2's branch; pseudo-labels need labelled regions to leave something unlabelled. */
 function createSlaBranch(
   opts: ResolvedTrainOptions,
@@ -344,6 +361,10 @@ function createSlaBranch(
   const { heldoutKnown } = data;
   if (h.pl_flip === 1 && sla.proposer !== "ema")
     throw new ConfigError("pl_flip: 1 needs the EMA proposer (the student's proposals come from its training forward)");
+  if (h.pl_teacher_hsv < 1 && sla.proposer !== "ema")
+    throw new ConfigError(
+      `pl_teacher_hsv ${h.pl_teacher_hsv} needs the EMA proposer (the student's proposals come from its training forward)`,
+    );
   if (!data.sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown, data.gather);
@@ -371,8 +392,9 @@ function phase2Summary(h: Hyp, sla: SlaOptions, branch: SlaBranch, epochs: numbe
   const similarity =
     `similarity on the band (${h.sim_conf}·t/${h.pl_conf}, t] of the threshold t, margin ${h.sim_margin}, ` +
     `${sla.tripletSign} sign, weight ${h.sim_weight}, first ${branch.similarityEpochs} epochs`;
+  const view = h.pl_teacher_hsv < 1 ? ` on a weak view (${h.pl_teacher_hsv} of the colour jitter)` : "";
   return (
-    `phase 2: pseudo-labels from the ${sla.proposer}${h.pl_flip ? " and its view of the mirrored image (fused)" : ""} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
+    `phase 2: pseudo-labels from the ${sla.proposer}${view}${h.pl_flip ? " and its view of the mirrored image (fused)" : ""} (conf > ${threshold}, entropy ≤ ${h.pl_entropy}, ${where}), ` +
     `${weight}${dense}; ${similarity}; last ${h.region_only_epochs} region-only` +
     `${h.ft_ema_epochs > 0 ? `; EMA over ≥ ${h.ft_ema_epochs} epochs` : ""}` +
     `${heldoutKnown ? "; pseudo-label precision measured on the held-out labels" : ""}`

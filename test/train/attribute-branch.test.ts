@@ -36,9 +36,10 @@ test("rowsAtScale keeps the rows at or above the factor", () => {
   assert.deepEqual(rowsAtScale([0.1, 0.2], 0.5), []);
 });
 
-test("the image tap reads the batch's attribute pixels when it has them", () => {
+test("the image tap reads the batch's weak view when it has one, unless the view is the teacher's alone", () => {
   const model = new YoloModel(tinyModelYaml());
   const branch = new AttributeBranch(model, OPTIONS);
+  const detectorImage = new AttributeBranch(model, { ...OPTIONS, readsWeakView: false }, branch.head);
   tidy(() => {
     const images = rand([2, 3, 32, 32]);
     const other = rand([2, 3, 32, 32]);
@@ -46,10 +47,13 @@ test("the image tap reads the batch's attribute pixels when it has them", () => 
     const base = { targets: targets(), targetScales: scales };
     const onImages = lossOf(branch, { ...base, images });
     const onOther = lossOf(branch, { ...base, images: other });
-    const withCopy = lossOf(branch, { ...base, images, attributeImages: other });
+    const withCopy = lossOf(branch, { ...base, images, weakImages: other });
     assert.notEqual(onImages, onOther, "different pixels, different loss");
-    assert.equal(withCopy, onOther, "the head read attributeImages, not images");
+    assert.equal(withCopy, onOther, "the head read weakImages, not images");
+    assert.equal(lossOf(detectorImage, { ...base, images, weakImages: other }), onImages, "attr_hsv 1: images");
   });
+  detectorImage.optimizer.dispose();
+  detectorImage.ema.ema.dispose();
   branch.dispose();
   model.dispose();
 });

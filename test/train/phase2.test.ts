@@ -48,6 +48,8 @@ before(async () => {
     epochs: 3,
     attributes: "auto",
     sla: { proposer: "ema", tripletSign: "conventional", plInRegion: false },
+    // the teacher on the weak view the attribute head reads too (attr_hsv 0): the loader's shared copy end to end
+    hyp: { ...PHASE2_TEST_HYP, pl_teacher_hsv: 0 },
     project: join(work, "p2"),
   });
 });

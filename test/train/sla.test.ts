@@ -35,7 +35,7 @@ import {
 import { matchPseudoLabels, PseudoLabelStats } from "../../src/train/sla/pseudo-stats.js";
 import { type ClassBox, tripletLoss } from "../../src/train/sla/similarity.js";
 import { SlaBranch } from "../../src/train/sla/sla-branch.js";
-import { emaOptions } from "../../src/train/training-setup.js";
+import { emaOptions, weakViewHsv } from "../../src/train/training-setup.js";
 import { tinyModelYaml } from "../helpers/trained-fixture.js";
 import { assertClose, loadGolden } from "../helpers.js";
 
@@ -731,4 +731,67 @@ test("SlaBranch with pl_dense: the dense term alone when nothing is admitted, no
   computeLoss.dispose();
   student.dispose();
   ema.dispose();
+});
+
+test("pl_teacher_hsv < 1: the EMA teacher proposes and sets dense targets from the weak view; none there, it says so", () => {
+  manualSeed(5);
+  const nc = 3;
+  const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
+  const [student, ema] = [make(), make()];
+  // confident everywhere, so boxes are admitted from either view
+  for (const conv of ema.detect.m) {
+    const bias = conv.bias!.data;
+    const values = bias.toArray().map((v, i) => (i % (5 + nc) === 4 || i % (5 + nc) === 5 ? 3.2 + (i % 7) * 0.3 : v));
+    conv.bias!.data = tensor(values, bias.shape);
+  }
+  student.train();
+  ema.eval();
+  const computeLoss = new ComputeLoss({
+    nc,
+    anchors: student.detect.anchors.data,
+    strides: student.stride,
+    hyp: { ...SEED_LOSS_HYP },
+  });
+  tidy(() => {
+    const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0, pl_dense: 0.5 };
+    const options = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+    const [images, weak] = [randn([2, 3, 64, 64]), randn([2, 3, 64, 64]).mul(0.3)];
+    const mask = zeros([2, 1, 64, 64], { dtype: "uint8" });
+    fill_(mask.slice(3, 0, 32), 1);
+    const common = {
+      targets: tensor([0, 0, 0.3, 0.3, 0.2, 0.2], [1, 6]),
+      regionMask: mask,
+      imageMask: zeros([2, 1, 64, 64], { dtype: "uint8" }).add(1).to("uint8"),
+      heldout: new Float32Array(0),
+    };
+    const out = student.forward(images, { decode: false, taps: [] });
+    const ctx = { student, ema, computeLoss };
+    const termsOf = (h: typeof hyp & { pl_teacher_hsv?: number }, batch: object) => {
+      const branch = new SlaBranch({ ...h, pl_teacher_hsv: h.pl_teacher_hsv ?? 1 }, 10, options, false);
+      const t = branch.terms(ctx, { ...common, ...batch } as unknown as Batch, out, 1);
+      return { pl: t?.pl ?? 0, count: branch.stats.summary().count };
+    };
+    const weakTeacher = termsOf({ ...hyp, pl_teacher_hsv: 0 }, { images, weakImages: weak });
+    const teacherSeesWeak = termsOf(hyp, { images: weak }); // the same teacher input, the same student maps
+    const ownView = termsOf(hyp, { images, weakImages: weak }); // pl_teacher_hsv 1 ignores the weak view
+    assert.ok(weakTeacher.count > 0, "pseudo-labels admitted");
+    assert.equal(weakTeacher.count, teacherSeesWeak.count);
+    assert.ok(Math.abs(weakTeacher.pl - teacherSeesWeak.pl) <= 1e-6 * teacherSeesWeak.pl, "the teacher read the weak view");
+    assert.ok(Math.abs(weakTeacher.pl - ownView.pl) > 1e-4 * ownView.pl, "and not the student's batch");
+    assert.throws(() => termsOf({ ...hyp, pl_teacher_hsv: 0 }, { images }), /pl_teacher_hsv 0: the batch has no weak view/);
+  });
+  computeLoss.dispose();
+  student.dispose();
+  ema.dispose();
+});
+
+test("the weak view: one for the attribute head and phase 2's teacher, only in phase 2 for the teacher, never two", () => {
+  const sla = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
+  const teacher = { ...DEFAULT_HYP, pl_teacher_hsv: 0 };
+  assert.equal(weakViewHsv({ sla: null, hyp: teacher }, undefined), undefined, "phase 1 has no teacher");
+  assert.equal(weakViewHsv({ sla, hyp: DEFAULT_HYP }, undefined), undefined, "pl_teacher_hsv 1: the batch itself");
+  assert.equal(weakViewHsv({ sla, hyp: teacher }, undefined), 0);
+  assert.equal(weakViewHsv({ sla, hyp: teacher }, 0), 0, "shared with the head");
+  assert.equal(weakViewHsv({ sla, hyp: DEFAULT_HYP }, 0.5), 0.5, "the head's alone");
+  assert.throws(() => weakViewHsv({ sla, hyp: teacher }, 0.5), /attr_hsv 0.5 and pl_teacher_hsv 0 differ/);
 });

@@ -43,12 +43,13 @@ export interface TrainSampleOptions {
   /** Box filter after the warp. @default BOX_CANDIDATES */
   boxCandidates?: BoxCandidateOptions;
   /**
-   * Also make the attribute head's copy of the sample's pixels (`Sample.attributeImage`): the same geometry and
-   * flips, with this fraction of the HSV jitter (0: the colours as loaded; the same random draws, scaled), so that
-   * the jitter that trains the detector does not erase the colour cues (basophilia) the head must read. Absent: no
-   * copy, the head reads the detector's image.
+   * Also make the weak view of the sample (`Sample.weakImage`): the same geometry and flips, with this fraction of
+   * the HSV jitter (0: the colours as loaded; the same random draws, scaled). The attribute head reads it (attr_hsv),
+   * so that the jitter that trains the detector does not erase the colour cues (basophilia) the head must read, and
+   * phase 2's EMA teacher (pl_teacher_hsv), so that it proposes from the image as it is while the student learns
+   * from the jittered one. Absent: no copy, both read the detector's image.
    */
-  attributeHsv?: number;
+  weakHsv?: number;
 }
 
 async function loadMosaic(source: SampleSource, index: number, rng: Rng, options: TrainSampleOptions): Promise<Sample> {
@@ -92,10 +93,10 @@ export async function trainSample(
   }
   const gains = { h: hyp.hsv_h, s: hyp.hsv_s, v: hyp.hsv_v };
   const units = drawHsvUnits(gains, rng);
-  if (options.attributeHsv !== undefined) {
+  if (options.weakHsv !== undefined) {
     const copy = { ...sample.image, data: sample.image.data.slice() };
-    if (units) applyHsvUnits(copy, units, gains, options.attributeHsv);
-    sample = { ...sample, attributeImage: copy };
+    if (units) applyHsvUnits(copy, units, gains, options.weakHsv);
+    sample = { ...sample, weakImage: copy };
   }
   if (units) applyHsvUnits(sample.image, units, gains);
   if (rng.next() < hyp.flipud) sample = flipUpDown(sample);

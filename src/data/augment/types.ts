@@ -70,10 +70,10 @@ export interface Sample {
   mask: Mask;
   labels: Labels;
   /**
-   * The attribute head's copy of `image` (same geometry, its own colour jitter: {@link TrainSampleOptions}'
-   * `attributeHsv`); absent when the head reads `image` itself.
+   * The weak view of `image` (same geometry, a fraction of its colour jitter: {@link TrainSampleOptions}' `weakHsv`),
+   * read by the attribute head and phase 2's teacher; absent when they read `image` itself.
    */
-  attributeImage?: RgbImage;
+  weakImage?: RgbImage;
 }
 
 /** Numbers per label row. */

@@ -79,6 +79,15 @@ export interface SlaHyp {
    */
   pl_dense: number;
   /**
+   * Fraction of the batch's HSV colour jitter in the images the EMA teacher proposes from (not in the seed, whose
+   * proposer sees the student's own batch: 1). Below 1 the loader makes a weak view of every training image (the same
+   * geometry, flips and mosaic, this fraction of the jitter: 0 = the colours as loaded), the teacher's boxes, dense
+   * targets and calibration come from it, and the student learns them on the fully jittered image: the weak/strong
+   * split of Unbiased Teacher (Liu et al., ICLR 2021), the geometry shared so that no box is mapped between views.
+   * Needs the EMA proposer; with attributes, the head reads the same weak view, so attr_hsv must then equal it.
+   */
+  pl_teacher_hsv: number;
+  /**
    * Fraction of the phase-2 epochs over which the pseudo-label weight ramps up linearly from 0 (burn-in then ramp-up,
    * as Unbiased Teacher 2021 and Mean Teacher 2017); epoch e weighs min(1, e / (pl_ramp · epochs)). 0 = full weight
    * from the first epoch (the seed).
@@ -137,6 +146,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_flip: 0,
   pl_flip_iou: 0.55,
   pl_dense: 0,
+  pl_teacher_hsv: 1,
   pl_ramp: 0.25,
   sim_conf: 0.6,
   sim_roi: 4,
@@ -163,6 +173,7 @@ export function slaHypProblems(h: SlaHyp): string[] {
     unit("sim_iou"),
     unit("sim_epochs"),
     unit("pl_ramp"),
+    unit("pl_teacher_hsv"),
     h.pl_loss_gains === 0 || h.pl_loss_gains === 1 ? null : "pl_loss_gains 0 or 1",
     h.pl_unsupported === 0 || h.pl_unsupported === 1 ? null : "pl_unsupported 0 or 1",
     h.pl_soft === 0 || h.pl_soft === 1 ? null : "pl_soft 0 or 1",

@@ -134,13 +134,15 @@ export class SlaBranch {
   /**
    * Decoded proposals of the chosen detector, without gradient; with pl_flip also the EMA detector's on the left-right
    * mirror of the batch; with pl_dense the EMA teacher's probabilities per level (with pl_flip: the mean of the image's
-   * and the mirror's, mapped back).
+   * and the mirror's, mapped back). The EMA teacher looks at {@link teacherImages}.
    */
   #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]) {
     return noGrad(() => {
       const proposes = this.options.proposer === "ema";
-      const teacher = proposes || this.hyp.pl_dense > 0 ? ema.forward(batch.images, { decode: proposes }) : null;
-      const mirror = this.hyp.pl_flip === 1 ? ema.forward(batch.images.flip(3)) : null;
+      const needsTeacher = proposes || this.hyp.pl_dense > 0;
+      const images = needsTeacher || this.hyp.pl_flip === 1 ? this.teacherImages(batch) : null;
+      const teacher = needsTeacher ? ema.forward(images!, { decode: proposes }) : null;
+      const mirror = this.hyp.pl_flip === 1 ? ema.forward(images!.flip(3)) : null;
       const dense =
         this.hyp.pl_dense > 0
           ? teacher!.maps.map((m, i) => {
@@ -154,6 +156,14 @@ export class SlaBranch {
         dense,
       };
     });
+  }
+
+  /** What the EMA teacher looks at: the batch's weak view when pl_teacher_hsv < 1 (the loader must make it), else the batch. */
+  teacherImages(batch: Pick<Batch, "images" | "weakImages">): Tensor {
+    if (this.hyp.pl_teacher_hsv === 1) return batch.images;
+    if (!batch.weakImages)
+      throw new Error(`pl_teacher_hsv ${this.hyp.pl_teacher_hsv}: the batch has no weak view (LoaderOptions.weakHsv)`);
+    return batch.weakImages;
   }
 
   /** Per level, float [B, 1, H, W]: 1 at the cells the dense pseudo-labels teach (outside the regions, on image). */

@@ -212,14 +212,7 @@ export async function createTraining(
   if (dp) shareModel(dp, model);
   const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
   const weakHsv = weakViewHsv(opts, withAttributes ? headImageHsv(opts, attributeHead) : undefined);
-  const { trainLoader, valLoader } = createLoaders(
-    opts,
-    data.attributes.length,
-    trainItems,
-    valItems,
-    dp,
-    weakHsv,
-  );
+  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems, dp, weakHsv);
   const computeLoss = new ComputeLoss({
     nc: model.nc,
     anchors: model.detect.anchors.data,

@@ -56,11 +56,6 @@ test("the batch carries the head's pixels as a second CHW image, transferred wit
   const hwc = samples[1]!.weakImage!.data;
   assert.equal(raw.weakImages[3 * plane + plane + 5], hwc[5 * 3 + 1]!, "image 1, green, pixel 5");
   assert.ok(rawBatchTransferList(raw).includes(raw.weakImages.buffer as ArrayBuffer));
-  const without = assembleRawBatch(
-    [await trainSample(source(), 0, 0, { ...options, weakHsv: undefined })],
-    [0],
-    0,
-    7,
-  );
+  const without = assembleRawBatch([await trainSample(source(), 0, 0, { ...options, weakHsv: undefined })], [0], 0, 7);
   assert.equal(without.weakImages, undefined);
 });

@@ -776,9 +776,15 @@ test("pl_teacher_hsv < 1: the EMA teacher proposes and sets dense targets from t
     const ownView = termsOf(hyp, { images, weakImages: weak }); // pl_teacher_hsv 1 ignores the weak view
     assert.ok(weakTeacher.count > 0, "pseudo-labels admitted");
     assert.equal(weakTeacher.count, teacherSeesWeak.count);
-    assert.ok(Math.abs(weakTeacher.pl - teacherSeesWeak.pl) <= 1e-6 * teacherSeesWeak.pl, "the teacher read the weak view");
+    assert.ok(
+      Math.abs(weakTeacher.pl - teacherSeesWeak.pl) <= 1e-6 * teacherSeesWeak.pl,
+      "the teacher read the weak view",
+    );
     assert.ok(Math.abs(weakTeacher.pl - ownView.pl) > 1e-4 * ownView.pl, "and not the student's batch");
-    assert.throws(() => termsOf({ ...hyp, pl_teacher_hsv: 0 }, { images }), /pl_teacher_hsv 0: the batch has no weak view/);
+    assert.throws(
+      () => termsOf({ ...hyp, pl_teacher_hsv: 0 }, { images }),
+      /pl_teacher_hsv 0: the batch has no weak view/,
+    );
   });
   computeLoss.dispose();
   student.dispose();

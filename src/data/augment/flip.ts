@@ -28,9 +28,7 @@ export function flipLeftRight(s: Sample): Sample {
     image: { data: flipColumns(s.image.data, w, h, 3), width: w, height: h },
     mask: { data: flipColumns(s.mask.data, w, h, 1), width: w, height: h },
     labels: mapBoxes(s.labels, (x1, y1, x2, y2) => [w - x2, y1, w - x1, y2]),
-    ...(s.weakImage
-      ? { weakImage: { data: flipColumns(s.weakImage.data, w, h, 3), width: w, height: h } }
-      : {}),
+    ...(s.weakImage ? { weakImage: { data: flipColumns(s.weakImage.data, w, h, 3), width: w, height: h } } : {}),
   };
 }
 
@@ -41,8 +39,6 @@ export function flipUpDown(s: Sample): Sample {
     image: { data: flipRows(s.image.data, w, h, 3), width: w, height: h },
     mask: { data: flipRows(s.mask.data, w, h, 1), width: w, height: h },
     labels: mapBoxes(s.labels, (x1, y1, x2, y2) => [x1, h - y2, x2, h - y1]),
-    ...(s.weakImage
-      ? { weakImage: { data: flipRows(s.weakImage.data, w, h, 3), width: w, height: h } }
-      : {}),
+    ...(s.weakImage ? { weakImage: { data: flipRows(s.weakImage.data, w, h, 3), width: w, height: h } } : {}),
   };
 }

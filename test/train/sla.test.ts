@@ -599,29 +599,45 @@ test("dense pseudo-labels teach only their cells, class where the teacher sees a
   });
 });
 
-test("phase-2 terms and their backward leave native memory and the tensor count flat across steps", () => {
-  manualSeed(3);
+/** Objectness and class 0 near 1 at every anchor of `model` (its Detect biases), so pseudo-labels are plentiful. */
+function makeConfident(model: YoloModel, nc: number): void {
+  for (const conv of model.detect.m) {
+    const bias = conv.bias!.data;
+    const values = bias.toArray().map((v, i) => (i % (5 + nc) === 4 || i % (5 + nc) === 5 ? 3.2 + (i % 7) * 0.3 : v));
+    conv.bias!.data = tensor(values, bias.shape);
+  }
+}
+
+/** A tiny 3-class student (training mode) and EMA teacher (eval mode) with their ComputeLoss; `confident` ones scored up. */
+function phase2Parts(seed: number, confident: readonly ("student" | "ema")[] = []) {
+  manualSeed(seed);
   const nc = 3;
   const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
-  const student = make();
-  const ema = make();
-  // confident everywhere (objectness and class 0 near 1), so pseudo-labels and anchors are plentiful
-  for (const model of [student, ema]) {
-    for (const conv of model.detect.m) {
-      const bias = conv.bias!.data;
-      const values = bias.toArray().map((v, i) => (i % (5 + nc) === 4 || i % (5 + nc) === 5 ? 3.2 + (i % 7) * 0.3 : v));
-      conv.bias!.data = tensor(values, bias.shape);
-    }
-  }
-  student.train();
-  ema.eval();
-  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0 };
+  const models = { student: make(), ema: make() };
+  for (const name of confident) makeConfident(models[name], nc);
+  models.student.train();
+  models.ema.eval();
+  const { student } = models;
   const computeLoss = new ComputeLoss({
     nc,
     anchors: student.detect.anchors.data,
     strides: student.stride,
     hyp: { ...SEED_LOSS_HYP },
   });
+  return {
+    ...models,
+    computeLoss,
+    dispose() {
+      computeLoss.dispose();
+      models.student.dispose();
+      models.ema.dispose();
+    },
+  };
+}
+
+test("phase-2 terms and their backward leave native memory and the tensor count flat across steps", () => {
+  const { student, ema, computeLoss, dispose } = phase2Parts(3, ["student", "ema"]);
+  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0 };
   // dense pseudo-labels on too (from the EMA teacher while the student proposes), so their path is counted
   const branch = new SlaBranch(
     { ...hyp, pl_dense: 0.5 },
@@ -681,24 +697,11 @@ test("phase-2 terms and their backward leave native memory and the tensor count 
     near(a.loss.item(), a.pl * hyp.pl_weight * 2, "× pl_weight × batch size");
   });
   for (const t of [images, targets, regionMask, imageMask]) t.dispose();
-  computeLoss.dispose();
-  student.dispose();
-  ema.dispose();
+  dispose();
 });
 
 test("SlaBranch with pl_dense: the dense term alone when nothing is admitted, none where every cell is labelled", () => {
-  manualSeed(4);
-  const nc = 3;
-  const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
-  const [student, ema] = [make(), make()];
-  student.train();
-  ema.eval();
-  const computeLoss = new ComputeLoss({
-    nc,
-    anchors: student.detect.anchors.data,
-    strides: student.stride,
-    hyp: { ...SEED_LOSS_HYP },
-  });
+  const { student, ema, computeLoss, dispose } = phase2Parts(4);
   tidy(() => {
     // pseudo-labels closed (pl_conf 1, no calibration): only the dense pseudo-labels can teach
     const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 1, pl_ramp: 0, pl_dense: 0.5 };
@@ -728,30 +731,12 @@ test("SlaBranch with pl_dense: the dense term alone when nothing is admitted, no
     const off = new SlaBranch({ ...hyp, pl_dense: 0 }, 10, options, false).terms(ctx, batchWith(32), out, 0);
     assert.equal(off, null, "pl_dense 0 and nothing admitted: no phase-2 term");
   });
-  computeLoss.dispose();
-  student.dispose();
-  ema.dispose();
+  dispose();
 });
 
 test("pl_teacher_hsv < 1: the EMA teacher proposes and sets dense targets from the weak view; none there, it says so", () => {
-  manualSeed(5);
-  const nc = 3;
-  const make = () => new YoloModel(tinyModelYaml(nc), { names: ["a", "b", "c"] });
-  const [student, ema] = [make(), make()];
-  // confident everywhere, so boxes are admitted from either view
-  for (const conv of ema.detect.m) {
-    const bias = conv.bias!.data;
-    const values = bias.toArray().map((v, i) => (i % (5 + nc) === 4 || i % (5 + nc) === 5 ? 3.2 + (i % 7) * 0.3 : v));
-    conv.bias!.data = tensor(values, bias.shape);
-  }
-  student.train();
-  ema.eval();
-  const computeLoss = new ComputeLoss({
-    nc,
-    anchors: student.detect.anchors.data,
-    strides: student.stride,
-    hyp: { ...SEED_LOSS_HYP },
-  });
+  // the teacher confident everywhere, so boxes are admitted from either view
+  const { student, ema, computeLoss, dispose } = phase2Parts(5, ["ema"]);
   tidy(() => {
     const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0, pl_dense: 0.5 };
     const options = { proposer: "ema", tripletSign: "conventional", plInRegion: false } as const;
@@ -786,9 +771,7 @@ test("pl_teacher_hsv < 1: the EMA teacher proposes and sets dense targets from t
       /pl_teacher_hsv 0: the batch has no weak view/,
     );
   });
-  computeLoss.dispose();
-  student.dispose();
-  ema.dispose();
+  dispose();
 });
 
 test("the weak view: one for the attribute head and phase 2's teacher, only in phase 2 for the teacher, never two", () => {

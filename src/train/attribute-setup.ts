@@ -5,6 +5,7 @@
 import type { LoaderItem } from "../data/loader.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
 import type { AttributeHead } from "../model/attribute-head.js";
+import { ATTRIBUTE_TAPS, IMAGE_TAP } from "../model/attribute-inference.js";
 import type { YoloModel } from "../model/yolo.js";
 import { OptionError } from "../util/errors.js";
 import { labelSizes } from "./anchor-check.js";
@@ -51,7 +52,7 @@ export function createAttributeBranch(
       imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
       dropout: opts.hyp.attr_dropout,
       classes: opts.hyp.attr_class === 1 ? model.detect.nc : 0,
-      readsWeakView: opts.hyp.attr_hsv !== 1,
+      readsWeakView: headImageHsv(opts, initial) !== undefined,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
         ...(opts.hyp.attr_balance === 1 ? { positive_priors: binaryAttributePriors(trainItems) } : {}),
@@ -60,6 +61,16 @@ export function createAttributeBranch(
     },
     initial?.train() ?? undefined,
   );
+}
+
+/**
+ * The fraction of HSV jitter of the attribute head's own pixels (hyp attr_hsv), or undefined when the head reads the
+ * detector's image: at attr_hsv 1 (the same pixels) or when it pools no image (detector taps are computed from the
+ * detector's input).
+ */
+export function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | null): number | undefined {
+  const taps = head?.taps ?? opts.attributeTaps ?? ATTRIBUTE_TAPS;
+  return taps.includes(IMAGE_TAP) && opts.hyp.attr_hsv !== 1 ? opts.hyp.attr_hsv : undefined;
 }
 
 /**

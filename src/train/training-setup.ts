@@ -12,8 +12,6 @@ import { checkImgSize } from "../data/img-size.js";
 import { DataLoader, type LoaderItem, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
-import type { AttributeHead } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS, IMAGE_TAP } from "../model/attribute-inference.js";
 import { YoloModel } from "../model/yolo.js";
 import { BatchNorm2d, manualSeed, SGD, setNumThreads } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
@@ -21,7 +19,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import type { AttributeBranch } from "./attribute-branch.js";
-import { createAttributeBranch } from "./attribute-setup.js";
+import { createAttributeBranch, headImageHsv } from "./attribute-setup.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
@@ -317,16 +315,6 @@ function createOptimizer(model: YoloModel, opts: ResolvedTrainOptions, isFrozen:
 }
 
 /**
- * The fraction of HSV jitter of the attribute head's own pixels (hyp attr_hsv), or undefined when the head reads the
- * detector's image: at attr_hsv 1 (the same pixels) or when it pools no image (detector taps are computed from the
- * detector's input).
- */
-function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | null): number | undefined {
-  const taps = head?.taps ?? opts.attributeTaps ?? ATTRIBUTE_TAPS;
-  return taps.includes(IMAGE_TAP) && opts.hyp.attr_hsv !== 1 ? opts.hyp.attr_hsv : undefined;
-}
-
-/**
  * The HSV fraction of the loader's weak view (TrainSampleOptions.weakHsv), or undefined when nothing reads one: the
  * attribute head's (`headHsv`, attr_hsv) and phase 2's teacher's (pl_teacher_hsv < 1) share it, so they must agree.
  */
@@ -352,12 +340,11 @@ function createSlaBranch(
 ): SlaBranch {
   const h = opts.hyp;
   const { heldoutKnown } = data;
-  if (h.pl_flip === 1 && sla.proposer !== "ema")
-    throw new ConfigError("pl_flip: 1 needs the EMA proposer (the student's proposals come from its training forward)");
-  if (h.pl_teacher_hsv < 1 && sla.proposer !== "ema")
-    throw new ConfigError(
-      `pl_teacher_hsv ${h.pl_teacher_hsv} needs the EMA proposer (the student's proposals come from its training forward)`,
-    );
+  // keys that act on the EMA teacher's forward, which the student proposer does not run
+  const teacherOnly = [h.pl_flip === 1 && "pl_flip: 1", h.pl_teacher_hsv < 1 && `pl_teacher_hsv ${h.pl_teacher_hsv}`];
+  const key = teacherOnly.find((k) => k !== false);
+  if (key && sla.proposer !== "ema")
+    throw new ConfigError(`${key} needs the EMA proposer (the student's proposals come from its training forward)`);
   if (!data.sparse)
     log("warning: phase 2 on a densely labelled dataset: pseudo-labels only come from outside labelled regions");
   const branch = new SlaBranch(h, opts.epochs, sla, heldoutKnown, data.gather);

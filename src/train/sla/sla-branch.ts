@@ -134,15 +134,15 @@ export class SlaBranch {
   /**
    * Decoded proposals of the chosen detector, without gradient; with pl_flip also the EMA detector's on the left-right
    * mirror of the batch; with pl_dense the EMA teacher's probabilities per level (with pl_flip: the mean of the image's
-   * and the mirror's, mapped back). The EMA teacher looks at {@link teacherImages}.
+   * and the mirror's, mapped back). The EMA teacher looks at {@link SlaBranch.#teacherImages}.
    */
   #propose(student: YoloModel, ema: YoloModel, batch: Batch, maps: readonly Tensor[]) {
     return noGrad(() => {
       const proposes = this.options.proposer === "ema";
       const needsTeacher = proposes || this.hyp.pl_dense > 0;
-      const images = needsTeacher || this.hyp.pl_flip === 1 ? this.teacherImages(batch) : null;
-      const teacher = needsTeacher ? ema.forward(images!, { decode: proposes }) : null;
-      const mirror = this.hyp.pl_flip === 1 ? ema.forward(images!.flip(3)) : null;
+      const images = this.#teacherImages(batch);
+      const teacher = needsTeacher ? ema.forward(images, { decode: proposes }) : null;
+      const mirror = this.hyp.pl_flip === 1 ? ema.forward(images.flip(3)) : null;
       const dense =
         this.hyp.pl_dense > 0
           ? teacher!.maps.map((m, i) => {
@@ -159,7 +159,7 @@ export class SlaBranch {
   }
 
   /** What the EMA teacher looks at: the batch's weak view when pl_teacher_hsv < 1 (the loader must make it), else the batch. */
-  teacherImages(batch: Pick<Batch, "images" | "weakImages">): Tensor {
+  #teacherImages(batch: Pick<Batch, "images" | "weakImages">): Tensor {
     if (this.hyp.pl_teacher_hsv === 1) return batch.images;
     if (!batch.weakImages)
       throw new Error(`pl_teacher_hsv ${this.hyp.pl_teacher_hsv}: the batch has no weak view (LoaderOptions.weakHsv)`);

@@ -20,5 +20,9 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+// A test that hangs (a browser that never answers) fails after this instead of holding CI until its hard limit;
+// the slowest tests set their own, longer timeouts.
+const TEST_TIMEOUT_MS = 600_000;
+const args = ["--test", "--test-reporter=spec", `--test-timeout=${TEST_TIMEOUT_MS}`, ...files];
+const result = spawnSync(process.execPath, args, { stdio: "inherit" });
 process.exit(result.status ?? 1);

@@ -5,9 +5,10 @@
  * threshold and precision against the held-out boxes). Run from the package root (dist/ compiled):
  *
  *   bin/sladet-node dist/bench/phase2/run.js phase1 OUT
- *   bin/sladet-node dist/bench/phase2/run.js synth OUT IMAGES [AREA=0.3] [MAG=1]   (instead of phase1's data: the demo's
- *     one-class films at MAG magnification with a larger validation split, AREA of each train/val image labelled in
- *     OUT/data, fully labelled in OUT/dense; then `phase1 OUT keep`)
+ *   bin/sladet-node dist/bench/phase2/run.js synth OUT IMAGES [AREA=0.3] [MAG=1] [CLASSES=1]   (instead of phase1's
+ *     data: the demo's one-class films at MAG magnification with a larger validation split, AREA of each train/val
+ *     image labelled in OUT/data, fully labelled in OUT/dense; CLASSES 14 keeps the films' 14 LLD classes; then
+ *     `phase1 OUT keep`)
  *   bin/sladet-node dist/bench/phase2/run.js phase2 OUT NAME SEED ['{"hyp":{"pl_weight":0.1},"finetune":false}']
  *
  * The JSON's `hyp` goes over the demo's phase-2 hyp; its other keys over the demo's TrainOptions (e.g. finetune).
@@ -176,22 +177,23 @@ async function testTable(out: string, arms: string[]): Promise<string> {
 export const SYNTH_SPLIT = [0.6, 0.25, 0.15] as const;
 
 /**
- * The demo's one-class films (192 px at `magnification`, `area` of each train/val image labelled, seed 0) with
- * {@link SYNTH_SPLIT}: sparse in OUT/data, the same images fully labelled in OUT/dense (the full-labels arm).
+ * The demo's films (192 px at `magnification`, `area` of each train/val image labelled, seed 0) with
+ * {@link SYNTH_SPLIT}: sparse in OUT/data, the same images fully labelled in OUT/dense (the full-labels arm); one class
+ * ("cell", the demo's) or the films' 14 LLD classes (`classes` 14: the similarity loss then has negatives).
  */
-async function synthData(out: string, images: number, area: number, magnification: number): Promise<void> {
+async function synthData(out: string, images: number, area: number, magnification: number, classes: number) {
+  if (classes !== 1 && classes !== 14) throw new Error(`synth: CLASSES must be 1 or 14, not ${classes}`);
   const common = { images, seed: 0, imageSize: 192, magnification, split: SYNTH_SPLIT };
   await generateDataset({ ...common, out: join(out, "data"), sparseArea: area });
-  collapseToOneClass(join(out, "data"));
   await generateDataset({ ...common, out: join(out, "dense") });
-  collapseToOneClass(join(out, "dense"));
+  if (classes === 1) for (const dir of ["data", "dense"]) collapseToOneClass(join(out, dir));
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, out, ...rest] = argv;
   if (!out) throw new Error("usage: run.js phase1|phase2|table OUT ...");
   if (command === "synth") {
-    await synthData(out, Number(rest[0] ?? 500), Number(rest[1] ?? 0.3), Number(rest[2] ?? 1));
+    await synthData(out, Number(rest[0] ?? 500), Number(rest[1] ?? 0.3), Number(rest[2] ?? 1), Number(rest[3] ?? 1));
   } else if (command === "phase1") {
     const data = rest[0] === "keep" ? dataYaml(out) : await mainJobData(out);
     await runTraining({ ...mainJobPhase1Options(out, data), verbose: false });

@@ -2,7 +2,7 @@
 # One run of the sparse-label ablation as issue 26 defines it: every arm is `sladet train` (phase 2 as a fine-tune)
 # from the same phase-1 weights with the same hyp, epochs and schedule; only this differs:
 #   a = naive: --ignore-regions (the unlabelled area is background), pseudo-labels off
-#   b = region-masked loss only: pseudo-labels off (pl_precision 0, pl_conf 1)
+#   b = region-masked loss only: pseudo-labels off (pl_precision 0, pl_conf 1, pl_dense 0)
 #   c = sladet's phase 2: HYP as it is (calibrated pseudo-labels from the EMA teacher, similarity loss)
 #   d = full labels: DENSE_YAML (the same images fully labelled), pseudo-labels off
 # then `sladet test` on DENSE_YAML's fully labelled test split with weights/best (chosen by the labelled-region val
@@ -13,8 +13,8 @@ set -eu
 ARM=$1 SEED=$2 OUT=$3 SPARSE=$4 DENSE=$5 P1=$6 EPOCHS=$7 IMGSZ=$8 BATCH=$9 HYP=${10}
 NAME=$ARM-s$SEED
 NOPL="$OUT/hyp-nopl.yaml"
-# HYP with the pseudo-labels off (a threshold no prediction reaches, no calibration)
-{ grep -v '^pl_precision:\|^pl_conf:' "$HYP"; printf 'pl_precision: 0\npl_conf: 1\n'; } > "$NOPL.$NAME"
+# HYP with the pseudo-labels off (a threshold no prediction reaches, no calibration, no dense targets)
+{ grep -v '^pl_precision:\|^pl_conf:\|^pl_dense:' "$HYP"; printf 'pl_precision: 0\npl_conf: 1\npl_dense: 0\n'; } > "$NOPL.$NAME"
 common="--weights $P1 --epochs $EPOCHS --imgsz $IMGSZ --batch-size $BATCH --seed $SEED --cache ram --exist-ok"
 run="--project $OUT/runs/phase2 --name $NAME"
 case $ARM in

@@ -637,7 +637,7 @@ function phase2Parts(seed: number, confident: readonly ("student" | "ema")[] = [
 
 test("phase-2 terms and their backward leave native memory and the tensor count flat across steps", () => {
   const { student, ema, computeLoss, dispose } = phase2Parts(3, ["student", "ema"]);
-  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0 };
+  const hyp = { ...DEFAULT_HYP, pl_precision: 0, pl_conf: 0.93, pl_nms_iou: 0.5, pl_ramp: 0, pl_dense: 0 };
   // dense pseudo-labels on too (from the EMA teacher while the student proposes), so their path is counted
   const branch = new SlaBranch(
     { ...hyp, pl_dense: 0.5 },

@@ -71,7 +71,8 @@ export interface SlaHyp {
   /** pl_flip: least IoU at which a detection of the mirror fuses with one of the image (WBF's default 0.55). */
   pl_flip_iou: number;
   /**
-   * Weight of the dense pseudo-labels (not in the seed; 0 = off): outside the labelled regions, on image, the student's
+   * Weight of the dense pseudo-labels (not in the seed, whose value is 0 = off; sladet's default 1 since issue 26, the best
+   * sparse arm of the BCCD ablation): outside the labelled regions, on image, the student's
    * objectness is trained towards the EMA teacher's objectness probability at every cell, and its class scores
    * towards the teacher's, weighted by that probability (Dense Teacher, Zhou et al. 2022: the teacher's dense scores
    * as soft targets, no threshold). With pl_flip the targets are the mean of the image's and the mirror's.
@@ -122,10 +123,9 @@ export interface SlaHyp {
 /**
  * The seed's values (method.md §4.3–4.6), with sladet's pseudo-label admission: the calibrated threshold (issue 11;
  * target 0.9 and floor 0.5 since issue 26, no pseudo-labels without support), the pseudo-label loss with the detection
- * gains and a ramp-up, and a phase-2 EMA averaging over at least 2 epochs (issue 26).
- * Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0, ft_ema_epochs 0;
- * the seed's fixed threshold:
- * pl_precision 0.
+ * gains and a ramp-up, dense pseudo-labels from the EMA teacher, and a phase-2 EMA averaging over at least 2 epochs
+ * (issue 26). Before issue 26: pl_precision 0.8, pl_conf_min 0.25, pl_unsupported 1, pl_loss_gains 0, pl_ramp 0,
+ * ft_ema_epochs 0, pl_dense 0; the seed's fixed threshold: pl_precision 0.
  */
 export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_nms_conf: 0.5,
@@ -145,7 +145,7 @@ export const SEED_SLA_HYP: Readonly<SlaHyp> = Object.freeze({
   pl_soft: 0,
   pl_flip: 0,
   pl_flip_iou: 0.55,
-  pl_dense: 0,
+  pl_dense: 1,
   pl_teacher_hsv: 1,
   pl_ramp: 0.25,
   sim_conf: 0.6,

@@ -71,10 +71,10 @@ export interface SlaHyp {
   /** pl_flip: least IoU at which a detection of the mirror fuses with one of the image (WBF's default 0.55). */
   pl_flip_iou: number;
   /**
-   * Weight of the dense pseudo-labels (not in the seed, whose value is 0 = off; sladet's default 1 since issue 26, the best
-   * sparse arm of the BCCD ablation): outside the labelled regions, on image, the student's
-   * objectness is trained towards the EMA teacher's objectness probability at every cell, and its class scores
-   * towards the teacher's, weighted by that probability (Dense Teacher, Zhou et al. 2022: the teacher's dense scores
+   * Weight of the dense pseudo-labels (the seed has none: 0 = off; sladet's default 1 since issue 26, whose BCCD
+   * ablation found them the best sparse arm): outside the labelled regions, on image, the student's objectness is
+   * trained towards the EMA teacher's objectness probability at every cell, and its class scores towards the
+   * teacher's, weighted by that probability (Dense Teacher, Zhou et al. 2022: the teacher's dense scores
    * as soft targets, no threshold). With pl_flip the targets are the mean of the image's and the mirror's.
    * Scaled by the obj and cls gains and the level balance as the labelled terms are; ramped up with pl_ramp.
    */

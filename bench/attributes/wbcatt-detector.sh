@@ -6,11 +6,14 @@
 # the seed's hyp without focal loss, scale 0.5, no mixup) plus `attr_class`. Run from the package root (bin/sladet
 # built, dist/ compiled):
 #
-#   bench/attributes/wbcatt-detector.sh DATA_YAML OUT [EPOCHS=12] [IMGSZ=192] [SEED=0] [BATCH=16]
+#   bench/attributes/wbcatt-detector.sh DATA_YAML OUT [EPOCHS=12] [IMGSZ=192] [SEED=0] [BATCH=16] [CLASSES="0 1"]
+#
+# CLASSES: the attr_class arms to run ("0": pixels only). Several seeds of one arm side by side: run the script once a
+# seed, in the background, with CLASSES="0".
 set -eu
-DATA=$1 OUT=$2 EPOCHS=${3:-12} IMGSZ=${4:-192} SEED=${5:-0} BATCH=${6:-16}
+DATA=$1 OUT=$2 EPOCHS=${3:-12} IMGSZ=${4:-192} SEED=${5:-0} BATCH=${6:-16} CLASSES=${7:-"0 1"}
 mkdir -p "$OUT"
-for c in 0 1; do
+for c in $CLASSES; do
   NAME=v5n-$IMGSZ-e$EPOCHS-class$c-s$SEED
   HYP="$OUT/hyp-class$c.yaml"
   { cat bench/attributes/hyp.low-aug.yaml; printf 'attr_class: %s\n' "$c"; } > "$HYP"

@@ -34,7 +34,9 @@ export interface AttributeHyp {
   /**
    * Head steps per detector batch: 1 + (attr_steps − 1) extra steps of the head alone on the batch's cells, each on
    * mirrored RoI grids (AttributeBranch.extraSteps). A sparse dataset labels few cells (the demo's: ~150), too few
-   * updates for the head at one step per batch. 1: one step (the seed).
+   * updates for the head at one step per batch. 1: one step (the seed). Unstable with sladet's defaults: at 4 the
+   * demo's head never learned on one seed of two (BENCHMARKS.md, "The demo at 3× magnification, and with mirrored
+   * extra head steps").
    */
   attr_steps: number;
   /**

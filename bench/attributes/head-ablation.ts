@@ -32,6 +32,7 @@ import { boxSizes } from "../../src/model/roi-pool.js";
 import { YoloModel } from "../../src/model/yolo.js";
 import { manualSeed, noGrad, tidy } from "../../src/torch/index.js";
 import { AttributeBranch, targetBoxes } from "../../src/train/attribute-branch.js";
+import { attributeStepLr } from "../../src/train/attribute-hyp.js";
 import { binaryAttributePriors, cellSizeStatistics } from "../../src/train/attribute-priors.js";
 import { DEFAULT_HYP } from "../../src/train/hyp.js";
 import { SEED_ATTRIBUTE_LOSS } from "../../src/train/loss/attribute-loss.js";
@@ -130,7 +131,11 @@ const t0 = performance.now();
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   let sum = 0;
   let n = 0;
-  const lr = Number(args.lr) * lrFactor(epoch, EPOCHS, hyp.lrf, false);
+  const lr = attributeStepLr(
+    { attr_lr: 1, attr_steps: STEPS },
+    Number(args.lr),
+    lrFactor(epoch, EPOCHS, hyp.lrf, false),
+  );
   for await (const batch of train.epoch(epoch)) {
     try {
       if (STEPS > 1) branch.extraSteps({}, batch, lr, STEPS - 1);

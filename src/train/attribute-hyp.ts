@@ -34,9 +34,10 @@ export interface AttributeHyp {
   /**
    * Head steps per detector batch: 1 + (attr_steps − 1) extra steps of the head alone on the batch's cells, each on
    * mirrored RoI grids (AttributeBranch.extraSteps). A sparse dataset labels few cells (the demo's: ~150), too few
-   * updates for the head at one step per batch. 1: one step (the seed). Unstable with sladet's defaults: at 4 the
-   * demo's head never learned on one seed of two (BENCHMARKS.md, "The demo at 3× magnification, and with mirrored
-   * extra head steps").
+   * updates for the head at one step per batch. Each of the attr_steps steps takes 1/attr_steps of the head's rate
+   * ({@link attributeStepLr}), so a batch moves the head about as far as one step did: at the full rate each, 4 steps
+   * a batch left the demo's head unlearned on one seed of two and the head alone on one of four (BENCHMARKS.md, "The
+   * demo at 3× magnification, and with mirrored extra head steps"). 1: one step (the seed).
    */
   attr_steps: number;
   /**
@@ -82,6 +83,14 @@ export interface AttributeHyp {
    * read as of the class the detector gave it. 0: the seed's head, which reads pixels and box only.
    */
   attr_class: number;
+}
+
+/**
+ * The rate of each of the head's steps: the detector's epoch rate (`lr0` × the schedule's `factor`, no warmup: the
+ * seed's cadence) × attr_lr, shared by the attr_steps steps of a batch.
+ */
+export function attributeStepLr(h: Pick<AttributeHyp, "attr_lr" | "attr_steps">, lr0: number, factor: number): number {
+  return (lr0 * h.attr_lr * factor) / h.attr_steps;
 }
 
 /** AttributeHeadOptions.imageNorm of each attr_image_norm value. */

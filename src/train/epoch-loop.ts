@@ -9,6 +9,7 @@ import { modelTaps } from "../model/attribute-inference.js";
 import { clipGradNorm, noGrad, type Tensor, tidy } from "../torch/index.js";
 import { yieldToEventLoop } from "../util/async.js";
 import { progress } from "../util/progress.js";
+import { attributeStepLr } from "./attribute-hyp.js";
 import { progressFields } from "./epoch-log.js";
 import { mosaicClosed } from "./hyp.js";
 import { iterationSettings, lrFactor, warmupIterations } from "./schedule.js";
@@ -123,17 +124,17 @@ export class EpochLoop {
       this.#countBad(`non-finite loss at ${where}`);
       return null;
     }
-    // the head's own step every batch, at the detector's epoch learning rate (× attr_lr) without warmup (the seed's cadence)
+    // the head's own step every batch, at the detector's epoch learning rate (× attr_lr, ÷ attr_steps) without warmup
     if (attributes) this.#parts.dp?.averageGradients(attributes.head.parameters());
     attributes?.step(this.#attributeLr(epoch));
     if (ni - this.#lastOptStep >= accumulate) this.#optimizerStep(where, ni);
     return losses;
   }
 
-  /** The head's learning rate in `epoch`: the detector's epoch rate × attr_lr, without warmup (the seed's cadence). */
+  /** The rate of each of the head's steps in `epoch` (attributeStepLr: the detector's epoch rate, no warmup). */
   #attributeLr(epoch: number): number {
     const { opts } = this.#parts;
-    return opts.hyp.lr0 * opts.hyp.attr_lr * lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr);
+    return attributeStepLr(opts.hyp, opts.hyp.lr0, lrFactor(epoch, opts.epochs, opts.hyp.lrf, opts.cosLr));
   }
 
   /** Sets the iteration's learning rates and momentum (warmup, then the schedule); returns the accumulation count. */

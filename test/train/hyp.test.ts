@@ -10,6 +10,7 @@ import {
   ATTRIBUTE_IMAGE_NORMS,
   AUTO_GRID_PIXELS_PER_ROW,
   attributeGrid,
+  attributeStepLr,
   autoAttributeGrid,
   DEFAULT_ATTRIBUTE_HYP,
   SEED_ATTRIBUTE_HYP,
@@ -195,6 +196,14 @@ test("attr_grid 0 fits the grid to the training cells: the coarsest with at most
   assert.equal(autoAttributeGrid(97), 3, "over 2 px a row at 48 rows: 72×90");
   assert.equal(autoAttributeGrid(1000), 3, "huge cells: the finest grid offered");
   assert.deepEqual(attributeGrid(autoAttributeGrid(62.3)), [48, 60]);
+});
+
+test("attributeStepLr: the detector's epoch rate × attr_lr, shared by the attr_steps steps of a batch", () => {
+  assert.equal(attributeStepLr(SEED_ATTRIBUTE_HYP, 0.01, 0.5), 0.005, "the seed: lr0 × the schedule's factor");
+  assert.equal(attributeStepLr({ attr_lr: 2, attr_steps: 1 }, 0.01, 1), 0.02);
+  const four = attributeStepLr({ attr_lr: 1, attr_steps: 4 }, 0.02, 1);
+  assert.equal(four, 0.005, "4 steps a batch: a quarter each");
+  assert.equal(four * 4, attributeStepLr({ attr_lr: 1, attr_steps: 1 }, 0.02, 1), "a batch's steps sum to one step's");
 });
 
 test("close_mosaic: 0 by default (mosaic every epoch, YOLOv5's), closes the last N epochs, whole numbers only", () => {

@@ -81,18 +81,15 @@ for (const [name, key] of [
 }
 let trainRight = 0;
 let testRight = 0;
+const area = (c: Cell) => c.area;
 for (const cls of [...new Set(train.map((c) => c.cls))].sort((a, b) => a - b)) {
-  const area = (c: Cell) => c.area;
   const tr = train.filter((c) => c.cls === cls);
   const te = test.filter((c) => c.cls === cls);
   const t = bestThreshold(tr, area);
-  trainRight += accuracy(tr, area, t) * tr.length;
-  testRight += accuracy(te, area, t) * te.length;
-  rows.push([
-    `  ${LLD_CLASS_NAMES[cls] ?? cls}: box area (${t.toFixed(0)})`,
-    f3(accuracy(tr, area, t)),
-    f3(accuracy(te, area, t)),
-  ]);
+  const [trainAcc, testAcc] = [accuracy(tr, area, t), accuracy(te, area, t)];
+  trainRight += trainAcc * tr.length;
+  testRight += testAcc * te.length;
+  rows.push([`  ${LLD_CLASS_NAMES[cls] ?? cls}: box area (${t.toFixed(0)})`, f3(trainAcc), f3(testAcc)]);
 }
 rows.push(["one area threshold per cell type", f3(trainRight / train.length), f3(testRight / test.length)]);
 const majority = Math.max(test.filter((c) => c.large).length, test.filter((c) => !c.large).length) / test.length;

@@ -6,13 +6,15 @@
  *
  *   bin/sladet-node dist/bench/attributes/head-ablation.js --data /tmp/attr-demo [--epochs 68] [--lr 0.02]
  *     [--roi 24,30] [--balance none|prior] [--attr-hsv 1] [--imgsz 192] [--dropout 0.5] [--input-norm 1|0|channel|both] [--min-scale 0] [--steps 1] [--scale S] [--softmax 1] [--size-weight 1]
- *     [--size-box 0] [--clip 0] [--class-input 0] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
+ *     [--size-box 0] [--clip 0] [--class-input 0] [--fine 1] [--batch 8] [--seed 0] [--label NAME] [--yaml DATA_YAML]
  *
  * `--data DIR` reuses DIR/data/data.yaml when it exists, else writes the demo's data there (160 images, 192 px, 30 %);
  * `--yaml` names any LLD data YAML instead (e.g. WBCAtt converted by `sladet convert --from wbcatt`). `--size-box 1`
  * gives the head the box-size term of `attr_size_box` (`sizeFromBox`, standardised by the training cells' sizes);
  * `--class-input 1` the cell's class as `attr_class` does (`classes`: here the label's class in training and in the
- * test, i.e. what a detector that classifies every cell right would give).
+ * test, i.e. what a detector that classifies every cell right would give). `--fine K` pools the cells from a fine
+ * view at K× `--imgsz` (hyp attr_image_scale: the same augmented pictures at K× the pixels). The training images are
+ * cached in RAM (both views).
  * `--focus SEED,IMGSZ,MAGNIFICATION` (the synthetic films' `sladet synth` settings; the demo's: 0,192,2) also scores
  * the test split's in-focus and defocused fields apart (each film's scene regenerated for its focus).
  */
@@ -60,6 +62,7 @@ const { values: args } = parseArgs({
     batch: { type: "string", default: "8" },
     clip: { type: "string", default: "0" },
     "class-input": { type: "string", default: "0" },
+    fine: { type: "string", default: "1" },
     yaml: { type: "string" },
     focus: { type: "string" },
   },
@@ -69,6 +72,9 @@ const IMGSZ = Number(args.imgsz);
 const BATCH = Number(args.batch);
 const roi = args.roi!.split(",").map(Number) as [number, number];
 const hsvFactor = Number(args["attr-hsv"]);
+const FINE = Number(args.fine);
+/** The head's fine view (attr_image_scale), for every loader: the same pictures at FINE× the pixels. */
+const fineView = (hsv?: number) => (FINE === 1 ? {} : { fine: { scale: FINE, ...(hsv === undefined ? {} : { hsv }) } });
 const hyp = { ...DEFAULT_HYP, ...QUICKSTART_HYP };
 const augHyp = { ...hyp, ...(args.scale ? { scale: Number(args.scale) } : {}) };
 
@@ -83,9 +89,11 @@ const train = new DataLoader({
   hyp: augHyp,
   seed: 0,
   workers: 1,
-  ...(hsvFactor === 1 ? {} : { weakHsv: hsvFactor }),
+  cache: "ram",
+  ...(hsvFactor === 1 || FINE > 1 ? {} : { weakHsv: hsvFactor }),
+  ...fineView(hsvFactor),
 });
-const test = new DataLoader({ items: testItems, imgSize: IMGSZ, batchSize: 16, workers: 1 });
+const test = new DataLoader({ items: testItems, imgSize: IMGSZ, batchSize: 16, workers: 1, ...fineView() });
 
 const priors = binaryAttributePriors(trainItems);
 process.stdout.write(`train priors of value 1 (a1..a6): ${priors.map((p) => p.toFixed(2)).join(" ")}\n`);
@@ -102,6 +110,7 @@ const head = new AttributeHead({
   imageNorm: (["channel", "both"].includes(args["input-norm"]!) ? args["input-norm"] : "cell") as ImageNorm,
   ...(args["size-box"] === "1" ? { sizeFromBox: true, sizeNorm: cellSizeStatistics(trainItems) } : {}),
   ...(args["class-input"] === "1" ? { classes: classCount([...trainItems, ...testItems]) } : {}),
+  imageScale: FINE,
 });
 /** Classes 0..largest label class of the items. */
 function classCount(items: readonly LoaderItem[]): number {
@@ -171,7 +180,8 @@ async function score(loader: DataLoader) {
         tidy(() => {
           const boxes = targetBoxes(batch.targets);
           const classes = ema.ema.classes > 0 ? batch.targets.select(1, 1) : undefined;
-          const logits = attributeLogits(ema.ema, [batch.images], boxes, boxSizes(boxes), classes);
+          const pixels = FINE > 1 ? batch.fineImages! : batch.images;
+          const logits = attributeLogits(ema.ema, [pixels], boxes, boxSizes(boxes), classes);
           const values = attributeValues(logits).toArray();
           const truth = batch.targets.slice(1, 6, 13).toArray() as number[];
           for (let k = 0; k < truth.length / 7; k++)
@@ -184,7 +194,7 @@ async function score(loader: DataLoader) {
   }
   return metrics.summary();
 }
-const trainEval = new DataLoader({ items: trainItems, imgSize: IMGSZ, batchSize: 16, workers: 1 });
+const trainEval = new DataLoader({ items: trainItems, imgSize: IMGSZ, batchSize: 16, workers: 1, ...fineView() });
 const onTrain = await score(trainEval);
 process.stdout.write(
   `train split (no augmentation): balanced accuracy ${onTrain.attributes.map((a) => a.balancedAccuracy.toFixed(2)).join(" ")}\n`,
@@ -203,7 +213,7 @@ process.stdout.write(
 );
 const minBal = Math.min(...summary.attributes.map((a) => a.balancedAccuracy));
 process.stdout.write(
-  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}, size-box ${args["size-box"]}, class-input ${args["class-input"]}, clip ${args.clip}, batch ${BATCH}): ` +
+  `\n${args.label} (epochs ${EPOCHS}, lr ${args.lr}, roi ${roi}, fine ${FINE}, balance ${args.balance}, attr-hsv ${hsvFactor}, dropout ${args.dropout}, min-scale ${args["min-scale"]}, steps ${args.steps}, softmax ${args.softmax}, size-weight ${args["size-weight"]}, scale ${augHyp.scale}, input-norm ${args["input-norm"]}, size-box ${args["size-box"]}, class-input ${args["class-input"]}, clip ${args.clip}, batch ${BATCH}): ` +
     `trained in ${seconds.toFixed(0)} s\n${formatAttributeTable(summary)}\nmin balanced accuracy ${minBal.toFixed(3)}\n`,
 );
 await Promise.all([train.dispose(), test.dispose()]);

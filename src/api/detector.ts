@@ -128,6 +128,7 @@ export class Detector {
         stride: info.maxStride,
         fixedInput: info.fixedInput,
         batchSize: info.fixedBatch ?? decoded.length,
+        fineScale: post.skipAttributes ? 1 : info.attributeImageScale,
       });
       const predictions = await predictor.predict(boxed.batch, post);
       decoded.forEach(({ file, image }, i) => {

@@ -3,7 +3,7 @@
  * worker threads and, with `workers: 0`, on the calling thread; a batch depends only on the task (the samples' seeds
  * are (seed, epoch, index)), never on the thread that made it. Imports no torch (design.md §2 lesson 8).
  */
-import { type AugmentHyp, evalSample, type Sample, trainSample } from "./augment/index.js";
+import { type AugmentHyp, evalSample, type FineViewOptions, type Sample, trainSample } from "./augment/index.js";
 import { DiskImageCache, type ImageCache, type RamCacheHandles, RamImageCache } from "./image-cache.js";
 import { assembleRawBatch, type RawBatch } from "./raw-batch.js";
 import { FileSampleSource, type LoaderItem, loadedSize } from "./sample-source.js";
@@ -20,7 +20,13 @@ export interface MakerInit {
   paddingLabelled: boolean;
   /** Training samples also carry a weak view with this fraction of the HSV jitter (absent: none). */
   weakHsv?: number;
-  cache: { mode: "ram"; handles: RamCacheHandles } | { mode: "disk"; dir: string } | { mode: "none" };
+  /** Samples also carry the fine view (training and evaluation; `hsv` only in training). @default none */
+  fine?: FineViewOptions;
+  /** Decoded images; a RAM cache also holds the fine view's (`fineHandles`) when there is one. */
+  cache:
+    | { mode: "ram"; handles: RamCacheHandles; fineHandles?: RamCacheHandles }
+    | { mode: "disk"; dir: string }
+    | { mode: "none" };
 }
 
 /** One unit of work. */
@@ -54,11 +60,15 @@ export class BatchMaker {
         init.items.map((it) => ({ image: it.image, ...loadedSize(it.width, it.height, init.imgSize) })),
       );
     }
+    const fineHandles = init.cache.mode === "ram" && init.fine ? init.cache.fineHandles : undefined;
     this.#source = new FileSampleSource(init.items, {
       imgSize: init.imgSize,
       numAttributes: init.numAttributes,
       augment: init.augment,
       ...(cache ? { cache } : {}),
+      ...(fineHandles && init.fine
+        ? { fineCache: { cache: new RamImageCache(fineHandles), scale: init.fine.scale } }
+        : {}),
     });
   }
 
@@ -70,15 +80,23 @@ export class BatchMaker {
 
   /** Builds one batch. */
   async makeBatch(task: Extract<MakerTask, { kind: "batch" }>): Promise<RawBatch> {
-    const { imgSize, seed, paddingLabelled, numAttributes, weakHsv } = this.#init;
+    const { imgSize, seed, paddingLabelled, numAttributes, weakHsv, fine } = this.#init;
     const hyp = task.closeMosaic ? { ...this.#init.hyp, mosaic: 0, mixup: 0 } : this.#init.hyp;
     const weak = weakHsv === undefined ? {} : { weakHsv };
+    const views = fine ? { fine } : {};
     const samples: Sample[] = [];
     for (const index of task.indices) {
       samples.push(
         task.mode === "train"
-          ? await trainSample(this.#source, index, task.epoch, { imgSize, hyp, seed, paddingLabelled, ...weak })
-          : await evalSample(this.#source, index, task.shape, { paddingLabelled }),
+          ? await trainSample(this.#source, index, task.epoch, {
+              imgSize,
+              hyp,
+              seed,
+              paddingLabelled,
+              ...weak,
+              ...views,
+            })
+          : await evalSample(this.#source, index, task.shape, { paddingLabelled, ...views }),
       );
     }
     return assembleRawBatch(samples, task.indices, task.batchIndex, numAttributes);

@@ -33,6 +33,11 @@ export interface Batch {
    * `images`.
    */
   weakImages?: Tensor;
+  /**
+   * The fine view [B,3,k·H,k·W] when the loader makes it (LoaderOptions.fine): the images at k× the pixels, the same
+   * geometry, for the attribute head (hyp attr_image_scale); absent = the head reads `images` or `weakImages`.
+   */
+  fineImages?: Tensor;
   /** Position in the epoch. */
   batchIndex: number;
   /** Dataset index and image path of each image, in batch order. */
@@ -54,12 +59,15 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
     return { regionMask: codes.eq(1).to("uint8"), imageMask: codes.ne(PADDING_MASK).to("uint8") };
   });
   const weakImages = raw.weakImages ? pixelsToUnit(raw.weakImages, [B, 3, H, W]) : undefined;
+  const k = raw.fineScale ?? 1;
+  const fineImages = raw.fineImages ? pixelsToUnit(raw.fineImages, [B, 3, k * H, k * W]) : undefined;
   return {
     images,
     targets,
     regionMask,
     imageMask,
     ...(weakImages ? { weakImages } : {}),
+    ...(fineImages ? { fineImages } : {}),
     targetScales: raw.targetScales,
     heldout: raw.heldout,
     batchIndex: raw.batchIndex,
@@ -72,6 +80,7 @@ export function toBatch(raw: RawBatch, items: readonly { image: string }[] | rea
       regionMask.dispose();
       imageMask.dispose();
       weakImages?.dispose();
+      fineImages?.dispose();
     },
   };
 }

@@ -2,3 +2,9 @@
 
 /** Network input size in pixels (the long side of each image after letterboxing): YOLOv5's 640. */
 export const DEFAULT_IMG_SIZE = 640;
+
+/**
+ * Largest factor of the attribute head's fine view (src/data/augment/fine-view.ts; hyp attr_image_scale): 4× the
+ * network input's side is 16× its pixels in every batch.
+ */
+export const MAX_FINE_SCALE = 4;

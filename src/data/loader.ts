@@ -14,6 +14,8 @@ import { dirname, join, resolve, sep } from "node:path";
 import { ConfigError } from "../util/errors.js";
 import {
   type AugmentHyp,
+  checkFineScale,
+  type FineViewOptions,
   HYP_NO_AUGMENTATION,
   HYP_SCRATCH_HIGH,
   orderRng,
@@ -94,6 +96,11 @@ export interface LoaderOptions {
    * loaded; see TrainSampleOptions.weakHsv). @default none (the attribute head and phase 2's teacher read `images`)
    */
   weakHsv?: number;
+  /**
+   * Batches (training and evaluation) also carry `fineImages`: the images at `scale`× their pixels, the same geometry
+   * (src/data/augment/fine-view.ts), with `hsv` of the training jitter. @default none
+   */
+  fine?: FineViewOptions;
   /** Receives warnings (e.g. a RAM cache that does not fit). @default print to stderr */
   onWarning?: (message: string) => void;
 }
@@ -192,7 +199,10 @@ export class DataLoader {
     const loaded = items.map((it) => loadedSize(it.width, it.height, imgSize));
     if (cacheMode === "ram") {
       const bytes = loaded.map((s) => s.width * s.height * 3);
-      const total = bytes.reduce((a, b) => a + b, 0);
+      // the fine view's images too (k² the bytes), so an epoch decodes nothing
+      const k = options.fine?.scale ?? 1;
+      const fineBytes = k === 1 ? null : bytes.map((b) => b * k * k);
+      const total = [...bytes, ...(fineBytes ?? [])].reduce((a, b) => a + b, 0);
       const available = availableMemoryBytes(freemem);
       if (total > RAM_CACHE_SAFETY * available) {
         warn(
@@ -200,7 +210,11 @@ export class DataLoader {
         );
         cacheMode = false;
       } else {
-        cache = { mode: "ram", handles: createRamCache(bytes) };
+        cache = {
+          mode: "ram",
+          handles: createRamCache(bytes),
+          ...(fineBytes ? { fineHandles: createRamCache(fineBytes) } : {}),
+        };
       }
     } else if (cacheMode === "disk") {
       const dir = options.cacheDir ?? join(commonFolder(items.map((it) => it.image)), ".sladet-cache");
@@ -211,6 +225,8 @@ export class DataLoader {
     const weakHsv = augment && options.weakHsv !== undefined ? { weakHsv: options.weakHsv } : {};
     if (options.weakHsv !== undefined && !(options.weakHsv >= 0 && options.weakHsv <= 1))
       throw new Error(`weakHsv must be a fraction in [0, 1], got ${options.weakHsv}`);
+    const fine = options.fine && options.fine.scale !== 1 ? { fine: options.fine } : {};
+    if (options.fine) checkFineScale(options.fine.scale);
     const init: MakerInit = {
       items: [...items],
       imgSize,
@@ -221,6 +237,7 @@ export class DataLoader {
       paddingLabelled,
       cache,
       ...weakHsv,
+      ...fine,
     };
     this.#runner = workers === 0 ? new InlineRunner(init) : new WorkerPool(workers, init);
   }

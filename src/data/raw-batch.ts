@@ -36,6 +36,9 @@ export interface RawBatch {
   heldout: Float32Array;
   /** The weak view, laid out as `images` (present when the samples carry `weakImage`). */
   weakImages?: Uint8Array;
+  /** The fine view, uint8 [B, 3, k·H, k·W] (present when the samples carry `fineImage`), and its k. */
+  fineImages?: Uint8Array;
+  fineScale?: number;
 }
 
 /** Collates samples of one size into a {@link RawBatch}; boxes are clipped to the image, empty boxes dropped. */
@@ -51,6 +54,7 @@ export function assembleRawBatch(
   const plane = W * H;
   const images = new Uint8Array(samples.length * 3 * plane);
   const weakImages = samples.every((s) => s.weakImage) ? new Uint8Array(images.length) : undefined;
+  const fine = fineViews(samples, W, H);
   const masks = new Uint8Array(samples.length * plane);
   const rows: number[] = [];
   const scales: number[] = [];
@@ -62,6 +66,7 @@ export function assembleRawBatch(
     }
     writeChw(images, b, s.image.data, plane);
     if (weakImages) writeChw(weakImages, b, s.weakImage!.data, plane);
+    if (fine) writeChw(fine.fineImages, b, s.fineImage!.data, plane * fine.fineScale ** 2);
     masks.set(s.mask.data, b * plane);
     const l = s.labels;
     for (let r = 0; r < l.count; r++) {
@@ -97,7 +102,24 @@ export function assembleRawBatch(
     numAttributes,
     heldout: Float32Array.from(heldout),
     ...(weakImages ? { weakImages } : {}),
+    ...(fine ?? {}),
   };
+}
+
+/** The batch's fine-view buffer and k when every sample has a fine view of one factor k; undefined when none has. */
+function fineViews(
+  samples: readonly Sample[],
+  W: number,
+  H: number,
+): { fineImages: Uint8Array; fineScale: number } | undefined {
+  if (!samples.some((s) => s.fineImage)) return undefined;
+  const fineScale = (samples[0]!.fineImage?.width ?? 0) / W;
+  for (const s of samples) {
+    const f = s.fineImage;
+    if (!f || f.width !== fineScale * W || f.height !== fineScale * H)
+      throw new Error(`batch of ${W}×${H} images whose fine views are not all ${fineScale}× their size`);
+  }
+  return { fineImages: new Uint8Array(samples.length * 3 * W * H * fineScale ** 2), fineScale };
 }
 
 /** Writes an HWC uint8 image as image `b` of a CHW uint8 batch. */
@@ -119,5 +141,6 @@ export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
     batch.targetScales.buffer,
     batch.heldout.buffer,
     ...(batch.weakImages ? [batch.weakImages.buffer] : []),
+    ...(batch.fineImages ? [batch.fineImages.buffer] : []),
   ] as ArrayBuffer[];
 }

@@ -9,6 +9,7 @@ import {
   filledMask,
   heldoutClassCode,
   labelsFromRows,
+  type RgbImage,
   rasterizeRect,
   type Sample,
 } from "./augment/index.js";
@@ -112,6 +113,8 @@ export interface FileSampleSourceOptions {
   numAttributes: number;
   /** Decoded-image cache. @default none */
   cache?: ImageCache;
+  /** Cache of the fine view's images at `scale`× the loaded size (other sizes are decoded each time). @default none */
+  fineCache?: { cache: ImageCache; scale: number };
   /** Load as a training loader does (INTER_LINEAR always; else INTER_AREA when shrinking). @default false */
   augment?: boolean;
 }
@@ -141,6 +144,24 @@ export class FileSampleSource implements SampleSource {
     const pixels = await decodeResized(item, size, this.#options.augment ?? false);
     cache?.put(index, pixels);
     return pixels;
+  }
+
+  /**
+   * Item `index` decoded and resized to `width × height` (the fine view), from the fine cache when it holds it; a copy
+   * (the augmentations work in place).
+   */
+  async loadFine(index: number, width: number, height: number): Promise<RgbImage> {
+    const item = this.#items[index];
+    if (!item) throw new RangeError(`sample ${index} of ${this.#items.length}`);
+    const loaded = loadedSize(item.width, item.height, this.#options.imgSize);
+    const fine = this.#options.fineCache;
+    const cache =
+      fine && width === fine.scale * loaded.width && height === fine.scale * loaded.height ? fine.cache : null;
+    const cached = cache?.get(index);
+    if (cached) return { data: cached.slice(), width, height };
+    const data = await decodeResized(item, { width, height }, this.#options.augment ?? false);
+    cache?.put(index, data);
+    return { data, width, height };
   }
 
   async load(index: number): Promise<Sample> {

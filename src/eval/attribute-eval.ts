@@ -115,12 +115,20 @@ export class AttributeEvaluation {
     return tidy(() =>
       predictAttributes(
         this.head,
-        headMaps(this.head, features, batch.images),
+        headMaps(this.head, features, this.#headImages(batch)),
         tensor(boxes, [matched.length, 5]),
         tensor(sizes, [matched.length, 2]),
         classes ? tensor(classes, [matched.length], { dtype: "int64" }) : undefined,
       ).toArray(),
     );
+  }
+
+  /** What the image tap reads: the batch's fine view for a head that pools one (hyp attr_image_scale), else the input. */
+  #headImages(batch: Batch): Tensor {
+    if (this.head.imageScale === 1) return batch.images;
+    if (!batch.fineImages)
+      throw new Error(`the attribute head pools a ${this.head.imageScale}× fine view, which the loader did not make`);
+    return batch.fineImages;
   }
 
   /** Publishes the streamed CSV (renamed over its path). */

@@ -80,6 +80,7 @@ export function buildOnnx(
     dynamic,
     attributeModel: head ? attributeFile : null,
     attributeTaps: head ? [...head.taps] : null,
+    ...(head && head.imageScale !== 1 ? { attributeImageScale: head.imageScale } : {}),
     attributes: head ? attributeSchema() : null,
   };
   const g = new GraphBuilder("sladet_detect");

@@ -2,6 +2,7 @@
  * What sladet writes into an exported model's metadata props and reads back when running it: class names, strides,
  * input geometry, the attribute schema and where the attribute graph is. Torch-free (the ONNX backend uses it).
  */
+import { MAX_FINE_SCALE } from "../data/constants.js";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
 import { ConfigError } from "../util/errors.js";
 
@@ -28,6 +29,11 @@ export interface OnnxModelMetadata {
   attributeModel: string | null;
   /** The head's taps, in its input order (`image` = the input images; others are detector outputs of that name). */
   attributeTaps: string[] | null;
+  /**
+   * The head's fine view (hyp attr_image_scale): its `images` input takes the batch at this many times the detector
+   * input's side, placed the same way. Absent (exports before it existed) or 1: the detector's input itself.
+   */
+  attributeImageScale?: number;
   /** Attribute names and value names (LLD order). */
   attributes: { name: string; code: string; values: string[] }[] | null;
 }
@@ -75,6 +81,11 @@ export function readMetadata(props: readonly { key: string; value: string }[], s
   if (!(meta.formatVersion <= ONNX_FORMAT_VERSION))
     throw new OnnxModelError(
       `${source}: exported by a newer sladet (format ${meta.formatVersion}; this one reads ${ONNX_FORMAT_VERSION})`,
+    );
+  const k = meta.attributeImageScale;
+  if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= MAX_FINE_SCALE))
+    throw new OnnxModelError(
+      `${source}: metadata attributeImageScale must be a whole number from 1 to ${MAX_FINE_SCALE}, found ${JSON.stringify(k)}`,
     );
   return meta;
 }

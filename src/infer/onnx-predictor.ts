@@ -14,6 +14,7 @@ import { nmsRows } from "./js-nms.js";
 import {
   checkInputBatch,
   detectionRois,
+  fineView,
   type ImagePrediction,
   type InputBatch,
   type PredictOptions,
@@ -93,6 +94,7 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
       hasAttributes: head !== null,
       fixedInput: meta.dynamic ? null : meta.imgsz,
       fixedBatch: meta.dynamic ? null : meta.batch,
+      attributeImageScale: head ? (meta.attributeImageScale ?? 1) : 1,
     };
   }
 
@@ -104,6 +106,7 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
     const [b, , h, w] = batch.shape;
     const images = new this.ort.Tensor("float32", batch.data, [...batch.shape]);
     let out: InferenceSession.OnnxValueMapType | null = null;
+    let headImages: OrtTensor | null = null; // the fine view, for a head that pools one
     try {
       out = await this.detector.run({ images });
       const tNms = performance.now();
@@ -117,12 +120,17 @@ class OnnxPredictor implements Predictor, StageTimedPredictor {
       }));
       const t1 = performance.now();
       const withHead = this.head !== null && !resolved.skipAttributes;
-      if (withHead) await this.#attributes(preds, images, out, { h, w, imgsz: batch.imgsz });
+      if (withHead) {
+        const fine = fineView(batch, this.info.attributeImageScale);
+        headImages = fine ? new this.ort.Tensor("float32", fine.data, [...fine.shape]) : null;
+        await this.#attributes(preds, headImages ?? images, out, { h, w, imgsz: batch.imgsz });
+      }
       this.lastTimings = { forwardMs: t1 - t0, nmsMs: t1 - tNms, attributesMs: withHead ? performance.now() - t1 : 0 };
       return preds;
     } finally {
       for (const t of Object.values(out ?? {})) t.dispose();
       images.dispose();
+      headImages?.dispose();
     }
   }
 

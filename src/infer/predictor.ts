@@ -19,6 +19,11 @@ export interface InputBatch {
    * attribute head's size input is a box's (w, h) divided by it (src/model/attribute-inference.ts).
    */
   imgsz: number;
+  /**
+   * The same images at k× the pixels, placed as in `data` ([B, 3, k·H, k·W]): what an attribute head with a fine view
+   * pools (PredictorInfo.attributeImageScale; letterboxBatch's fineScale). Absent for other heads.
+   */
+  fine?: { data: Float32Array; shape: readonly [number, number, number, number] };
 }
 
 /** Post-processing (YOLOv5's non_max_suppression; src/eval/nms.ts). */
@@ -68,6 +73,11 @@ export interface PredictorInfo {
   fixedInput: readonly [number, number] | null;
   /** Fixed batch size (a static ONNX export), or null. */
   fixedBatch: number | null;
+  /**
+   * The factor of the fine view the attribute head pools (hyp attr_image_scale): batches given to `predict` with
+   * attributes must carry `fine` at it. 1: the head pools the network input (or there is no head).
+   */
+  attributeImageScale: number;
 }
 
 export interface Predictor {
@@ -118,6 +128,24 @@ export function checkInputBatch(batch: InputBatch, maxStride: number): void {
   if (h % maxStride !== 0 || w % maxStride !== 0)
     throw new Error(`predict: input ${h}×${w} is not a multiple of the model's stride ${maxStride}`);
   if (!(batch.imgsz > 0)) throw new Error(`predict: imgsz ${batch.imgsz} must be > 0`);
+}
+
+/**
+ * The batch's fine view for a head that pools one at `scale` (PredictorInfo.attributeImageScale): `batch.fine`, checked
+ * against the batch's shape; null when the head pools the network input (scale 1).
+ */
+export function fineView(batch: InputBatch, scale: number): NonNullable<InputBatch["fine"]> | null {
+  if (scale === 1) return null;
+  const [b, c, h, w] = batch.shape;
+  const fine = batch.fine;
+  if (!fine)
+    throw new Error(
+      `predict: this attribute head pools a ${scale}× fine view of the input: letterbox the batch with fineScale ${scale}`,
+    );
+  const want = [b, c, scale * h, scale * w];
+  if (fine.shape.some((v, i) => v !== want[i]) || fine.data.length !== b * c * scale * scale * h * w)
+    throw new Error(`predict: the fine view is [${fine.shape}] with ${fine.data.length} values, expected [${want}]`);
+  return fine;
 }
 
 /**

@@ -201,6 +201,11 @@ export interface LetterboxBatchOptions {
    * it spares allocating and first touching a fresh buffer (~5 MB at 640²) per batch.
    */
   reuse?: Float32Array | null;
+  /**
+   * Also make the batch's fine view (InputBatch.fine) at this many times the input's side, for an attribute head that
+   * pools one (PredictorInfo.attributeImageScale). @default 1 (none)
+   */
+  fineScale?: number;
 }
 
 /** A letterboxed batch and where each image lies in it. */
@@ -226,6 +231,39 @@ function resize(image: RgbImage, width: number, height: number): Uint8Array {
 
 /** Border before an image of size `inner` centred in `outer` (YOLOv5: round(d/2 − 0.1); + 0 turns −0 into 0). */
 const borderBefore = (outer: number, inner: number) => Math.round((outer - inner) / 2 - 0.1) + 0;
+
+/**
+ * Writes each image, resized to its `sizes` entry × k and centred in the [h, w] input as letterboxing places it
+ * (borders × k), into image i of a [B, 3, k·h, k·w] buffer (k = 1: the network input; k > 1: its fine view for an
+ * attribute head that pools one). Returns each image's left and top border in network-input pixels.
+ */
+function writeLetterboxed(
+  data: Float32Array,
+  images: readonly DecodedImage[],
+  sizes: readonly { width: number; height: number }[],
+  [h, w]: readonly [number, number],
+  k: number,
+): { left: number; top: number }[] {
+  const [H, W] = [k * h, k * w];
+  const plane = H * W;
+  return images.map(({ image }, i) => {
+    const left = borderBefore(w, sizes[i]!.width);
+    const top = borderBefore(h, sizes[i]!.height);
+    const [nw, nh] = [k * sizes[i]!.width, k * sizes[i]!.height];
+    const src = resize(image, nw, nh);
+    const base = i * 3 * plane;
+    for (let y = 0; y < nh; y++) {
+      let s = y * nw * 3;
+      let o = base + (y + k * top) * W + k * left;
+      for (const end = o + nw; o < end; o++, s += 3) {
+        data[o] = UNIT[src[s]!]!;
+        data[o + plane] = UNIT[src[s + 1]!]!;
+        data[o + 2 * plane] = UNIT[src[s + 2]!]!;
+      }
+    }
+    return { left, top };
+  });
+}
 
 /**
  * The input → original mapping of detect.py's scale_boxes. Alone, an image is letterboxed into its own shape
@@ -264,33 +302,26 @@ export async function letterboxBatch(
   const [h, w] = fixedInput
     ? [fixedInput[0], fixedInput[1]]
     : [roundUp(maxOf(sizes.map((s) => s.height))), roundUp(maxOf(sizes.map((s) => s.width)))];
-  const resized = images.map(({ image }, i) => resize(image, sizes[i]!.width, sizes[i]!.height));
-  const plane = h * w;
-  const length = batchSize * 3 * plane;
+  const length = batchSize * 3 * h * w;
   const data = options.reuse?.length === length ? options.reuse : new Float32Array(length);
   // the grey border, unless the images cover the whole input
   if (images.length < batchSize || sizes.some((s) => s.width !== w || s.height !== h)) data.fill(padValue / 255);
+  const borders = writeLetterboxed(data, images, sizes, [h, w], 1);
   const transforms = images.map(({ image }, i) => {
-    const { width: nw, height: nh } = sizes[i]!;
-    const left = borderBefore(w, nw);
-    const top = borderBefore(h, nh);
-    const src = resized[i]!;
-    const base = i * 3 * plane;
-    for (let y = 0; y < nh; y++) {
-      let s = y * nw * 3;
-      let o = base + (y + top) * w + left;
-      for (const end = o + nw; o < end; o++, s += 3) {
-        data[o] = UNIT[src[s]!]!;
-        data[o + plane] = UNIT[src[s + 1]!]!;
-        data[o + 2 * plane] = UNIT[src[s + 2]!]!;
-      }
-    }
-    const own = fixedInput ?? ([roundUp(nh), roundUp(nw)] as const);
-    const mapping = scaleBoxesTransform(image, sizes[i]!, { left, top }, own);
+    const own = fixedInput ?? ([roundUp(sizes[i]!.height), roundUp(sizes[i]!.width)] as const);
+    const mapping = scaleBoxesTransform(image, sizes[i]!, borders[i]!, own);
     return { width: image.width, height: image.height, ...mapping };
   });
+  const k = options.fineScale ?? 1;
+  const fine = k === 1 ? null : new Float32Array(length * k * k).fill(padValue / 255);
+  if (fine) writeLetterboxed(fine, images, sizes, [h, w], k);
   return {
-    batch: { data, shape: [batchSize, 3, h, w], imgsz: fixedInput ? Math.max(h, w) : imgsz },
+    batch: {
+      data,
+      shape: [batchSize, 3, h, w],
+      imgsz: fixedInput ? Math.max(h, w) : imgsz,
+      ...(fine ? { fine: { data: fine, shape: [batchSize, 3, k * h, k * w] as const } } : {}),
+    },
     transforms,
   };
 }

@@ -17,6 +17,7 @@ import {
   checkInputBatch,
   DETECTION_COLUMNS,
   detectionRois,
+  fineView,
   type ImagePrediction,
   type InputBatch,
   type PredictOptions,
@@ -48,6 +49,7 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
       hasAttributes: head !== null,
       fixedInput: null,
       fixedBatch: null,
+      attributeImageScale: head?.imageScale ?? 1,
     };
   }
 
@@ -73,8 +75,10 @@ class TorchPredictor implements Predictor, StageTimedPredictor {
         const detections = nonMaxSuppression(decoded, { ...nms, ...(classes ? { classes } : {}) });
         const boxes = detections.map((d) => d.toTypedArray<"float32">());
         t1 = performance.now();
+        const fine = head ? fineView(batch, head.imageScale) : null;
+        const headImages = fine ? tensor(fine.data, [...fine.shape], { device: this.#device }) : images;
         const attributes = head
-          ? this.#attributes(head, out.features, images, boxes, { h, w, imgsz: batch.imgsz })
+          ? this.#attributes(head, out.features, headImages, boxes, { h, w, imgsz: batch.imgsz })
           : null;
         return { boxes, attributes };
       }),

@@ -95,6 +95,13 @@ export interface AttributeHeadOptions {
    * add. 0 = off (the seed's head, and heads saved before it existed). @default 0
    */
   classes?: number;
+  /**
+   * The image tap pools a fine view of the input at this many times the network input's side (a whole number; the
+   * loader makes it with the same geometry: src/data/augment/fine-view.ts), so a network run below the images' own
+   * resolution does not halve what the head sees. 1: the network input itself (heads saved before it existed, the
+   * seed's). @default 1
+   */
+  imageScale?: number;
 }
 
 /** Floor of the variance in the input standardisation. */
@@ -126,6 +133,7 @@ export interface AttributeHeadConfig {
   sizeFromBox: boolean;
   sizeNorm: [number, number, number, number] | null;
   classes: number;
+  imageScale: number;
 }
 
 export interface AttributeOutput {
@@ -193,6 +201,8 @@ export class AttributeHead extends Module {
   readonly sizeFromBox: boolean;
   readonly sizeNorm: readonly [number, number, number, number] | null;
   readonly classes: number;
+  /** See {@link AttributeHeadOptions.imageScale}. */
+  readonly imageScale: number;
   readonly taps: readonly string[];
   readonly tapChannels: readonly number[];
   /** Flattened size after the conv stages (576 for a 24×30 grid). */
@@ -238,6 +248,13 @@ export class AttributeHead extends Module {
       throw new Error(`AttributeHead: classes must be a whole number >= 0, found ${this.classes}`);
     this.fcClass =
       this.classes > 0 ? this.registerModule("fcClass", new Linear(this.classes, f1, { bias: false })) : null;
+    this.imageScale = options.imageScale ?? 1;
+    if (!(Number.isInteger(this.imageScale) && this.imageScale >= 1))
+      throw new Error(`AttributeHead: imageScale must be a whole number >= 1, found ${this.imageScale}`);
+    if (this.imageScale > 1 && !this.taps.includes(IMAGE_TAP))
+      throw new Error(
+        `AttributeHead: imageScale ${this.imageScale} needs the image tap (taps: ${this.taps.join(", ")})`,
+      );
     this.#act = new LeakyReLU(ATTRIBUTE_LEAKY_SLOPE);
     this.#pool = new MaxPool2d(ATTRIBUTE_STAGE_POOL);
     this.#dropout = this.registerModule("dropout", new Dropout(options.dropout ?? ATTRIBUTE_DROPOUT));
@@ -256,6 +273,7 @@ export class AttributeHead extends Module {
       sizeFromBox: this.sizeFromBox,
       sizeNorm: this.sizeNorm ? [...this.sizeNorm] : null,
       classes: this.classes,
+      imageScale: this.imageScale,
     };
   }
 

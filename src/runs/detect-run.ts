@@ -284,6 +284,7 @@ async function detectWith(
             fixedInput: info.fixedInput,
             batchSize: info.fixedBatch ?? decoded.images.length,
             reuse: input,
+            fineScale: withAttributes ? info.attributeImageScale : 1,
           }),
         );
         input = boxed.batch.data;

@@ -111,10 +111,13 @@ async function verifyInOnnxRuntime(
   try {
     const predictor = await createOnnxPredictor(paths.model);
     try {
+      const k = predictor.info.attributeImageScale;
+      const fine = { data: new Float32Array(batch * 3 * k * h * k * w), shape: [batch, 3, k * h, k * w] as const };
       await predictor.predict({
         data: new Float32Array(batch * 3 * h * w),
         shape: [batch, 3, h, w],
         imgsz: Math.max(h, w),
+        ...(k === 1 ? {} : { fine }),
       });
     } finally {
       await predictor.dispose();

@@ -177,6 +177,7 @@ export async function runValidation(options: ValRunOptions): Promise<ValRunResul
       rect: true,
       workers: options.workers,
       numAttributes: data.attributes.length,
+      ...(attributes && attributes.head.imageScale > 1 ? { fine: { scale: attributes.head.imageScale } } : {}),
     });
     const cocoImages: CocoImage[] = [];
     const collectCoco = options.coco ? cocoCollector(cocoImages, loader) : null;

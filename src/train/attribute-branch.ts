@@ -77,6 +77,8 @@ export interface AttributeBranchOptions {
    * phase 2's teacher alone (attr_hsv 1: the head reads the detector's image). @default true
    */
   readsWeakView?: boolean;
+  /** A new head's AttributeHeadOptions.imageScale (hyp attr_image_scale; a given head keeps its own). @default 1 */
+  imageScale?: number;
 }
 
 /** Dimensions of the pooled [K, C, H, W] grids mirrored by the extra steps, in turn. */
@@ -117,6 +119,7 @@ export class AttributeBranch {
         sizeNorm: options.sizeNorm ?? null,
         imageNorm: options.imageNorm ?? "cell",
         classes: options.classes ?? 0,
+        imageScale: options.imageScale ?? 1,
       });
     if (options.dropout !== undefined) this.head.setDropout(options.dropout);
     if (this.head.inChannels !== inChannels) {
@@ -144,7 +147,7 @@ export class AttributeBranch {
    */
   loss(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages" | "fineImages">,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
     return this.#loss(features, batch, this.lambda, null);
   }
@@ -158,7 +161,7 @@ export class AttributeBranch {
    */
   extraSteps(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages" | "fineImages">,
     lr: number,
     count: number,
     averageGradients?: () => void,
@@ -178,7 +181,7 @@ export class AttributeBranch {
 
   #loss(
     features: Record<string, Tensor>,
-    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages">,
+    batch: Pick<Batch, "images" | "targets" | "targetScales" | "weakImages" | "fineImages">,
     lambda: number,
     flip: readonly number[] | null,
   ): { loss: Tensor; binary: number; cellSize: number } | null {
@@ -192,8 +195,7 @@ export class AttributeBranch {
         : batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
       const targetScales = all ? batch.targetScales : Float32Array.from(rows, (i) => batch.targetScales[i]!);
       const boxes = targetBoxes(targets);
-      // the image tap reads the weak view when the loader made it for the head (hyp attr_hsv), else the detector's
-      const images = this.readsWeakView && batch.weakImages ? batch.weakImages : batch.images;
+      const images = this.#headImages(batch);
       const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
       const pooled = poolCells(maps, boxes, { outputSize: this.head.roiSize });
@@ -201,6 +203,17 @@ export class AttributeBranch {
       const out = this.head.forward(flip ? pooled.flip(...flip) : pooled, sizes, classes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
+  }
+
+  /**
+   * What the image tap reads: the fine view for a head that pools one (hyp attr_image_scale), else the weak view when
+   * the loader made it for the head (hyp attr_hsv), else the detector's input.
+   */
+  #headImages(batch: Pick<Batch, "images" | "weakImages" | "fineImages">): Tensor {
+    if (this.head.imageScale === 1) return this.readsWeakView && batch.weakImages ? batch.weakImages : batch.images;
+    if (!batch.fineImages)
+      throw new Error(`the attribute head pools a ${this.head.imageScale}× fine view, which the batch lacks`);
+    return batch.fineImages;
   }
 
   /** After the backward of the batch: the head's own step, every batch (the seed's cadence). */

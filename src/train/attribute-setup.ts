@@ -52,6 +52,7 @@ export function createAttributeBranch(
       imageNorm: ATTRIBUTE_IMAGE_NORMS[opts.hyp.attr_image_norm]!,
       dropout: opts.hyp.attr_dropout,
       classes: opts.hyp.attr_class === 1 ? model.detect.nc : 0,
+      imageScale: headImageScale(opts, null),
       readsWeakView: headImageHsv(opts, initial) !== undefined,
       lossHyp: {
         ...SEED_ATTRIBUTE_LOSS,
@@ -74,12 +75,27 @@ export function headImageHsv(opts: ResolvedTrainOptions, head: AttributeHead | n
 }
 
 /**
+ * The factor of the fine view the head's image tap pools (AttributeHeadOptions.imageScale): a continued head's own,
+ * else hyp attr_image_scale; 1 (the network input) for a head without the image tap.
+ */
+export function headImageScale(opts: ResolvedTrainOptions, head: AttributeHead | null): number {
+  if (head) return head.imageScale;
+  const taps = opts.attributeTaps ?? ATTRIBUTE_TAPS;
+  const k = opts.hyp.attr_image_scale;
+  if (k !== 1 && !taps.includes(IMAGE_TAP))
+    throw new OptionError("hyp", `attr_image_scale ${k} needs the image tap (--attr-taps ${taps.join(",")} has none)`);
+  return taps.includes(IMAGE_TAP) ? k : 1;
+}
+
+/**
  * A new head's RoI grid: attr_grid's, or with attr_grid 0 the one fitted to the training cells' mean height at the
- * training size (`opts.imgsz`, already a multiple of the model's stride; the sizes AutoAnchor reads).
+ * training size (`opts.imgsz`, already a multiple of the model's stride; the sizes AutoAnchor reads) times the fine
+ * view's factor.
  */
 function headGrid(opts: ResolvedTrainOptions, trainItems: readonly LoaderItem[], log: TrainLog): [number, number] {
   if (opts.hyp.attr_grid !== 0) return attributeGrid(opts.hyp.attr_grid);
-  const heights = labelSizes(trainItems, opts.imgsz).filter((_, i) => i % 2 === 1);
+  const k = headImageScale(opts, null); // the cells as the head sees them: in the fine view
+  const heights = labelSizes(trainItems, opts.imgsz * k).filter((_, i) => i % 2 === 1);
   const meanHeight = heights.length > 0 ? heights.reduce((a, b) => a + b, 0) / heights.length : null;
   const grid = attributeGrid(autoAttributeGrid(meanHeight));
   const measured = meanHeight === null ? "no cells to measure" : `mean cell height ${meanHeight.toFixed(0)} px`;

@@ -7,11 +7,13 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import type { FineViewOptions } from "../data/augment/index.js";
 import { type DataConfig, loadDataYaml } from "../data/dataset-yaml.js";
 import { checkImgSize } from "../data/img-size.js";
 import { DataLoader, type LoaderItem, loadSplitItems } from "../data/loader.js";
 import { isSparse } from "../data/region.js";
 import { NUM_ATTRIBUTES } from "../data/schema.js";
+import type { AttributeHead } from "../model/attribute-head.js";
 import { YoloModel } from "../model/yolo.js";
 import { BatchNorm2d, manualSeed, SGD, setNumThreads } from "../torch/index.js";
 import { ConfigError } from "../util/errors.js";
@@ -19,7 +21,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { incrementRunDir } from "../util/run-dir.js";
 import { checkAnchors, labelSizes } from "./anchor-check.js";
 import type { AttributeBranch } from "./attribute-branch.js";
-import { createAttributeBranch, headImageHsv } from "./attribute-setup.js";
+import { createAttributeBranch, headImageHsv, headImageScale } from "./attribute-setup.js";
 import { checkPartialEpochProcesses, type ResumePoint, restoreSnapshot } from "./checkpoints.js";
 import type { DataParallel } from "./data-parallel.js";
 import { ModelEMA } from "./ema.js";
@@ -162,8 +164,15 @@ function createLoaders(
   valItems: LoaderItem[],
   dp: DataParallel | null,
   weakHsv: number | undefined,
+  fine: FineViewOptions | undefined,
 ) {
-  const loaderBase = { imgSize: opts.imgsz, workers: opts.workers, cache: opts.cache, numAttributes };
+  const loaderBase = {
+    imgSize: opts.imgsz,
+    workers: opts.workers,
+    cache: opts.cache,
+    numAttributes,
+    ...(fine ? { fine } : {}),
+  };
   const ranks = dp?.worldSize ?? 1;
   const trainLoader = new DataLoader({
     ...loaderBase,
@@ -209,8 +218,18 @@ export async function createTraining(
   const opts = withCheckedImgsz(given, model, log);
   if (dp) shareModel(dp, model);
   const withAttributes = opts.attributes === "auto" ? data.attributes.length === NUM_ATTRIBUTES : opts.attributes;
-  const weakHsv = weakViewHsv(opts, withAttributes ? headImageHsv(opts, attributeHead) : undefined);
-  const { trainLoader, valLoader } = createLoaders(opts, data.attributes.length, trainItems, valItems, dp, weakHsv);
+  const fine = withAttributes ? headFineView(opts, attributeHead) : undefined;
+  // a head with a fine view reads its colours there, not in the weak view
+  const weakHsv = weakViewHsv(opts, withAttributes && !fine ? headImageHsv(opts, attributeHead) : undefined);
+  const { trainLoader, valLoader } = createLoaders(
+    opts,
+    data.attributes.length,
+    trainItems,
+    valItems,
+    dp,
+    weakHsv,
+    fine,
+  );
   const computeLoss = new ComputeLoss({
     nc: model.nc,
     anchors: model.detect.anchors.data,
@@ -312,6 +331,12 @@ function createOptimizer(model: YoloModel, opts: ResolvedTrainOptions, isFrozen:
     ],
     { lr: opts.hyp.lr0, momentum: opts.hyp.momentum, nesterov: true },
   );
+}
+
+/** The loaders' fine view for the attribute head (hyp attr_image_scale), or undefined when it reads the input itself. */
+function headFineView(opts: ResolvedTrainOptions, head: AttributeHead | null): FineViewOptions | undefined {
+  const scale = headImageScale(opts, head);
+  return scale === 1 ? undefined : { scale, hsv: headImageHsv(opts, head) ?? 1 };
 }
 
 /**

@@ -236,6 +236,28 @@ describe("loader: caches", () => {
   });
 });
 
+describe("loader: the fine view (attr_image_scale)", () => {
+  test("training and validation batches carry it at k× the images; a RAM cache gives the same pixels", async () => {
+    const base = { imgSize: 128, batchSize: 3, augment: true, seed: 4, workers: 1, fine: { scale: 2, hsv: 0 } };
+    const decoded = await collect(base, 1);
+    const cached = await collect({ ...base, cache: "ram" }, 1);
+    const again = await collect({ ...base, cache: "ram" }, 1);
+    assertSameBatches(decoded, cached, "ram cache");
+    decoded.forEach((x, i) => {
+      assert.equal(x.fineScale, 2);
+      assert.equal(x.fineImages!.length, 4 * x.images.length, `batch ${i}: [B, 3, 2H, 2W]`);
+      for (const other of [cached[i]!, again[i]!])
+        assert.ok(Buffer.from(x.fineImages!.buffer).equals(Buffer.from(other.fineImages!.buffer)), `batch ${i}`);
+    });
+    const plain = await collect({ ...base, fine: undefined }, 1);
+    assertSameBatches(decoded, plain, "the detector's batches do not depend on the fine view");
+    assert.equal(plain[0]!.fineImages, undefined);
+    const val = await collect({ imgSize: 128, batchSize: 3, rect: true, workers: 0, fine: { scale: 3 } });
+    for (const b of val) assert.equal(b.fineImages!.length, 9 * b.images.length);
+    assert.throws(() => new DataLoader({ items, imgSize: 128, batchSize: 3, fine: { scale: 5 } }), /from 1 to 4/);
+  });
+});
+
 describe("loader: workers, errors and lifetime", () => {
   test("the worker's import graph never reaches the engine (design.md §2 lesson 8)", () => {
     const seen = new Set<string>();

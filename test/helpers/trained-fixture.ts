@@ -13,7 +13,7 @@ import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL, runQuickstart } from "../../src/demo/quickstart.js";
 import { builtinModelYaml, type ModelYaml } from "../../src/model/config.js";
-import type { TrainResult } from "../../src/train/trainer.js";
+import { type TrainResult, train } from "../../src/train/trainer.js";
 import { REPO_ROOT } from "../helpers.js";
 
 /** The tiny model of the test configuration. */
@@ -49,6 +49,33 @@ export async function makeCellDataset(
     ...(options.sparse === undefined ? {} : { sparseArea: options.sparse }),
   });
   return collapseToOneClass(out);
+}
+
+/**
+ * One epoch of attribute training from the fixture's detector on a 16-image cell dataset written to `work`/data (seed
+ * 7), `hyp` over {@link PHASE2_TEST_HYP}; runs go to `work`/runs. For tests of one attribute-head option end to end.
+ */
+export async function trainAttributeRun(
+  work: string,
+  hyp: Record<string, number>,
+  imgsz: number,
+): Promise<{ data: string; run: TrainResult }> {
+  const data = await makeCellDataset(join(work, "data"), { images: 16, imgsz, seed: 7 });
+  const fixture = await trainedFixture();
+  const run = await train({
+    data,
+    weights: fixture.best,
+    epochs: 1,
+    imgsz,
+    batch: 8,
+    workers: 1,
+    verbose: false,
+    noautoanchor: true,
+    hyp: { ...PHASE2_TEST_HYP, ...hyp },
+    attributes: true,
+    project: join(work, "runs"),
+  });
+  return { data, run };
 }
 
 function sourcesHash(): string {

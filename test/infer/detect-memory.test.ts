@@ -76,7 +76,15 @@ const MAX_HEAP_GROWTH_MB = 4;
 /** A predictor that finds CELLS_PER_IMAGE cells in every image and records the heap (after a GC) at each batch. */
 function fakePredictor(heapMB: number[]): Predictor {
   return {
-    info: { backend: "onnx", names: ["cell"], maxStride: 32, hasAttributes: false, fixedInput: null, fixedBatch: null },
+    info: {
+      backend: "onnx",
+      names: ["cell"],
+      maxStride: 32,
+      hasAttributes: false,
+      fixedInput: null,
+      fixedBatch: null,
+      attributeImageScale: 1,
+    },
     async predict(batch: InputBatch): Promise<ImagePrediction[]> {
       collectGarbage();
       heapMB.push(process.memoryUsage().heapUsed / 2 ** 20);

@@ -397,6 +397,44 @@ describe("AttributeHead reading the cell's class (classes; off for the seed's we
   });
 });
 
+describe("AttributeHead pooling a fine view (imageScale, hyp attr_image_scale)", () => {
+  test("travels in checkpoints; needs the image tap; a factor out of range is refused", () => {
+    const model = new YoloModel(tinyModelYaml());
+    const head = new AttributeHead({ inChannels: 3, taps: ["image"], tapChannels: [3], imageScale: 2 });
+    try {
+      const bytes = serializeCheckpoint(model, { attributeHead: head });
+      const loaded = parseCheckpoint(bytes);
+      assert.equal(loaded.attributeHead?.imageScale, 2);
+      assert.deepEqual(loaded.attributeHead?.config, head.config);
+      loaded.model.dispose();
+      loaded.attributeHead?.dispose();
+      const { tensors, metadata } = parseSafetensors(bytes);
+      const meta = JSON.parse(metadata["sladet"]!);
+      const reparse = () =>
+        parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors");
+      meta.attributeHead.imageScale = 5;
+      assert.throws(
+        reparse,
+        /x\.safetensors: metadata "attributeHead" imageScale must be a whole number from 1 to 4, found 5/,
+      );
+      delete meta.attributeHead.imageScale;
+      const old = reparse(); // written before the key existed: the network input itself
+      assert.equal(old.attributeHead?.imageScale, 1);
+      old.model.dispose();
+      old.attributeHead?.dispose();
+      for (const t of tensors.values()) t.dispose();
+    } finally {
+      model.dispose();
+      head.dispose();
+    }
+    assert.throws(() => new AttributeHead({ inChannels: 8, imageScale: 2 }), /imageScale 2 needs the image tap/);
+    assert.throws(
+      () => new AttributeHead({ inChannels: 3, taps: ["image"], imageScale: 1.5 }),
+      /imageScale must be a whole number >= 1/,
+    );
+  });
+});
+
 describe("AttributeHead input conditioning (ours; off for the seed's weights)", () => {
   test("each cell's pooled features are standardised: the logits ignore a cell-wise affine change of them", () => {
     const head = new AttributeHead({ inChannels: 8, roiSize: [8, 8] }).eval();

@@ -12,29 +12,14 @@ import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";
 import { createTorchPredictor } from "../../src/infer/torch-predictor.js";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { runValidation } from "../../src/runs/val-run.js";
-import { train } from "../../src/train/trainer.js";
-import { makeCellDataset, PHASE2_TEST_HYP, trainedFixture } from "../helpers/trained-fixture.js";
+import { trainAttributeRun } from "../helpers/trained-fixture.js";
 
 const IMGSZ = 128;
 const work = mkdtempSync(join(tmpdir(), "sladet-attr-class-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test("attr_class 1: trained on the labels' classes, saved, validated and predicted on the detections' classes", async () => {
-  const data = await makeCellDataset(join(work, "data"), { images: 16, imgsz: IMGSZ, seed: 7 });
-  const fixture = await trainedFixture();
-  const run = await train({
-    data,
-    weights: fixture.best,
-    epochs: 1,
-    imgsz: IMGSZ,
-    batch: 8,
-    workers: 1,
-    verbose: false,
-    noautoanchor: true,
-    hyp: { ...PHASE2_TEST_HYP, attr_class: 1 },
-    attributes: true,
-    project: join(work, "runs"),
-  });
+  const { data, run } = await trainAttributeRun(work, { attr_class: 1 }, IMGSZ);
   const saved = loadCheckpoint(run.last);
   try {
     assert.equal(saved.attributeHead?.classes, saved.model.detect.nc, "the head reads the detector's classes");

@@ -179,6 +179,11 @@ test("attribute keys (issue 25): sladet's defaults, range-checked, not reported 
   assert.throws(() => resolveFullHyp({ attr_image_norm: 3 }, "h.yaml"), /attr_image_norm 0 \(per cell\), 1/);
   assert.throws(() => resolveFullHyp({ attr_dropout: 1 }, "h.yaml"), /0 <= attr_dropout < 1/);
   assert.throws(() => resolveFullHyp({ attr_class: 2 }, "h.yaml"), /attr_class 0 or 1/);
+  for (const bad of [0, 1.5, 5])
+    assert.throws(
+      () => resolveFullHyp({ attr_image_scale: bad }, "h.yaml"),
+      /attr_image_scale a whole number from 1 to 4/,
+    );
   assert.deepEqual(ATTRIBUTE_IMAGE_NORMS, IMAGE_NORMS, "attr_image_norm's values are the head's imageNorm names");
   assert.deepEqual(attributeGrid(0.5), [12, 15]);
   assert.deepEqual(attributeGrid(1), [...ATTRIBUTE_ROI_SIZE]);

@@ -1,5 +1,5 @@
 /** Horizontal and vertical flips of a sample: image, region mask and boxes together. */
-import { mapBoxes, type Sample } from "./types.js";
+import { mapBoxes, type RgbImage, type Sample } from "./types.js";
 
 function flipRows(data: Uint8Array, width: number, height: number, channels: number): Uint8Array {
   const out = new Uint8Array(data.length);
@@ -28,7 +28,8 @@ export function flipLeftRight(s: Sample): Sample {
     image: { data: flipColumns(s.image.data, w, h, 3), width: w, height: h },
     mask: { data: flipColumns(s.mask.data, w, h, 1), width: w, height: h },
     labels: mapBoxes(s.labels, (x1, y1, x2, y2) => [w - x2, y1, w - x1, y2]),
-    ...(s.weakImage ? { weakImage: { data: flipColumns(s.weakImage.data, w, h, 3), width: w, height: h } } : {}),
+    ...(s.weakImage ? { weakImage: flipImage(s.weakImage, flipColumns) } : {}),
+    ...(s.fineImage ? { fineImage: flipImage(s.fineImage, flipColumns) } : {}),
   };
 }
 
@@ -39,6 +40,12 @@ export function flipUpDown(s: Sample): Sample {
     image: { data: flipRows(s.image.data, w, h, 3), width: w, height: h },
     mask: { data: flipRows(s.mask.data, w, h, 1), width: w, height: h },
     labels: mapBoxes(s.labels, (x1, y1, x2, y2) => [x1, h - y2, x2, h - y1]),
-    ...(s.weakImage ? { weakImage: { data: flipRows(s.weakImage.data, w, h, 3), width: w, height: h } } : {}),
+    ...(s.weakImage ? { weakImage: flipImage(s.weakImage, flipRows) } : {}),
+    ...(s.fineImage ? { fineImage: flipImage(s.fineImage, flipRows) } : {}),
   };
+}
+
+/** An RGB image flipped by `flip` (flipRows or flipColumns). */
+function flipImage(image: RgbImage, flip: typeof flipRows): RgbImage {
+  return { data: flip(image.data, image.width, image.height, 3), width: image.width, height: image.height };
 }

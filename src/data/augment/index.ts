@@ -1,5 +1,6 @@
 /** Augmentation on plain typed arrays (no torch): every geometric step moves the image, region mask and boxes together. */
 export { isBoxCandidate } from "./box-candidates.js";
+export { checkFineScale, fineLetterbox, fineMosaic, fineWarp, MAX_FINE_SCALE, scaleMat } from "./fine-view.js";
 export { flipLeftRight, flipUpDown } from "./flip.js";
 export { applyHsvGains, applyHsvUnits, augmentHsv, drawHsvUnits, type HsvGains } from "./hsv.js";
 export {
@@ -39,6 +40,7 @@ export {
 export {
   type EvalSampleOptions,
   evalSample,
+  type FineViewOptions,
   type SampleSource,
   type TrainSampleOptions,
   trainSample,

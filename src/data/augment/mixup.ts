@@ -14,7 +14,7 @@
 import type { Rng } from "../../util/random.js";
 import { MIXUP_BETA } from "./hyp.js";
 import { beta } from "./seed.js";
-import { concatLabels, type Sample } from "./types.js";
+import { concatLabels, type RgbImage, type Sample } from "./types.js";
 
 /** Draws mixup's blending ratio r ~ Beta(32, 32). */
 export function randomMixupRatio(rng: Rng): number {
@@ -24,20 +24,27 @@ export function randomMixupRatio(rng: Rng): number {
 /** Blends `a` (weight `ratio`) with `b` (weight 1 − ratio); masks intersected, labels concatenated. */
 export function mixup(a: Sample, b: Sample, ratio: number): Sample {
   const { width, height } = a.image;
-  if (b.image.width !== width || b.image.height !== height) {
-    throw new Error(`mixup of a ${width}×${height} and a ${b.image.width}×${b.image.height} image`);
-  }
-  const image = new Uint8Array(a.image.data.length);
-  const da = a.image.data;
-  const db = b.image.data;
-  const rb = 1 - ratio;
-  // YOLOv5 casts the blend to uint8, i.e. truncates.
-  for (let i = 0; i < image.length; i++) image[i] = Math.floor(da[i]! * ratio + db[i]! * rb);
   const mask = new Uint8Array(a.mask.data.length);
   for (let i = 0; i < mask.length; i++) mask[i] = a.mask.data[i]! & b.mask.data[i]!;
+  const fine = a.fineImage && b.fineImage ? { fineImage: blend(a.fineImage, b.fineImage, ratio) } : {};
   return {
-    image: { data: image, width, height },
+    image: blend(a.image, b.image, ratio),
     mask: { data: mask, width, height },
     labels: concatLabels([a.labels, b.labels], a.labels.numAttributes),
+    ...fine,
   };
+}
+
+/** a·ratio + b·(1 − ratio), truncated to uint8 as YOLOv5 casts the blend. */
+function blend(a: RgbImage, b: RgbImage, ratio: number): RgbImage {
+  const { width, height } = a;
+  if (b.width !== width || b.height !== height) {
+    throw new Error(`mixup of a ${width}×${height} and a ${b.width}×${b.height} image`);
+  }
+  const image = new Uint8Array(a.data.length);
+  const da = a.data;
+  const db = b.data;
+  const rb = 1 - ratio;
+  for (let i = 0; i < image.length; i++) image[i] = Math.floor(da[i]! * ratio + db[i]! * rb);
+  return { data: image, width, height };
 }

@@ -196,7 +196,7 @@ export function transformBoxes(
 }
 
 /** True when `m` is the identity. */
-function isIdentity(m: Mat3): boolean {
+export function isIdentity(m: Mat3): boolean {
   return m.every((v, i) => v === IDENTITY[i]);
 }
 

@@ -74,6 +74,11 @@ export interface Sample {
    * read by the attribute head and phase 2's teacher; absent when they read `image` itself.
    */
   weakImage?: RgbImage;
+  /**
+   * The fine view (fine-view.ts): `image`'s geometry at k× its pixels, with the head's share of the colour jitter, read
+   * by the attribute head (hyp attr_image_scale); absent when the head reads `image` or `weakImage`.
+   */
+  fineImage?: RgbImage;
 }
 
 /** Numbers per label row. */

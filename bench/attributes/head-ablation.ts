@@ -28,7 +28,7 @@ import { mainJobData } from "../../src/demo/main-job.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL } from "../../src/demo/quickstart.js";
 import { AttributeMetrics, formatAttributeTable, presentValuesMacroF1 } from "../../src/eval/attribute-metrics.js";
 import { AttributeHead, attributeValues, type ImageNorm } from "../../src/model/attribute-head.js";
-import { attributeLogits } from "../../src/model/attribute-inference.js";
+import { attributeLogits, imageTapInput } from "../../src/model/attribute-inference.js";
 import { builtinModelYaml } from "../../src/model/config.js";
 import { boxSizes } from "../../src/model/roi-pool.js";
 import { YoloModel } from "../../src/model/yolo.js";
@@ -180,7 +180,7 @@ async function score(loader: DataLoader) {
         tidy(() => {
           const boxes = targetBoxes(batch.targets);
           const classes = ema.ema.classes > 0 ? batch.targets.select(1, 1) : undefined;
-          const pixels = FINE > 1 ? batch.fineImages! : batch.images;
+          const pixels = imageTapInput(ema.ema, batch.images, batch.fineImages);
           const logits = attributeLogits(ema.ema, [pixels], boxes, boxSizes(boxes), classes);
           const values = attributeValues(logits).toArray();
           const truth = batch.targets.slice(1, 6, 13).toArray() as number[];

@@ -194,6 +194,7 @@ export class DataLoader {
       options.workers ?? Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism() - 1, batchSize));
     this.#prefetch = Math.max(1, options.prefetch ?? 2 * Math.max(1, workers));
 
+    if (options.fine) checkFineScale(options.fine.scale);
     let cache: MakerInit["cache"] = { mode: "none" };
     let cacheMode: CacheMode = options.cache ?? false;
     const loaded = items.map((it) => loadedSize(it.width, it.height, imgSize));
@@ -226,7 +227,6 @@ export class DataLoader {
     if (options.weakHsv !== undefined && !(options.weakHsv >= 0 && options.weakHsv <= 1))
       throw new Error(`weakHsv must be a fraction in [0, 1], got ${options.weakHsv}`);
     const fine = options.fine && options.fine.scale !== 1 ? { fine: options.fine } : {};
-    if (options.fine) checkFineScale(options.fine.scale);
     const init: MakerInit = {
       items: [...items],
       imgSize,

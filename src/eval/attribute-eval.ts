@@ -9,7 +9,7 @@
 import { basename } from "node:path";
 import type { Batch } from "../data/batch.js";
 import type { AttributeHead } from "../model/attribute-head.js";
-import { headMaps, predictAttributes } from "../model/attribute-inference.js";
+import { headMaps, imageTapInput, predictAttributes } from "../model/attribute-inference.js";
 import { type Tensor, tensor, tidy } from "../torch/index.js";
 import { csvField, csvLine } from "../util/csv.js";
 import { AtomicFileWriter } from "../util/fs.js";
@@ -115,20 +115,12 @@ export class AttributeEvaluation {
     return tidy(() =>
       predictAttributes(
         this.head,
-        headMaps(this.head, features, this.#headImages(batch)),
+        headMaps(this.head, features, imageTapInput(this.head, batch.images, batch.fineImages)),
         tensor(boxes, [matched.length, 5]),
         tensor(sizes, [matched.length, 2]),
         classes ? tensor(classes, [matched.length], { dtype: "int64" }) : undefined,
       ).toArray(),
     );
-  }
-
-  /** What the image tap reads: the batch's fine view for a head that pools one (hyp attr_image_scale), else the input. */
-  #headImages(batch: Batch): Tensor {
-    if (this.head.imageScale === 1) return batch.images;
-    if (!batch.fineImages)
-      throw new Error(`the attribute head pools a ${this.head.imageScale}× fine view, which the loader did not make`);
-    return batch.fineImages;
   }
 
   /** Publishes the streamed CSV (renamed over its path). */

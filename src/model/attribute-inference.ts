@@ -69,6 +69,17 @@ export function headMaps(head: AttributeHead, features: Record<string, Tensor>, 
 }
 
 /**
+ * What the image tap pools: the fine view for a head that pools one (AttributeHead.imageScale > 1; the loader's
+ * `fineImages`), else `images` (the network input, or the head's weak view of it).
+ */
+export function imageTapInput(head: AttributeHead, images: Tensor, fineImages: Tensor | undefined): Tensor {
+  if (head.imageScale === 1) return images;
+  if (!fineImages)
+    throw new Error(`the attribute head pools a ${head.imageScale}× fine view of the input, which the batch lacks`);
+  return fineImages;
+}
+
+/**
  * The head's logits for cells.
  * @param maps the head's input maps in its tap order (see {@link headMaps}; detached or gradient-scaled in training).
  * @param boxes [K, 5] rows of (image index, x1, y1, x2, y2) normalised to the image.

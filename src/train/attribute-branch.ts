@@ -8,7 +8,14 @@
 
 import type { Batch } from "../data/batch.js";
 import { AttributeHead, type ImageNorm } from "../model/attribute-head.js";
-import { ATTRIBUTE_TAPS, headMaps, IMAGE_TAP, newAttributeHead, tapChannels } from "../model/attribute-inference.js";
+import {
+  ATTRIBUTE_TAPS,
+  headMaps,
+  IMAGE_TAP,
+  imageTapInput,
+  newAttributeHead,
+  tapChannels,
+} from "../model/attribute-inference.js";
 import { boxSizes, poolCells } from "../model/roi-pool.js";
 import type { YoloModel } from "../model/yolo.js";
 import { clipGradNorm, SGD, stack, type Tensor, tensor, tidy } from "../torch/index.js";
@@ -195,7 +202,9 @@ export class AttributeBranch {
         : batch.targets.indexSelect(0, tensor(rows, [rows.length], { dtype: "int64" }));
       const targetScales = all ? batch.targetScales : Float32Array.from(rows, (i) => batch.targetScales[i]!);
       const boxes = targetBoxes(targets);
-      const images = this.#headImages(batch);
+      // the head's weak view when the loader made it for the head (hyp attr_hsv); a fine view instead when it pools one
+      const weak = this.readsWeakView && batch.weakImages ? batch.weakImages : batch.images;
+      const images = imageTapInput(this.head, weak, batch.fineImages);
       const maps = headMaps(this.head, features, images).map((m) => scaleGradient(m, lambda));
       const sizes = boxSizes(boxes).div(tensor(targetScales, [targetScales.length, 1]));
       const pooled = poolCells(maps, boxes, { outputSize: this.head.roiSize });
@@ -203,17 +212,6 @@ export class AttributeBranch {
       const out = this.head.forward(flip ? pooled.flip(...flip) : pooled, sizes, classes);
       return attributeLoss(out.cellSize, out.binary, targets.slice(1, 6, 13), this.lossHyp);
     });
-  }
-
-  /**
-   * What the image tap reads: the fine view for a head that pools one (hyp attr_image_scale), else the weak view when
-   * the loader made it for the head (hyp attr_hsv), else the detector's input.
-   */
-  #headImages(batch: Pick<Batch, "images" | "weakImages" | "fineImages">): Tensor {
-    if (this.head.imageScale === 1) return this.readsWeakView && batch.weakImages ? batch.weakImages : batch.images;
-    if (!batch.fineImages)
-      throw new Error(`the attribute head pools a ${this.head.imageScale}× fine view, which the batch lacks`);
-    return batch.fineImages;
   }
 
   /** After the backward of the batch: the head's own step, every batch (the seed's cadence). */

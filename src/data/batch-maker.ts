@@ -60,15 +60,15 @@ export class BatchMaker {
         init.items.map((it) => ({ image: it.image, ...loadedSize(it.width, it.height, init.imgSize) })),
       );
     }
-    const fineHandles = init.cache.mode === "ram" && init.fine ? init.cache.fineHandles : undefined;
+    const fineHandles = init.cache.mode === "ram" ? init.cache.fineHandles : undefined;
+    const fineCache =
+      fineHandles && init.fine ? { cache: new RamImageCache(fineHandles), scale: init.fine.scale } : null;
     this.#source = new FileSampleSource(init.items, {
       imgSize: init.imgSize,
       numAttributes: init.numAttributes,
       augment: init.augment,
       ...(cache ? { cache } : {}),
-      ...(fineHandles && init.fine
-        ? { fineCache: { cache: new RamImageCache(fineHandles), scale: init.fine.scale } }
-        : {}),
+      ...(fineCache ? { fineCache } : {}),
     });
   }
 

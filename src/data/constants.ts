@@ -8,3 +8,8 @@ export const DEFAULT_IMG_SIZE = 640;
  * network input's side is 16× its pixels in every batch.
  */
 export const MAX_FINE_SCALE = 4;
+
+/** True when `k` is a fine-view factor: a whole number from 1 (no fine view) to {@link MAX_FINE_SCALE}. */
+export function isFineScale(k: unknown): k is number {
+  return Number.isInteger(k) && (k as number) >= 1 && (k as number) <= MAX_FINE_SCALE;
+}

@@ -2,7 +2,7 @@
  * What sladet writes into an exported model's metadata props and reads back when running it: class names, strides,
  * input geometry, the attribute schema and where the attribute graph is. Torch-free (the ONNX backend uses it).
  */
-import { MAX_FINE_SCALE } from "../data/constants.js";
+import { isFineScale, MAX_FINE_SCALE } from "../data/constants.js";
 import { LLD_ATTRIBUTES } from "../data/schema.js";
 import { ConfigError } from "../util/errors.js";
 
@@ -83,7 +83,7 @@ export function readMetadata(props: readonly { key: string; value: string }[], s
       `${source}: exported by a newer sladet (format ${meta.formatVersion}; this one reads ${ONNX_FORMAT_VERSION})`,
     );
   const k = meta.attributeImageScale;
-  if (k !== undefined && !(Number.isInteger(k) && k >= 1 && k <= MAX_FINE_SCALE))
+  if (k !== undefined && !isFineScale(k))
     throw new OnnxModelError(
       `${source}: metadata attributeImageScale must be a whole number from 1 to ${MAX_FINE_SCALE}, found ${JSON.stringify(k)}`,
     );

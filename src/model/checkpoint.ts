@@ -4,7 +4,7 @@
  * description, class names, anchors, strides, feature taps, attribute schema and head shape, training
  * hyperparameters, epoch, metrics and the sladet version that wrote it.
  */
-import { MAX_FINE_SCALE } from "../data/constants.js";
+import { isFineScale, MAX_FINE_SCALE } from "../data/constants.js";
 import { type AttributeSpec, LLD_ATTRIBUTES } from "../data/schema.js";
 import { firstNonFinite, parseSafetensors, serializeSafetensors, type Tensor } from "../torch/index.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -192,7 +192,7 @@ function checkHeadMeta(head: NonNullable<CheckpointMeta["attributeHead"]>, sourc
     fail("sizeFromBox must be true or false");
   if (head.classes !== undefined && !isIntIn(head.classes, 0, Number.MAX_SAFE_INTEGER))
     fail(`classes must be a whole number >= 0 (0: no class input), found ${JSON.stringify(head.classes)}`);
-  if (head.imageScale !== undefined && !isIntIn(head.imageScale, 1, MAX_FINE_SCALE))
+  if (head.imageScale !== undefined && !isFineScale(head.imageScale))
     fail(`imageScale must be a whole number from 1 to ${MAX_FINE_SCALE}, found ${JSON.stringify(head.imageScale)}`);
   if (head.imageNorm !== undefined && !IMAGE_NORMS.includes(head.imageNorm))
     fail(`imageNorm must be one of ${IMAGE_NORMS.join(", ")}, found ${JSON.stringify(head.imageNorm)}`);

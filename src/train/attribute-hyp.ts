@@ -5,7 +5,7 @@
  * seed's behaviour is the value named in each key's note.
  */
 
-import { MAX_FINE_SCALE } from "../data/constants.js";
+import { isFineScale, MAX_FINE_SCALE } from "../data/constants.js";
 
 export interface AttributeHyp {
   /**
@@ -90,8 +90,8 @@ export interface AttributeHyp {
    * number from 1 to 4; AttributeHeadOptions.imageScale, src/data/augment/fine-view.ts): the same picture and
    * augmentation at k× the pixels, so that a network trained below the images' own resolution (WBCAtt's 360–366 px
    * crops at 192 px) does not halve the chromatin, nucleoli and vacuoles the head reads. `attr_grid: 0` then fits
-   * the grid to the cells at the fine view's size. Costs k² the image bytes in every batch, a decode of each image
-   * per sample and the head's larger grid. Only with the image tap; heads continued from weights keep theirs.
+   * the grid to the cells at the fine view's size. Costs k² the image bytes in every batch (and in a `--cache ram`
+   * cache; without one, a decode of each image per sample) and the head's larger grid. Only with the image tap; heads continued from weights keep theirs.
    * 1: the network input (the seed).
    */
   attr_image_scale: number;
@@ -159,9 +159,7 @@ export function attributeHypProblems(h: AttributeHyp): string[] {
     [0, 1, 2].includes(h.attr_image_norm) ? null : "attr_image_norm 0 (per cell), 1 (per channel) or 2 (both)",
     h.attr_dropout >= 0 && h.attr_dropout < 1 ? null : "0 <= attr_dropout < 1",
     h.attr_class === 0 || h.attr_class === 1 ? null : "attr_class 0 or 1",
-    Number.isInteger(h.attr_image_scale) && h.attr_image_scale >= 1 && h.attr_image_scale <= MAX_FINE_SCALE
-      ? null
-      : `attr_image_scale a whole number from 1 to ${MAX_FINE_SCALE}`,
+    isFineScale(h.attr_image_scale) ? null : `attr_image_scale a whole number from 1 to ${MAX_FINE_SCALE}`,
     h.attr_grid === 0 || (h.attr_grid > 0 && h.attr_grid <= 4 && attributeGrid(h.attr_grid)[0] >= 8)
       ? null
       : "attr_grid 0 (fitted to the cells) or in (0, 4] with a grid of >= 8 rows",

@@ -5,6 +5,7 @@
  * Concurrent test processes wait on a lock instead of training twice. Each use marks the fixture as used; training a
  * new one removes those of other source versions unused for STALE_FIXTURE_MS.
  */
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import { HYP_NO_AUGMENTATION } from "../../src/data/augment/hyp.js";
 import { collapseToOneClass, generateDataset } from "../../src/data/synth/index.js";
 import { QUICKSTART_HYP, QUICKSTART_MODEL, runQuickstart } from "../../src/demo/quickstart.js";
 import { builtinModelYaml, type ModelYaml } from "../../src/model/config.js";
+import { runValidation } from "../../src/runs/val-run.js";
 import { type TrainResult, train } from "../../src/train/trainer.js";
 import { REPO_ROOT } from "../helpers.js";
 
@@ -76,6 +78,24 @@ export async function trainAttributeRun(
     project: join(work, "runs"),
   });
   return { data, run };
+}
+
+/** `sladet val` of `weights` on `data`'s val split (its run under `work`/val) describes matched cells. */
+export async function assertValidationDescribesCells(
+  data: string,
+  weights: string,
+  work: string,
+  imgsz: number,
+): Promise<void> {
+  const { attributes } = await runValidation({
+    data,
+    weights,
+    task: "val",
+    imgsz,
+    project: join(work, "val"),
+    verbose: false,
+  });
+  assert.ok(attributes && attributes.attributes[0]!.n > 0, "validation described matched cells");
 }
 
 function sourcesHash(): string {

@@ -60,6 +60,18 @@ const threeCellSizes = () =>
 const ref = golden.ref;
 const SEED_HEAD = fixturePath("models/seed_attr.pth");
 
+/**
+ * A checkpoint's metadata to edit (`meta`, parsed) and `reparse` to load the file again with the edited metadata, as
+ * "x.safetensors"; the caller disposes `tensors`.
+ */
+function metaEditor(bytes: Uint8Array) {
+  const { tensors, metadata } = parseSafetensors(bytes);
+  const meta = JSON.parse(metadata["sladet"]!);
+  const reparse = () =>
+    parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors");
+  return { meta, reparse, tensors };
+}
+
 describe("AttributeHead", () => {
   test("the seed's layers for YOLOv5x (480 channels): 1,520,140 parameters, plus box size and Cell Size outputs", () => {
     const head = new AttributeHead({ inChannels: 480 });
@@ -379,10 +391,7 @@ describe("AttributeHead reading the cell's class (classes; off for the seed's we
       assert.deepEqual(loaded.attributeHead?.config, head.config);
       loaded.model.dispose();
       loaded.attributeHead?.dispose();
-      const { tensors, metadata } = parseSafetensors(bytes);
-      const meta = JSON.parse(metadata["sladet"]!);
-      const reparse = () =>
-        parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors");
+      const { meta, reparse, tensors } = metaEditor(bytes);
       meta.attributeHead.classes = model.detect.nc + 1;
       assert.throws(reparse, /x\.safetensors: the attribute head reads \d+ classes but the detector has \d+/);
       meta.attributeHead.classes = 0;
@@ -408,10 +417,7 @@ describe("AttributeHead pooling a fine view (imageScale, hyp attr_image_scale)",
       assert.deepEqual(loaded.attributeHead?.config, head.config);
       loaded.model.dispose();
       loaded.attributeHead?.dispose();
-      const { tensors, metadata } = parseSafetensors(bytes);
-      const meta = JSON.parse(metadata["sladet"]!);
-      const reparse = () =>
-        parseCheckpoint(serializeSafetensors([...tensors], { sladet: JSON.stringify(meta) }), "x.safetensors");
+      const { meta, reparse, tensors } = metaEditor(bytes);
       meta.attributeHead.imageScale = 5;
       assert.throws(
         reparse,

@@ -11,8 +11,7 @@ import { after, test } from "node:test";
 import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";
 import { createTorchPredictor } from "../../src/infer/torch-predictor.js";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
-import { runValidation } from "../../src/runs/val-run.js";
-import { trainAttributeRun } from "../helpers/trained-fixture.js";
+import { assertValidationDescribesCells, trainAttributeRun } from "../helpers/trained-fixture.js";
 
 const IMGSZ = 128;
 const work = mkdtempSync(join(tmpdir(), "sladet-attr-class-"));
@@ -29,15 +28,7 @@ test("attr_class 1: trained on the labels' classes, saved, validated and predict
     saved.attributeHead?.dispose();
     for (const t of saved.training.values()) t.dispose();
   }
-  const { attributes } = await runValidation({
-    data,
-    weights: run.last,
-    task: "val",
-    imgsz: IMGSZ,
-    project: join(work, "val"),
-    verbose: false,
-  });
-  assert.ok(attributes && attributes.attributes[0]!.n > 0, "validation described matched cells");
+  await assertValidationDescribesCells(data, run.last, work, IMGSZ);
 
   const predictor = await createTorchPredictor(run.last);
   try {

@@ -16,8 +16,7 @@ import { decodeImage, letterboxBatch } from "../../src/infer/sources.js";
 import { createTorchPredictor } from "../../src/infer/torch-predictor.js";
 import { loadCheckpoint } from "../../src/model/checkpoint.js";
 import { runOnnxExport } from "../../src/runs/export-run.js";
-import { runValidation } from "../../src/runs/val-run.js";
-import { trainAttributeRun } from "../helpers/trained-fixture.js";
+import { assertValidationDescribesCells, trainAttributeRun } from "../helpers/trained-fixture.js";
 
 const IMGSZ = 128;
 const work = mkdtempSync(join(tmpdir(), "sladet-attr-fine-"));
@@ -34,15 +33,7 @@ test("attr_image_scale 2: trained and validated on a fine view at twice the inpu
     saved.attributeHead?.dispose();
     for (const t of saved.training.values()) t.dispose();
   }
-  const { attributes } = await runValidation({
-    data,
-    weights: run.last,
-    task: "val",
-    imgsz: IMGSZ,
-    project: join(work, "val"),
-    verbose: false,
-  });
-  assert.ok(attributes && attributes.attributes[0]!.n > 0, "validation described matched cells");
+  await assertValidationDescribesCells(data, run.last, work, IMGSZ);
 
   const images = join(work, "data", "images", "val");
   const decoded = await Promise.all(

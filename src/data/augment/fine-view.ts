@@ -10,18 +10,17 @@
  * image is made (no mask, no labels: the head reads pixels at the boxes of the network input's labels).
  */
 import type { RgbImage } from "../bmp.js";
-import { MAX_FINE_SCALE } from "../constants.js";
+import { isFineScale, MAX_FINE_SCALE } from "../constants.js";
 import { resizeRgb, warpRgb } from "../pixels/image-kernels.js";
 import type { LetterboxGeometry } from "./letterbox.js";
-import { type MosaicCentre, mosaic4 } from "./mosaic.js";
+import { type MosaicCentre, mosaicPixels } from "./mosaic.js";
 import { isIdentity, type Mat3, matInvert, matMul, type PerspectiveDraw } from "./perspective.js";
-import { emptyLabels, filledMask } from "./types.js";
 
 export { MAX_FINE_SCALE };
 
 /** Throws unless `k` is a whole number from 1 to {@link MAX_FINE_SCALE} (1: no fine view). */
 export function checkFineScale(k: number): void {
-  if (!(Number.isInteger(k) && k >= 1 && k <= MAX_FINE_SCALE))
+  if (!isFineScale(k))
     throw new Error(`the fine view's scale must be a whole number from 1 to ${MAX_FINE_SCALE}, got ${k}`);
 }
 
@@ -32,7 +31,10 @@ export function scaleMat(m: Mat3, k: number): Mat3 {
   return matMul(K, matMul(m, inverse));
 }
 
-/** The fine twin of {@link mosaic4}: tiles at k× their loaded size, on a 2·k·size canvas around k·centre. */
+/**
+ * The fine twin of {@link mosaicPixels} (the mosaic's pixels): tiles at k× their loaded size, on a 2·k·size canvas
+ * around k·centre.
+ */
 export function fineMosaic(
   tiles: readonly RgbImage[],
   size: number,
@@ -40,12 +42,7 @@ export function fineMosaic(
   k: number,
   padValue: number,
 ): RgbImage {
-  const samples = tiles.map((image) => ({
-    image,
-    mask: filledMask(image.width, image.height, 0),
-    labels: emptyLabels(0),
-  }));
-  return mosaic4(samples, k * size, { xc: k * centre.xc, yc: k * centre.yc }, { padValue }).image;
+  return mosaicPixels(tiles, k * size, { xc: k * centre.xc, yc: k * centre.yc }, padValue);
 }
 
 /** The fine twin of a drawn warp (see perspective.ts): `image` warped by the draw's matrix at k× the pixels. */

@@ -7,7 +7,7 @@
  */
 import type { Rng } from "../../util/random.js";
 import { PAD_VALUE } from "./hyp.js";
-import { concatLabels, mapBoxes, PADDING_MASK, type Sample } from "./types.js";
+import { concatLabels, mapBoxes, PADDING_MASK, type RgbImage, type Sample } from "./types.js";
 
 /** Where the four tiles meet, in canvas pixels. */
 export interface MosaicCentre {
@@ -60,6 +60,42 @@ function placement(q: number, w: number, h: number, xc: number, yc: number, s2: 
   }
 }
 
+/** Copies the part `b` of a `w`-wide tile (`channels` bytes a pixel) into the part `a` of an `s2`-wide canvas. */
+function pasteTile(
+  canvas: Uint8Array,
+  s2: number,
+  tile: Uint8Array,
+  w: number,
+  { a, b }: { a: Span; b: Span },
+  channels: number,
+) {
+  const rowW = a.x2 - a.x1;
+  for (let y = 0; y < a.y2 - a.y1; y++) {
+    const srcRow = (b.y1 + y) * w + b.x1;
+    const dstRow = (a.y1 + y) * s2 + a.x1;
+    canvas.set(tile.subarray(srcRow * channels, (srcRow + rowW) * channels), dstRow * channels);
+  }
+}
+
+/**
+ * The pixels of {@link mosaic4} alone: four RGB images (each at most `size` on its long side) on a 2·size grey canvas
+ * around `centre` (the attribute head's fine view, which carries no mask and no labels, uses it directly).
+ */
+export function mosaicPixels(
+  images: readonly RgbImage[],
+  size: number,
+  centre: MosaicCentre,
+  padValue: number = PAD_VALUE,
+): RgbImage {
+  if (images.length !== 4) throw new Error(`a mosaic needs 4 images, got ${images.length}`);
+  const s2 = 2 * size;
+  const data = new Uint8Array(s2 * s2 * 3).fill(padValue);
+  images.forEach((tile, q) => {
+    pasteTile(data, s2, tile.data, tile.width, placement(q, tile.width, tile.height, centre.xc, centre.yc, s2), 3);
+  });
+  return { data, width: s2, height: s2 };
+}
+
 /**
  * Assembles four samples (each at most `size` on its long side) into a 2·size square canvas around `centre`.
  * Labels come out in canvas pixels, clipped to the canvas (YOLOv5 filters them after the warp).
@@ -70,24 +106,21 @@ export function mosaic4(
   centre: MosaicCentre,
   options: MosaicOptions = {},
 ): Sample {
-  if (tiles.length !== 4) throw new Error(`a mosaic needs 4 images, got ${tiles.length}`);
+  const image = mosaicPixels(
+    tiles.map((t) => t.image),
+    size,
+    centre,
+    options.padValue ?? PAD_VALUE,
+  );
   const s2 = 2 * size;
-  const pad = options.padValue ?? PAD_VALUE;
-  const image = new Uint8Array(s2 * s2 * 3).fill(pad);
   const mask = new Uint8Array(s2 * s2).fill(options.paddingLabelled ? 1 : PADDING_MASK);
   const numAttributes = tiles[0]!.labels.numAttributes;
   const parts = tiles.map((tile, q) => {
     const { width: w, height: h } = tile.image;
-    const { a, b } = placement(q, w, h, centre.xc, centre.yc, s2);
-    const rowW = a.x2 - a.x1;
-    for (let y = 0; y < a.y2 - a.y1; y++) {
-      const srcRow = (b.y1 + y) * w + b.x1;
-      const dstRow = (a.y1 + y) * s2 + a.x1;
-      image.set(tile.image.data.subarray(srcRow * 3, (srcRow + rowW) * 3), dstRow * 3);
-      mask.set(tile.mask.data.subarray(srcRow, srcRow + rowW), dstRow);
-    }
-    const padw = a.x1 - b.x1;
-    const padh = a.y1 - b.y1;
+    const place = placement(q, w, h, centre.xc, centre.yc, s2);
+    pasteTile(mask, s2, tile.mask.data, w, place, 1);
+    const padw = place.a.x1 - place.b.x1;
+    const padh = place.a.y1 - place.b.y1;
     const clip = (v: number) => Math.min(Math.max(v, 0), s2);
     return mapBoxes(tile.labels, (x1, y1, x2, y2) => [
       clip(x1 + padw),
@@ -97,7 +130,7 @@ export function mosaic4(
     ]);
   });
   return {
-    image: { data: image, width: s2, height: s2 },
+    image,
     mask: { data: mask, width: s2, height: s2 },
     labels: concatLabels(parts, numAttributes),
   };
